@@ -1,0 +1,139 @@
+# bgjob - a thread-based background job manager for bash, as a loadable builtin.
+#
+#   make              build bgjob.so and the example plugin
+#   make demo         run the demo in a real bash
+#   make test         every test (C tests plain and under sanitizers, bats, arithmetic)
+#   make check-full   make test plus the long and slow checks
+#   make bench        benchmarks (ratios against the alternatives, same run)
+#   make install      PREFIX=/usr/local DESTDIR=
+#   make deps         install the Debian packages the build and tests need
+
+PREFIX ?= /usr/local
+DESTDIR ?=
+CC ?= gcc
+OPT ?= -O2 -g
+
+WARN := -Wall -Wextra -Werror
+CSTD := -std=gnu11
+BASE_CFLAGS := $(CSTD) $(OPT) $(WARN) -fPIC -pthread -fvisibility=hidden -fno-strict-aliasing
+BASH_INC := -DHAVE_CONFIG_H -DSHELL -isystem /usr/include/bash -isystem /usr/include/bash/include \
+            -isystem /usr/include/bash/builtins -isystem /usr/lib/bash
+SO_LDFLAGS := -shared -Wl,-soname,bgjob -Wl,-z,relro -Wl,-z,now -Wl,-z,nodelete -pthread
+
+ARITH_SRCS ?= lib/arith.c lib/vars.c
+LIB_SRCS := lib/jobs.c lib/registry.c lib/sleep_callback.c lib/cmdline.c lib/arith_job.c $(ARITH_SRCS)
+SNAPSHOT_SRCS ?= builtin/snapshot.c
+BUILTIN_SRCS := builtin/bgjob.c builtin/newjob.c builtin/report.c builtin/shellvar.c builtin/wait.c $(SNAPSHOT_SRCS)
+LIB_HDRS := $(wildcard lib/*.h)
+BUILTIN_HDRS := $(wildcard builtin/*.h)
+
+# Build variants: plain (./bgjob.so) and sanitizer builds under build/<variant>/.
+SAN_asan := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+SAN_tsan := -fsanitize=thread
+
+C_TESTS := $(basename $(notdir $(wildcard tests/c/test_*.c)))
+
+.PHONY: deps-build all demo test check-full bench install uninstall deps deps-bench clean \
+        test-c test-c-tsan test-c-asan test-bats test-bats-asan
+
+all: bgjob.so examples/bgjob-example.so
+
+bgjob.so: $(LIB_SRCS) $(BUILTIN_SRCS) $(LIB_HDRS) $(BUILTIN_HDRS) | deps-build
+	$(CC) $(BASE_CFLAGS) $(BASH_INC) -Ilib -Ibuiltin $(LIB_SRCS) $(BUILTIN_SRCS) $(SO_LDFLAGS) -o $@
+
+build/asan/bgjob.so: $(LIB_SRCS) $(BUILTIN_SRCS) $(LIB_HDRS) $(BUILTIN_HDRS) | deps-build
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE_CFLAGS) $(SAN_asan) $(BASH_INC) -Ilib -Ibuiltin $(LIB_SRCS) $(BUILTIN_SRCS) $(SO_LDFLAGS) -o $@
+
+examples/bgjob-example.so: examples/bgjob-example.c lib/bgjob.h
+	$(CC) $(BASE_CFLAGS) -Ilib -shared -Wl,-z,now $< -o $@
+
+# A plugin built for another API version, for the loader's error test.
+build/plugins/badversion.so: examples/bgjob-example.c lib/bgjob.h
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE_CFLAGS) -Ilib -DBGJOB_EXAMPLE_FAKE_VERSION=999 -shared $< -o $@
+build/plugins/noinit.so: tests/c/noinit_plugin.c
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE_CFLAGS) -shared $< -o $@
+
+# ---- C tests of lib/ (no bash) ----
+build/c/%: tests/c/%.c $(LIB_SRCS) $(LIB_HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE_CFLAGS) -Ilib $< $(LIB_SRCS) -o $@ -lm
+build/c-tsan/%: tests/c/%.c $(LIB_SRCS) $(LIB_HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE_CFLAGS) $(SAN_tsan) -Ilib $< $(LIB_SRCS) -o $@ -lm
+build/c-asan/%: tests/c/%.c $(LIB_SRCS) $(LIB_HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE_CFLAGS) $(SAN_asan) -Ilib $< $(LIB_SRCS) -o $@ -lm
+
+test-c: $(addprefix build/c/,$(C_TESTS))
+	tests/run-c.sh plain $^
+test-c-tsan: $(addprefix build/c-tsan/,$(C_TESTS))
+	TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 die_after_fork=0" tests/run-c.sh tsan $^
+test-c-asan: $(addprefix build/c-asan/,$(C_TESTS))
+	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 tests/run-c.sh asan $^
+
+# ---- bats tests through the real bash ----
+BATS_FILES := $(sort $(wildcard tests/[0-9][0-9]-*.bats))
+test-bats: all build/plugins/badversion.so build/plugins/noinit.so
+	BGJOB_SO=$(CURDIR)/bgjob.so tests/run-bats.sh $(BATS_FILES)
+test-bats-asan: build/asan/bgjob.so examples/bgjob-example.so build/plugins/badversion.so build/plugins/noinit.so
+	BGJOB_SO=$(CURDIR)/build/asan/bgjob.so BGJOB_PRELOAD="$$($(CC) -print-file-name=libasan.so)" \
+	  ASAN_OPTIONS=detect_leaks=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	  tests/run-bats.sh $(BATS_FILES)
+
+-include tests/arith/arith.mk
+-include tests/hardening.mk
+-include bench/bench.mk
+
+test: deps
+	@rm -f build/test-summary
+	$(MAKE) --no-print-directory all
+	$(MAKE) --no-print-directory test-c
+	$(MAKE) --no-print-directory test-c-tsan
+	$(MAKE) --no-print-directory test-c-asan
+	$(MAKE) --no-print-directory test-bats
+	$(MAKE) --no-print-directory test-bats-asan
+	@if grep -q '^test-arith:' tests/arith/arith.mk 2>/dev/null; then $(MAKE) --no-print-directory test-arith; fi
+	@if grep -q '^test-hardening:' tests/hardening.mk 2>/dev/null; then $(MAKE) --no-print-directory test-hardening; fi
+	@tests/summary.sh
+
+check-full: test
+	@if grep -q '^check-arith-long:' tests/arith/arith.mk 2>/dev/null; then $(MAKE) --no-print-directory check-arith-long; fi
+	@if grep -q '^check-hardening:' tests/hardening.mk 2>/dev/null; then $(MAKE) --no-print-directory check-hardening; fi
+
+demo: deps all
+	bash --norc --noprofile examples/demo.sh "$(CURDIR)/bgjob.so"
+
+# ---- install ----
+LOADABLES_DIR := $(PREFIX)/lib/bash
+INCLUDE_DIR := $(PREFIX)/include
+PKGCONFIG_DIR := $(PREFIX)/lib/pkgconfig
+install: bgjob.so
+	install -d $(DESTDIR)$(LOADABLES_DIR) $(DESTDIR)$(INCLUDE_DIR) $(DESTDIR)$(PKGCONFIG_DIR)
+	install -m 755 bgjob.so $(DESTDIR)$(LOADABLES_DIR)/bgjob
+	install -m 644 lib/bgjob.h $(DESTDIR)$(INCLUDE_DIR)/bgjob.h
+	sed -e 's|@PREFIX@|$(PREFIX)|g' bgjob.pc.in > $(DESTDIR)$(PKGCONFIG_DIR)/bgjob.pc
+uninstall:
+	rm -f $(DESTDIR)$(LOADABLES_DIR)/bgjob $(DESTDIR)$(INCLUDE_DIR)/bgjob.h $(DESTDIR)$(PKGCONFIG_DIR)/bgjob.pc
+
+# ---- Debian packages ----
+DEB_BUILD := gcc make libc6-dev bash-builtins
+DEB_TEST := bats bats-assert bats-support tmux
+define apt_install
+	@missing=$$(for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "make deps: installing $$missing"; \
+	  sudo=; [ "$$(id -u)" = 0 ] || sudo=sudo; \
+	  $$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq $$missing >/dev/null \
+	    || { echo "make deps: apt-get failed for: $$missing" >&2; exit 1; }; \
+	fi
+endef
+deps-build:
+	$(call apt_install,$(DEB_BUILD))
+deps:
+	$(call apt_install,$(DEB_BUILD) $(DEB_TEST))
+
+clean:
+	rm -rf build bgjob.so examples/bgjob-example.so

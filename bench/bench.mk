@@ -1,0 +1,53 @@
+# bench/bench.mk - `make bench`: bgjob against the ways bash users run background
+# work today, same run, same machine (issue 5; docs/benchmarks.md).
+#
+#   make bench            full run (5 reps, about 2-5 minutes)
+#   make bench QUICK=1    smaller counts, under a minute
+#   make bench REPS=5     repetitions (default 5)
+#
+# Prints a table (median, min-max, ratios within a rep), writes
+# bench/results/{raw,summary}-STAMP.tsv and bench/results/chart.png
+# (copied to docs/bench-chart.png).  A benchmark, not a test: it asserts nothing.
+
+QUICK ?=
+REPS ?= 5
+BENCH_PEERS := parallel python3-ipython
+
+.PHONY: bench deps-bench
+
+build/bench/cpuscale: bench/cpuscale.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu11 -O2 -Wall -Wextra -Werror -pthread $< -o $@
+
+bench: bgjob.so examples/bgjob-example.so build/bench/cpuscale deps-bench
+	@QUICK=$(QUICK) REPS=$(REPS) BGJOB_SO=$(CURDIR)/bgjob.so \
+	  BGJOB_PLUGIN=$(CURDIR)/examples/bgjob-example.so CPUSCALE=$(CURDIR)/build/bench/cpuscale \
+	  bash bench/run.sh
+
+# Optional peers.  Installs what is missing (sudo when not root); never fails:
+# what could not be installed is recorded in bench/results/deps.log and the
+# rows that need it are reported as skipped with that reason.
+deps-bench:
+	@mkdir -p bench/results; : > bench/results/deps.log; \
+	missing=; \
+	for p in $(BENCH_PEERS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	dpkg -s gnuplot-nox >/dev/null 2>&1 || dpkg -s gnuplot >/dev/null 2>&1 || \
+	  command -v gnuplot >/dev/null || missing="$$missing gnuplot-nox"; \
+	if [ -n "$$missing" ]; then \
+	  echo "deps-bench: installing$$missing"; \
+	  sudo=; [ "$$(id -u)" = 0 ] || sudo=sudo; \
+	  if [ -n "$$sudo" ] && ! command -v sudo >/dev/null; then \
+	    reason="not root and no sudo"; \
+	  elif $$sudo apt-get update -qq >/dev/null 2>&1 && \
+	       DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq $$missing >/dev/null 2>bench/results/apt.err; then \
+	    reason=; \
+	  else \
+	    reason="apt-get install failed: $$(tail -n1 bench/results/apt.err 2>/dev/null)"; \
+	  fi; \
+	  for p in $$missing; do \
+	    dpkg -s $$p >/dev/null 2>&1 && continue; \
+	    [ $$p = gnuplot-nox ] && p=gnuplot; \
+	    printf '%s\t%s\n' $$p "$${reason:-apt-get did not install it}" >> bench/results/deps.log; \
+	    echo "deps-bench: $$p unavailable ($${reason:-not installed}); its rows will be skipped"; \
+	  done; \
+	fi

@@ -1,0 +1,347 @@
+/*
+ * report.c - the subcommands that report on jobs or delete them: status,
+ * show, result, traceback, remove, flush, kill, funcs.
+ *
+ * Main thread only.  A job's state is read once per job per command, so a job
+ * that finishes while a report is being printed appears exactly once; fields
+ * other than progress are read only once the job is finished (see jobs.h).
+ */
+#include "bgjob_builtin.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "variables.h"
+#include "../lib/registry.h"
+
+static const char *const state_names[] = {"Queued", "Running", "Completed", "Dead"};
+
+const char *bgj_state_name(int state)
+{
+    return (state >= 0 && state <= 3) ? state_names[state] : "?";
+}
+
+bgjob_job *bgj_lookup(int64_t id)
+{
+    bgjob_job *j = bgj_find(id);
+    if (!j)
+        builtin_error("job %lld not found", (long long)id);
+    return j;
+}
+
+static void print_job_line(bgjob_job *j, int state)
+{
+    double p = state == BGJ_RUNNING ? bgj_progress(j) : -1;
+    if (p >= 0)
+        printf("%lld : %s (%.0f%%)\n", (long long)j->id, j->command, p * 100);
+    else
+        printf("%lld : %s\n", (long long)j->id, j->command);
+}
+
+/*
+ * Prints the groups of the status report for the jobs whose entry in STATES
+ * is not -1, and marks the finished ones seen.  Returns how many were printed.
+ */
+static size_t print_groups(const int *states, size_t n)
+{
+    size_t printed = 0;
+    for (int s = BGJ_QUEUED; s <= BGJ_DEAD; s++) {
+        int header = 0;
+        for (size_t i = 0; i < n; i++) {
+            if (states[i] != s)
+                continue;
+            bgjob_job *j = bgj_at(i);
+            if (!header) {
+                printf("%s jobs:\n", state_names[s]);
+                header = 1;
+            }
+            print_job_line(j, s);
+            bgj_mark_seen(j);
+            printed++;
+        }
+        if (header)
+            putchar('\n');
+    }
+    return printed;
+}
+
+/* States of every job in the table (-1 for removed or, with ONLY_NEW, for jobs not newly finished). */
+static int *collect_states(int only_new, size_t *np)
+{
+    size_t n = bgj_count();
+    int *st = malloc((n ? n : 1) * sizeof *st);
+    if (!st)
+        return NULL;
+    for (size_t i = 0; i < n; i++) {
+        bgjob_job *j = bgj_at(i);
+        st[i] = -1;
+        if (!j)
+            continue;
+        int s = bgj_state_of(j);
+        if (only_new && (!bgj_finished(s) || j->seen))
+            continue;
+        st[i] = s;
+    }
+    *np = n;
+    return st;
+}
+
+int bgj_cmd_status(struct bgj_cmdline *c, const struct bgj_args *a)
+{
+    SHELL_VAR *arr = NULL;
+    if (c->vname) {
+        (void)a;
+        arr = bgj_assoc_begin(c->vname);
+        if (!arr)
+            return EXECUTION_FAILURE;
+    }
+    size_t n;
+    int *st = collect_states(c->opt_n, &n);
+    if (!st) {
+        builtin_error("out of memory");
+        return EXECUTION_FAILURE;
+    }
+    if (arr) {
+        char key[32];
+        for (size_t i = 0; i < n; i++) {
+            if (st[i] < 0)
+                continue;
+            bgjob_job *j = bgj_at(i);
+            snprintf(key, sizeof key, "%lld", (long long)j->id);
+            bgj_assoc_put(arr, key, state_names[st[i]]);
+            bgj_mark_seen(j);
+        }
+        free(st);
+        return EXECUTION_SUCCESS;
+    }
+    print_groups(st, n);
+    free(st);
+    return sh_chkwrite(EXECUTION_SUCCESS);
+}
+
+static char *fmt_time(double t)
+{
+    char buf[64];
+    if (t <= 0)
+        return strdup("");
+    snprintf(buf, sizeof buf, "%.6f", t);
+    return strdup(buf);
+}
+
+/* Keys of `bgjob show`, in the order printed. */
+enum { K_ID, K_STATE, K_KIND, K_COMMAND, K_RESULT, K_ERROR, K_DAEMON, K_PROGRESS,
+       K_STARTED, K_FINISHED, K_ELAPSED, K_ASSIGNMENTS, K_COUNT };
+static const char *const show_keys[K_COUNT] = {
+    "id", "state", "kind", "command", "result", "error", "daemon", "progress",
+    "started", "finished", "elapsed", "assignments",
+};
+
+int bgj_cmd_show(struct bgj_cmdline *c, const struct bgj_args *a)
+{
+    (void)a;
+    bgjob_job *j = bgj_lookup(c->ids[0]);
+    if (!j)
+        return EXECUTION_FAILURE;
+    int s = bgj_state_of(j);
+    int fin = bgj_finished(s);
+    char *val[K_COUNT] = {0};
+    char buf[64];
+    snprintf(buf, sizeof buf, "%lld", (long long)j->id);
+    val[K_ID] = strdup(buf);
+    val[K_STATE] = strdup(state_names[s]);
+    val[K_KIND] = strdup(j->kind == BGJ_KIND_ARITH ? "arith" : "callback");
+    val[K_COMMAND] = strdup(j->command);
+    val[K_RESULT] = strdup(fin && j->result ? j->result : "");
+    val[K_ERROR] = strdup(fin && j->error ? j->error : "");
+    val[K_DAEMON] = strdup(j->daemon ? "1" : "0");
+    double p = bgj_progress(j);
+    if (p >= 0)
+        snprintf(buf, sizeof buf, "%.0f%%", p * 100);
+    else
+        buf[0] = 0;
+    val[K_PROGRESS] = strdup(buf);
+    /* started is written by the worker; read it only once the job has finished. */
+    double started = fin ? j->started : 0, finished = fin ? j->finished : 0;
+    val[K_STARTED] = fmt_time(started);
+    val[K_FINISHED] = fmt_time(finished);
+    val[K_ELAPSED] = fmt_time(fin && started > 0 ? finished - started + 1e-7 : 0);
+    val[K_ASSIGNMENTS] = strdup(fin && j->assignments ? j->assignments : "");
+    for (int k = 0; k < K_COUNT; k++)
+        if (!val[k]) {
+            for (int m = 0; m < K_COUNT; m++)
+                free(val[m]);
+            builtin_error("out of memory");
+            return EXECUTION_FAILURE;
+        }
+    if (fin)
+        bgj_mark_seen(j);
+
+    int rc = EXECUTION_SUCCESS;
+    if (c->vname) {
+        SHELL_VAR *arr = bgj_assoc_begin(c->vname);
+        if (!arr)
+            rc = EXECUTION_FAILURE;
+        else
+            for (int k = 0; k < K_COUNT; k++)
+                bgj_assoc_put(arr, show_keys[k], val[k]);
+    } else {
+        fputs("(", stdout);
+        for (int k = 0; k < K_COUNT; k++) {
+            char *q = bgj_quote(val[k]);
+            printf(" [%s]=%s", show_keys[k], q ? q : "''");
+            free(q);
+        }
+        fputs(" )\n", stdout);
+        rc = sh_chkwrite(EXECUTION_SUCCESS);
+    }
+    for (int k = 0; k < K_COUNT; k++)
+        free(val[k]);
+    return rc;
+}
+
+/* Message for a job whose result can not be had; returns 1 after printing it. */
+static int not_completed(bgjob_job *j, int s)
+{
+    long long id = (long long)j->id;
+    if (bgj_orphaned(j))
+        builtin_error("job %lld was still running when this subshell was forked; its result is only in the parent shell", id);
+    else if (s == BGJ_DEAD)
+        builtin_error("job %lld died; see `bgjob traceback %lld'", id, id);
+    else
+        builtin_error("job %lld has not completed", id);
+    return EXECUTION_FAILURE;
+}
+
+int bgj_cmd_result(struct bgj_cmdline *c, const struct bgj_args *a)
+{
+    if (c->vname) {
+        int rc = bgj_var_check(c->vname, bgj_word_flags(a, c->vname_word));
+        if (rc)
+            return rc;
+    }
+    bgjob_job *j = bgj_lookup(c->ids[0]);
+    if (!j)
+        return EXECUTION_FAILURE;
+    int s = bgj_state_of(j);
+    if (s != BGJ_COMPLETED)
+        return not_completed(j, s);
+    bgj_mark_seen(j);
+    if (c->vname) {
+        /* Copy first: binding may run arithmetic (declare -i) and longjmp. */
+        char *copy = strdup(j->result);
+        if (!copy) {
+            builtin_error("out of memory");
+            return EXECUTION_FAILURE;
+        }
+        int rc = bgj_var_set(c->vname, bgj_word_flags(a, c->vname_word), copy);
+        free(copy);
+        return rc;
+    }
+    printf("%s\n", j->result);
+    return sh_chkwrite(EXECUTION_SUCCESS);
+}
+
+static void print_traceback(bgjob_job *j)
+{
+    printf("Traceback for: <BackgroundJob #%lld: %s>\n%s\n", (long long)j->id, j->command,
+           j->error ? j->error : "");
+    bgj_mark_seen(j);
+}
+
+int bgj_cmd_traceback(struct bgj_cmdline *c)
+{
+    if (c->nids == 0) {
+        size_t n = bgj_count();
+        for (size_t i = 0; i < n; i++) {
+            bgjob_job *j = bgj_at(i);
+            if (j && bgj_state_of(j) == BGJ_DEAD) {
+                print_traceback(j);
+                putchar('\n');
+            }
+        }
+        return sh_chkwrite(EXECUTION_SUCCESS);
+    }
+    bgjob_job *j = bgj_lookup(c->ids[0]);
+    if (!j)
+        return EXECUTION_FAILURE;
+    int s = bgj_state_of(j);
+    if (s != BGJ_DEAD) {
+        builtin_error("job %lld is not dead (it is %s)", (long long)j->id, state_names[s]);
+        return EXECUTION_FAILURE;
+    }
+    print_traceback(j);
+    return sh_chkwrite(EXECUTION_SUCCESS);
+}
+
+int bgj_cmd_remove(struct bgj_cmdline *c)
+{
+    int rc = EXECUTION_SUCCESS;
+    for (size_t k = 0; k < c->nids; k++) {
+        int r = bgj_remove(c->ids[k]);
+        if (r == -1) {
+            builtin_error("job %lld not found", (long long)c->ids[k]);
+            rc = EXECUTION_FAILURE;
+        } else if (r == -2) {
+            builtin_error("job %lld is still running, it can not be removed", (long long)c->ids[k]);
+            rc = EXECUTION_FAILURE;
+        }
+    }
+    return rc;
+}
+
+int bgj_cmd_flush(struct bgj_cmdline *c)
+{
+    size_t n;
+    if (!c->opt_f && bgj_unseen() > 0) {
+        int *st = collect_states(1, &n);
+        if (!st) {
+            builtin_error("out of memory");
+            return EXECUTION_FAILURE;
+        }
+        print_groups(st, n);
+        free(st);
+        fflush(stdout);
+        builtin_error("nothing flushed: the jobs above finished since the last report (see them, then flush again, or use `bgjob flush -f')");
+        return EXECUTION_FAILURE;
+    }
+    size_t ncompleted = 0, ndead = 0;
+    bgj_flush_finished(&ncompleted, &ndead);
+    if (ncompleted)
+        printf("Flushing %zu Completed job%s.\n", ncompleted, ncompleted == 1 ? "" : "s");
+    if (ndead)
+        printf("Flushing %zu Dead job%s.\n", ndead, ndead == 1 ? "" : "s");
+    if (!ncompleted && !ndead)
+        printf("No jobs to flush.\n");
+    return sh_chkwrite(EXECUTION_SUCCESS);
+}
+
+int bgj_cmd_kill(struct bgj_cmdline *c)
+{
+    int rc = EXECUTION_SUCCESS;
+    for (size_t k = 0; k < c->nids; k++) {
+        bgjob_job *j = bgj_lookup(c->ids[k]);
+        if (!j) {
+            rc = EXECUTION_FAILURE;
+            continue;
+        }
+        if (bgj_orphaned(j)) {
+            builtin_error("job %lld runs in the parent shell; it can not be killed from this subshell", (long long)j->id);
+            rc = EXECUTION_FAILURE;
+        } else if (bgj_cancel(j) != 0) {
+            builtin_error("job %lld is not running (it is %s)", (long long)j->id, state_names[bgj_state_of(j)]);
+            rc = EXECUTION_FAILURE;
+        }
+    }
+    return rc;
+}
+
+int bgj_cmd_funcs(void)
+{
+    size_t n = bgj_callback_count();
+    for (size_t i = 0; i < n; i++) {
+        const struct bgj_callback *cb = bgj_callback_at(i);
+        printf("%-14s %s\n", cb->name, cb->usage);
+    }
+    return sh_chkwrite(EXECUTION_SUCCESS);
+}

@@ -1,0 +1,99 @@
+/*
+ * bgjob-example.c - an example bgjob plugin, built and tested with bgjob.
+ *
+ *   bgjob load ./examples/bgjob-example.so
+ *   bgjob new -v id -f busy 50000000     # CPU-bound work, cancellable
+ *   bgjob new -f join a b c              # result "a b c"
+ *   bgjob new -f fail "disk on fire"     # ends Dead with that message
+ *
+ * Build:  cc -shared -fPIC $(pkg-config --cflags bgjob) -o bgjob-example.so bgjob-example.c
+ *
+ * Everything the plugin calls comes through the table passed to its init
+ * function: it links against nothing of bgjob's.  Callbacks run on worker
+ * threads, one job per call, with their own argument copies; they keep no
+ * shared state, so they need no locks.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bgjob.h"
+
+#ifdef BGJOB_EXAMPLE_FAKE_VERSION
+/* Only for bgjob's own tests: a plugin that claims another API version. */
+BGJOB_EXPORT const unsigned int bgjob_plugin_api_version = BGJOB_EXAMPLE_FAKE_VERSION;
+#else
+BGJOB_PLUGIN_VERSION;
+#endif
+
+static const struct bgjob_api *api;
+
+/* busy N: N rounds of a 64-bit mixing function; the result is the final value in hex. */
+static int busy(bgjob_job *job, int argc, char **argv, void *payload)
+{
+    (void)payload;
+    char *end;
+    if (argc != 2)
+        return api->fail(job, "usage: busy ITERATIONS"), 2;
+    unsigned long long n = strtoull(argv[1], &end, 10);
+    if (end == argv[1] || *end || argv[1][0] == '-')
+        return api->fail(job, "busy: ITERATIONS must be a non-negative integer"), 2;
+    uint64_t x = 0x9e3779b97f4a7c15u;
+    for (unsigned long long i = 0; i < n; i++) {
+        x ^= x >> 31;
+        x *= 0xbf58476d1ce4e5b9u;
+        x ^= x >> 29;
+        x += i;
+        if ((i & 0xfffff) == 0) {
+            if (api->cancelled(job))
+                return 1;
+            api->progress(job, (double)i / (double)n);
+        }
+    }
+    char buf[32];
+    snprintf(buf, sizeof buf, "%016llx", (unsigned long long)x);
+    api->set_result(job, buf);
+    return 0;
+}
+
+/* join WORD...: the words joined by single spaces. */
+static int join(bgjob_job *job, int argc, char **argv, void *payload)
+{
+    (void)payload;
+    size_t len = 1;
+    for (int i = 1; i < argc; i++)
+        len += strlen(argv[i]) + 1;
+    char *s = malloc(len), *p = s;
+    if (!s)
+        return api->fail(job, "out of memory"), 1;
+    *p = 0;
+    for (int i = 1; i < argc; i++) {
+        if (i > 1)
+            *p++ = ' ';
+        size_t n = strlen(argv[i]);
+        memcpy(p, argv[i], n + 1);
+        p += n;
+    }
+    int rc = api->set_result(job, s);
+    free(s);
+    return rc ? 1 : 0;
+}
+
+/* fail MESSAGE: ends Dead with MESSAGE as its traceback. */
+static int fail(bgjob_job *job, int argc, char **argv, void *payload)
+{
+    (void)payload;
+    api->fail(job, argc > 1 ? argv[1] : "failed on purpose");
+    return 1;
+}
+
+BGJOB_EXPORT int bgjob_plugin_init(const struct bgjob_api *table)
+{
+    api = table;
+    if (api->register_callback("busy", busy, "busy ITERATIONS  (CPU-bound; result: a checksum)", NULL, NULL) ||
+        api->register_callback("join", join, "join WORD...  (result: the words joined by spaces)", NULL, NULL) ||
+        api->register_callback("fail", fail, "fail MESSAGE  (ends Dead with MESSAGE)", NULL, NULL))
+        return 1;
+    return 0;
+}

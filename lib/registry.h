@@ -1,0 +1,56 @@
+/*
+ * registry.h - named C callbacks, the plugin API table, and plugin loading.
+ *
+ * Threads: the registry is written only on the main thread (at load time and
+ * by `bgjob load`) and read on the main thread when a job is created; a job
+ * carries its own copy of the callback pointer, payload and arguments, so
+ * workers never read the registry.  Loaded plugins stay mapped for the life
+ * of the process (RTLD_NODELETE): a job may still be running their code.
+ */
+#ifndef BGJ_REGISTRY_H
+#define BGJ_REGISTRY_H
+
+#include <stddef.h>
+
+#include "bgjob.h"
+
+struct bgj_callback {
+    char *name;
+    char *usage;
+    bgjob_callback fn;
+    void *payload;
+    void (*destroy)(void *);
+    const char *origin;  /* "builtin" or the plugin's path */
+};
+
+/* The API table handed to plugins (and used by the shipped callbacks). */
+extern const struct bgjob_api bgj_api;
+
+/* Error reporter for registrations: the builtin layer points it at bash's error printer. */
+extern void (*bgj_registry_error)(const char *msg);
+
+/* Registers the callbacks shipped inside bgjob.so; idempotent. */
+void bgj_registry_init(void);
+
+const struct bgj_callback *bgj_callback_find(const char *name);
+size_t bgj_callback_count(void);
+const struct bgj_callback *bgj_callback_at(size_t i);
+
+/*
+ * Loads the plugin at PATH and runs its init function.  Returns 0, or -1
+ * with a message in ERR (ERRLEN bytes).  On failure every callback the
+ * plugin registered is removed again.
+ */
+int bgj_plugin_load(const char *path, char *err, size_t errlen);
+
+/*
+ * Builds a callback job for CB with ARGC words ARGV (copied) and returns it
+ * unsubmitted (see jobs.h), or NULL when out of memory.  COMMAND is the
+ * display form (copied).
+ */
+struct bgjob_job *bgj_callback_job(const struct bgj_callback *cb, int argc, char **argv, const char *command);
+
+/* The shipped callbacks (sleep_callback.c). */
+int bgj_register_shipped(void);
+
+#endif

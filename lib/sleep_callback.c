@@ -1,0 +1,50 @@
+/*
+ * sleep_callback.c - the callbacks shipped inside bgjob.so.
+ *
+ *   sleep SECONDS [VALUE]   sleeps (fractional seconds), reporting progress;
+ *                           the result is VALUE, or SECONDS as given.  Stops
+ *                           at once when the job is killed.
+ *
+ * Runs on a worker; uses only the API table, like any plugin would.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "registry.h"
+
+/* Progress is reported about 50 times over the sleep, but at least every 0.2 s. */
+static int sleep_cb(bgjob_job *job, int argc, char **argv, void *payload)
+{
+    (void)payload;
+    if (argc < 2 || argc > 3)
+        return bgj_api.fail(job, "usage: sleep SECONDS [VALUE]"), 2;
+    char *end;
+    double secs = strtod(argv[1], &end);
+    if (end == argv[1] || *end || !isfinite(secs) || secs < 0 || secs > 1e9) {
+        char msg[160];
+        snprintf(msg, sizeof msg, "sleep: `%.100s': not a valid number of seconds", argv[1]);
+        return bgj_api.fail(job, msg), 2;
+    }
+    double step = secs / 50;
+    if (step > 0.2)
+        step = 0.2;
+    double done = 0;
+    bgj_api.progress(job, 0);
+    while (done < secs) {
+        double chunk = secs - done < step ? secs - done : step;
+        if (bgj_api.sleep(job, chunk))
+            return 1;
+        done += chunk;
+        bgj_api.progress(job, secs > 0 ? done / secs : 1);
+    }
+    bgj_api.progress(job, 1);
+    bgj_api.set_result(job, argc == 3 ? argv[2] : argv[1]);
+    return 0;
+}
+
+int bgj_register_shipped(void)
+{
+    return bgj_api.register_callback("sleep", sleep_cb, "sleep SECONDS [VALUE]  (result: VALUE, or SECONDS)",
+                                     NULL, NULL);
+}

@@ -1,0 +1,99 @@
+/* vars.h - the private variable snapshot an arithmetic job reads and writes.
+ *
+ * A bgj_vars holds copies of the shell variables one expression can reach:
+ * scalars, sparse indexed arrays, associative arrays, their readonly,
+ * integer and nameref attributes, plus the `set -u' flag.  The main thread
+ * fills it (builtin/snapshot.c, or a C test through the builder calls
+ * below); afterwards exactly one thread at a time may use it.  Nothing here
+ * knows about bash, and only malloc/free are used.
+ *
+ * Assignments made by the evaluator change this copy only; the store
+ * remembers which variables were assigned so that bgj_vars_assignments()
+ * can describe their final values as eval-able `declare' statements.
+ */
+#ifndef BGJ_VARS_H
+#define BGJ_VARS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct bgj_vars bgj_vars;
+typedef struct bgj_var bgj_var;
+
+/* Attribute bits of a variable. */
+#define BGJ_ATTR_READONLY 0x01u
+#define BGJ_ATTR_INTEGER  0x02u
+#define BGJ_ATTR_NAMEREF  0x04u
+#define BGJ_ATTR_INDEXED  0x08u /* indexed array */
+#define BGJ_ATTR_ASSOC    0x10u /* associative array */
+
+bgj_vars *bgj_vars_new(void);
+void bgj_vars_free(bgj_vars *);
+
+/* Malloc'd `declare' statements, one a line, for every variable assigned
+   during evaluation with its final value; NULL when nothing was assigned. */
+char *bgj_vars_assignments(const bgj_vars *);
+
+/* Lines bash would have printed on stderr while the evaluation carried on
+   (e.g. "a[-9]: bad array subscript"), newline-terminated, "" when none. */
+const char *bgj_vars_messages(const bgj_vars *);
+
+/* ---- Builder (main thread, before the evaluation) ----
+   All return 0, or -1 on out-of-memory or an invalid request.  Defining a
+   name again replaces the earlier definition. */
+
+/* A scalar.  VALUE NULL means declared but unset (`declare x'); ATTRS may
+   hold READONLY, INTEGER. */
+int bgj_vars_set_scalar(bgj_vars *, const char *name, const char *value, unsigned attrs);
+/* A nameref whose target is TARGET (may be "arr[3]"); NULL = no target. */
+int bgj_vars_set_nameref(bgj_vars *, const char *name, const char *target, unsigned attrs);
+/* An empty indexed or associative array (ATTRS must include INDEXED or ASSOC). */
+int bgj_vars_set_array(bgj_vars *, const char *name, unsigned attrs);
+int bgj_vars_array_put(bgj_vars *, const char *name, intmax_t index, const char *value);
+int bgj_vars_assoc_put(bgj_vars *, const char *name, const char *key, const char *value);
+/* The `set -u' flag. */
+void bgj_vars_set_nounset(bgj_vars *, int on);
+int bgj_vars_nounset(const bgj_vars *);
+/* The snapshot could not capture NAME (e.g. a dynamic variable): any use of
+   it fails the evaluation with REASON. */
+int bgj_vars_set_unavailable(bgj_vars *, const char *name, const char *reason);
+/* Fail every evaluation at once with REASON (e.g. an unsupported shell
+   option); the first call wins. */
+int bgj_vars_set_failure(bgj_vars *, const char *reason);
+const char *bgj_vars_failure(const bgj_vars *);
+/* Forget which variables were assigned and the messages (tests reuse a store). */
+void bgj_vars_clear_assigned(bgj_vars *);
+
+/* ---- Access used by the evaluator (lib/arith.c) and by tests ---- */
+
+bgj_var *bgj_vars_lookup(const bgj_vars *, const char *name, size_t len);
+const char *bgj_var_name(const bgj_var *);
+unsigned bgj_var_attrs(const bgj_var *);
+/* Scalar value or nameref target; NULL when unset (invisible). */
+const char *bgj_var_value(const bgj_var *);
+/* Reason this variable is unavailable, or NULL. */
+const char *bgj_var_unavailable(const bgj_var *);
+/* Indexed arrays: element or NULL; the highest index or -1 when empty. */
+const char *bgj_var_index_get(const bgj_var *, intmax_t index);
+intmax_t bgj_var_max_index(const bgj_var *);
+/* Associative arrays: element or NULL. */
+const char *bgj_var_assoc_get(const bgj_var *, const char *key);
+/* Number of elements of an array (0 for scalars). */
+size_t bgj_var_count(const bgj_var *);
+/* The I-th element in storage order: indexed arrays by ascending index
+   (*INDEX set), associative arrays in insertion order (*KEY set). */
+const char *bgj_var_elem(const bgj_var *, size_t i, intmax_t *index, const char **key);
+
+/* Mutation during evaluation.  Each marks the variable as assigned.
+   Creating returns the new variable or NULL on out-of-memory. */
+bgj_var *bgj_vars_create(bgj_vars *, const char *name, size_t len, unsigned attrs);
+int bgj_var_set_value(bgj_vars *, bgj_var *, const char *value);
+int bgj_var_index_set(bgj_vars *, bgj_var *, intmax_t index, const char *value);
+int bgj_var_assoc_set(bgj_vars *, bgj_var *, const char *key, const char *value);
+/* Turn a scalar into an indexed array whose element 0 is the old value. */
+int bgj_var_to_indexed(bgj_vars *, bgj_var *);
+void bgj_var_set_attrs(bgj_vars *, bgj_var *, unsigned attrs);
+/* Append a message line (without newline). */
+int bgj_vars_add_message(bgj_vars *, const char *line);
+
+#endif

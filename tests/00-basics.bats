@@ -1,0 +1,165 @@
+#!/usr/bin/env bats
+# 00-basics: help, usage errors (status 2, message and usage line), the empty
+# manager, and the list of shipped callbacks.
+
+load helper
+
+# expect_usage_error SCRIPT MESSAGE USAGE: SCRIPT ends with status 2, prints
+# nothing on stdout, and stderr holds MESSAGE and the usage line "bgjob: usage: USAGE".
+expect_usage_error() {
+  run -2 --separate-stderr bgsh "$1"
+  assert_output ''
+  [[ $stderr == *"$2"* ]] || fail "stderr lacks \"$2\": $stderr"
+  [[ $stderr == *"bgjob: usage: $3"* ]] || fail "stderr lacks the usage line \"bgjob: usage: $3\": $stderr"
+}
+
+@test "help bgjob prints the full help with every subcommand and exits 0" {
+  run -0 bgsh 'help bgjob'
+  assert_line --partial 'Run arithmetic and C callbacks as background jobs'
+  for sub in 'new [-d] [-v VAR] [--] EXPRESSION...' 'new [-d] [-v VAR] -f NAME [ARG...]' \
+             'status [-n] [-v ARRAY]' 'show [-v ARRAY] ID' 'result [-v VAR] ID' 'traceback [ID]' \
+             'remove ID...' 'flush [-f]' 'wait [-n] [-t SECONDS] [ID...]' 'kill ID...' 'funcs' 'load PATH'; do
+    assert_line --partial "$sub"
+  done
+  assert_line --partial 'BGJOB_MAX_RUNNING'
+  assert_line --partial 'enable -d bgjob'
+}
+
+@test "bgjob --help prints the same full help as help bgjob, on stdout, status 0" {
+  run -0 --separate-stderr bgsh 'help bgjob'
+  local expected=$output
+  run -0 --separate-stderr bgsh 'bgjob --help'
+  assert_equal "$stderr" ''
+  assert_equal "$output" "$expected"
+  assert_line --partial 'load PATH'
+}
+
+@test "bgjob help prints the full help too" {
+  run -0 bgsh 'help bgjob'
+  local expected=$output
+  run -0 bgsh 'bgjob help'
+  assert_equal "$output" "$expected"
+}
+
+@test "--help after a subcommand prints the help and does nothing else" {
+  run -0 bgsh 'bgjob new --help; echo "last=${BGJOB_LAST-unset}"; bgjob status'
+  assert_line --partial 'Subcommands:'
+  assert_line 'last=unset'
+}
+
+@test "an unknown subcommand is a usage error" {
+  expect_usage_error 'bgjob bogus' 'bgjob: bogus: unknown subcommand' 'bgjob ['
+}
+
+@test "an unknown option is a usage error naming the option" {
+  expect_usage_error 'bgjob status -x' 'status: -x: invalid option' 'bgjob [status [-n] [-v ARRAY]]'
+  expect_usage_error 'bgjob wait -q 0' 'wait: -q: invalid option' 'bgjob wait [-n] [-t SECONDS] [ID...]'
+  expect_usage_error 'bgjob flush -n' 'flush: -n: invalid option' 'bgjob flush [-f]'
+  expect_usage_error 'bgjob new -z -f sleep 0' 'new: -z: invalid option' 'bgjob new'
+}
+
+@test "a missing job ID is a usage error for show, result, remove and kill" {
+  expect_usage_error 'bgjob show' 'show: a job number is required' 'bgjob show [-v ARRAY] ID'
+  expect_usage_error 'bgjob result' 'result: a job number is required' 'bgjob result [-v VAR] ID'
+  expect_usage_error 'bgjob remove' 'remove: a job number is required' 'bgjob remove ID...'
+  expect_usage_error 'bgjob kill' 'kill: a job number is required' 'bgjob kill ID...'
+}
+
+@test "a non-numeric job ID is a usage error for every subcommand that takes IDs" {
+  expect_usage_error 'bgjob show abc' 'show: abc: not a valid job number' 'bgjob show'
+  expect_usage_error 'bgjob result 1x' 'result: 1x: not a valid job number' 'bgjob result'
+  expect_usage_error 'bgjob traceback abc' 'traceback: abc: not a valid job number' 'bgjob traceback'
+  expect_usage_error 'bgjob remove 0 abc' 'remove: abc: not a valid job number' 'bgjob remove'
+  expect_usage_error 'bgjob kill 0.5' 'kill: 0.5: not a valid job number' 'bgjob kill'
+  expect_usage_error 'bgjob wait abc' 'wait: abc: not a valid job number' 'bgjob wait'
+  expect_usage_error 'bgjob result ""' 'result: : not a valid job number' 'bgjob result'
+}
+
+@test "a negative job ID is a usage error" {
+  expect_usage_error 'bgjob result -1' 'result: -1: invalid option' 'bgjob result [-v VAR] ID'
+  expect_usage_error 'bgjob remove -- -1' 'remove: -1: not a valid job number' 'bgjob remove ID...'
+  expect_usage_error 'bgjob kill -- -3' 'kill: -3: not a valid job number' 'bgjob kill ID...'
+}
+
+@test "a job ID beyond 2^63-1 is a usage error, the largest one is merely not found" {
+  expect_usage_error 'bgjob result 99999999999999999999' \
+    'result: 99999999999999999999: not a valid job number' 'bgjob result'
+  expect_usage_error 'bgjob show 9223372036854775808' \
+    'show: 9223372036854775808: not a valid job number' 'bgjob show'
+  run -1 --separate-stderr bgsh 'bgjob result 9223372036854775807'
+  assert_output ''
+  [[ $stderr == *'job 9223372036854775807 not found'* ]]
+}
+
+@test "a bad -v name in new is a usage error and creates no job" {
+  expect_usage_error 'bgjob new -v 1bad -f sleep 0' "\`1bad': not a valid identifier" 'bgjob new'
+  run -0 bgsh 'bgjob new -v 1bad -f sleep 0 2>/dev/null; echo "last=${BGJOB_LAST-unset}"; bgjob status'
+  assert_output 'last=unset'
+}
+
+@test "a bad -v name in result is a usage error" {
+  expect_usage_error 'bgjob new -f sleep 0; bgjob wait; bgjob result -v 1bad 0' \
+    "\`1bad': not a valid identifier" 'bgjob result [-v VAR] ID'
+}
+
+@test "a bad -v name in status is a usage error" {
+  expect_usage_error 'bgjob status -v 1bad' "\`1bad': not a valid identifier" 'bgjob [status [-n] [-v ARRAY]]'
+}
+
+@test "a bad -v name in show is a usage error" {
+  expect_usage_error 'bgjob new -f sleep 0; bgjob wait; bgjob show -v 1bad 0' \
+    "\`1bad': not a valid identifier" 'bgjob show [-v ARRAY] ID'
+}
+
+@test "a bad wait timeout is a usage error: not a number, negative, empty" {
+  expect_usage_error 'bgjob wait -t abc' 'wait: abc: invalid timeout' 'bgjob wait [-n] [-t SECONDS] [ID...]'
+  expect_usage_error 'bgjob wait -t -1' 'wait: -1: invalid timeout' 'bgjob wait'
+  expect_usage_error 'bgjob wait -t ""' 'invalid timeout' 'bgjob wait'
+  expect_usage_error 'bgjob wait -t 1s' 'wait: 1s: invalid timeout' 'bgjob wait'
+  expect_usage_error 'bgjob wait -t nan' 'wait: nan: invalid timeout' 'bgjob wait'
+}
+
+@test "an option missing its argument is a usage error" {
+  expect_usage_error 'bgjob wait -t' 'wait: -t: option requires an argument' 'bgjob wait'
+  expect_usage_error 'bgjob result -v' 'result: -v: option requires an argument' 'bgjob result'
+  expect_usage_error 'bgjob new -f' 'new: -f: option requires an argument' 'bgjob new'
+  expect_usage_error 'bgjob status -v' 'status: -v: option requires an argument' 'bgjob [status'
+}
+
+@test "extra or missing operands are usage errors" {
+  expect_usage_error 'bgjob status extra' 'status: extra: too many arguments' 'bgjob [status'
+  expect_usage_error 'bgjob funcs extra' 'funcs: extra: too many arguments' 'bgjob funcs'
+  expect_usage_error 'bgjob load' 'load: a plugin path is required' 'bgjob load PATH'
+  expect_usage_error 'bgjob load a b' 'load: too many arguments' 'bgjob load PATH'
+  expect_usage_error 'bgjob new' 'new: an expression is required' 'bgjob new'
+  expect_usage_error 'bgjob result 0 1' 'result: too many arguments' 'bgjob result'
+  expect_usage_error 'bgjob traceback 0 1' 'traceback: too many arguments' 'bgjob traceback'
+}
+
+@test "a usage error uses up no job number" {
+  run -0 bgsh 'bgjob new 2>/dev/null; bgjob new -z -f sleep 0 2>/dev/null; bgjob new -v 2bad -f sleep 0 2>/dev/null
+    bgjob new -v n -f sleep 0; bgjob wait; echo "n=$n"'
+  assert_output 'n=0'
+}
+
+@test "bgjob with no jobs prints nothing and succeeds, as do status and status -n" {
+  run -0 --separate-stderr bgsh 'bgjob; bgjob status; bgjob status -n'
+  assert_output ''
+  assert_equal "$stderr" ''
+}
+
+@test "status -v with no jobs makes an empty associative array" {
+  run -0 bgsh 'bgjob status -v S; declare -p S'
+  assert_output 'declare -A S=()'
+}
+
+@test "funcs lists the shipped sleep callback with its usage" {
+  run -0 bgsh 'bgjob funcs'
+  assert_line --regexp '^sleep +sleep SECONDS \[VALUE\]'
+  assert_equal "${#lines[@]}" 1
+}
+
+@test "a shell without jobs exits at once and silently" {
+  run -0 --separate-stderr bgsh 'bgjob funcs >/dev/null; exit 0'
+  assert_equal "$stderr" ''
+}

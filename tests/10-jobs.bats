@@ -1,0 +1,496 @@
+#!/usr/bin/env bats
+# 10-jobs: numbering, new -v / BGJOB_LAST, status (format, groups, quoting,
+# progress, -n, -v), show, result, traceback, remove, flush and its guard,
+# daemon jobs, the Queued state and the limits.
+#
+# Completed jobs come from the example plugin's `join`, Dead ones from its
+# `fail`, running ones from the shipped `sleep`.  Jobs that must stay running
+# are daemon jobs (-d), so the shell does not wait for them when it exits.
+
+load helper
+
+LOAD='bgjob load "$EXAMPLE_SO" || exit 98'
+
+# ---- numbering ----
+
+@test "jobs are numbered 0, 1, 2 in creation order" {
+  run -0 bgsh "$LOAD"'
+    bgjob new -v a -f join x; bgjob new -v b -f join y; bgjob new -v c -f join z
+    bgjob wait
+    echo "$a $b $c"
+    bgjob result 0; bgjob result 1; bgjob result 2'
+  assert_output $'0 1 2\nx\ny\nz'
+}
+
+@test "new prints nothing and leaves the number in BGJOB_LAST" {
+  run -0 --separate-stderr bgsh "$LOAD"'
+    bgjob new -f join x; echo "last=$BGJOB_LAST"
+    bgjob new -f join y; echo "last=$BGJOB_LAST"
+    bgjob wait'
+  assert_output $'last=0\nlast=1'
+  assert_equal "$stderr" ''
+}
+
+@test "new -v VAR stores the number in VAR and in BGJOB_LAST" {
+  run -0 bgsh "$LOAD"'
+    bgjob new -f join x
+    bgjob new -v id -f join y
+    echo "id=$id last=$BGJOB_LAST"; bgjob wait; bgjob result "$id"'
+  assert_output $'id=1 last=1\ny'
+}
+
+@test "numbers are never reused after remove" {
+  run -0 bgsh "$LOAD"'
+    bgjob new -f join a; bgjob new -f join b; bgjob wait
+    bgjob remove 1; bgjob remove 0
+    bgjob new -v n -f join c; bgjob wait; echo "n=$n"; bgjob status'
+  assert_output $'n=2\nCompleted jobs:\n2 : join c'
+}
+
+@test "numbers are never reused after flush" {
+  run -0 bgsh "$LOAD"'
+    bgjob new -f join a; bgjob new -f fail x; bgjob new -f join b; bgjob wait
+    bgjob flush -f >/dev/null
+    bgjob new -v n -f join c; bgjob wait; echo "n=$n"
+    bgjob flush -f >/dev/null
+    bgjob new -v m -f join d; bgjob wait; echo "m=$m"'
+  assert_output $'n=3\nm=4'
+}
+
+@test "a new that fails (unknown callback, bad -v name, readonly -v target) uses up no number" {
+  run -0 --separate-stderr bgsh "$LOAD"'
+    bgjob new -f join a; bgjob wait
+    bgjob new -f nosuch x; echo "rc=$?"
+    bgjob new -v 1bad -f join b; echo "rc=$?"
+    readonly ro=x; bgjob new -v ro -f join c; echo "rc=$? ro=$ro"
+    echo "last=$BGJOB_LAST"
+    bgjob new -v n -f join d; bgjob wait; echo "n=$n"'
+  assert_output $'rc=1\nrc=2\nrc=1 ro=x\nlast=0\nn=1'
+  [[ $stderr == *'nosuch: no such callback'* ]]
+}
+
+# ---- status ----
+
+@test "status prints Queued, Running, Completed and Dead groups, in that order, each followed by an empty line" {
+  run -0 bgsh "$LOAD"'
+    bgjob new -f join a b
+    bgjob new -f fail boom
+    bgjob wait
+    BGJOB_MAX_RUNNING=1
+    bgjob new -d -f sleep 5
+    bgjob new -d -f sleep 5
+    bgjob status | sed "s/ ([0-9]*%)\$/ (N%)/"
+    echo END
+    bgjob kill 2 3'
+  assert_output "Queued jobs:
+3 : sleep 5
+
+Running jobs:
+2 : sleep 5 (N%)
+
+Completed jobs:
+0 : join a b
+
+Dead jobs:
+1 : fail boom
+
+END"
+}
+
+@test "bgjob without a subcommand is status" {
+  run -0 bgsh "$LOAD"'
+    bgjob new -f join a; bgjob new -f fail b; bgjob wait
+    bgjob status > "$BATS_TEST_TMPDIR/s1"
+    bgjob > "$BATS_TEST_TMPDIR/s2"
+    cmp "$BATS_TEST_TMPDIR/s1" "$BATS_TEST_TMPDIR/s2" && cat "$BATS_TEST_TMPDIR/s2"'
+  assert_output $'Completed jobs:\n0 : join a\n\nDead jobs:\n1 : fail b'
+}
+
+@test "status leaves out empty groups" {
+  run -0 bgsh "$LOAD"'
+    bgjob new -f fail a; bgjob new -f fail b; bgjob wait
+    bgjob status; echo END'
+  assert_output $'Dead jobs:\n0 : fail a\n1 : fail b\n\nEND'
+}
+
+@test "status quotes callback arguments as printf %q does" {
+  run -0 bgsh "$LOAD"'
+    args=("a b" "it'\''s" $'\''x\ny'\'' "" "\$HOME" "*" "~u" "tab	x" "é" "plain")
+    bgjob new -f join "${args[@]}"; bgjob wait
+    printf -v q " %q" "${args[@]}"
+    echo "0 : join$q"
+    bgjob status | sed -n 2p'
+  assert_equal "${#lines[@]}" 2
+  assert_equal "${lines[1]}" "${lines[0]}"
+  assert_line --index 1 --partial "join a\\ b it\\'s \$'x\\ny' ''"
+}
+
+@test "the command of an expression job is the expression as given, its words joined by spaces" {
+  run -0 bgsh 'bgjob new 42; bgjob new -- 7; bgjob wait; bgjob status'
+  assert_output $'Completed jobs:\n0 : 42\n1 : 7'
+}
+
+@test "a running job that reports progress shows it as (NN%)" {
+  run -0 bgsh '
+    bgjob new -d -f sleep 5
+    bgjob wait -t 0.3 0
+    bgjob status; bgjob kill 0'
+  assert_line --index 0 'Running jobs:'
+  assert_line --index 1 --regexp '^0 : sleep 5 \(([1-9]|[1-9][0-9])%\)$'
+}
+
+@test "status -n prints only the jobs finished since the last report, then nothing" {
+  run -0 bgsh "$LOAD"'
+    bgjob new -f join a; bgjob new -f fail b; bgjob wait
+    bgjob new -d -f sleep 5
+    bgjob status -n; echo "END1 rc=$?"
+    bgjob status -n; echo "END2 rc=$?"
+    bgjob new -f join c; bgjob wait 3
+    bgjob status -n; echo END3
+    bgjob kill 2'
+  assert_output "Completed jobs:
+0 : join a
+
+Dead jobs:
+1 : fail b
+
+END1 rc=0
+END2 rc=0
+Completed jobs:
+3 : join c
+
+END3"
+}
+
+@test "status marks every finished job as seen, so status -n afterwards prints nothing" {
+  run -0 bgsh "$LOAD"'
+    bgjob new -f join a; bgjob new -f fail b; bgjob wait
+    bgjob status >/dev/null
+    bgjob status -n; echo END'
+  assert_output 'END'
+}
+
+@test "status -v ARRAY fills an associative array of job number -> state and prints nothing" {
+  run -0 bgsh "$LOAD"'
+    bgjob new -f join a; bgjob new -f fail b; bgjob wait
+    BGJOB_MAX_RUNNING=1
+    bgjob new -d -f sleep 5; bgjob new -d -f sleep 5
+    bgjob status -v S; echo "rc=$?"
+    [[ $(declare -p S) == "declare -A "* ]] && echo assoc
+    echo "n=${#S[@]} 0=${S[0]} 1=${S[1]} 2=${S[2]} 3=${S[3]}"
+    bgjob kill 2 3'
+  assert_output $'rc=0\nassoc\nn=4 0=Completed 1=Dead 2=Running 3=Queued'
+}
+
+@test "status -v replaces what the array held before" {
+  run -0 bgsh "$LOAD"'
+    declare -A S=([old]=x [9]=y)
+    bgjob new -f join a; bgjob wait
+    bgjob status -v S; declare -p S'
+  assert_output 'declare -A S=([0]="Completed" )'
+}
+
+@test "status -n -v fills the array with the newly finished jobs only" {
+  run -0 bgsh "$LOAD"'
+    bgjob new -f join a; bgjob wait; bgjob status >/dev/null
+    bgjob new -f fail b; bgjob wait
+    bgjob status -n -v S; declare -p S
+    bgjob status -n; echo END'
+  assert_output $'declare -A S=([1]="Dead" )\nEND'
+}
+
+# ---- show ----
+
+@test "show prints every field in a form eval turns back into an associative array" {
+  run -0 bgsh "$LOAD"'
+    bgjob new -f join a "b c"; bgjob wait
+    eval "declare -A j=$(bgjob show 0)"
+    for k in id state kind command result error daemon progress started finished elapsed; do
+      [[ -v j[$k] ]] || echo "missing key $k"
+    done
+    printf "%s=%s\n" id "${j[id]}" state "${j[state]}" kind "${j[kind]}" command "${j[command]}" \
+      result "${j[result]}" error "${j[error]}" daemon "${j[daemon]}"
+    [[ ${j[started]} =~ ^[0-9]+\.[0-9]+$ ]] && echo started-ok
+    [[ ${j[finished]} =~ ^[0-9]+\.[0-9]+$ ]] && echo finished-ok
+    [[ ${j[elapsed]} =~ ^[0-9]+\.[0-9]+$ ]] && echo elapsed-ok
+    awk -v s="${j[started]}" -v f="${j[finished]}" -v e="${j[elapsed]}" \
+      "BEGIN { exit !(f >= s && e >= 0 && e < 60 && (f - s) - e < 0.001 && e - (f - s) < 0.001) }" && echo times-ok'
+  assert_output 'id=0
+state=Completed
+kind=callback
+command=join a b\ c
+result=a b c
+error=
+daemon=0
+started-ok
+finished-ok
+elapsed-ok
+times-ok'
+}
+
+@test "show of a dead job has its error, state Dead and no result" {
+  run -0 bgsh "$LOAD"'
+    bgjob new -f fail "it broke"; bgjob wait
+    eval "declare -A j=$(bgjob show 0)"
+    echo "${j[state]}|${j[error]}|${j[result]}|${j[command]}"'
+  assert_output 'Dead|it broke||fail it\ broke'
+}
+
+@test "show of a running job has state Running, its progress and no finish time" {
+  run -0 bgsh '
+    bgjob new -d -f sleep 5; bgjob wait -t 0.2 0
+    eval "declare -A j=$(bgjob show 0)"
+    echo "${j[state]}|${j[finished]}|${j[result]}"
+    [[ ${j[progress]} =~ ^[0-9]+%$ ]] && echo progress-ok
+    bgjob kill 0'
+  assert_output $'Running||\nprogress-ok'
+}
+
+@test "show values survive eval even with quotes, newlines and dollars" {
+  run -0 bgsh "$LOAD"'
+    bgjob new -f join "x'\''y" $'\''1\n2'\'' "\$(touch $BATS_TEST_TMPDIR/pwned)"; bgjob wait
+    eval "declare -A j=$(bgjob show 0)"
+    printf "%s\n" "${j[result]}"
+    [[ -e $BATS_TEST_TMPDIR/pwned ]] && echo PWNED || true'
+  assert_output "x'y 1
+2 \$(touch $BATS_TEST_TMPDIR/pwned)"
+}
+
+@test "show -v ARRAY fills the array with the same fields show prints" {
+  run -0 bgsh "$LOAD"'
+    bgjob new -f join p q; bgjob wait
+    eval "declare -A j=$(bgjob show 0)"
+    bgjob show -v A 0; echo "rc=$?"
+    [[ $(declare -p A) == "declare -A "* ]] && echo assoc
+    for k in "${!j[@]}"; do [[ ${A[$k]-unset} == "${j[$k]}" ]] || echo "differs: $k"; done
+    [[ ${#A[@]} == "${#j[@]}" ]] && echo same-size
+    echo "${A[result]}"'
+  assert_output $'rc=0\nassoc\nsame-size\np q'
+}
+
+@test "show of an unknown job fails with job N not found" {
+  run -1 --separate-stderr bgsh 'bgjob show 5'
+  assert_output ''
+  [[ $stderr == *'job 5 not found'* ]]
+}
+
+@test "show marks daemon jobs with daemon=1" {
+  run -0 bgsh "$LOAD"'
+    bgjob new -d -f join a; bgjob new -f join b; bgjob wait
+    eval "declare -A d=$(bgjob show 0)"; eval "declare -A n=$(bgjob show 1)"
+    echo "${d[daemon]} ${n[daemon]} ${d[result]}"'
+  assert_output '1 0 a'
+}
+
+# ---- result ----
+
+@test "result prints the result and a newline" {
+  run -0 bgsh "$LOAD"'
+    bgjob new -f join a "  b"; bgjob wait
+    bgjob result 0 | od -An -c | tr -s " "'
+  assert_output ' a b \n'
+}
+
+@test "result of the shipped sleep is VALUE, or SECONDS as given" {
+  run -0 bgsh 'bgjob new -f sleep 0.05 done; bgjob new -f sleep 0.050; bgjob wait; bgjob result 0; bgjob result 1'
+  assert_output $'done\n0.050'
+}
+
+@test "result of a running job fails with job N has not completed" {
+  run -1 --separate-stderr bgsh 'bgjob new -d -f sleep 5; bgjob result 0; rc=$?; bgjob kill 0; exit $rc'
+  assert_output ''
+  [[ $stderr == *'job 0 has not completed'* ]]
+}
+
+@test "result of a queued job fails with job N has not completed" {
+  run -1 --separate-stderr bgsh 'BGJOB_MAX_RUNNING=1; bgjob new -d -f sleep 5; bgjob new -d -f sleep 5
+    bgjob result 1; rc=$?; bgjob kill 0 1; exit $rc'
+  assert_output ''
+  [[ $stderr == *'job 1 has not completed'* ]]
+}
+
+@test "result of a dead job fails and names bgjob traceback N" {
+  run -1 --separate-stderr bgsh "$LOAD"'; bgjob new -f join a; bgjob new -f fail x; bgjob wait; bgjob result 1'
+  assert_output ''
+  [[ $stderr == *'job 1 '*'bgjob traceback 1'* ]]
+}
+
+@test "result of an unknown job fails with job N not found" {
+  run -1 --separate-stderr bgsh 'bgjob result 3'
+  assert_output ''
+  [[ $stderr == *'job 3 not found'* ]]
+}
+
+# ---- traceback ----
+
+@test "traceback ID prints the header with the job and its command, then the error text" {
+  run -0 bgsh "$LOAD"'; bgjob new -f join a; bgjob new -f fail "disk on fire"; bgjob wait; bgjob traceback 1'
+  assert_output $'Traceback for: <BackgroundJob #1: fail disk\\ on\\ fire>\ndisk on fire'
+}
+
+@test "traceback of a job that is not dead fails" {
+  run -0 --separate-stderr bgsh "$LOAD"'
+    bgjob new -f join a; bgjob new -d -f sleep 5; bgjob wait 0
+    bgjob traceback 0; echo "completed rc=$?"
+    bgjob traceback 1; echo "running rc=$?"
+    bgjob traceback 7; echo "unknown rc=$?"
+    bgjob kill 1'
+  assert_output $'completed rc=1\nrunning rc=1\nunknown rc=1'
+  [[ $stderr == *'job 0 is not dead'* ]]
+  [[ $stderr == *'job 1 is not dead'* ]]
+  [[ $stderr == *'job 7 not found'* ]]
+}
+
+@test "traceback without ID prints the report of every dead job, each followed by an empty line" {
+  run -0 bgsh "$LOAD"'
+    bgjob new -f fail one; bgjob new -f join ok; bgjob new -f fail two; bgjob wait
+    bgjob traceback; echo END'
+  assert_output 'Traceback for: <BackgroundJob #0: fail one>
+one
+
+Traceback for: <BackgroundJob #2: fail two>
+two
+
+END'
+}
+
+@test "traceback without ID prints nothing when no job is dead" {
+  run -0 bgsh "$LOAD"'; bgjob new -f join a; bgjob wait; bgjob traceback; echo END'
+  assert_output 'END'
+}
+
+# ---- remove ----
+
+@test "remove deletes finished jobs completely" {
+  run -0 --separate-stderr bgsh "$LOAD"'
+    bgjob new -f join a; bgjob new -f fail b; bgjob new -f join c; bgjob wait
+    bgjob remove 0 1; echo "rc=$?"
+    bgjob status
+    bgjob result 0; echo "result rc=$?"
+    bgjob show 1; echo "show rc=$?"
+    bgjob traceback 1; echo "traceback rc=$?"
+    bgjob traceback; echo END'
+  assert_output $'rc=0\nCompleted jobs:\n2 : join c\n\nresult rc=1\nshow rc=1\ntraceback rc=1\nEND'
+  [[ $stderr == *'job 0 not found'* ]]
+  [[ $stderr == *'job 1 not found'* ]]
+}
+
+@test "remove of a running job fails with job N is still running, it can not be removed" {
+  run -1 --separate-stderr bgsh 'bgjob new -d -f sleep 5; bgjob remove 0; rc=$?
+    bgjob status -v S; echo "${S[0]}"; bgjob kill 0; exit $rc'
+  assert_output 'Running'
+  [[ $stderr == *'job 0 is still running, it can not be removed'* ]]
+}
+
+@test "remove of an unknown job fails with job N not found" {
+  run -1 --separate-stderr bgsh 'bgjob remove 9'
+  assert_output ''
+  [[ $stderr == *'job 9 not found'* ]]
+}
+
+@test "remove of an already removed job fails with job N not found" {
+  run -1 --separate-stderr bgsh "$LOAD"'; bgjob new -f join a; bgjob wait; bgjob remove 0; bgjob remove 0'
+  [[ $stderr == *'job 0 not found'* ]]
+}
+
+@test "remove with one bad ID among several still removes the others and fails" {
+  run -1 --separate-stderr bgsh "$LOAD"'; bgjob new -f join a; bgjob new -f join b; bgjob wait
+    bgjob remove 0 7 1; rc=$?; bgjob status; exit $rc'
+  assert_output ''
+  [[ $stderr == *'job 7 not found'* ]]
+}
+
+# ---- flush ----
+
+@test "flush reports Flushing K Completed jobs and Flushing 1 Dead job, and deletes them" {
+  run -0 bgsh "$LOAD"'
+    bgjob new -f join a; bgjob new -f fail b; bgjob new -f join c; bgjob new -f join d; bgjob wait
+    bgjob status >/dev/null
+    bgjob flush; echo "rc=$?"
+    bgjob status; echo END'
+  assert_output $'Flushing 3 Completed jobs.\nFlushing 1 Dead job.\nrc=0\nEND'
+}
+
+@test "flush uses the singular for one Completed job and the plural for Dead jobs" {
+  run -0 bgsh "$LOAD"'
+    bgjob new -f join a; bgjob new -f fail b; bgjob new -f fail c; bgjob wait
+    bgjob status >/dev/null
+    bgjob flush'
+  assert_output $'Flushing 1 Completed job.\nFlushing 2 Dead jobs.'
+}
+
+@test "flush with nothing finished says No jobs to flush. and leaves running jobs alone" {
+  run -0 bgsh '
+    bgjob flush; echo "rc=$?"
+    bgjob new -d -f sleep 5
+    bgjob flush; echo "rc=$?"
+    bgjob status -v S; echo "${S[0]}"; bgjob kill 0'
+  assert_output $'No jobs to flush.\nrc=0\nNo jobs to flush.\nrc=0\nRunning'
+}
+
+@test "flush deletes nothing, lists the jobs as status -n would and fails when jobs finished since the last report" {
+  run -1 --separate-stderr bgsh "$LOAD"'
+    bgjob new -f join a; bgjob new -f fail b; bgjob wait
+    bgjob flush; rc=$?
+    echo END; bgjob status -v S; echo "${S[0]} ${S[1]}"; bgjob result 0
+    exit $rc'
+  assert_output $'Completed jobs:\n0 : join a\n\nDead jobs:\n1 : fail b\n\nEND\nCompleted Dead\na'
+  [[ $stderr == *'flush -f'* ]]
+}
+
+@test "the flush guard lists only the jobs finished since the last report" {
+  run -0 --separate-stderr bgsh "$LOAD"'
+    bgjob new -f join a; bgjob wait; bgjob status >/dev/null
+    bgjob new -f join b; bgjob wait
+    bgjob flush; echo "rc=$?"
+    bgjob status -v S; echo "${!S[*]}" | tr " " "\n" | sort | tr "\n" " "; echo'
+  assert_output $'Completed jobs:\n1 : join b\n\nrc=1\n0 1 '
+}
+
+@test "after the flush guard has listed the jobs, a second flush deletes them" {
+  run -0 --separate-stderr bgsh "$LOAD"'
+    bgjob new -f join a; bgjob new -f fail b; bgjob wait
+    bgjob flush >/dev/null; echo "rc=$?"
+    bgjob flush; echo "rc=$?"
+    bgjob status; echo END'
+  assert_output $'rc=1\nFlushing 1 Completed job.\nFlushing 1 Dead job.\nrc=0\nEND'
+}
+
+@test "flush -f flushes jobs finished since the last report anyway" {
+  run -0 bgsh "$LOAD"'
+    bgjob new -f join a; bgjob new -f fail b; bgjob wait
+    bgjob flush -f; echo "rc=$?"
+    bgjob status; echo END'
+  assert_output $'Flushing 1 Completed job.\nFlushing 1 Dead job.\nrc=0\nEND'
+}
+
+# ---- queued jobs and limits ----
+
+@test "with BGJOB_MAX_RUNNING=1 a second job is Queued and runs when the first finishes" {
+  run -0 bgsh 'BGJOB_MAX_RUNNING=1
+    bgjob new -f sleep 0.2 first; bgjob new -f sleep 0.1 second
+    bgjob status -v S; echo "${S[0]} ${S[1]}"
+    bgjob wait; echo "wait=$?"
+    bgjob result 0; bgjob result 1
+    eval "declare -A a=$(bgjob show 0)"; eval "declare -A b=$(bgjob show 1)"
+    awk -v f="${a[finished]}" -v s="${b[started]}" "BEGIN { exit !(s >= f - 0.005) }" && echo in-order'
+  assert_output $'Running Queued\nwait=0\nfirst\nsecond\nin-order'
+}
+
+@test "a job beyond BGJOB_MAX_QUEUED is refused with a clear error and uses no number" {
+  run -0 --separate-stderr bgsh 'BGJOB_MAX_RUNNING=1 BGJOB_MAX_QUEUED=1
+    bgjob new -d -f sleep 5; bgjob new -d -f sleep 5
+    bgjob new -d -f sleep 5; echo "rc=$? last=$BGJOB_LAST"
+    bgjob status -v S; echo "${#S[@]}"
+    bgjob kill 0 1; bgjob wait
+    bgjob new -v n -f sleep 0; bgjob wait; echo "n=$n"'
+  assert_output $'rc=1 last=1\n2\nn=2'
+  [[ $stderr == *'BGJOB_MAX_QUEUED'* ]]
+}
+
+@test "by default at least 64 jobs run at once" {
+  run -0 bgsh 'for i in {1..64}; do bgjob new -d -f sleep 5; done
+    bgjob status -v S; n=0; for s in "${S[@]}"; do [[ $s == Running ]] && n=$((n+1)); done; echo "running=$n"
+    bgjob kill {0..63}; bgjob wait -t 5; echo "wait=$?"'
+  assert_output $'running=64\nwait=1'
+}

@@ -1,0 +1,233 @@
+#!/usr/bin/env bats
+# 20-wait-kill: wait (all, listed, -n, -t, no jobs), its statuses (0, 1, 124,
+# 128+N), signals and traps, Ctrl-C in an interactive shell (tmux), and kill
+# of running, queued and finished jobs.
+
+load helper
+load interactive/tmux
+
+LOAD='bgjob load "$EXAMPLE_SO" || exit 98'
+# ms: milliseconds since the script called `start'.
+TIMER='start() { t0=${EPOCHREALTIME//[!0-9]/}; }; ms() { echo $(( (${EPOCHREALTIME//[!0-9]/} - t0) / 1000 )); }'
+
+teardown() {
+  tmux_stop
+}
+
+# ---- wait ----
+
+@test "wait returns 0 when every listed job completed" {
+  run -0 bgsh "$LOAD"'; bgjob new -f sleep 0.2 a; bgjob new -f join b; bgjob wait 0 1; echo "rc=$?"; bgjob result 0'
+  assert_output $'rc=0\na'
+}
+
+@test "wait without IDs waits for every unfinished job and returns 0 when they completed" {
+  run -0 bgsh 'bgjob new -f sleep 0.3; bgjob new -f sleep 0.1; bgjob wait; echo "rc=$?"
+    bgjob status -v S; echo "${S[0]} ${S[1]}"'
+  assert_output $'rc=0\nCompleted Completed'
+}
+
+@test "wait returns 1 when a waited job is dead" {
+  run -0 bgsh "$LOAD"'; bgjob new -f sleep 0.1; bgjob new -f fail x; bgjob wait 0 1; echo "rc=$?"
+    bgjob wait; echo "all=$?"'
+  assert_output $'rc=1\nall=0'
+}
+
+@test "wait without IDs returns 1 when one of the jobs it waited for died" {
+  run -0 bgsh "$LOAD"'; BGJOB_MAX_RUNNING=1; bgjob new -f sleep 0.1; bgjob new -f fail x; bgjob wait; echo "rc=$?"'
+  assert_output 'rc=1'
+}
+
+@test "wait returns 1 for an unknown job, after waiting for the known ones" {
+  run -0 --separate-stderr bgsh "$TIMER"'; bgjob new -f sleep 0.3
+    bgjob wait 7; echo "rc=$?"
+    start; bgjob wait 0 7; echo "rc=$?"; (( $(ms) >= 200 )) && echo waited
+    bgjob status -v S; echo "${S[0]}"'
+  assert_output $'rc=1\nrc=1\nwaited\nCompleted'
+  [[ $stderr == *'job 7 not found'* ]]
+}
+
+@test "wait with no jobs returns 0 at once" {
+  run -0 bgsh 'bgjob wait; echo "rc=$?"'
+  assert_output 'rc=0'
+}
+
+@test "wait with only finished jobs returns 0 at once" {
+  run -0 bgsh "$LOAD"'; bgjob new -f join a; bgjob wait; bgjob wait; echo "rc=$?"; bgjob wait 0; echo "rc=$?"'
+  assert_output $'rc=0\nrc=0'
+}
+
+@test "wait -t with fractional seconds returns 124 after the timeout and the job runs on" {
+  run -0 bgsh "$TIMER"'; bgjob new -d -f sleep 5
+    start; bgjob wait -t 0.2 0; rc=$?; t=$(ms)
+    echo "rc=$rc"; (( t >= 150 && t < 1500 )) && echo "timing ok" || echo "took ${t} ms"
+    bgjob status -v S; echo "${S[0]}"; bgjob kill 0'
+  assert_output $'rc=124\ntiming ok\nRunning'
+}
+
+@test "wait -t without IDs times out too, and -t 0 does not block" {
+  run -0 bgsh "$TIMER"'; bgjob new -d -f sleep 5
+    bgjob wait -t 0.1; echo "rc=$?"
+    start; bgjob wait -t 0; echo "rc=$?"; (( $(ms) < 500 )) && echo quick
+    bgjob kill 0'
+  assert_output $'rc=124\nrc=124\nquick'
+}
+
+@test "wait -t returns 0 when the jobs finish before the timeout" {
+  run -0 bgsh "$TIMER"'; bgjob new -f sleep 0.1; start; bgjob wait -t 5 0; echo "rc=$?"; (( $(ms) < 3000 )) && echo early'
+  assert_output $'rc=0\nearly'
+}
+
+@test "wait with IDs waits only for those jobs" {
+  run -0 bgsh "$TIMER"'; bgjob new -f sleep 0.1; bgjob new -d -f sleep 5
+    start; bgjob wait 0; echo "rc=$?"; (( $(ms) < 3000 )) && echo quick
+    bgjob status -v S; echo "${S[0]} ${S[1]}"; bgjob kill 1'
+  assert_output $'rc=0\nquick\nCompleted Running'
+}
+
+@test "wait -n returns 0 as soon as the first job completes" {
+  run -0 bgsh "$TIMER"'; bgjob new -d -f sleep 5; bgjob new -f sleep 0.2
+    start; bgjob wait -n; echo "rc=$?"; (( $(ms) < 3000 )) && echo quick
+    bgjob status -v S; echo "${S[0]} ${S[1]}"; bgjob kill 0'
+  assert_output $'rc=0\nquick\nRunning Completed'
+}
+
+@test "wait -n returns 1 when the first job to finish is dead" {
+  run -0 bgsh "$LOAD; $TIMER"'; bgjob new -d -f sleep 5; bgjob new -f fail x
+    start; bgjob wait -n 0 1; echo "rc=$?"; (( $(ms) < 3000 )) && echo quick; bgjob kill 0'
+  assert_output $'rc=1\nquick'
+}
+
+@test "wait -n with a listed job already completed returns 0 at once" {
+  run -0 bgsh "$LOAD; $TIMER"'; bgjob new -f join a; bgjob wait; bgjob new -d -f sleep 5
+    start; bgjob wait -n 1 0; echo "rc=$?"; (( $(ms) < 3000 )) && echo quick; bgjob kill 1'
+  assert_output $'rc=0\nquick'
+}
+
+@test "wait -n with nothing to wait for returns 127 as the help says" {
+  run -0 bgsh 'bgjob wait -n; echo "rc=$?"; bgjob help | grep -c "127 for -n"'
+  assert_output $'rc=127\n1'
+}
+
+@test "a trapped signal interrupts wait with 128+N and its trap runs" {
+  run -0 bgsh "$TIMER"'; bgjob new -d -f sleep 5
+    trap "echo TRAPPED" USR1
+    (sleep 0.3; kill -USR1 $$) &
+    start; bgjob wait -t 4; rc=$?; t=$(ms)
+    echo "rc=$rc"; (( t < 3000 )) && echo prompt
+    bgjob status -v S; echo "${S[0]}"; bgjob kill 0'
+  assert_output $'TRAPPED\nrc=138\nprompt\nRunning'
+}
+
+@test "a trapped SIGINT in a script interrupts wait with 130 and its trap runs" {
+  run -0 bgsh "$TIMER"'; bgjob new -d -f sleep 5
+    trap "echo INT-TRAP" INT
+    (sleep 0.3; kill -INT $$) &
+    start; bgjob wait -t 4 0; rc=$?; t=$(ms)
+    echo "rc=$rc"; (( t < 3000 )) && echo prompt; bgjob kill 0'
+  assert_output $'INT-TRAP\nrc=130\nprompt'
+}
+
+@test "wait can be used again after a signal interrupted it" {
+  run -0 bgsh 'bgjob new -f sleep 0.6 v
+    trap ":" USR1
+    (sleep 0.2; kill -USR1 $$) &
+    bgjob wait 0; echo "first=$?"
+    bgjob wait 0; echo "second=$?"; bgjob result 0'
+  assert_output $'first=138\nsecond=0\nv'
+}
+
+# ---- Ctrl-C in an interactive shell ----
+
+@test "Ctrl-C interrupts bgjob wait in an interactive shell at once and the job keeps running" {
+  tmux_start
+  tmux_type 'enable -f "$BGJOB_SO" bgjob; bgjob new -f sleep 30; echo WAIT""ING; bgjob wait; echo "rc=$?"'
+  wait_for 10 pane_contains_line WAITING || { pane_text; fail "the job was not started"; }
+  wait_for 5 shell_in_ppoll || { pane_text; fail "bgjob wait did not start waiting"; }
+  # still waiting: the command line has not finished
+  run ! pane_has_prompt
+  local t0 t1
+  t0=$(now_us)
+  tmux_key C-c
+  wait_for 5 pane_has_prompt || { pane_text; fail "no prompt after Ctrl-C"; }
+  t1=$(now_us)
+  (( t1 - t0 < 2000000 )) || fail "the prompt took $(( (t1 - t0) / 1000 )) ms to come back"
+  tmux_type 'echo "after=$?"; bgjob status -v S; echo "state=${S[0]}"'
+  wait_for 5 pane_contains_line 'state=Running' || { pane_text; fail "the job is not Running after Ctrl-C"; }
+  run -0 pane_contains_line 'after=130'
+  # the rest of the interrupted line did not run
+  run ! pane_contains_line 'rc=0'
+  # and the shell still works: the job can be killed and waited for
+  tmux_type 'bgjob kill 0; bgjob wait 0; echo "killed=$?"'
+  wait_for 5 pane_contains_line 'killed=1' || { pane_text; fail "kill after Ctrl-C failed"; }
+}
+
+# ---- kill ----
+
+@test "kill of a sleeping job ends it Dead promptly with a traceback saying cancelled" {
+  run -0 bgsh "$TIMER"'; bgjob new -f sleep 5
+    bgjob wait -t 0.1 0
+    start; bgjob kill 0; echo "kill=$?"; bgjob wait 0; echo "wait=$?"; t=$(ms)
+    (( t < 1000 )) && echo prompt || echo "took $t ms"
+    bgjob status -v S; echo "${S[0]}"
+    bgjob traceback 0'
+  assert_line --index 0 'kill=0'
+  assert_line --index 1 'wait=1'
+  assert_line --index 2 'prompt'
+  assert_line --index 3 'Dead'
+  assert_line --index 4 'Traceback for: <BackgroundJob #0: sleep 5>'
+  assert_line --index 5 --partial 'cancelled'
+}
+
+@test "kill of a queued job makes it Dead at once" {
+  run -0 bgsh 'BGJOB_MAX_RUNNING=1
+    bgjob new -d -f sleep 5; bgjob new -f sleep 5
+    bgjob kill 1; echo "kill=$?"
+    bgjob status -v S; echo "${S[0]} ${S[1]}"
+    bgjob traceback 1 | tail -n +2
+    bgjob kill 0'
+  assert_line --index 0 'kill=0'
+  assert_line --index 1 'Running Dead'
+  assert_line --index 2 --partial 'cancelled'
+}
+
+@test "a killed running job frees its slot for the next queued job" {
+  run -0 bgsh "$TIMER"'; BGJOB_MAX_RUNNING=1
+    bgjob new -f sleep 5; bgjob new -f sleep 0.1 next
+    start; bgjob kill 0; bgjob wait 1; echo "rc=$?"; (( $(ms) < 3000 )) && echo quick
+    bgjob result 1; bgjob wait 0 || :'
+  assert_output $'rc=0\nquick\nnext'
+}
+
+@test "kill takes several IDs" {
+  run -0 bgsh 'bgjob new -f sleep 5; bgjob new -f sleep 5; bgjob new -f sleep 5
+    bgjob kill 0 2; echo "kill=$?"; bgjob wait 0 2; echo "wait=$?"
+    bgjob status -v S; echo "${S[0]} ${S[1]} ${S[2]}"; bgjob kill 1; bgjob wait 1 || :'
+  assert_output $'kill=0\nwait=1\nDead Running Dead'
+}
+
+@test "kill of a finished job fails" {
+  run -0 --separate-stderr bgsh "$LOAD"'; bgjob new -f join a; bgjob new -f fail b; bgjob wait
+    bgjob kill 0; echo "completed=$?"; bgjob kill 1; echo "dead=$?"
+    bgjob result 0'
+  assert_output $'completed=1\ndead=1\na'
+  [[ $stderr == *'job 0 is not running'* ]]
+  [[ $stderr == *'job 1 is not running'* ]]
+}
+
+@test "kill of an already killed job fails" {
+  run -1 --separate-stderr bgsh 'bgjob new -f sleep 5; bgjob kill 0; bgjob wait 0; bgjob kill 0'
+  [[ $stderr == *'job 0 is not running'* ]]
+}
+
+@test "kill of an unknown job fails with job N not found" {
+  run -1 --separate-stderr bgsh 'bgjob kill 4'
+  assert_output ''
+  [[ $stderr == *'job 4 not found'* ]]
+}
+
+@test "result of a killed job fails and points at its traceback" {
+  run -1 --separate-stderr bgsh 'bgjob new -f sleep 5; bgjob kill 0; bgjob wait 0; bgjob result 0'
+  assert_output ''
+  [[ $stderr == *'bgjob traceback 0'* ]]
+}

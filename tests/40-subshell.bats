@@ -1,0 +1,110 @@
+#!/usr/bin/env bats
+# 40-subshell: what forked children of the shell see and can do: results of
+# finished jobs, jobs that were running at the fork, their own jobs, the
+# command-substitution warning, pipelines.
+
+load helper
+
+LOAD='bgjob load "$EXAMPLE_SO" || exit 98'
+TIMER='start() { t0=${EPOCHREALTIME//[!0-9]/}; }; ms() { echo $(( (${EPOCHREALTIME//[!0-9]/} - t0) / 1000 )); }'
+
+@test "x=\$(bgjob result N) gets the result of a finished job" {
+  run -0 bgsh "$LOAD"'; bgjob new -f join "hello  world" "!"; bgjob wait; x=$(bgjob result 0); echo "x=[$x]"'
+  assert_output 'x=[hello  world !]'
+}
+
+@test "a subshell sees the finished jobs of its parent in status, show and traceback" {
+  run -0 bgsh "$LOAD"'; bgjob new -f join a; bgjob new -f fail boom; bgjob wait
+    ( bgjob status; bgjob traceback 1; eval "declare -A j=$(bgjob show 0)"; echo "${j[result]}" )'
+  assert_output $'Completed jobs:\n0 : join a\n\nDead jobs:\n1 : fail boom\n\nTraceback for: <BackgroundJob #1: fail boom>\nboom\na'
+}
+
+@test "( bgjob wait N ) on a job running in the parent returns at once with status 1 and an error" {
+  run -0 --separate-stderr bgsh "$TIMER"'; bgjob new -d -f sleep 5
+    start; ( bgjob wait 0 ); echo "rc=$?"; (( $(ms) < 2000 )) && echo quick
+    start; ( bgjob wait ); echo "all rc=$?"; (( $(ms) < 2000 )) && echo quick
+    bgjob kill 0'
+  assert_output $'rc=1\nquick\nall rc=1\nquick'
+  [[ $stderr == *'job 0 '*'parent shell'* ]]
+}
+
+@test "( bgjob status ) shows a job running in the parent as Running" {
+  run -0 bgsh '
+    bgjob new -d -f sleep 5
+    ( bgjob status | sed "s/ ([0-9]*%)\$//"; bgjob status -v S; echo "${S[0]}" )
+    bgjob kill 0'
+  assert_output $'Running jobs:\n0 : sleep 5\n\nRunning'
+}
+
+@test "a subshell can neither kill nor read the result of a job running in the parent" {
+  run -0 --separate-stderr bgsh '
+    bgjob new -d -f sleep 5
+    ( bgjob kill 0 ); echo "kill=$?"
+    ( bgjob result 0 ); echo "result=$?"
+    bgjob status -v S; echo "${S[0]}"
+    bgjob kill 0'
+  assert_output $'kill=1\nresult=1\nRunning'
+  [[ $stderr == *'job 0 '*'parent'* ]]
+}
+
+@test "the parent still waits for its job after a subshell gave up on it" {
+  run -0 --separate-stderr bgsh 'bgjob new -f sleep 0.3 v; ( bgjob wait 0 ); bgjob wait 0; echo "rc=$?"; bgjob result 0'
+  assert_output $'rc=0\nv'
+}
+
+@test "a subshell can start and wait for jobs of its own" {
+  run -0 bgsh "$LOAD"'
+    bgjob new -d -f sleep 5
+    ( bgjob new -v id -f sleep 0.1 mine; echo "id=$id"; bgjob wait "$id"; echo "rc=$?"; bgjob result "$id"
+      bgjob new -f fail sub; bgjob wait -n 2; echo "rc=$?" )
+    bgjob kill 0'
+  assert_output $'id=1\nrc=0\nmine\nrc=1'
+}
+
+@test "jobs created in a subshell do not appear in the parent" {
+  run -0 bgsh "$LOAD"'
+    ( bgjob new -f join child; bgjob wait )
+    bgjob status; echo "last=${BGJOB_LAST-unset}"
+    bgjob new -v n -f join parent; bgjob wait; echo "n=$n"; bgjob status'
+  assert_output $'last=unset\nn=0\nCompleted jobs:\n0 : join parent'
+}
+
+@test "removing or flushing in a subshell does not affect the parent" {
+  run -0 bgsh "$LOAD"'
+    bgjob new -f join a; bgjob new -f fail b; bgjob wait
+    ( bgjob remove 0; bgjob flush -f >/dev/null )
+    bgjob status -v S; echo "${S[0]} ${S[1]}"'
+  assert_output 'Completed Dead'
+}
+
+@test "id=\$(bgjob new ...) warns that the job belongs to the command substitution" {
+  run -0 --separate-stderr bgsh 'id=$(bgjob new -f sleep 0); echo "id=[$id]"; bgjob status; echo END'
+  assert_output $'id=[]\nEND'
+  [[ $stderr == *warning*'command substitution'* ]] || fail "no warning: $stderr"
+}
+
+@test "new -v in the main shell gives no command substitution warning" {
+  run -0 --separate-stderr bgsh 'bgjob new -v id -f sleep 0; bgjob wait'
+  assert_equal "$stderr" ''
+}
+
+@test "bgjob status | cat lists the jobs in a pipeline" {
+  run -0 bgsh "$LOAD"'; bgjob new -f join a; bgjob wait; bgjob new -d -f sleep 5
+    bgjob status | sed "s/ ([0-9]*%)\$//" | cat; echo END; bgjob kill 1'
+  assert_output $'Running jobs:\n1 : sleep 5\n\nCompleted jobs:\n0 : join a\n\nEND'
+}
+
+@test "a result read through a process substitution matches the parent's" {
+  run -0 bgsh "$LOAD"'; bgjob new -f join "a b" c; bgjob wait
+    read -r x < <(bgjob result 0); echo "x=[$x]"
+    bgjob result 0 | { read -r y; echo "y=[$y]"; }'
+  assert_output $'x=[a b c]\ny=[a b c]'
+}
+
+@test "forking while many jobs run and finish neither hangs nor loses results" {
+  run -0 bgsh "$LOAD"'
+    for i in {1..40}; do bgjob new -f sleep 0.0$((i % 10)) "$i"; x=$(bgjob status -v S; echo ok); [[ $x == ok ]] || echo "bad $i"; done
+    bgjob wait; echo "rc=$?"
+    sum=0; for i in {0..39}; do sum=$((sum + $(bgjob result $i))); done; echo "sum=$sum"'
+  assert_output $'rc=0\nsum=820'
+}

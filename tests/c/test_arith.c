@@ -1,0 +1,249 @@
+/* test_arith.c - unit tests of lib/arith.c and lib/vars.c, without bash.
+ *
+ * Covers values, bash's exact error texts, the operations that must never
+ * raise SIGFPE, deep nesting inside a 256 KiB thread stack, recursive
+ * variables, the variable store and its `declare' output, and several
+ * threads evaluating at once (run it under TSan: make test-arith-tsan).
+ */
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "arith.h"
+#include "check.h"
+#include "vars.h"
+
+/* Evaluate E on V; "=N" on success or the error text. */
+static char *ev(bgj_vars *v, const char *e)
+{
+  intmax_t out = 0;
+  char *err = NULL;
+  static char buf[4096];
+  if (bgj_arith_eval(e, v, &out, &err) == 0)
+    snprintf(buf, sizeof buf, "=%jd", out);
+  else if (strlen(err) > 3000) {
+    snprintf(buf, sizeof buf, "%s", strstr(err, ": expression nesting too deep") ? "nesting too deep" : "long error");
+    free(err);
+  } else {
+    snprintf(buf, sizeof buf, "%s", err);
+    free(err);
+  }
+  return buf;
+}
+
+static char *ev0(const char *e)
+{
+  bgj_vars *v = bgj_vars_new();
+  char *r = ev(v, e);
+  bgj_vars_free(v);
+  return r;
+}
+
+static void test_values(void)
+{
+  CHECK_STR(ev0("1 + 2 * 3"), "=7");
+  CHECK_STR(ev0("2 ** 10"), "=1024");
+  CHECK_STR(ev0("-2 ** 2"), "=4");
+  CHECK_STR(ev0("2 ** 3 ** 2"), "=512");
+  CHECK_STR(ev0("017 + 0x1f + 2#101 + 64#_"), "=114");
+  CHECK_STR(ev0("9223372036854775807 + 1"), "=-9223372036854775808");
+  CHECK_STR(ev0("18446744073709551617"), "=1");
+  CHECK_STR(ev0("1 ? 2 : 3, 0 ? 4 : 5"), "=5");
+  CHECK_STR(ev0(""), "=0");
+  CHECK_STR(ev0(" \t\n"), "=0");
+  CHECK_STR(ev0("1 << 64"), "=1");
+  CHECK_STR(ev0("-8 >> 1"), "=-4");
+  CHECK_STR(ev0("++5"), "=5");
+}
+
+static void test_no_sigfpe(void)
+{
+  CHECK_STR(ev0("-9223372036854775808 / -1"), "=-9223372036854775808");
+  CHECK_STR(ev0("-9223372036854775808 % -1"), "=0");
+  CHECK_STR(ev0("x = -9223372036854775808, x /= -1"), "=-9223372036854775808");
+  CHECK_STR(ev0("x = -9223372036854775808, x %= -1"), "=0");
+  CHECK_STR(ev0("2/0"), "2/0: division by 0 (error token is \"0\")");
+  CHECK_STR(ev0("5 % (1-1)"), "5 % (1-1): division by 0 (error token is \"(1-1)\")");
+  CHECK_STR(ev0("x=1, x/=0"), "x=1, x/=0: division by 0 (error token is \"0\")");
+  CHECK_STR(ev0("0 && 1/0"), "=0");
+  CHECK_STR(ev0("2 ** -1"), "2 ** -1: exponent less than 0 (error token is \"1\")");
+}
+
+static void test_errors(void)
+{
+  CHECK_STR(ev0("1 +"), "1 +: syntax error: operand expected (error token is \"+\")");
+  CHECK_STR(ev0("1 $"), "1 $: syntax error: invalid arithmetic operator (error token is \"$\")");
+  CHECK_STR(ev0("(1"), "(1: missing `)' (error token is \"1\")");
+  CHECK_STR(ev0("1 = 2"), "1 = 2: attempted assignment to non-variable (error token is \"= 2\")");
+  CHECK_STR(ev0("08 + 1"), "08: value too great for base (error token is \"08\")");
+  CHECK_STR(ev0("1#1"), "1#1: invalid arithmetic base (error token is \"1#1\")");
+  CHECK_STR(ev0("a[1"), "a[1: bad array subscript (error token is \"a[1\")");
+  CHECK_STR(ev0("++x++"), "++x++: ++: assignment requires lvalue (error token is \"++\")");
+  CHECK_STR(ev0("1 ? 2"), "1 ? 2: `:' expected for conditional expression (error token is \"2\")");
+  /* An error inside a subscript has no "let: " and abandons the command. */
+  bgj_vars *v = bgj_vars_new();
+  intmax_t out;
+  char *err;
+  bgj_arith_info info;
+  CHECK(bgj_arith_eval_ex("a[1/0]", v, &out, &err, &info) == -1);
+  CHECK_STR(err, "1/0: division by 0 (error token is \"0\")");
+  CHECK(info.let_prefix == 0 && info.abort == 1);
+  free(err);
+  CHECK(bgj_arith_eval_ex("1/0", v, &out, &err, &info) == -1);
+  CHECK(info.let_prefix == 1 && info.abort == 0);
+  free(err);
+  bgj_vars_free(v);
+}
+
+static void test_variables(void)
+{
+  bgj_vars *v = bgj_vars_new();
+  CHECK(bgj_vars_set_scalar(v, "x", "5", 0) == 0);
+  CHECK(bgj_vars_set_scalar(v, "y", "x * 2", 0) == 0);
+  CHECK(bgj_vars_set_scalar(v, "r", "r + 1", 0) == 0);
+  CHECK(bgj_vars_set_scalar(v, "ro", "1", BGJ_ATTR_READONLY) == 0);
+  CHECK(bgj_vars_set_array(v, "a", BGJ_ATTR_INDEXED) == 0);
+  CHECK(bgj_vars_array_put(v, "a", 0, "10") == 0);
+  CHECK(bgj_vars_array_put(v, "a", 5, "50") == 0);
+  CHECK(bgj_vars_set_array(v, "h", BGJ_ATTR_ASSOC) == 0);
+  CHECK(bgj_vars_assoc_put(v, "h", "a b", "7") == 0);
+  CHECK(bgj_vars_set_nameref(v, "n", "a[5]", 0) == 0);
+  CHECK_STR(ev(v, "y + 1"), "=11");
+  CHECK_STR(ev(v, "a[-1] + a[0] + h[a b]"), "=67");
+  CHECK_STR(ev(v, "n"), "=50");
+  CHECK_STR(ev(v, "r"), "r + 1: expression recursion level exceeded (error token is \"r + 1\")");
+  CHECK_STR(ev(v, "ro = 2"), "ro: readonly variable");
+  CHECK(bgj_vars_assignments(v) == NULL);
+  CHECK_STR(ev(v, "z = x++, n += 1, h[k] = 3"), "=3");
+  char *s = bgj_vars_assignments(v);
+  CHECK_STR(s, "declare -- x='6'\ndeclare -a a=([0]='10' [5]='51')\ndeclare -A h=(['a b']='7' ['k']='3')\n"
+               "declare -- z='5'\n");
+  free(s);
+  CHECK_STR(ev(v, "a[-9]"), "=0");
+  CHECK_STR(bgj_vars_messages(v), "a: bad array subscript\n");
+  bgj_vars_set_nounset(v, 1);
+  intmax_t out;
+  char *err;
+  bgj_arith_info info;
+  CHECK(bgj_arith_eval_ex("nosuch + 1", v, &out, &err, &info) == -1);
+  CHECK_STR(err, "nosuch: unbound variable");
+  CHECK(info.abort == 2);
+  free(err);
+  CHECK(bgj_vars_set_unavailable(v, "RANDOM", "dynamic variable, not reproducible in a job") == 0);
+  CHECK_STR(ev(v, "RANDOM"), "RANDOM: dynamic variable, not reproducible in a job");
+  bgj_vars_free(v);
+
+  /* Quoting of any byte in the declare output. */
+  v = bgj_vars_new();
+  CHECK(bgj_vars_set_array(v, "q", BGJ_ATTR_ASSOC) == 0);
+  CHECK_STR(ev(v, "q[x]=1"), "=1");
+  bgj_vars_free(v);
+}
+
+/* Deep nesting on a small stack. */
+struct deep {
+  int n;
+  const char *open, *close;
+  char result[512];
+};
+
+static void *deep_thread(void *p)
+{
+  struct deep *d = p;
+  size_t lo = strlen(d->open), lc = strlen(d->close);
+  char *e = malloc((size_t)d->n * (lo + lc) + 2);
+  char *q = e;
+  for (int i = 0; i < d->n; i++, q += lo)
+    memcpy(q, d->open, lo);
+  *q++ = '7';
+  for (int i = 0; i < d->n; i++, q += lc)
+    memcpy(q, d->close, lc);
+  *q = '\0';
+  char *r = ev0(e);
+  snprintf(d->result, sizeof d->result, "%.60s", strstr(r, "nesting too deep") ? "nesting too deep" : r);
+  free(e);
+  return NULL;
+}
+
+static const char *deep(int n, const char *open, const char *close)
+{
+  static struct deep d;
+  d.n = n;
+  d.open = open;
+  d.close = close;
+  pthread_attr_t a;
+  pthread_attr_init(&a);
+  pthread_attr_setstacksize(&a, 256 * 1024);
+  pthread_t t;
+  CHECK(pthread_create(&t, &a, deep_thread, &d) == 0);
+  pthread_join(t, NULL);
+  pthread_attr_destroy(&a);
+  return d.result;
+}
+
+static void test_deep(void)
+{
+  CHECK_STR(deep(10000, "(", ")"), "=7");
+  CHECK_STR(deep(100000, "-", ""), "=7");
+  CHECK_STR(deep(100000, "!", ""), "=1");
+  CHECK_STR(deep(50000, "2**", ""), "=0");
+  CHECK_STR(deep(30000, "1?", ":0"), "=7");
+  const char *r = deep(100000, "(", ")");
+  CHECK_STR(r, "nesting too deep");
+}
+
+struct par {
+  int id;
+  int bad;
+};
+
+static void *par_thread(void *p)
+{
+  struct par *q = p;
+  bgj_vars *v = bgj_vars_new();
+  char num[32];
+  snprintf(num, sizeof num, "%d", q->id);
+  bgj_vars_set_scalar(v, "id", num, 0);
+  bgj_vars_set_scalar(v, "f", "id * 2 + (id > 1 ? 1 : 0)", 0);
+  for (int i = 0; i < 2000; i++) {
+    intmax_t out;
+    char *err;
+    if (bgj_arith_eval("k += f, f", v, &out, &err) != 0) {
+      free(err);
+      q->bad++;
+    } else if (out != q->id * 2 + (q->id > 1))
+      q->bad++;
+  }
+  char *s = bgj_vars_assignments(v);
+  free(s);
+  bgj_vars_free(v);
+  return NULL;
+}
+
+static void test_threads(void)
+{
+  pthread_t t[4];
+  struct par p[4];
+  for (int i = 0; i < 4; i++) {
+    p[i].id = i;
+    p[i].bad = 0;
+    CHECK(pthread_create(&t[i], NULL, par_thread, &p[i]) == 0);
+  }
+  for (int i = 0; i < 4; i++) {
+    pthread_join(t[i], NULL);
+    CHECK(p[i].bad == 0);
+  }
+}
+
+int main(void)
+{
+  test_values();
+  test_no_sigfpe();
+  test_errors();
+  test_variables();
+  test_deep();
+  test_threads();
+  return check_done("arith");
+}

@@ -1,0 +1,121 @@
+/*
+ * fuzz_arith.c - libFuzzer target for the thread-safe arithmetic evaluator
+ * (bgj_arith_eval, lib/arith.c + lib/vars.c), no bash needed.
+ *
+ * Input: byte 0 picks options (bit 0: `set -u'; bit 1: evaluate twice on the
+ * same store, as a reused snapshot would be), the rest up to the first NUL is
+ * the expression.  Every run builds a fresh snapshot through the vars.h
+ * builder with variables of every kind: plain and recursive scalars, integer
+ * and readonly ones, indexed and associative arrays, namerefs (including a
+ * cycle), an unset one and an unavailable one.  Besides the sanitizers' own
+ * checks the target aborts when the API contract breaks: status 0 or -1, an
+ * error message on failure and none on success, assignments and
+ * messages that are proper strings.
+ *
+ *   build:   make -f Makefile -f tests/hardening.mk build/fuzz/fuzz_arith
+ *   fuzz:    build/fuzz/fuzz_arith -max_total_time=60 tests/fuzz/corpus-arith
+ *   replay:  build/fuzz/fuzz_arith tests/fuzz/regressions/arith/
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "arith.h"
+#include "vars.h"
+
+static void violated(const char *what, const char *expr)
+{
+    fprintf(stderr, "fuzz_arith: contract violated: %s\nexpression: [%s]\n", what, expr);
+    abort();
+}
+
+static bgj_vars *snapshot(int nounset)
+{
+    bgj_vars *v = bgj_vars_new();
+    if (!v)
+        return NULL;
+    int bad = 0;
+    bad |= bgj_vars_set_scalar(v, "x", "5", 0);
+    bad |= bgj_vars_set_scalar(v, "y", "x+1", 0);
+    bad |= bgj_vars_set_scalar(v, "z", "y*y", BGJ_ATTR_INTEGER);
+    bad |= bgj_vars_set_scalar(v, "self", "self+1", 0);     /* recursion limit */
+    bad |= bgj_vars_set_scalar(v, "r", "3", BGJ_ATTR_READONLY);
+    bad |= bgj_vars_set_scalar(v, "i", "7", BGJ_ATTR_INTEGER);
+    bad |= bgj_vars_set_scalar(v, "s", "hello world", 0); /* not an expression */
+    bad |= bgj_vars_set_scalar(v, "big", "9223372036854775807", 0);
+    bad |= bgj_vars_set_scalar(v, "neg", "-9223372036854775808", 0);
+    bad |= bgj_vars_set_scalar(v, "u", NULL, 0);            /* declared, unset */
+    bad |= bgj_vars_set_array(v, "a", BGJ_ATTR_INDEXED);
+    bad |= bgj_vars_array_put(v, "a", 0, "10");
+    bad |= bgj_vars_array_put(v, "a", 1, "x");
+    bad |= bgj_vars_array_put(v, "a", 5, "a[1]+1");
+    bad |= bgj_vars_array_put(v, "a", 1000000, "2");
+    bad |= bgj_vars_set_array(v, "ra", BGJ_ATTR_INDEXED | BGJ_ATTR_READONLY);
+    bad |= bgj_vars_array_put(v, "ra", 0, "1");
+    bad |= bgj_vars_set_array(v, "h", BGJ_ATTR_ASSOC);
+    bad |= bgj_vars_assoc_put(v, "h", "k", "4");
+    bad |= bgj_vars_assoc_put(v, "h", "x y", "h[k]*2");
+    bad |= bgj_vars_assoc_put(v, "h", "", "1");
+    bad |= bgj_vars_set_nameref(v, "n", "x", 0);
+    bad |= bgj_vars_set_nameref(v, "na", "a[5]", 0);
+    bad |= bgj_vars_set_nameref(v, "c1", "c2", 0);
+    bad |= bgj_vars_set_nameref(v, "c2", "c1", 0);          /* nameref cycle */
+    bad |= bgj_vars_set_nameref(v, "dangling", NULL, 0);
+    bad |= bgj_vars_set_unavailable(v, "RANDOM", "RANDOM is not available in a background job");
+    bgj_vars_set_nounset(v, nounset);
+    if (bad) {
+        fprintf(stderr, "fuzz_arith: the snapshot builder failed\n");
+        abort();
+    }
+    return v;
+}
+
+static void eval_once(const char *expr, bgj_vars *v)
+{
+    intmax_t out = 12345;
+    char *err = NULL;
+    int rc = bgj_arith_eval(expr, v, &out, &err);
+    if (rc != 0 && rc != -1)
+        violated("status not 0 or -1", expr);
+    if (rc == -1 && (!err || !*err))
+        violated("failure without a message", expr);
+    if (rc == 0 && err)
+        violated("success with an error message", expr);
+    free(err);
+    const char *m = bgj_vars_messages(v);
+    if (!m)
+        violated("messages is NULL", expr);
+    if (*m && m[strlen(m) - 1] != '\n')
+        violated("messages not newline-terminated", expr);
+    char *as = bgj_vars_assignments(v);
+    if (as && strncmp(as, "declare ", 8) != 0)
+        violated("assignments do not start with declare", expr);
+    free(as);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    if (size < 1 || size > 8192)
+        return 0;
+    unsigned opts = data[0];
+    const char *p = (const char *)data + 1;
+    size_t n = size - 1;
+    const char *nul = memchr(p, 0, n);
+    if (nul)
+        n = (size_t)(nul - p);
+    char *expr = malloc(n + 1);
+    if (!expr)
+        return 0;
+    memcpy(expr, p, n);
+    expr[n] = 0;
+    bgj_vars *v = snapshot(opts & 1);
+    eval_once(expr, v);
+    if (opts & 2) {
+        bgj_vars_clear_assigned(v);
+        eval_once(expr, v);
+    }
+    bgj_vars_free(v);
+    free(expr);
+    return 0;
+}

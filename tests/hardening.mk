@@ -1,0 +1,78 @@
+# hardening.mk - sanitizers, fuzzing, stress (issue 4).  Included by the top
+# Makefile (-include tests/hardening.mk); `make test` runs test-hardening,
+# `make check-full` runs check-hardening.
+#
+#   make test-hardening     fast: fuzz regressions + seed corpora replayed,
+#                           each fuzzer FUZZ_QUICK_SECONDS (10 s)
+#   make check-hardening    full: fuzzers FUZZ_SECONDS (60 s) each, the C soak
+#                           with SOAK_JOBS (100000) jobs under TSan and ASan,
+#                           the real-bash stress scenarios at full size
+#                           (tests/stress/*.bash), helgrind and memcheck runs
+#   make fuzz-cmdline fuzz-arith [FUZZ_SECONDS=N]
+#   make stress-full        only the real-bash stress scenarios, full size
+#   make helgrind memcheck  valgrind runs of tests/stress/valgrind.bash
+#
+# Each step appends "SUITE PASSED FAILED" to build/test-summary.  Other parts
+# (tests/c/test_soak.c, tests/80-stress.bats, tests/90-badinput.bats) run
+# through the top Makefile's test-c*, test-bats and test-bats-asan rules.
+
+FUZZ_CC ?= clang
+FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+FUZZ_SECONDS ?= 60
+FUZZ_QUICK_SECONDS ?= 10
+SOAK_JOBS ?= 100000
+DEB_HARDENING := clang libclang-rt-14-dev valgrind bats bats-assert bats-support
+
+.PHONY: deps-hardening test-hardening check-hardening fuzz-build fuzz-replay fuzz-cmdline fuzz-arith \
+        fuzz-quick soak-full stress-full helgrind memcheck
+
+deps-hardening:
+	$(call apt_install,$(DEB_HARDENING))
+
+# ---- libFuzzer targets (no bash) ----
+build/fuzz/fuzz_cmdline: tests/fuzz/fuzz_cmdline.c lib/cmdline.c lib/cmdline.h | deps-hardening
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -Ilib $< lib/cmdline.c -lm -o $@
+build/fuzz/fuzz_arith: tests/fuzz/fuzz_arith.c $(ARITH_SRCS) lib/arith.h lib/vars.h | deps-hardening
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -Ilib $< $(ARITH_SRCS) -lm -o $@
+fuzz-build: build/fuzz/fuzz_cmdline build/fuzz/fuzz_arith
+
+fuzz-replay: fuzz-build
+	tests/fuzz/run-fuzz.sh replay cmdline build/fuzz/fuzz_cmdline
+	tests/fuzz/run-fuzz.sh replay arith build/fuzz/fuzz_arith
+fuzz-cmdline: build/fuzz/fuzz_cmdline
+	tests/fuzz/run-fuzz.sh fuzz cmdline $< $(FUZZ_SECONDS)
+fuzz-arith: build/fuzz/fuzz_arith
+	tests/fuzz/run-fuzz.sh fuzz arith $< $(FUZZ_SECONDS)
+fuzz-quick: fuzz-build
+	$(MAKE) --no-print-directory fuzz-cmdline fuzz-arith FUZZ_SECONDS=$(FUZZ_QUICK_SECONDS)
+
+# ---- the C soak at full size (the default size runs in test-c, -tsan, -asan) ----
+soak-full: build/c-tsan/test_soak build/c-asan/test_soak
+	BGJ_SOAK_JOBS=$(SOAK_JOBS) TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 die_after_fork=0" \
+	  tests/run-c.sh soak-tsan build/c-tsan/test_soak
+	BGJ_SOAK_JOBS=$(SOAK_JOBS) ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	  tests/run-c.sh soak-asan build/c-asan/test_soak
+
+# ---- real bash: the stress scenarios at full size ----
+stress-full: all
+	BGJOB_SO=$(CURDIR)/bgjob.so EXAMPLE_SO=$(CURDIR)/examples/bgjob-example.so STRESS=full tests/stress/run.sh
+
+# ---- valgrind on the stock bash: helgrind (races, lock order) and memcheck ----
+VALGRIND_SCRIPT := tests/stress/valgrind.bash
+helgrind: all
+	tests/stress/valgrind.sh helgrind $(CURDIR)/bgjob.so $(VALGRIND_SCRIPT)
+memcheck: all
+	tests/stress/valgrind.sh memcheck $(CURDIR)/bgjob.so $(VALGRIND_SCRIPT)
+
+test-hardening: deps-hardening
+	$(MAKE) --no-print-directory fuzz-replay
+	$(MAKE) --no-print-directory fuzz-quick
+
+check-hardening: deps-hardening
+	@rc=0; \
+	for t in fuzz-replay fuzz-cmdline fuzz-arith soak-full stress-full helgrind memcheck; do \
+	  $(MAKE) --no-print-directory $$t || rc=1; \
+	done; \
+	tests/summary.sh || rc=1; exit $$rc

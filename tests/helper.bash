@@ -1,0 +1,33 @@
+# helper.bash - common set-up for the bats files: every scenario runs in a
+# fresh `bash --norc` that loads the built bgjob.so.
+bats_require_minimum_version 1.5.0
+bats_load_library bats-support
+bats_load_library bats-assert
+
+: "${BGJOB_SO:?BGJOB_SO must name the built bgjob.so (make test sets it)}"
+if [ ! -f "$BGJOB_SO" ]; then
+  echo "BGJOB_SO=$BGJOB_SO does not exist: run make first" >&2
+  exit 1
+fi
+export BGJOB_SO
+BGJOB_ROOT=$(cd "$BATS_TEST_DIRNAME/.." && pwd)
+export BGJOB_ROOT
+EXAMPLE_SO=$BGJOB_ROOT/examples/bgjob-example.so
+export EXAMPLE_SO
+
+# bgsh SCRIPT [ARG...]: runs SCRIPT in a fresh bash with bgjob enabled.
+# Under the sanitizer run, BGJOB_PRELOAD names the runtime to preload.
+bgsh() {
+  local script=$1; shift
+  env ${BGJOB_PRELOAD:+LD_PRELOAD=$BGJOB_PRELOAD} \
+    bash --norc --noprofile -c "enable -f \"\$BGJOB_SO\" bgjob || exit 99
+$script" bgsh "$@" 3>&-
+}
+
+# bgsh_file: same, but the script comes from stdin as a file (line numbers in messages).
+bgsh_stdin() {
+  local f
+  f=$(mktemp "$BATS_TEST_TMPDIR/script.XXXXXX")
+  { echo 'enable -f "$BGJOB_SO" bgjob || exit 99'; cat; } > "$f"
+  env ${BGJOB_PRELOAD:+LD_PRELOAD=$BGJOB_PRELOAD} bash --norc --noprofile "$f" "$@" 3>&-
+}
