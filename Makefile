@@ -95,7 +95,7 @@ test: deps
 	$(MAKE) --no-print-directory test-c-asan
 	$(MAKE) --no-print-directory test-bats
 	$(MAKE) --no-print-directory test-bats-asan
-	@if grep -q '^test-arith:' tests/arith/arith.mk 2>/dev/null; then $(MAKE) --no-print-directory test-arith; fi
+	@if grep -q '^test-arith:' tests/arith/arith.mk 2>/dev/null; then tests/run-arith.sh $(MAKE) --no-print-directory test-arith; fi
 	@if grep -q '^test-hardening:' tests/hardening.mk 2>/dev/null; then $(MAKE) --no-print-directory test-hardening; fi
 	@tests/summary.sh
 

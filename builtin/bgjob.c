@@ -23,8 +23,7 @@
 #define EXPORT __attribute__((visibility("default")))
 
 static const char *const usages[] = {
-    [BGJ_CMD_NEW] = "bgjob new [-d] [-v VAR] [--] EXPRESSION...\n"
-                    "       bgjob new [-d] [-v VAR] -f NAME [ARG...]",
+    [BGJ_CMD_NEW] = "bgjob new [-d] [-v VAR] [--] EXPRESSION...\n       bgjob new [-d] [-v VAR] -f NAME [ARG...]",
     [BGJ_CMD_STATUS] = "bgjob [status [-n] [-v ARRAY]]",
     [BGJ_CMD_SHOW] = "bgjob show [-v ARRAY] ID",
     [BGJ_CMD_RESULT] = "bgjob result [-v VAR] ID",
@@ -112,6 +111,23 @@ EXPORT void bgjob_builtin_unload(char *name)
     (void)name;
 }
 
+/*
+ * Checks the -v name before anything happens: a scalar target must be what
+ * `printf -v` accepts and not readonly; an array target must be a plain
+ * identifier.  Returns 0, EX_USAGE or EXECUTION_FAILURE after printing.
+ */
+static int check_vname(struct bgj_cmdline *c, const struct bgj_args *a)
+{
+    if (c->cmd == BGJ_CMD_STATUS || c->cmd == BGJ_CMD_SHOW) {
+        if (!legal_identifier(c->vname)) {
+            sh_invalidid((char *)c->vname);
+            return EX_USAGE;
+        }
+        return 0;
+    }
+    return bgj_var_check(c->vname, bgj_word_flags(a, c->vname_word));
+}
+
 int bgjob_builtin(WORD_LIST *list)
 {
     struct bgj_args a = {0};
@@ -147,6 +163,9 @@ int bgjob_builtin(WORD_LIST *list)
             builtin_usage();
         }
         rc = EX_USAGE;
+    } else if (c.vname && (rc = check_vname(&c, &a)) != 0) {
+        if (rc == EX_USAGE)
+            bgj_usage(c.cmd);
     } else {
         switch (c.cmd) {
         case BGJ_CMD_NEW: rc = bgj_cmd_new(&c, &a); break;

@@ -68,11 +68,6 @@ fail:
 int bgj_cmd_new(struct bgj_cmdline *c, const struct bgj_args *a)
 {
     int wflags = bgj_word_flags(a, c->vname_word);
-    if (c->vname) {
-        int rc = bgj_var_check(c->vname, wflags);
-        if (rc)
-            return rc;
-    }
     bgj_set_limits(limit_from("BGJOB_MAX_RUNNING", BGJ_DEFAULT_MAX_RUNNING),
                    limit_from("BGJOB_MAX_QUEUED", BGJ_DEFAULT_MAX_QUEUED));
 
@@ -100,8 +95,9 @@ int bgj_cmd_new(struct bgj_cmdline *c, const struct bgj_args *a)
     int64_t id = bgj_submit(job, c->opt_d);
     if (id < 0) {
         if (errno == ENOSPC)
-            builtin_error("too many queued jobs (%u are queued; the cap is BGJOB_MAX_QUEUED, default %u)",
-                          limit_from("BGJOB_MAX_QUEUED", BGJ_DEFAULT_MAX_QUEUED), BGJ_DEFAULT_MAX_QUEUED);
+            builtin_error("too many jobs waiting to run: the queue is full (BGJOB_MAX_QUEUED=%u; %u may run at once, BGJOB_MAX_RUNNING)",
+                          limit_from("BGJOB_MAX_QUEUED", BGJ_DEFAULT_MAX_QUEUED),
+                          limit_from("BGJOB_MAX_RUNNING", BGJ_DEFAULT_MAX_RUNNING));
         else
             builtin_error("can not start the job: %s", strerror(errno));
         return EXECUTION_FAILURE;

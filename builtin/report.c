@@ -131,10 +131,10 @@ static char *fmt_time(double t)
 
 /* Keys of `bgjob show`, in the order printed. */
 enum { K_ID, K_STATE, K_KIND, K_COMMAND, K_RESULT, K_ERROR, K_DAEMON, K_PROGRESS,
-       K_STARTED, K_FINISHED, K_ELAPSED, K_ASSIGNMENTS, K_COUNT };
+       K_STARTED, K_FINISHED, K_ELAPSED, K_ASSIGNMENTS, K_MESSAGES, K_COUNT };
 static const char *const show_keys[K_COUNT] = {
     "id", "state", "kind", "command", "result", "error", "daemon", "progress",
-    "started", "finished", "elapsed", "assignments",
+    "started", "finished", "elapsed", "assignments", "messages",
 };
 
 int bgj_cmd_show(struct bgj_cmdline *c, const struct bgj_args *a)
@@ -165,8 +165,13 @@ int bgj_cmd_show(struct bgj_cmdline *c, const struct bgj_args *a)
     double started = fin ? j->started : 0, finished = fin ? j->finished : 0;
     val[K_STARTED] = fmt_time(started);
     val[K_FINISHED] = fmt_time(finished);
-    val[K_ELAPSED] = fmt_time(fin && started > 0 ? finished - started + 1e-7 : 0);
+    if (fin && started > 0)
+        snprintf(buf, sizeof buf, "%.6f", finished - started);
+    else
+        buf[0] = 0;
+    val[K_ELAPSED] = strdup(buf);
     val[K_ASSIGNMENTS] = strdup(fin && j->assignments ? j->assignments : "");
+    val[K_MESSAGES] = strdup(fin && j->messages ? j->messages : "");
     for (int k = 0; k < K_COUNT; k++)
         if (!val[k]) {
             for (int m = 0; m < K_COUNT; m++)
@@ -215,11 +220,6 @@ static int not_completed(bgjob_job *j, int s)
 
 int bgj_cmd_result(struct bgj_cmdline *c, const struct bgj_args *a)
 {
-    if (c->vname) {
-        int rc = bgj_var_check(c->vname, bgj_word_flags(a, c->vname_word));
-        if (rc)
-            return rc;
-    }
     bgjob_job *j = bgj_lookup(c->ids[0]);
     if (!j)
         return EXECUTION_FAILURE;

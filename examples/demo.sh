@@ -17,7 +17,7 @@ run 'bgjob new -v doomed -f sleep 30'
 run bgjob status
 run 'bgjob kill $doomed'
 run 'bgjob wait $slow; echo "wait returned $?"'
-run 'bgjob wait; echo "wait returned $? (a job is dead)"'
+run 'bgjob wait $doomed; echo "wait returned $? (job $doomed is dead: killed)"'
 run bgjob status
 run 'bgjob result 0'
 run 'bgjob result -v answer 1; echo "answer=$answer"'

@@ -33,17 +33,23 @@
  *
  * How it is built: bash's evaluator is a recursive descent parser whose
  * lexer reads variables the moment it meets them.  This file keeps the same
- * functions, token state and order of effects, but runs them on an explicit
- * heap stack of frames: a "call" pushes a frame and returns to the driver
- * loop, which resumes the caller at its saved program counter.  A variable
- * read inside the lexer pushes a frame the same way, so neither nesting
- * depth nor recursive variables consume C stack.
+ * token state and order of effects, but runs on an explicit heap stack of
+ * frames: a "call" pushes a frame and returns to the driver loop, which
+ * resumes the caller at its saved program counter.  A variable read inside
+ * the lexer pushes a frame the same way when its value must be evaluated,
+ * so neither nesting depth nor recursive variables consume C stack.  The
+ * binary levels from || down to ** share one frame kind that parses by
+ * precedence climbing (F_BIN), numbers and plain identifiers are taken as
+ * operands without frames of their own, and the common cases need no
+ * malloc: the first frames and contexts live in the context itself, and
+ * tokens are slices of the expression.
  */
 #include "arith.h"
 #include "vars.h"
 
 #include <inttypes.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,8 +65,9 @@ enum {
 
 /* Frame kinds: grammar levels in bash's order, then helpers. */
 enum {
-  F_COMMA, F_ASSIGN, F_COND, F_LOR, F_LAND, F_BOR, F_BXOR, F_BAND, F_EQ,
-  F_REL, F_SHIFT, F_ADD, F_MUL, F_POW, F_UNARY, F_PRIMARY,
+  F_COMMA, F_ASSIGN, F_COND,
+  F_BIN,     /* || down to **: precedence climbing, aux = lowest priority */
+  F_UNARY, F_PRIMARY,
   F_SUB,     /* evaluate a string in a new context (subexpr/evalexp) */
   F_STREVAL, /* read a variable for the lexer (expr_streval) */
   F_BIND,    /* assign a value (bind_int_variable) */
@@ -75,11 +82,13 @@ typedef struct {
 
 /* The token state bash saves and restores around nested contexts. */
 typedef struct {
-  char *expression;
+  const char *expression;
+  char *own;       /* the expression when this context owns it */
   const char *tp, *lasttp;
   int curtok, lasttok;
   intmax_t tokval;
-  char *tokstr;
+  const char *tokstr; /* the identifier token: TOKLEN bytes of EXPRESSION */
+  size_t toklen;
   uint64_t tokid;
   int noeval;
   lvalue curlval;
@@ -90,8 +99,13 @@ typedef struct {
   int aux;
   intmax_t v1, v2, v3;
   char *s;         /* owned string, freed with the frame */
-  void *p;         /* borrowed pointer */
+  const void *p;   /* borrowed pointer */
+  size_t n;        /* length of the string at p */
+  bgj_var *var;    /* a variable kept across a call */
 } frame;
+
+#define INLINE_FRAMES 48
+#define INLINE_CTX 4
 
 typedef struct {
   bgj_vars *vars;
@@ -106,6 +120,9 @@ typedef struct {
   intmax_t ret;    /* value returned by the last finished frame */
   char *err;
   int err_let, err_abort;
+  /* first frames and contexts, so that most evaluations need no malloc */
+  frame inl_fr[INLINE_FRAMES];
+  tokstate inl_ctx[INLINE_CTX];
 } ev;
 
 #define F (&c->fr[c->nfr - 1])
@@ -113,13 +130,37 @@ typedef struct {
 /* ---------------------------------------------------------------- */
 /* Character classes, exactly bash's (C locale).                     */
 
-static int is_ws(int ch) { return ch == ' ' || ch == '\t'; }
-static int is_crws(int ch) { return ch == ' ' || ch == '\t' || ch == '\n'; }
-static int is_alpha(int ch) { return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z'); }
-static int is_digit(int ch) { return ch >= '0' && ch <= '9'; }
-static int is_alnum(int ch) { return is_alpha(ch) || is_digit(ch); }
-static int var_start(int ch) { return is_alpha(ch) || ch == '_'; }
-static int var_char(int ch) { return is_alnum(ch) || ch == '_'; }
+enum {
+  C_WS = 0x01,      /* space tab */
+  C_CRWS = 0x02,    /* space tab newline */
+  C_ALPHA = 0x04,
+  C_DIGIT = 0x08,
+  C_USCORE = 0x10,  /* _ */
+  C_AT = 0x20,      /* @ */
+  C_ARITHOP = 0x40, /* a character bash's readtok takes as an operator */
+  C_OPCONT = 0x80,  /* a second character some two-character operator has */
+  C_SUBSP = 0x100   /* a character expand_sub does more than copy */
+};
+
+static const unsigned short cclass[256] = {
+  [' '] = C_WS | C_CRWS, ['\t'] = C_WS | C_CRWS, ['\n'] = C_CRWS,
+  ['a' ... 'z'] = C_ALPHA, ['A' ... 'Z'] = C_ALPHA, ['0' ... '9'] = C_DIGIT,
+  ['_'] = C_USCORE, ['@'] = C_AT,
+  ['='] = C_ARITHOP | C_OPCONT, ['>'] = C_ARITHOP | C_OPCONT, ['<'] = C_ARITHOP | C_OPCONT,
+  ['+'] = C_ARITHOP | C_OPCONT, ['-'] = C_ARITHOP | C_OPCONT, ['*'] = C_ARITHOP | C_OPCONT,
+  ['/'] = C_ARITHOP, ['%'] = C_ARITHOP, ['!'] = C_ARITHOP, ['('] = C_ARITHOP,
+  [')'] = C_ARITHOP, ['&'] = C_ARITHOP | C_OPCONT, ['|'] = C_ARITHOP | C_OPCONT,
+  ['^'] = C_ARITHOP, ['~'] = C_ARITHOP, ['?'] = C_ARITHOP, [':'] = C_ARITHOP, [','] = C_ARITHOP,
+  ['\\'] = C_SUBSP, ['"'] = C_SUBSP, ['\''] = C_SUBSP, ['['] = C_SUBSP, [']'] = C_SUBSP,
+  ['`'] = C_SUBSP, ['$'] = C_SUBSP,
+};
+
+static int has_class(int ch, unsigned cl) { return (cclass[ch & 255] & cl) != 0; }
+static int is_ws(int ch) { return has_class(ch, C_WS); }
+static int is_crws(int ch) { return has_class(ch, C_CRWS); }
+static int is_digit(int ch) { return has_class(ch, C_DIGIT); }
+static int var_start(int ch) { return has_class(ch, C_ALPHA | C_USCORE); }
+static int var_char(int ch) { return has_class(ch, C_ALPHA | C_DIGIT | C_USCORE); }
 
 static int legal_identifier(const char *s)
 {
@@ -495,10 +536,12 @@ static char *expand_sub(ev *c, const char *s, size_t len, int dq)
       inq = !inq;
       i++;
     } else if (dq && (ch == '[' || ch == ']')) {
-      /* bash backslash-quotes [ ] ' " \ $ ` ~ in values expanded inside
-         an inner subscript (a[b[$x]]); track the depth for that */
+      /* When the word expander runs, text inside an inner subscript is
+         quoted data: its own brackets, and [ ] ' " \ $ ` ~ in values
+         expanded there, come out backslash-quoted (a[b[$x]], a[b[c[1]]+$x]) */
+      int inner = ch == '[' ? depth >= 1 : depth >= 2;
       depth += ch == '[' ? 1 : (depth > 0 ? -1 : 0);
-      if (bput(&b, s + i, 1) < 0)
+      if ((expand && inner && bput(&b, "\\", 1) < 0) || bput(&b, s + i, 1) < 0)
         goto nomem;
       i++;
     } else if (ch == '\'' && !dq && !inq) {
@@ -571,18 +614,31 @@ bad:
 /* ---------------------------------------------------------------- */
 /* Frames and contexts.                                              */
 
-static int push(ev *c, int fn)
+static int grow_frames(ev *c)
 {
   if (c->nfr >= BGJ_ARITH_MAX_FRAMES)
     return evalerror(c, "expression nesting too deep for a background job");
-  if (c->nfr == c->frcap) {
-    size_t ncap = c->frcap ? c->frcap * 2 : 64;
-    frame *nf = realloc(c->fr, ncap * sizeof *nf);
+  {
+    size_t ncap = c->frcap * 2;
+    if (ncap > BGJ_ARITH_MAX_FRAMES)
+      ncap = BGJ_ARITH_MAX_FRAMES;
+    frame *nf = c->fr == c->inl_fr ? malloc(ncap * sizeof *nf) : realloc(c->fr, ncap * sizeof *nf);
     if (!nf)
       return oom(c);
+    if (c->fr == c->inl_fr)
+      memcpy(nf, c->inl_fr, c->nfr * sizeof *nf);
     c->fr = nf;
     c->frcap = ncap;
   }
+  return 0;
+}
+
+/* The frame array never grows beyond BGJ_ARITH_MAX_FRAMES, so one test
+   covers both the growth and the limit. */
+static inline int push(ev *c, int fn)
+{
+  if (c->nfr == c->frcap && grow_frames(c) < 0)
+    return -1;
   frame *f = &c->fr[c->nfr++];
   memset(f, 0, sizeof *f);
   f->fn = (unsigned char)fn;
@@ -591,7 +647,8 @@ static int push(ev *c, int fn)
 
 static void pop(ev *c)
 {
-  free(F->s);
+  if (F->s)
+    free(F->s);
   c->nfr--;
 }
 
@@ -602,17 +659,17 @@ static void init_lvalue(lvalue *lv)
   lv->ind = -1;
 }
 
-static void set_tokstr(ev *c, char *s)
+static void set_tokstr(ev *c, const char *s, size_t len)
 {
-  free(c->t.tokstr);
   c->t.tokstr = s;
+  c->t.toklen = len;
   c->t.tokid = s ? ++c->nextid : 0;
 }
 
 /* ---------------------------------------------------------------- */
 /* Numbers (bash's strlong).                                         */
 
-static int numchar(int ch) { return is_alnum(ch) || ch == '_' || ch == '@'; }
+static int numchar(int ch) { return has_class(ch, C_ALPHA | C_DIGIT | C_USCORE | C_AT); }
 
 /* bash lexes a number with a NUL written just after it, so its errors
    show the expression and the token cut there. */
@@ -679,7 +736,7 @@ static int strlong(ev *c, const char *s, size_t len, intmax_t *out)
 
 static int is_arithop(int t)
 {
-  return t && strchr("=><+-*/%!()&|^~?:,", t) != NULL;
+  return t > 0 && t < 256 && has_class(t, C_ARITHOP);
 }
 
 static int is_multiop(int t)
@@ -702,6 +759,11 @@ static int lex_op(ev *c, int ch, const char **cpp, int curtok, int lasttok, int 
   const char *cp = *cpp;
   int c1 = (unsigned char)*cp++;
   int tok;
+  if (!has_class(c1, C_OPCONT) && has_class(ch, C_ARITHOP)) {
+    /* no two-character operator ends in C1: the common single one */
+    *cpp = cp - 1;
+    return ch;
+  }
   if (ch == '=' && c1 == '=')
     tok = EQEQ;
   else if (ch == '!' && c1 == '=')
@@ -831,6 +893,8 @@ static int peek_after_ident(ev *c, const char *cp, int *type)
   return 0;
 }
 
+static int fr_streval(ev *c);
+
 /* readtok(): read the next token into the token state.  For an identifier
    that must be evaluated now, push an F_STREVAL frame and set *PENDING;
    the frame finishes the token. */
@@ -858,10 +922,7 @@ static int readtok(ev *c, int *pending)
       return -1;
     if (c->t.curlval.tokid && c->t.curlval.tokid == c->t.tokid)
       init_lvalue(&c->t.curlval);
-    char *ts = xstrndup(start, (size_t)(cp - start));
-    if (!ts)
-      return oom(c);
-    set_tokstr(c, ts);
+    set_tokstr(c, start, (size_t)(cp - start));
     int peektok, savecur = c->t.curtok;
     c->t.curtok = STR;
     int r = peek_after_ident(c, cp, &peektok);
@@ -873,12 +934,15 @@ static int readtok(ev *c, int *pending)
         if (push(c, F_STREVAL) < 0)
           return -1;
         frame *f = F;
-        f->s = xstrndup(start, (size_t)(cp - start));
-        if (!f->s)
-          return oom(c);
+        f->p = start;
+        f->n = (size_t)(cp - start);
         f->flag = (unsigned char)e;
         f->v3 = cp - c->t.expression;
-        *pending = 1;
+        /* Run it now: most reads finish without a call, popping it. */
+        size_t depth = c->nfr;
+        if (fr_streval(c) < 0)
+          return -1;
+        *pending = c->nfr >= depth;
         return 0;
       }
       c->t.tokval = 0;
@@ -938,36 +1002,73 @@ static intmax_t w_pow(intmax_t base, intmax_t e)
    frame and yields to the driver, READTOK may do the same.  Locals that
    live across a yield are kept in the frame (v1, v2, v3, op, flag, s, p). */
 
-/* Two shortcuts that change nothing observable: a grammar level's first
-   step only calls the next level, so a call pushes the whole chain of
-   levels at once (push_chain); and a level whose first operand has just
-   returned gives it back unchanged when the current token is not one of
-   its operators, so such frames are popped at once (pass_through). */
-static int level_wants(int fn, int tok);
+/* Binary operators from || down to ** are parsed by precedence climbing
+   in F_BIN frames, where bash has one function per level.  The order of
+   lexing, evaluation and effects (noeval, lasttok, errors) is the same as
+   bash's levels give: an operator is applied exactly when bash's level
+   for it would apply it.  Priorities, loosest first; 0 for a
+   token that is no binary operator here. */
+enum { P_LOR = 1, P_LAND, P_BOR, P_BXOR, P_BAND, P_EQ, P_REL, P_SHIFT, P_ADD, P_MUL, P_POW };
 
+static const unsigned char prec_tab[128] = {
+  [LOR] = P_LOR, [LAND] = P_LAND, ['|'] = P_BOR, ['^'] = P_BXOR, ['&'] = P_BAND,
+  [EQEQ] = P_EQ, [NEQ] = P_EQ, [LEQ] = P_REL, [GEQ] = P_REL, ['<'] = P_REL, ['>'] = P_REL,
+  [LSH] = P_SHIFT, [RSH] = P_SHIFT, ['+'] = P_ADD, ['-'] = P_ADD,
+  ['*'] = P_MUL, ['/'] = P_MUL, ['%'] = P_MUL, [POWER] = P_POW,
+};
+
+static int binprec(int tok) { return tok >= 0 && tok < 128 ? prec_tab[tok] : 0; }
+
+/* Two shortcuts that change nothing observable: a call pushes the chain
+   of frames whose first step would only call the next one (push_chain,
+   push_bin); and a frame whose first operand has just returned gives it
+   back unchanged when the current token is not one of its operators, so
+   such frames are popped at once (pass_through). */
 static int push_chain(ev *c, int fn)
 {
-  for (; fn < F_UNARY; fn++) {
+  for (; fn < F_BIN; fn++) {
     if (push(c, fn) < 0)
       return -1;
     F->pc = 1;
   }
-  return push(c, fn);
+  if (push(c, fn) < 0)
+    return -1;
+  F->aux = P_LOR;
+  return 0;
+}
+
+/* Parse operators of priority PREC or tighter, starting with a unary. */
+static int push_bin(ev *c, int prec)
+{
+  if (push(c, F_BIN) < 0)
+    return -1;
+  F->aux = prec;
+  return 0;
 }
 
 static void pass_through(ev *c)
 {
+  int tok = c->t.curtok;
   while (c->nfr) {
     frame *f = F;
-    if (f->fn == F_UNARY ? f->pc != 3 : (f->fn > F_POW || f->pc != 1 || level_wants(f->fn, c->t.curtok)))
-      break;
+    if (f->pc == 1) {
+      switch (f->fn) {
+      case F_COMMA: if (tok == ',') return; break;
+      case F_ASSIGN: if (tok == '=' || tok == OP_ASSIGN) return; break;
+      case F_COND: if (tok == '?') return; break;
+      case F_BIN: if (binprec(tok) >= f->aux) return; break;
+      default: return;
+      }
+    } else if (!(f->fn == F_UNARY && f->pc == 3))
+      return;
     c->nfr--;
   }
 }
 
+
 #define BEGIN switch (F->pc) { case 0:
 #define END } return 0;
-#define CALL(fn_, L) do { F->pc = L; return (fn_) <= F_UNARY ? push_chain(c, fn_) : push(c, fn_); \
+#define CALL(fn_, L) do { F->pc = L; return (fn_) <= F_BIN ? push_chain(c, fn_) : push(c, fn_); \
                           case L:; } while (0)
 #define READTOK(L) do { int pend_; F->pc = L; if (readtok(c, &pend_) < 0) { return -1; } \
                         if (pend_) { return 0; } case L:; } while (0)
@@ -987,20 +1088,49 @@ static int fr_comma(ev *c)
 
 /* Start an F_BIND frame assigning VALUE to LHS (bash's expr_bind_variable),
    or to element LIND of LHS's array when LIND is not -1. */
-static int call_bind(ev *c, const char *lhs, intmax_t lind, intmax_t value)
+static int bind_name(ev *c, const char *lhs, intmax_t value, char **tail);
+
+static int call_bind(ev *c, const char *lhs0, size_t len, intmax_t lind, intmax_t value)
 {
-  char *s;
+  if (lind == -1 && len > 0 && len < 64 && var_start((unsigned char)lhs0[0])) {
+    /* A plain name: F_BIND would run at once and finish without a call,
+       so do its work here (unless a nameref leads to an array element). */
+    size_t i = 1;
+    while (i < len && var_char((unsigned char)lhs0[i]))
+      i++;
+    if (i == len) {
+      char nb[64], *tail;
+      memcpy(nb, lhs0, len);
+      nb[len] = '\0';
+      if (bind_name(c, nb, value, &tail) < 0)
+        return -1;
+      c->ret = 0;
+      if (!tail)
+        return 0;
+      if (push(c, F_BIND) < 0) {
+        free(tail);
+        return -1;
+      }
+      F->s = tail;
+      F->v1 = value;
+      return 0;
+    }
+  }
+  char *s = xstrndup(lhs0, len);
+  if (!s)
+    return oom(c);
   if (lind != -1) {
     size_t nl;
     const char *sub;
     size_t sl;
+    const char *lhs = s;
     if (!split_ref(lhs, &nl, &sub, &sl))
       nl = strlen(lhs);
     s = malloc(nl + 32);
     if (s)
       snprintf(s, nl + 32, "%.*s[%ju]", (int)nl, lhs, (uintmax_t)lind);
-  } else
-    s = xstrndup(lhs, strlen(lhs));
+    free((char *)lhs);
+  }
   if (!s)
     return oom(c);
   if (push(c, F_BIND) < 0) {
@@ -1027,8 +1157,8 @@ static int fr_assign(ev *c)
     }
     if (!c->t.tokstr)
       return evalerror(c, "syntax error in variable assignment");
-    if (!(F->s = xstrndup(c->t.tokstr, strlen(c->t.tokstr))))
-      return oom(c);
+    F->p = c->t.tokstr;
+    F->n = c->t.toklen;
     F->v3 = c->t.curlval.ind;
     READTOK(2);
     CALL(F_ASSIGN, 3);
@@ -1057,12 +1187,12 @@ static int fr_assign(ev *c)
     }
     if (c->t.noeval == 0) {
       F->pc = 4;
-      return call_bind(c, F->s, F->v3, F->v1);
+      return call_bind(c, F->p, F->n, F->v3, F->v1);
     }
     case 4:
     if (c->t.curlval.tokid && c->t.curlval.tokid == c->t.tokid)
       init_lvalue(&c->t.curlval);
-    set_tokstr(c, NULL);
+    set_tokstr(c, NULL, 0);
   }
   RETURN(F->v1);
   END
@@ -1071,7 +1201,7 @@ static int fr_assign(ev *c)
 static int fr_cond(ev *c)
 {
   BEGIN
-  CALL(F_LOR, 1);
+  CALL(F_BIN, 1);
   F->v1 = c->ret; /* cval, and rval when there is no '?' */
   if (c->t.curtok == '?') {
     F->flag = 0;
@@ -1106,71 +1236,121 @@ static int fr_cond(ev *c)
   END
 }
 
-/* || and && share one shape. */
-static int fr_logical(ev *c)
+/* A number, or an identifier not followed by ++ or --: fr_unary and
+   fr_primary would only take its value and read the next token, which
+   fr_bin does itself without pushing their frames. */
+static int simple_operand(ev *c)
 {
-  int is_or = F->fn == F_LOR, optok = is_or ? LOR : LAND, next = is_or ? F_LAND : F_BOR;
+  if (c->t.curtok == NUM)
+    return 1;
+  if (c->t.curtok != STR)
+    return 0;
+  const char *p = c->t.tp;
+  while (*p && is_crws((unsigned char)*p))
+    p++;
+  return !((p[0] == '+' || p[0] == '-') && p[1] == p[0]);
+}
+
+/* F_BIN: the operand chain of operators of priority F->aux or tighter
+   (bash's levels from expr_lor down to exppower).  v1 = value so far,
+   op = operator, flag = noeval raised for the right operand of && or ||,
+   v3 = where a divisor starts, v2 = a right operand read here. */
+static int fr_bin(ev *c)
+{
+  int p;
   BEGIN
-  CALL(next, 1);
-  F->v1 = c->ret;
-  while (c->t.curtok == optok) {
-    F->flag = 0;
-    if (is_or ? F->v1 != 0 : F->v1 == 0) {
-      F->flag = 1;
-      c->t.noeval++;
-    }
-    READTOK(2);
-    CALL(next, 3);
-    if (F->flag)
-      c->t.noeval--;
-    F->v1 = is_or ? (F->v1 || c->ret) : (F->v1 && c->ret);
-    c->t.lasttok = optok;
+  if (simple_operand(c)) {
+    F->v1 = c->t.tokval;
+    READTOK(10);
+  } else {
+    /* without a unary operator fr_unary would only call fr_primary and
+       return its value */
+    int t = c->t.curtok;
+    F->pc = 1;
+    return push(c, t == '!' || t == '~' || t == '-' || t == '+' ? F_UNARY : F_PRIMARY);
+  case 1:
+    F->v1 = c->ret;
   }
-  RETURN(F->v1);
-  END
-}
-
-/* The left-associative levels from | down to + and -. */
-static int level_has(int fn, int tok)
-{
-  switch (fn) {
-  case F_BOR: return tok == '|';
-  case F_BXOR: return tok == '^';
-  case F_BAND: return tok == '&';
-  case F_EQ: return tok == EQEQ || tok == NEQ;
-  case F_REL: return tok == LEQ || tok == GEQ || tok == '<' || tok == '>';
-  case F_SHIFT: return tok == LSH || tok == RSH;
-  case F_ADD: return tok == '+' || tok == '-';
-  }
-  return 0;
-}
-
-static int level_wants(int fn, int tok)
-{
-  switch (fn) {
-  case F_COMMA: return tok == ',';
-  case F_ASSIGN: return tok == '=' || tok == OP_ASSIGN;
-  case F_COND: return tok == '?';
-  case F_LOR: return tok == LOR;
-  case F_LAND: return tok == LAND;
-  case F_MUL: return tok == '*' || tok == '/' || tok == '%';
-  case F_POW: return tok == POWER;
-  }
-  return level_has(fn, tok);
-}
-
-static int fr_binary(ev *c)
-{
-  BEGIN
-  CALL(F->fn + 1, 1);
-  F->v1 = c->ret;
-  while (level_has(F->fn, c->t.curtok)) {
+  for (;;) {
+    p = binprec(c->t.curtok);
+    if (p < F->aux || p == 0)
+      break;
     F->op = (unsigned char)c->t.curtok;
+    if (p == P_LOR || p == P_LAND) {
+      F->flag = 0;
+      if (p == P_LOR ? F->v1 != 0 : F->v1 == 0) {
+        F->flag = 1;
+        c->t.noeval++;
+      }
+    } else if (p == P_MUL)
+      F->v3 = c->t.tp - c->t.expression; /* where the divisor starts */
     READTOK(2);
-    CALL(F->fn + 1, 3);
+    if (!simple_operand(c)) {
+      p = binprec(F->op);
+      F->pc = 3;
+      return push_bin(c, p == P_POW ? p : p + 1);
+    }
+    /* What a pushed F_BIN frame would do first; it is pushed only when
+       the right operand goes on with a tighter operator. */
+    F->v2 = c->t.tokval;
+    READTOK(4);
+    p = binprec(F->op);
+    p = p == P_POW ? p : p + 1;
+    c->ret = F->v2;
+    if (binprec(c->t.curtok) >= p) {
+      F->pc = 3;
+      if (push(c, F_BIN) < 0)
+        return -1;
+      F->pc = 1;
+      F->aux = p;
+      return 0;
+    }
+    /* fall through */
+  case 3:
     {
       intmax_t a = F->v1, b = c->ret;
       switch (F->op) {
+      case LOR:
+      case LAND:
+        if (F->flag)
+          c->t.noeval--;
+        a = F->op == LOR ? (a || b) : (a && b);
+        F->v1 = a;
+        c->t.lasttok = F->op;
+        continue;
+      case POWER:
+        c->t.lasttok = NUM;
+        if (b == 0)
+          a = 1;
+        else if (b < 0)
+          return evalerror(c, "exponent less than 0");
+        else
+          a = w_pow(a, b);
+        F->v1 = a;
+        continue;
+      case '*':
+      case '/':
+      case '%':
+        if ((F->op == '/' || F->op == '%') && b == 0) {
+          if (c->t.noeval == 0) {
+            const char *q = c->t.expression + F->v3;
+            while (*q && is_ws((unsigned char)*q))
+              q++;
+            c->t.lasttp = q;
+            return evalerror(c, "division by 0");
+          }
+          b = 1;
+        } else if (F->op == '%' && a == INTMAX_MIN && b == -1) {
+          F->v1 = 0;
+          continue;
+        }
+        if (F->op == '*')
+          a = w_mul(a, b);
+        else if (F->op == '/')
+          a = w_div(a, b);
+        else
+          a = w_mod(a, b);
+        break;
       case '|': a |= b; break;
       case '^': a ^= b; break;
       case '&': a &= b; break;
@@ -1186,67 +1366,8 @@ static int fr_binary(ev *c)
       case '-': a = w_sub(a, b); break;
       }
       F->v1 = a;
+      c->t.lasttok = NUM;
     }
-    c->t.lasttok = NUM;
-  }
-  RETURN(F->v1);
-  END
-}
-
-static int fr_mul(ev *c)
-{
-  BEGIN
-  CALL(F_POW, 1);
-  F->v1 = c->ret;
-  while (c->t.curtok == '*' || c->t.curtok == '/' || c->t.curtok == '%') {
-    F->op = (unsigned char)c->t.curtok;
-    F->v3 = c->t.tp - c->t.expression; /* where the divisor starts */
-    READTOK(2);
-    CALL(F_POW, 3);
-    {
-      intmax_t a = F->v1, b = c->ret;
-      int op = F->op;
-      if ((op == '/' || op == '%') && b == 0) {
-        if (c->t.noeval == 0) {
-          const char *p = c->t.expression + F->v3;
-          while (*p && is_ws((unsigned char)*p))
-            p++;
-          c->t.lasttp = p;
-          return evalerror(c, "division by 0");
-        }
-        b = 1;
-      } else if (op == '%' && a == INTMAX_MIN && b == -1) {
-        F->v1 = 0;
-        continue;
-      }
-      if (op == '*')
-        a = w_mul(a, b);
-      else if (op == '/')
-        a = w_div(a, b);
-      else
-        a = w_mod(a, b);
-      F->v1 = a;
-    }
-    c->t.lasttok = NUM;
-  }
-  RETURN(F->v1);
-  END
-}
-
-static int fr_pow(ev *c)
-{
-  BEGIN
-  CALL(F_UNARY, 1);
-  F->v1 = c->ret;
-  while (c->t.curtok == POWER) {
-    READTOK(2);
-    CALL(F_POW, 3);
-    c->t.lasttok = NUM;
-    if (c->ret == 0)
-      RETURN(1);
-    if (c->ret < 0)
-      return evalerror(c, "exponent less than 0");
-    F->v1 = w_pow(F->v1, c->ret);
   }
   RETURN(F->v1);
   END
@@ -1287,7 +1408,7 @@ static int fr_primary(ev *c)
     F->v1 = w_add(c->t.tokval, F->op == PREINC ? 1 : -1);
     if (c->t.noeval == 0 && (c->t.curlval.ind != -1 || c->t.tokstr)) {
       F->pc = 2;
-      return call_bind(c, c->t.tokstr, c->t.curlval.ind, F->v1);
+      return call_bind(c, c->t.tokstr, c->t.toklen, c->t.curlval.ind, F->v1);
     }
     case 2:
     c->t.curtok = NUM;
@@ -1317,7 +1438,7 @@ static int fr_primary(ev *c)
         c->t.curtok = NUM;
         if (c->t.noeval == 0) {
           F->pc = 7;
-          return call_bind(c, c->t.tokstr, c->t.curlval.ind, F->v2);
+          return call_bind(c, c->t.tokstr, c->t.toklen, c->t.curlval.ind, F->v2);
         }
       }
     }
@@ -1335,7 +1456,7 @@ static int fr_sub(ev *c)
 {
   BEGIN
   {
-    const char *p = F->s;
+    const char *p = F->s ? F->s : F->p;
     while (*p && is_crws((unsigned char)*p))
       p++;
     if (!*p)
@@ -1346,20 +1467,25 @@ static int fr_sub(ev *c)
     if (c->nctx >= MAX_CONTEXTS)
       return evalerror(c, "expression recursion level exceeded");
     if (c->nctx == c->ctxcap) {
-      int ncap = c->ctxcap ? c->ctxcap * 2 : 8;
-      tokstate *nc = realloc(c->ctx, (size_t)ncap * sizeof *nc);
+      int ncap = c->ctxcap * 2;
+      tokstate *nc = c->ctx == c->inl_ctx ? malloc((size_t)ncap * sizeof *nc)
+                                          : realloc(c->ctx, (size_t)ncap * sizeof *nc);
       if (!nc)
         return oom(c);
+      if (c->ctx == c->inl_ctx)
+        memcpy(nc, c->inl_ctx, (size_t)c->nctx * sizeof *nc);
       c->ctx = nc;
       c->ctxcap = ncap;
     }
     c->ctx[c->nctx++] = c->t;
-    c->t.expression = F->s;
+    c->t.expression = F->s ? F->s : F->p;
+    c->t.own = F->s;
     F->s = NULL;
     c->t.tp = c->t.expression;
     c->t.lasttp = NULL;
     c->t.curtok = c->t.lasttok = 0;
     c->t.tokstr = NULL;
+    c->t.toklen = 0;
     c->t.tokid = 0;
     c->t.tokval = 0;
     init_lvalue(&c->t.curlval);
@@ -1368,8 +1494,7 @@ static int fr_sub(ev *c)
   CALL(F_COMMA, 2);
   if (c->t.curtok != 0)
     return evalerror(c, "syntax error in expression");
-  free(c->t.tokstr);
-  free(c->t.expression);
+  free(c->t.own);
   c->t = c->ctx[--c->nctx];
   if (F->flag)
     c->subdepth--;
@@ -1391,56 +1516,79 @@ static int call_sub(ev *c, char *s, int subscript)
 /* A value that is a plain decimal number ("42", "-7", spaces around)
    evaluates to itself with no effect besides taking a context, so it is
    not run through a nested evaluation unless the context limit is near. */
-static int plain_number(ev *c, const char *v, intmax_t *out)
+static int plain_number_n(ev *c, const char *v, size_t len, intmax_t *out)
 {
+  const char *e = v + len;
   if (c->nctx >= MAX_CONTEXTS - 1)
     return 0;
-  while (is_crws((unsigned char)*v))
+  while (v < e && is_crws((unsigned char)*v))
     v++;
-  int neg = *v == '-';
+  int neg = v < e && *v == '-';
   if (neg)
     v++;
-  if (!is_digit((unsigned char)*v) || (*v == '0' && is_digit((unsigned char)v[1])))
+  if (v == e || !is_digit((unsigned char)*v) || (*v == '0' && v + 1 < e && is_digit((unsigned char)v[1])))
     return 0;
   uintmax_t n = 0;
-  while (is_digit((unsigned char)*v))
+  while (v < e && is_digit((unsigned char)*v))
     n = n * 10 + (uintmax_t)(*v++ - '0');
-  while (is_crws((unsigned char)*v))
+  while (v < e && is_crws((unsigned char)*v))
     v++;
-  if (*v)
+  if (v != e)
     return 0;
   *out = neg ? w_neg(wrap(n)) : wrap(n);
   return 1;
 }
 
-/* expr_streval(): the value of identifier F->s for the lexer, then the
-   rest of readtok.  v1 = index found (es.ind), v3 = end of the token. */
+static int plain_number(ev *c, const char *v, intmax_t *out)
+{
+  return plain_number_n(c, v, strlen(v), out);
+}
+
+/* Subscript text that expand_sub() would return unchanged. */
+static int plain_text(const char *s, size_t n)
+{
+  for (size_t i = 0; i < n; i++)
+    if (has_class((unsigned char)s[i], C_SUBSP))
+      return 0;
+  return 1;
+}
+
+/* expr_streval(): the value of identifier F->p (F->n bytes, in the
+   expression) for the lexer, then the rest of readtok.  v1 = index found
+   (es.ind), v3 = end of the token; for NAME[SUB], aux = the length of NAME
+   (-1 when the brackets are malformed) and v2 = the length of SUB. */
 static int fr_streval(ev *c)
 {
-  const char *tok = F->s;
+  const char *tok = F->p;
   bgj_var *v;
   size_t nl = 0, sl = 0;
   const char *sub = NULL;
+  int tl = (int)F->n;
   BEGIN
   F->v1 = -1;
   if (F->flag == ']') {
+    /* The token ends at its subscript's closing bracket, so splitting it
+       in place scans exactly what splitting a copy would. */
     int ok = split_ref(tok, &nl, &sub, &sl);
+    F->aux = ok ? (int)nl : -1;
+    F->v2 = (intmax_t)sl;
     if (!ok) {
-      if (note(c, 0, "%s: bad array subscript", tok) < 0)
+      if (note(c, 0, "%.*s: bad array subscript", tl, tok) < 0)
         return -1;
       v = NULL;
     } else if (find_var(c, tok, nl, &v) < 0)
       return -1;
   } else {
-    if (find_var(c, tok, strlen(tok), &v) < 0)
+    tok = F->p;
+    if (find_var(c, tok, F->n, &v) < 0)
       return -1;
     if (!v)
-      v = last_nameref(c, tok, strlen(tok));
+      v = last_nameref(c, tok, F->n);
   }
   if ((!v || invisible(v)) && bgj_vars_nounset(c->vars)) {
     if (F->flag == ']') {
-      if (!split_ref(tok, &nl, &sub, &sl)) {
-        if (note(c, 0, "%s: bad array subscript", tok) < 0)
+      if (F->aux < 0) {
+        if (note(c, 0, "%.*s: bad array subscript", tl, tok) < 0)
           return -1;
         fail(c, 0, "(null): unbound variable");
         c->err_abort = 2;
@@ -1450,7 +1598,7 @@ static int fr_streval(ev *c)
       c->err_abort = 2;
       return -1;
     }
-    fail(c, 0, "%s: unbound variable", tok);
+    fail(c, 0, "%.*s: unbound variable", (int)F->n, tok);
     c->err_abort = 2;
     return -1;
   }
@@ -1469,30 +1617,33 @@ static int fr_streval(ev *c)
     goto finish;
   }
   /* get_array_value(): the lookup above is repeated, messages included. */
-  if (!split_ref(tok, &nl, &sub, &sl)) {
-    if (note(c, 0, "%s: bad array subscript", tok) < 0)
+  if (F->aux < 0) {
+    if (note(c, 0, "%.*s: bad array subscript", tl, tok) < 0)
       return -1;
     c->ret = 0;
     goto finish;
   }
   if (find_var(c, tok, nl, &v) < 0)
     return -1;
-  F->p = v;
   if ((sub[0] == '@' || sub[0] == '*') && sl == 1 && !(v && (bgj_var_attrs(v) & BGJ_ATTR_ASSOC))) {
-    if (note(c, 0, "%s: bad array subscript", tok) < 0)
+    if (note(c, 0, "%.*s: bad array subscript", tl, tok) < 0)
       return -1;
     c->ret = 0;
     goto finish;
   }
   if (!v || !(bgj_var_attrs(v) & BGJ_ATTR_ASSOC)) {
+    F->var = v;
+    if (plain_text(sub, sl) && plain_number_n(c, sub, sl, &c->ret))
+      goto subscript_done; /* what evaluating it would give, with no effect */
     char *x = expand_sub(c, sub, sl, 1);
     if (!x)
       return -1;
     F->pc = 1;
     return call_sub(c, x, 1);
   case 1:
-    v = F->p;
-    split_ref(tok, &nl, &sub, &sl);
+  subscript_done:
+    v = F->var;
+    nl = (size_t)F->aux;
     {
       intmax_t ind = c->ret;
       if (ind < 0) {
@@ -1528,18 +1679,24 @@ static int fr_streval(ev *c)
       goto finish;
     }
   } else {
-    char *key = expand_sub(c, sub, sl, 0);
-    if (!key)
+    char kb[64], *key;
+    if (sl < sizeof kb && plain_text(sub, sl)) {
+      memcpy(kb, sub, sl); /* what expand_sub would return */
+      kb[sl] = '\0';
+      key = kb;
+    } else if (!(key = expand_sub(c, sub, sl, 0)))
       return -1;
     if (!*key) {
-      free(key);
+      if (key != kb)
+        free(key);
       if (note(c, 0, "%s: bad array subscript", bgj_var_name(v)) < 0)
         return -1;
       c->ret = 0;
       goto finish;
     }
     const char *val = bgj_var_assoc_get(v, key);
-    free(key);
+    if (key != kb)
+      free(key);
     if (val && *val && plain_number(c, val, &c->ret))
       goto finish;
     if (val && *val) {
@@ -1573,7 +1730,22 @@ static int err_readonly(ev *c, const char *name, size_t len)
   return fail(c, 0, "%.*s: readonly variable", (int)len, name);
 }
 
-static int fmt_num(char *b, size_t n, intmax_t v) { return snprintf(b, n, "%jd", v); }
+/* "%jd" into B (at least 21 bytes). */
+static void fmt_num(char *b, size_t n, intmax_t v)
+{
+  char t[24];
+  size_t i = sizeof t;
+  uintmax_t u = v < 0 ? -(uintmax_t)v : (uintmax_t)v;
+  (void)n;
+  do {
+    t[--i] = (char)('0' + u % 10);
+    u /= 10;
+  } while (u);
+  if (v < 0)
+    t[--i] = '-';
+  memcpy(b, t + i, sizeof t - i);
+  b[sizeof t - i] = '\0';
+}
 
 /* bind_array_variable(NAME, IND, VALUE). */
 static int bind_array(ev *c, const char *name, size_t len, intmax_t ind, const char *value)
@@ -1585,6 +1757,8 @@ static int bind_array(ev *c, const char *name, size_t len, intmax_t ind, const c
     bgj_var *nr = last_nameref(c, name, len);
     if (nr && (bgj_var_attrs(nr) & BGJ_ATTR_NAMEREF) && bgj_var_value(nr)) {
       const char *t = bgj_var_value(nr);
+      if (!legal_identifier(t))
+        return note(c, 1, "`%s': not a valid identifier", t);
       v = bgj_vars_create(c->vars, t, strlen(t), BGJ_ATTR_INDEXED);
     } else
       v = bgj_vars_create(c->vars, name, len, BGJ_ATTR_INDEXED);
@@ -1661,6 +1835,24 @@ static void lose_integer(ev *c, bgj_var *v)
     bgj_var_set_attrs(c->vars, v, bgj_var_attrs(v) & ~BGJ_ATTR_INTEGER);
 }
 
+/* The rest of bind_int_variable() for a left side LHS that is no array
+   reference; *TAIL receives a nameref's array-element target that must
+   be assigned instead (the caller goes on with it as a new left side). */
+static int bind_name(ev *c, const char *lhs, intmax_t value, char **tail)
+{
+  char rhs[32];
+  bgj_var *v;
+  *tail = NULL;
+  if (!legal_identifier(lhs))
+    return note(c, 1, "`%s': not a valid identifier", lhs);
+  if (find_var(c, lhs, strlen(lhs), &v) < 0)
+    return -1;
+  fmt_num(rhs, sizeof rhs, value);
+  if (v && (bgj_var_attrs(v) & BGJ_ATTR_INDEXED))
+    return bind_array(c, lhs, strlen(lhs), 0, rhs);
+  return bind_scalar(c, lhs, rhs, tail);
+}
+
 /* F_BIND: s = left side text, v1 = value; p = array entry (across the
    subscript evaluation). */
 static int fr_bind(ev *c)
@@ -1706,7 +1898,7 @@ static int fr_bind(ev *c)
         return oom(c);
       RETURN(0);
     }
-    F->p = v;
+    F->var = v;
     {
       char *x = expand_sub(c, sub, sl, 1);
       if (!x)
@@ -1721,7 +1913,7 @@ static int fr_bind(ev *c)
   case 1:
     lhs = F->s;
     split_ref(lhs, &nl, &sub, &sl);
-    v = F->p;
+    v = F->var;
     {
       intmax_t ind = c->ret;
       if (v && ind < 0)
@@ -1740,22 +1932,9 @@ static int fr_bind(ev *c)
       RETURN(0);
     }
   }
-  if (!legal_identifier(lhs)) {
-    if (note(c, 1, "`%s': not a valid identifier", lhs) < 0)
-      return -1;
-    RETURN(0);
-  }
-  if (find_var(c, lhs, strlen(lhs), &v) < 0)
-    return -1;
-  fmt_num(rhs, sizeof rhs, F->v1);
-  if (v && (bgj_var_attrs(v) & BGJ_ATTR_INDEXED)) {
-    if (bind_array(c, lhs, strlen(lhs), 0, rhs) < 0)
-      return -1;
-    RETURN(0);
-  }
   {
     char *tail;
-    if (bind_scalar(c, lhs, rhs, &tail) < 0)
+    if (bind_name(c, lhs, F->v1, &tail) < 0)
       return -1;
     if (tail) {
       free(F->s);
@@ -1775,11 +1954,7 @@ static int step(ev *c)
   case F_COMMA: return fr_comma(c);
   case F_ASSIGN: return fr_assign(c);
   case F_COND: return fr_cond(c);
-  case F_LOR: case F_LAND: return fr_logical(c);
-  case F_BOR: case F_BXOR: case F_BAND: case F_EQ: case F_REL: case F_SHIFT:
-  case F_ADD: return fr_binary(c);
-  case F_MUL: return fr_mul(c);
-  case F_POW: return fr_pow(c);
+  case F_BIN: return fr_bin(c);
   case F_UNARY: return fr_unary(c);
   case F_PRIMARY: return fr_primary(c);
   case F_SUB: return fr_sub(c);
@@ -1793,28 +1968,31 @@ static void cleanup(ev *c)
 {
   while (c->nfr)
     pop(c);
-  free(c->fr);
-  /* The live token state and every saved one own their strings. */
+  if (c->fr != c->inl_fr)
+    free(c->fr);
+  /* The live token state and every saved one may own their expression. */
   if (c->nctx) {
-    free(c->t.tokstr);
-    free(c->t.expression);
+    free(c->t.own);
     while (c->nctx > 1) {
       c->nctx--;
-      free(c->ctx[c->nctx].tokstr);
-      free(c->ctx[c->nctx].expression);
+      free(c->ctx[c->nctx].own);
     }
     c->t = c->ctx[0];
   }
-  free(c->t.tokstr);
-  free(c->t.expression);
-  free(c->ctx);
+  free(c->t.own);
+  if (c->ctx != c->inl_ctx)
+    free(c->ctx);
 }
 
 int bgj_arith_eval_ex(const char *expr, bgj_vars *vars, intmax_t *out, char **err,
                       bgj_arith_info *info)
 {
   ev c;
-  memset(&c, 0, sizeof c);
+  memset(&c, 0, offsetof(ev, inl_fr));
+  c.fr = c.inl_fr;
+  c.frcap = INLINE_FRAMES;
+  c.ctx = c.inl_ctx;
+  c.ctxcap = INLINE_CTX;
   c.vars = vars;
   init_lvalue(&c.t.curlval);
   *err = NULL;
@@ -1826,12 +2004,10 @@ int bgj_arith_eval_ex(const char *expr, bgj_vars *vars, intmax_t *out, char **er
     return -1;
   }
   int r = 0;
-  char *s = xstrndup(expr, strlen(expr));
-  if (!s || push(&c, F_SUB) < 0) {
-    free(s);
+  if (push(&c, F_SUB) < 0) {
     r = oom(&c);
   } else {
-    c.fr[0].s = s;
+    c.fr[0].p = expr;
     while (c.nfr)
       if ((r = step(&c)) < 0)
         break;

@@ -35,6 +35,9 @@ static int arith_run(bgjob_job *job, void *p)
         free(err);
     }
     job->assignments = bgj_vars_assignments(vars);
+    const char *msgs = bgj_vars_messages(vars);
+    if (msgs && *msgs)
+        job->messages = strdup(msgs);
     return rc;
 }
 

@@ -137,6 +137,9 @@ int bgj_cmdline_parse(int argc, char **argv, struct bgj_cmdline *c)
             return 1;
         if (w[0] != '-' || w[1] == 0)
             break;
+        /* `-1' where a job number goes is a bad number, not an unknown option. */
+        if (c->cmd != BGJ_CMD_NEW && w[1] >= '0' && w[1] <= '9')
+            break;
         for (const char *p = w + 1; *p; p++) {
             const char *o = strchr(sc->opts, *p);
             if (!o || *p == ':')

@@ -230,6 +230,7 @@ void bgj_job_free(bgjob_job *j)
     free(j->result);
     free(j->error);
     free(j->assignments);
+    free(j->messages);
     free(j);
 }
 

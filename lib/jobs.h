@@ -34,6 +34,7 @@ struct bgjob_job {
     char *result;            /* written by the worker while running */
     char *error;
     char *assignments;       /* arithmetic jobs: eval-able declare statements */
+    char *messages;          /* arithmetic jobs: lines bash would have printed while carrying on */
     bgj_run_fn run;
     bgj_release_fn release;
     void *arg;

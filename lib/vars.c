@@ -23,6 +23,7 @@ struct bgj_var {
   char *name;
   unsigned attrs;
   char *value;       /* scalar value or nameref target; NULL = unset */
+  size_t valcap;     /* bytes allocated at value by bgj_var_set_value, 0 = unknown */
   char *unavail;     /* non-NULL: the snapshot could not capture it */
   elem *el;          /* indexed: sorted by idx; assoc: insertion order */
   size_t n, cap;
@@ -175,6 +176,7 @@ static void reset_var(bgj_var *x, unsigned attrs)
   free(x->value);
   free(x->unavail);
   x->value = x->unavail = NULL;
+  x->valcap = 0;
   x->attrs = attrs;
 }
 
@@ -350,11 +352,26 @@ bgj_var *bgj_vars_create(bgj_vars *v, const char *name, size_t len, unsigned att
 int bgj_var_set_value(bgj_vars *v, bgj_var *x, const char *value)
 {
   (void)v;
-  char *nv = dup0(value);
-  if (value && !nv)
-    return -1;
-  free(x->value);
-  x->value = nv;
+  if (!value) {
+    free(x->value);
+    x->value = NULL;
+    x->valcap = 0;
+  } else {
+    /* repeated assignments reuse the buffer */
+    size_t n = strlen(value) + 1;
+    if (x->value && x->valcap >= n) {
+      memmove(x->value, value, n);
+    } else {
+      size_t cap = n < 24 ? 24 : n;
+      char *nv = malloc(cap);
+      if (!nv)
+        return -1;
+      memcpy(nv, value, n);
+      free(x->value);
+      x->value = nv;
+      x->valcap = cap;
+    }
+  }
   x->assigned = 1;
   return 0;
 }
@@ -432,6 +449,7 @@ int bgj_var_to_indexed(bgj_vars *v, bgj_var *x)
 {
   char *old = x->value;
   x->value = NULL;
+  x->valcap = 0;
   x->attrs = (x->attrs & ~(BGJ_ATTR_ASSOC | BGJ_ATTR_NAMEREF)) | BGJ_ATTR_INDEXED;
   x->assigned = 1;
   int r = 0;

@@ -76,7 +76,7 @@ expect_usage_error() {
 }
 
 @test "a negative job ID is a usage error" {
-  expect_usage_error 'bgjob result -1' 'result: -1: invalid option' 'bgjob result [-v VAR] ID'
+  expect_usage_error 'bgjob result -1' 'result: -1: not a valid job number' 'bgjob result [-v VAR] ID'
   expect_usage_error 'bgjob remove -- -1' 'remove: -1: not a valid job number' 'bgjob remove ID...'
   expect_usage_error 'bgjob kill -- -3' 'kill: -3: not a valid job number' 'bgjob kill ID...'
 }

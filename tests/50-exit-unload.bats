@@ -112,9 +112,9 @@ timed_bgsh() {
 
 @test "a plugin job survives enable -d and its callbacks are still registered after enable -f" {
   run -0 --separate-stderr bgsh "$LOAD"'
-    bgjob new -f busy 200000000
+    bgjob new -f busy 100000000000
     enable -d bgjob; x=$(echo hi); enable -f "$BGJOB_SO" bgjob
-    bgjob kill 0; bgjob wait 0; echo "busy=$?"
+    bgjob kill 0; bgjob wait -t 5 0; echo "busy=$?"
     bgjob new -f join still here; bgjob wait; bgjob result 1
     bgjob funcs | cut -d" " -f1 | sort | tr "\n" " "; echo'
   assert_output $'busy=1\nstill here\nbusy fail join sleep '

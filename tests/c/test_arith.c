@@ -190,8 +190,30 @@ static void test_deep(void)
   CHECK_STR(deep(100000, "!", ""), "=1");
   CHECK_STR(deep(50000, "2**", ""), "=0");
   CHECK_STR(deep(30000, "1?", ":0"), "=7");
-  const char *r = deep(100000, "(", ")");
+  CHECK_STR(deep(100000, "(", ")"), "=7");
+  /* every kind of operator, nested deeply (precedence climbing frames) */
+  CHECK_STR(deep(100000, "~", ""), "=7");
+  CHECK_STR(deep(100000, "+", ""), "=7");
+  CHECK_STR(deep(100000, "1+(", ")"), "=100007");
+  CHECK_STR(deep(100000, "(1*", ")"), "=7");
+  CHECK_STR(deep(100000, "1**(", ")"), "=1");
+  CHECK_STR(deep(100000, "(0||", ")"), "=1");
+  CHECK_STR(deep(100000, "(1&&", ")"), "=1");
+  CHECK_STR(deep(100000, "0|(", ")"), "=7");
+  CHECK_STR(deep(100000, "0^(", ")"), "=7");
+  CHECK_STR(deep(100000, "-1&(", ")"), "=7");
+  CHECK_STR(deep(100000, "(1==", ")"), "=0");
+  CHECK_STR(deep(100000, "(0<", ")"), "=1");
+  CHECK_STR(deep(100000, "(1<<", ")"), "=16");
+  CHECK_STR(deep(100000, "1,(", ")"), "=7");
+  CHECK_STR(deep(100000, "0?0:", ""), "=7");
+  CHECK_STR(deep(100000, "a=", ""), "=7");
+  CHECK_STR(deep(100000, "a+=", ""), "=7");
+  CHECK_STR(deep(100000, "1?(", "):0"), "=7");
+  const char *r = deep(250000, "(", ")");
   CHECK_STR(r, "nesting too deep");
+  CHECK_STR(deep(1000000, "-", ""), "nesting too deep");
+  CHECK_STR(deep(1000000, "1+(", ")"), "nesting too deep");
 }
 
 struct par {

@@ -115,7 +115,8 @@ int main(void)
     expect_error("show", "a job number is required");
     expect_error("show 1 2", "too many arguments");
     expect_error("result x", "not a valid job number");
-    expect_error("result -1", "invalid option");
+    expect_error("result -1", "not a valid job number");
+    expect_error("wait -t 1 -2", "not a valid job number");
     expect_error("result -- -1", "not a valid job number");
     expect_error("result 9223372036854775808", "not a valid job number");
     expect_error("result 99999999999999999999999", "not a valid job number");

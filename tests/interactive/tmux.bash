@@ -54,7 +54,10 @@ bash --norc --noprofile -i" || return 1
 }
 
 tmux_stop() {
-  [ -n "${TMUX_SOCKET:-}" ] && tmux -L "$TMUX_SOCKET" kill-server 2>/dev/null
+  [ -n "${TMUX_SOCKET:-}" ] || return 0
+  tmux -L "$TMUX_SOCKET" kill-server 2>/dev/null
+  # kill-server leaves the socket file behind
+  rm -f "${TMUX_TMPDIR:-/tmp}/tmux-$(id -u)/$TMUX_SOCKET"
   return 0
 }
 

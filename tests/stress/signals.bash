@@ -1,0 +1,73 @@
+# signals.bash - signals next to bgjob's threads (issue 4, item 5).  Sourced
+# by a bash with bgjob enabled.
+#
+# - every worker thread blocks every signal (so bash's handlers, SIGCHLD's
+#   waitchld among them, only ever run on the main thread);
+# - SIG_ROUNDS rounds (default 200) of SIGCHLD-heavy work next to running
+#   jobs: `&' jobs with known exit statuses, command substitutions, external
+#   commands; every status and every job result must come out right;
+# - a trapped signal interrupts `bgjob wait' on a job that still runs: wait
+#   returns 128+N, the trap runs, the job is still running afterwards (so the
+#   wait did not just end with the job), SIG_TRAPS times (default 20);
+# - SIGCHLD does not interrupt `bgjob wait'.
+SIG_ROUNDS=${SIG_ROUNDS:-200}
+SIG_TRAPS=${SIG_TRAPS:-20}
+fail() { echo "signals: FAIL: $*" >&2; bgjob kill "$long" 2>/dev/null; exit 1; }
+
+bgjob new -v long -f sleep 600 || fail "new"
+for ((i = 0; i < 8; i++)); do bgjob new -f sleep 0.5; done
+
+# worker signal masks, from /proc
+workers=0
+for t in /proc/$$/task/*; do
+  read -r comm < "$t/comm" || continue
+  [[ $comm == bgjob-worker ]] || continue
+  while read -r k v; do
+    [[ $k == SigBlk: ]] || continue
+    # every signal blocked except 9, 19 and glibc's internal 32 and 33
+    (( (0x$v | 0x180040100) == 0xffffffffffffffff )) || fail "worker ${t##*/} has SigBlk $v"
+  done < "$t/status"
+  workers=$((workers + 1))
+done
+((workers >= 2)) || fail "found $workers worker threads"
+
+# SIGCHLD-heavy work next to running jobs
+bad=0
+for ((r = 0; r < SIG_ROUNDS; r++)); do
+  bgjob new -v j -- "$r * $r" || fail "new"
+  (exit $((r % 7))) & p1=$!
+  sh -c "exit $((r % 5))" & p2=$!
+  x=$(echo "$r")
+  /bin/true || fail "/bin/true"
+  wait "$p1"; s1=$?
+  wait "$p2"; s2=$?
+  ((s1 == r % 7 && s2 == r % 5)) || fail "round $r: & jobs returned $s1 $s2"
+  [[ $x == "$r" ]] || fail "round $r: \$(echo) gave '$x'"
+  bgjob wait -t 60 "$j" && bgjob result -v y "$j" && [[ $y == $((r * r)) ]] || fail "round $r: job $j gave '$y'"
+  bgjob remove "$j"
+done
+
+# trapped signals interrupt bgjob wait
+got=0
+for ((r = 0; r < SIG_TRAPS; r++)); do
+  case $((r % 3)) in 0) sig=USR1 n=10 ;; 1) sig=ALRM n=14 ;; 2) sig=TERM n=15 ;; esac
+  trap 'got=$((got + 1))' "$sig"
+  { sleep 0.05; kill -s "$sig" $$; } &
+  bgjob wait -t 600 "$long"; rc=$?
+  ((rc == 128 + n)) || fail "bgjob wait interrupted by SIG$sig returned $rc"
+  wait $!
+  trap - "$sig"
+  bgjob status -v st
+  [[ ${st[$long]} == Running ]] || fail "the job is ${st[$long]}"
+done
+((got == SIG_TRAPS)) || fail "traps ran $got times, expected $SIG_TRAPS"
+
+# SIGCHLD does not end the wait
+sleep 0.01 &
+bgjob wait -t 0.5 "$long"; rc=$?
+((rc == 124)) || fail "wait -t 0.5 with a child exiting returned $rc"
+wait
+
+bgjob kill "$long" || fail "kill"
+bgjob wait "$long"; (($? == 1)) || fail "killed job"
+echo "# signals: $workers workers block every signal; $SIG_ROUNDS SIGCHLD-heavy rounds ($((SIG_ROUNDS * 3)) forks); $SIG_TRAPS trapped signals interrupted bgjob wait"
