@@ -47,6 +47,25 @@ static void registry_error(const char *msg)
     builtin_error("%s", msg);
 }
 
+/* Waits up to MS milliseconds (forever when negative) for the non-daemon jobs; 1 when interrupted. */
+static int wait_nondaemon(int ms)
+{
+    for (int waited = 0; ms < 0 || waited < ms; waited += 20) {
+        int fd = bgj_wait_arm();
+        if (bgj_nondaemon_active() == 0) {
+            bgj_wait_disarm();
+            return 0;
+        }
+        struct pollfd p = {.fd = fd, .events = POLLIN};
+        int r = poll(&p, fd >= 0 ? 1 : 0, 20);
+        int saved = errno;
+        bgj_wait_disarm();
+        if (r < 0 && saved == EINTR && (interrupt_state || terminating_signal))
+            return 1;
+    }
+    return 0;
+}
+
 /*
  * At exit, the process that owns the workers waits for its unfinished
  * non-daemon jobs, as Python waits for non-daemon threads.  The wait polls,
@@ -55,7 +74,10 @@ static void registry_error(const char *msg)
  */
 static void exit_handler(void)
 {
-    if (!bgj_is_owner())
+    if (!bgj_is_owner() || bgj_nondaemon_active() == 0)
+        return;
+    /* Jobs just killed, or about to finish, end within moments: no need to say anything. */
+    if (wait_nondaemon(100) == 0 && bgj_nondaemon_active() == 0)
         return;
     unsigned n = bgj_nondaemon_active();
     if (n == 0)
@@ -63,21 +85,9 @@ static void exit_handler(void)
     fprintf(stderr, "bgjob: waiting for %u running job%s to finish before the shell exits (daemon jobs, `bgjob new -d', are not waited for)\n",
             n, n == 1 ? "" : "s");
     fflush(stderr);
-    for (;;) {
-        int fd = bgj_wait_arm();
-        if (bgj_nondaemon_active() == 0) {
-            bgj_wait_disarm();
-            return;
-        }
-        struct pollfd p = {.fd = fd, .events = POLLIN};
-        int r = poll(&p, fd >= 0 ? 1 : 0, fd >= 0 ? 1000 : 20);
-        int saved = errno;
-        bgj_wait_disarm();
-        if (r < 0 && saved == EINTR && (interrupt_state || terminating_signal)) {
-            n = bgj_nondaemon_active();
-            fprintf(stderr, "bgjob: interrupted; abandoning %u running job%s\n", n, n == 1 ? "" : "s");
-            return;
-        }
+    if (wait_nondaemon(-1)) {
+        n = bgj_nondaemon_active();
+        fprintf(stderr, "bgjob: interrupted; abandoning %u running job%s\n", n, n == 1 ? "" : "s");
     }
 }
 
@@ -210,7 +220,8 @@ static char *bgjob_doc[] = {
     "        on a copy of the variables it reads taken now.  Assignments in it",
     "        change only that copy (see `show', key assignments).",
     "  new [-d] [-v VAR] -f NAME [ARG...]",
-    "        Run the registered C callback NAME with ARGs (see `funcs').",
+    "        Run the registered C callback NAME with ARGs (see `funcs').  Every",
+    "        word after NAME is an argument, even one that starts with `-'.",
     "        -v VAR  store the job number in VAR (also left in BGJOB_LAST).",
     "        -d      daemon job: the shell does not wait for it when it exits.",
     "  status [-n] [-v ARRAY]",

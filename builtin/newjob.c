@@ -95,7 +95,7 @@ int bgj_cmd_new(struct bgj_cmdline *c, const struct bgj_args *a)
     int64_t id = bgj_submit(job, c->opt_d);
     if (id < 0) {
         if (errno == ENOSPC)
-            builtin_error("too many jobs waiting to run: the queue is full (BGJOB_MAX_QUEUED=%u; %u may run at once, BGJOB_MAX_RUNNING)",
+            builtin_error("too many queued jobs: the queue is full (BGJOB_MAX_QUEUED=%u; %u may run at once, BGJOB_MAX_RUNNING)",
                           limit_from("BGJOB_MAX_QUEUED", BGJ_DEFAULT_MAX_QUEUED),
                           limit_from("BGJOB_MAX_RUNNING", BGJ_DEFAULT_MAX_RUNNING));
         else

@@ -57,7 +57,8 @@ static size_t print_groups(const int *states, size_t n)
                 header = 1;
             }
             print_job_line(j, s);
-            bgj_mark_seen(j);
+            if (bgj_finished(s))
+                j->seen = 1;  /* by the state printed: a job that finishes meanwhile stays unseen */
             printed++;
         }
         if (header)
@@ -110,7 +111,8 @@ int bgj_cmd_status(struct bgj_cmdline *c, const struct bgj_args *a)
             bgjob_job *j = bgj_at(i);
             snprintf(key, sizeof key, "%lld", (long long)j->id);
             bgj_assoc_put(arr, key, state_names[st[i]]);
-            bgj_mark_seen(j);
+            if (bgj_finished(st[i]))
+                j->seen = 1;
         }
         free(st);
         return EXECUTION_SUCCESS;
@@ -180,7 +182,7 @@ int bgj_cmd_show(struct bgj_cmdline *c, const struct bgj_args *a)
             return EXECUTION_FAILURE;
         }
     if (fin)
-        bgj_mark_seen(j);
+        j->seen = 1;
 
     int rc = EXECUTION_SUCCESS;
     if (c->vname) {

@@ -5,7 +5,10 @@
  * may be clustered (-dn), an option's argument may be attached (-vNAME) or
  * the next word, `--` ends them, and a word starting with `-` that is not a
  * known option is an error (so `bgjob new -- -5` is how an expression that
- * starts with `-` is written).  No globals; any thread.
+ * starts with `-` is written).  Two exceptions: `new -f NAME` ends the
+ * options, as every word after NAME is an argument for the callback (`--`
+ * right after NAME is dropped), and where job numbers go, `-1` is a bad job
+ * number rather than an unknown option.  No globals; any thread.
  */
 #include "cmdline.h"
 
@@ -126,8 +129,9 @@ int bgj_cmdline_parse(int argc, char **argv, struct bgj_cmdline *c)
     if (c->cmd == BGJ_CMD_HELP)
         return 1;
 
-    /* Options. */
-    for (; i < argc; i++) {
+    /* Options.  For `new -f NAME', everything after NAME belongs to the callback. */
+    int after_callback = 0;
+    for (; i < argc && !after_callback; i++) {
         const char *w = argv[i];
         if (strcmp(w, "--") == 0) {
             i++;
@@ -161,6 +165,7 @@ int bgj_cmdline_parse(int argc, char **argv, struct bgj_cmdline *c)
                 case 'f':
                     c->fname = arg;
                     c->opt_f = 1;
+                    after_callback = 1;
                     break;
                 case 't':
                     if (parse_timeout(arg, &c->timeout) != 0)
@@ -178,6 +183,10 @@ int bgj_cmdline_parse(int argc, char **argv, struct bgj_cmdline *c)
                 c->opt_f = 1;
         }
     }
+
+    /* A `--' right after the callback's name only separates; later ones are arguments. */
+    if (after_callback && i < argc && strcmp(argv[i], "--") == 0)
+        i++;
 
     /* Operands. */
     int nops = argc - i;

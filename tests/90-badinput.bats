@@ -92,7 +92,7 @@ export BATS_TEST_TMPDIR
     "2 ¦ a job number is required ¦ bgjob result" \
     "2 ¦ a job number is required ¦ bgjob remove" \
     "2 ¦ a job number is required ¦ bgjob kill" \
-    "2 ¦ -1: invalid option ¦ bgjob show -1" \
+    "2 ¦ -1: not a valid job number ¦ bgjob show -1" \
     "2 ¦ -1: not a valid job number ¦ bgjob result -- -1" \
     "2 ¦ -5: not a valid job number ¦ bgjob wait -- -5" \
     "2 ¦ abc: not a valid job number ¦ bgjob result abc" \

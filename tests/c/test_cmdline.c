@@ -61,6 +61,12 @@ int main(void)
     PARSE_OK("new -f sleep 1 -x", BGJ_CMD_NEW);
     CHECK(c.fname && strcmp(c.fname, "sleep") == 0 && c.nwords == 2 && strcmp(c.words[1], "-x") == 0);
     bgj_cmdline_free(&c);
+    PARSE_OK("new -d -f busy -5 -v x", BGJ_CMD_NEW);
+    CHECK(c.opt_d && !c.vname && c.nwords == 3 && strcmp(c.words[0], "-5") == 0);
+    bgj_cmdline_free(&c);
+    PARSE_OK("new -f join -- -- x", BGJ_CMD_NEW);
+    CHECK(c.nwords == 2 && strcmp(c.words[0], "--") == 0);
+    bgj_cmdline_free(&c);
     PARSE_OK("new -f sleep", BGJ_CMD_NEW);
     CHECK(c.nwords == 0);
     bgj_cmdline_free(&c);

@@ -37,7 +37,7 @@ n=0; for k in "${!st[@]}"; do [[ ${st[$k]} == Queued ]] && n=$((n + 1)); done
 ((n == cap)) || fail "$n queued, expected $cap"
 ids=(); for ((k = first; k < first + made; k++)); do ids+=("$k"); done
 bgjob kill "${ids[@]}" || fail "kill of every job"
-bgjob wait -t 120; (($? == 1)) || fail "wait after killing them all"
+bgjob wait -t 120 "${ids[@]}"; (($? == 1)) || fail "wait after killing them all"
 bgjob status > /dev/null
 bgjob flush > /dev/null || fail "flush"
 bgjob new -v ok -- 2 + 2 && bgjob wait "$ok" && bgjob result -v r "$ok" && [[ $r == 4 ]] || fail "new after the cap"

