@@ -126,7 +126,7 @@ uninstall:
 
 # ---- Debian packages ----
 DEB_BUILD := gcc make libc6-dev bash-builtins
-DEB_TEST := bats bats-assert bats-support tmux
+DEB_TEST := bats bats-assert bats-support tmux pkg-config
 define apt_install
 	@missing=$$(for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
 	if [ -n "$$missing" ]; then \

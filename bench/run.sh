@@ -110,7 +110,7 @@ for ((rep = 1; rep <= REPS; rep++)); do
 done
 echo "# loadavg at end: $(cat /proc/loadavg)" >> "$LOG"
 
-# ---- 7. the evaluator alone: the arithmetic engineer's target, if it exists ----
+# ---- 7. the evaluator alone: the bench-arith target, if it exists ----
 if make -C "$ROOT" -n bench-arith > /dev/null 2>&1; then
     echo "bench: make bench-arith" >&2
     if make -C "$ROOT" --no-print-directory bench-arith QUICK="$QUICK" > "$RESULTS/arith-$STAMP.log" 2>&1; then
@@ -123,7 +123,7 @@ if make -C "$ROOT" -n bench-arith > /dev/null 2>&1; then
         printf '0\tskip\tbench-arith\t0\t0\tmake bench-arith failed (see %s)\t0\n' "arith-$STAMP.log" >> "$RAW"
     fi
 else
-    printf '0\tskip\tbench-arith\t0\t0\tno bench-arith target yet (the evaluator engineer owns it)\t0\n' >> "$RAW"
+    printf '0\tskip\tbench-arith\t0\t0\tno bench-arith target\t0\n' >> "$RAW"
 fi
 echo "bench: $((SECONDS - t_start)) s" >&2
 

@@ -598,7 +598,8 @@ static char *expand_sub(ev *c, const char *s, size_t len, int dq)
             bput(&b, val, 1) < 0)
           goto nomem;
     } else {
-      if (bput(&b, s + i, 1) < 0)
+      /* a literal ~ inside an inner subscript is quoted data too (a[b[~x]]) */
+      if ((dq && expand && depth > 0 && ch == '~' && bput(&b, "\\", 1) < 0) || bput(&b, s + i, 1) < 0)
         goto nomem;
       i++;
     }

@@ -1,0 +1,36 @@
+#!/usr/bin/env bats
+# 65-install: `make install` lays out the builtin, the plugin header and the
+# pkg-config file so that `enable bgjob` and a plugin build work from them.
+
+load helper
+
+setup() {
+  DEST=$BATS_TEST_TMPDIR/dest
+  PREFIX=/opt/bgjob-test
+  run -0 make -s -C "$BGJOB_ROOT" install DESTDIR="$DEST" PREFIX="$PREFIX"
+  ROOT=$DEST$PREFIX
+}
+
+@test "make install puts the builtin, the header and bgjob.pc under DESTDIR/PREFIX" {
+  [ -x "$ROOT/lib/bash/bgjob" ]
+  [ -f "$ROOT/include/bgjob.h" ]
+  run -0 cat "$ROOT/lib/pkgconfig/bgjob.pc"
+  assert_line "prefix=$PREFIX"
+  assert_line --partial 'Cflags: -I${includedir}'
+}
+
+@test "enable bgjob finds the installed builtin through BASH_LOADABLES_PATH" {
+  run -0 env BASH_LOADABLES_PATH="$ROOT/lib/bash" bash --norc --noprofile -c \
+    'enable bgjob && bgjob new -v id "6 * 7" && bgjob wait $id && bgjob result $id'
+  assert_output 42
+}
+
+@test "a plugin builds against the installed header with pkg-config and loads" {
+  sed -i "s|^prefix=.*|prefix=$ROOT|" "$ROOT/lib/pkgconfig/bgjob.pc"
+  run -0 env PKG_CONFIG_PATH="$ROOT/lib/pkgconfig" pkg-config --cflags bgjob
+  cflags=$output
+  run -0 cc -shared -fPIC $cflags -o "$BATS_TEST_TMPDIR/example.so" "$BGJOB_ROOT/examples/bgjob-example.c"
+  run -0 bgsh 'bgjob load "$1" && bgjob new -f join built from the installed header && bgjob wait && bgjob result 0' \
+    "$BATS_TEST_TMPDIR/example.so"
+  assert_output 'built from the installed header'
+}
