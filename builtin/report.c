@@ -308,7 +308,7 @@ int bgj_cmd_flush(struct bgj_cmdline *c)
         return EXECUTION_FAILURE;
     }
     size_t ncompleted = 0, ndead = 0;
-    bgj_flush_finished(&ncompleted, &ndead);
+    bgj_flush_finished(!c->opt_f, &ncompleted, &ndead);
     if (ncompleted)
         printf("Flushing %zu Completed job%s.\n", ncompleted, ncompleted == 1 ? "" : "s");
     if (ndead)

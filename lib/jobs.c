@@ -312,14 +312,14 @@ int bgj_remove(int64_t id)
     return 0;
 }
 
-void bgj_flush_finished(size_t *ncompleted, size_t *ndead)
+void bgj_flush_finished(int only_seen, size_t *ncompleted, size_t *ndead)
 {
     for (size_t i = 0; i < M.nslots; i++) {
         bgjob_job *j = M.slots[i].job;
         if (!j)
             continue;
         int s = bgj_state_of(j);
-        if (!bgj_finished(s))
+        if (!bgj_finished(s) || (only_seen && !j->seen))
             continue;
         if (s == BGJ_COMPLETED)
             (*ncompleted)++;

@@ -94,8 +94,12 @@ bgjob_job *bgj_at(size_t i);          /* NULL for a removed slot */
 bgjob_job *bgj_find(int64_t id);      /* NULL when unknown or removed */
 int bgj_remove(int64_t id);           /* 0, or -1 unknown, -2 not finished */
 int64_t bgj_next_id(void);
-/* Deletes every finished job, counting them, and gives the memory back. */
-void bgj_flush_finished(size_t *ncompleted, size_t *ndead);
+/*
+ * Deletes every finished job (with ONLY_SEEN, only those marked seen, so a
+ * job that finishes while a flush runs is never lost unseen), counting them,
+ * and gives the memory back.
+ */
+void bgj_flush_finished(int only_seen, size_t *ncompleted, size_t *ndead);
 
 static inline int bgj_state_of(const bgjob_job *j)
 {

@@ -109,10 +109,21 @@ static void test_many_results(void)
     CHECK(wrong == 0);
     CHECK(bgj_unseen() == N);
     size_t nc = 0, nd = 0;
-    bgj_flush_finished(&nc, &nd);
+    bgj_flush_finished(0, &nc, &nd);
     CHECK(nc == completed && nd == dead);
     CHECK(bgj_count() == 0);
     CHECK(bgj_find(ids[0]) == NULL);
+    /* a flush limited to seen jobs keeps one that finished unseen */
+    int64_t unseen = submit_value(8), seen = submit_value(9);
+    int64_t both[] = {unseen, seen};
+    CHECK(wait_ids(both, 2, 10) == 0);
+    bgj_mark_seen(bgj_find(seen));
+    nc = nd = 0;
+    bgj_flush_finished(1, &nc, &nd);
+    CHECK(nc == 1 && nd == 0);
+    CHECK(bgj_find(unseen) != NULL && bgj_find(seen) == NULL);
+    CHECK(bgj_remove(unseen) == 0);
+    first += 2;
     /* numbers are never reused */
     int64_t next = submit_value(1);
     CHECK(next == first + N);
@@ -167,7 +178,7 @@ static void test_caps_and_cancel(void)
     CHECK(bgj_nondaemon_active() == 0);
     bgj_set_limits(BGJ_DEFAULT_MAX_RUNNING, BGJ_DEFAULT_MAX_QUEUED);
     size_t nc = 0, nd = 0;
-    bgj_flush_finished(&nc, &nd);
+    bgj_flush_finished(0, &nc, &nd);
     CHECK(nd == 5 && nc == 0);
 }
 
@@ -196,7 +207,7 @@ static void test_sleep_callback(void)
     CHECK(bgj_state_of(bgj_find(b)) == BGJ_DEAD);
     CHECK(strstr(bgj_find(b)->error, "not a valid number") != NULL);
     size_t nc = 0, nd = 0;
-    bgj_flush_finished(&nc, &nd);
+    bgj_flush_finished(0, &nc, &nd);
 }
 
 static void test_fork(void)
@@ -260,7 +271,7 @@ static void test_fork(void)
     CHECK(hung == 0);
     CHECK(failed == 0);
     size_t nc = 0, nd = 0;
-    bgj_flush_finished(&nc, &nd);
+    bgj_flush_finished(0, &nc, &nd);
 }
 
 static void test_idle_workers_leave(void)

@@ -267,7 +267,7 @@ static void flush(void)
         if (R[i].done == 1 && !R[i].removed)
             R[i].final == BGJ_COMPLETED ? checked_c++ : checked_d++;
     size_t nc = 0, nd = 0;
-    bgj_flush_finished(&nc, &nd);
+    bgj_flush_finished(0, &nc, &nd);
     size_t gone = 0, sure_c = 0, sure_d = 0;
     for (size_t i = 0; i < nsub; i++) {
         struct rec *r = &R[i];
@@ -401,7 +401,7 @@ static void fork_check(void)
         CHILD_CHECK(mine && bgj_state_of(mine) == BGJ_COMPLETED);
         CHILD_CHECK(mine && mine->result && strcmp(mine->result, "42") == 0);
         size_t nc = 0, nd = 0;
-        bgj_flush_finished(&nc, &nd);
+        bgj_flush_finished(0, &nc, &nd);
         _exit(bad ? 3 : 0);
     }
     int st = 0;
