@@ -1091,6 +1091,18 @@ static int fr_comma(ev *c)
    or to element LIND of LHS's array when LIND is not -1. */
 static int bind_name(ev *c, const char *lhs, intmax_t value, char **tail);
 
+/* Pushes a frame that binds VALUE to the name S (malloc'd, owned by the frame from here on). */
+static int push_bind(ev *c, char *s, intmax_t value)
+{
+  if (push(c, F_BIND) < 0) {
+    free(s);
+    return -1;
+  }
+  F->s = s;
+  F->v1 = value;
+  return 0;
+}
+
 static int call_bind(ev *c, const char *lhs0, size_t len, intmax_t lind, intmax_t value)
 {
   if (lind == -1 && len > 0 && len < 64 && var_start((unsigned char)lhs0[0])) {
@@ -1106,15 +1118,7 @@ static int call_bind(ev *c, const char *lhs0, size_t len, intmax_t lind, intmax_
       if (bind_name(c, nb, value, &tail) < 0)
         return -1;
       c->ret = 0;
-      if (!tail)
-        return 0;
-      if (push(c, F_BIND) < 0) {
-        free(tail);
-        return -1;
-      }
-      F->s = tail;
-      F->v1 = value;
-      return 0;
+      return tail ? push_bind(c, tail, value) : 0;
     }
   }
   char *s = xstrndup(lhs0, len);
@@ -1134,13 +1138,7 @@ static int call_bind(ev *c, const char *lhs0, size_t len, intmax_t lind, intmax_
   }
   if (!s)
     return oom(c);
-  if (push(c, F_BIND) < 0) {
-    free(s);
-    return -1;
-  }
-  F->s = s;
-  F->v1 = value;
-  return 0;
+  return push_bind(c, s, value);
 }
 
 static int fr_assign(ev *c)
