@@ -25,6 +25,7 @@
  */
 #define _GNU_SOURCE
 #include "jobs.h"
+#include "clock.h"
 
 #include <errno.h>
 #include <malloc.h>
@@ -80,37 +81,6 @@ static struct {
 
 /* How long an idle worker spins before it sleeps, in nanoseconds. */
 #define SPIN_NS 60000
-
-double bgj_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static int64_t mono_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-static struct timespec mono_deadline(double seconds)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    if (seconds > 1e9)
-        seconds = 1e9;
-    time_t whole = (time_t)seconds;
-    long frac = (long)((seconds - (double)whole) * 1e9);
-    ts.tv_sec += whole;
-    ts.tv_nsec += frac;
-    if (ts.tv_nsec >= 1000000000) {
-        ts.tv_sec++;
-        ts.tv_nsec -= 1000000000;
-    }
-    return ts;
-}
 
 static void init_conds(void)
 {
@@ -592,13 +562,13 @@ static void execute(bgjob_job *j)
 /* Spins without the lock until work appears or SPIN_NS pass.  Returns non-zero if work appeared. */
 static int spin_for_work(void)
 {
-    int64_t end = mono_ns() + SPIN_NS;
+    int64_t end = ((int64_t)(bgj_mono() * 1e9)) + SPIN_NS;
     unsigned n = 0;
     while (atomic_load_explicit(&M.npending, memory_order_relaxed) == 0) {
 #if defined(__x86_64__) || defined(__i386__)
         __builtin_ia32_pause();
 #endif
-        if ((++n & 63) == 0 && mono_ns() > end)
+        if ((++n & 63) == 0 && ((int64_t)(bgj_mono() * 1e9)) > end)
             return 0;
     }
     return 1;
@@ -634,7 +604,7 @@ static void *worker_main(void *unused)
             continue;
         }
         M.nsleeping++;
-        struct timespec dl = mono_deadline(M.idle_seconds);
+        struct timespec dl = bgj_mono_deadline(M.idle_seconds);
         int rc = 0;
         while (M.tokens == 0 && rc != ETIMEDOUT)
             rc = pthread_cond_timedwait(&M.wake, &M.lock, &dl);
@@ -698,7 +668,7 @@ int bgj_job_sleep(bgjob_job *j, double seconds)
 {
     if (!(seconds > 0))
         return atomic_load(&j->cancel) != 0;
-    struct timespec dl = mono_deadline(seconds);
+    struct timespec dl = bgj_mono_deadline(seconds);
     pthread_mutex_lock(&M.cancel_lock);
     int rc = 0;
     while (!atomic_load(&j->cancel) && rc != ETIMEDOUT)

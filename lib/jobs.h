@@ -20,6 +20,7 @@
 #include <stdint.h>
 
 #include "bgjob.h"
+#include "clock.h"
 
 enum bgj_state { BGJ_QUEUED, BGJ_RUNNING, BGJ_COMPLETED, BGJ_DEAD };
 enum bgj_kind { BGJ_KIND_ARITH, BGJ_KIND_CALLBACK };
@@ -145,7 +146,5 @@ struct bgj_pool_stats {
 };
 void bgj_pool_stats(struct bgj_pool_stats *out);
 
-/* Current CLOCK_REALTIME in seconds. */
-double bgj_now(void);
 
 #endif /* BGJ_JOBS_H */
