@@ -21,7 +21,7 @@ BASH_INC := -DHAVE_CONFIG_H -DSHELL -isystem /usr/include/bash -isystem /usr/inc
 SO_LDFLAGS := -shared -Wl,-soname,bgjob -Wl,-z,relro -Wl,-z,now -Wl,-z,nodelete -pthread
 
 ARITH_SRCS ?= lib/arith.c lib/vars.c
-LIB_SRCS := lib/errors.c lib/clock.c lib/jobs.c lib/registry.c lib/sleep_callback.c lib/cmdline.c lib/arith_job.c $(ARITH_SRCS)
+LIB_SRCS := lib/errors.c lib/clock.c lib/info.c lib/jobenv.c lib/jobs.c lib/registry.c lib/sleep_callback.c lib/cmdline.c lib/arith_job.c $(ARITH_SRCS)
 SNAPSHOT_SRCS ?= builtin/snapshot.c
 BUILTIN_SRCS := builtin/bgjob.c builtin/newjob.c builtin/report.c builtin/shellvar.c builtin/wait.c $(SNAPSHOT_SRCS)
 LIB_HDRS := $(wildcard lib/*.h)
@@ -52,6 +52,11 @@ examples/bgjob-example.so: examples/bgjob-example.c lib/bgjob.h
 build/plugins/badversion.so: examples/bgjob-example.c lib/bgjob.h
 	@mkdir -p $(dir $@)
 	$(CC) $(BASE_CFLAGS) -Ilib -DBGJOB_EXAMPLE_FAKE_VERSION=999 -shared $< -o $@
+# The example built from the version-1 header, as a plugin built for bgjob 0.1.
+build/plugins/example-v1.so: examples/bgjob-example.c tests/plugins/bgjob-v1.h
+	@mkdir -p $(dir $@) build/plugins/v1
+	cp tests/plugins/bgjob-v1.h build/plugins/v1/bgjob.h
+	$(CC) $(BASE_CFLAGS) -Ibuild/plugins/v1 -shared $< -o $@
 build/plugins/noinit.so: tests/c/noinit_plugin.c
 	@mkdir -p $(dir $@)
 	$(CC) $(BASE_CFLAGS) -shared $< -o $@
@@ -76,14 +81,14 @@ test-c-asan: $(addprefix build/c-asan/,$(C_TESTS))
 
 # ---- bats tests through the real bash ----
 BATS_FILES := $(sort $(wildcard tests/[0-9][0-9]-*.bats))
-test-bats: all build/plugins/badversion.so build/plugins/noinit.so
+test-bats: all build/plugins/badversion.so build/plugins/noinit.so build/plugins/example-v1.so
 	BGJOB_SO=$(CURDIR)/bgjob.so tests/run-bats.sh $(BATS_FILES)
 # gcc 12's ASan runtime does not make its allocator fork-safe (glibc's malloc
 # is): a child forked while a worker is inside malloc can hang.  `make test`
 # therefore leaves the fork-heavy files out of the ASan run; check-full runs all.
 BATS_FORK_HEAVY := tests/40-subshell.bats tests/50-exit-unload.bats tests/80-stress.bats
 BATS_ASAN_FILES ?= $(filter-out $(BATS_FORK_HEAVY),$(BATS_FILES))
-test-bats-asan: build/asan/bgjob.so examples/bgjob-example.so build/plugins/badversion.so build/plugins/noinit.so
+test-bats-asan: build/asan/bgjob.so examples/bgjob-example.so build/plugins/badversion.so build/plugins/noinit.so build/plugins/example-v1.so
 	BGJOB_SO=$(CURDIR)/build/asan/bgjob.so BGJOB_PRELOAD="$$($(CC) -print-file-name=libasan.so)" \
 	  ASAN_OPTIONS=detect_leaks=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	  tests/run-bats.sh $(BATS_ASAN_FILES)

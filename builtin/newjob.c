@@ -16,9 +16,37 @@
 #include "variables.h"
 #include "command.h"
 #include "snapshot.h"
+#include "../lib/jobenv.h"
 #include "../lib/registry.h"
 
 extern int subshell_environment;
+extern char **export_env;
+extern void maybe_make_export_env(void);
+
+/*
+ * What a callback job takes from the shell now: its exported variables (with
+ * the command's temporary assignments), working directory and umask, and
+ * the BGJOB_MAX_OUTPUT / BGJOB_KILL_GRACE limits.  NULL when out of memory.
+ */
+static struct bgj_jobenv *capture_env(void)
+{
+    maybe_make_export_env();
+    struct bgj_jobenv *e = bgj_jobenv_new(export_env);
+    if (!e)
+        return NULL;
+    const char *s = get_string_value("BGJOB_MAX_OUTPUT");
+    int64_t v;
+    if (s && *s && bgj_parse_id(s, &v) == 0 && v > 0)
+        e->max_output = (size_t)v;
+    s = get_string_value("BGJOB_KILL_GRACE");
+    if (s && *s) {
+        char *end;
+        double g = strtod(s, &end);
+        if (end != s && !*end && g >= 0 && g <= 1e6)
+            e->kill_grace = g;
+    }
+    return e;
+}
 
 static unsigned limit_from(const char *var, unsigned dflt)
 {
@@ -78,8 +106,16 @@ int bgj_cmd_new(struct bgj_cmdline *c, const struct bgj_args *a)
             builtin_error("%s: no such callback (see `bgjob funcs')", c->fname);
             return EXECUTION_FAILURE;
         }
+        struct bgj_err err = {0};
+        if (bgj_callback_check(cb, c->nwords, c->words, &err) != BGJ_OK) {
+            builtin_error("%s", bgj_err_text(&err));
+            fprintf(stderr, "bgjob: usage: bgjob new [OPTION...] -f %s\n", cb->usage);
+            bgj_err_clear(&err);
+            return EX_USAGE;
+        }
         char *command = join(c->words, c->nwords, cb->name, 1);
-        job = command ? bgj_callback_job(cb, c->nwords, c->words, command) : NULL;
+        struct bgj_jobenv *env = command ? capture_env() : NULL;
+        job = env ? bgj_callback_job_env(cb, c->nwords, c->words, command, env) : NULL;
         free(command);
     } else {
         char *joined = c->nwords == 1 ? NULL : join(c->words, c->nwords, NULL, 0);

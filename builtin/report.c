@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "variables.h"
+#include "../lib/info.h"
 #include "../lib/registry.h"
 
 static const char *const state_names[] = {"Queued", "Running", "Completed", "Dead"};
@@ -139,6 +140,49 @@ static const char *const show_keys[K_COUNT] = {
     "started", "finished", "elapsed", "assignments", "messages",
 };
 
+/* The extra fields of a job (info.h), copied: key, value, key, value... */
+struct extra {
+    char **kv;
+    size_t n, cap;
+    int oom;
+};
+
+static void collect_extra(const char *key, const char *value, void *ctx)
+{
+    struct extra *x = ctx;
+    if (x->oom)
+        return;
+    if (x->n == x->cap) {
+        size_t ncap = x->cap ? 2 * x->cap : 8;
+        char **kv = realloc(x->kv, 2 * ncap * sizeof *kv);
+        if (!kv) {
+            x->oom = 1;
+            return;
+        }
+        x->kv = kv;
+        x->cap = ncap;
+    }
+    x->kv[2 * x->n] = strdup(key);
+    x->kv[2 * x->n + 1] = strdup(value);
+    x->n++;
+    if (!x->kv[2 * x->n - 2] || !x->kv[2 * x->n - 1])
+        x->oom = 1;
+}
+
+static void free_extra(struct extra *x)
+{
+    for (size_t k = 0; k < 2 * x->n; k++)
+        free(x->kv[k]);
+    free(x->kv);
+}
+
+static void print_pair(const char *key, const char *value)
+{
+    char *q = bgj_quote(value);
+    printf(" [%s]=%s", key, q ? q : "''");
+    free(q);
+}
+
 int bgj_cmd_show(struct bgj_cmdline *c, const struct bgj_args *a)
 {
     (void)a;
@@ -181,6 +225,14 @@ int bgj_cmd_show(struct bgj_cmdline *c, const struct bgj_args *a)
             builtin_error("out of memory");
             return EXECUTION_FAILURE;
         }
+    struct extra extra = {0};
+    if (bgj_info_each(&j->info, collect_extra, &extra) != BGJ_OK || extra.oom) {
+        for (int m = 0; m < K_COUNT; m++)
+            free(val[m]);
+        free_extra(&extra);
+        builtin_error("out of memory");
+        return EXECUTION_FAILURE;
+    }
     if (fin)
         j->seen = 1;
 
@@ -189,21 +241,24 @@ int bgj_cmd_show(struct bgj_cmdline *c, const struct bgj_args *a)
         SHELL_VAR *arr = bgj_assoc_begin(c->vname);
         if (!arr)
             rc = EXECUTION_FAILURE;
-        else
+        else {
             for (int k = 0; k < K_COUNT; k++)
                 bgj_assoc_put(arr, show_keys[k], val[k]);
+            for (size_t k = 0; k < extra.n; k++)
+                bgj_assoc_put(arr, extra.kv[2 * k], extra.kv[2 * k + 1]);
+        }
     } else {
         fputs("(", stdout);
-        for (int k = 0; k < K_COUNT; k++) {
-            char *q = bgj_quote(val[k]);
-            printf(" [%s]=%s", show_keys[k], q ? q : "''");
-            free(q);
-        }
+        for (int k = 0; k < K_COUNT; k++)
+            print_pair(show_keys[k], val[k]);
+        for (size_t k = 0; k < extra.n; k++)
+            print_pair(extra.kv[2 * k], extra.kv[2 * k + 1]);
         fputs(" )\n", stdout);
         rc = sh_chkwrite(EXECUTION_SUCCESS);
     }
     for (int k = 0; k < K_COUNT; k++)
         free(val[k]);
+    free_extra(&extra);
     return rc;
 }
 

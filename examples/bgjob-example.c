@@ -88,6 +88,32 @@ static int fail(bgjob_job *job, int argc, char **argv, void *payload)
     return 1;
 }
 
+#if BGJOB_API_VERSION >= 2
+/* getenv NAME: the value NAME had in the shell's environment at `new`; the
+   name is also shown by `bgjob show` as the extra field `variable`. */
+static int getenv_cb(bgjob_job *job, int argc, char **argv, void *payload)
+{
+    (void)argc;
+    (void)payload;
+    const char *v = api->getenv(job, argv[1]);
+    api->set_info(job, "variable", argv[1]);
+    if (!v)
+        return api->fail(job, "not set"), 1;
+    return api->set_result(job, v) ? 1 : 0;
+}
+
+/* Exactly one argument, checked by `new` before any job exists. */
+static int getenv_check(int argc, char **argv, void *payload, char *msg, size_t msglen)
+{
+    (void)argv;
+    (void)payload;
+    if (argc == 2)
+        return 0;
+    snprintf(msg, msglen, "getenv: exactly one NAME expected");
+    return 1;
+}
+#endif
+
 BGJOB_EXPORT int bgjob_plugin_init(const struct bgjob_api *table)
 {
     api = table;
@@ -95,5 +121,11 @@ BGJOB_EXPORT int bgjob_plugin_init(const struct bgjob_api *table)
         api->register_callback("join", join, "join WORD...  (result: the words joined by spaces)", NULL, NULL) ||
         api->register_callback("fail", fail, "fail MESSAGE  (ends Dead with MESSAGE)", NULL, NULL))
         return 1;
+#if BGJOB_API_VERSION >= 2
+    /* A table older than version 2 has no getenv: skip what needs it. */
+    if (api->version >= 2 && (api->register_callback("getenv", getenv_cb, "getenv NAME", NULL, NULL) ||
+                              api->set_check("getenv", getenv_check)))
+        return 1;
+#endif
     return 0;
 }

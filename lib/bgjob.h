@@ -15,12 +15,15 @@
  *
  * A callback runs on a worker thread, with every signal blocked, and receives
  * its own copies of the arguments.  It must not call into bash, must not call
- * exit(), and should not fork or run programs (bash's SIGCHLD handler reaps
- * every child of the process).  It reports through its job handle:
- * set_result, fail, progress, and asks cancelled() at convenient points.
+ * exit(), and must not fork or run programs itself (bash's SIGCHLD handler
+ * reaps every child of the process and drops the statuses it does not know):
+ * api->spawn (version 2) runs a program the safe way.  It reports through its
+ * job handle: set_result, fail, progress, set_info, and asks cancelled() at
+ * convenient points.
  *
  * Versioning: the table only ever grows.  A plugin may use every member that
- * existed in its BGJOB_API_VERSION; `size` tells how large the caller's table is.
+ * existed in its BGJOB_API_VERSION; `size` tells how large the caller's table
+ * is.  bgjob loads plugins built for any version from 1 up to its own.
  *
  * This header is C89 and C++ compatible and depends only on <stddef.h>.
  */
@@ -33,7 +36,7 @@
 extern "C" {
 #endif
 
-#define BGJOB_API_VERSION 1
+#define BGJOB_API_VERSION 2
 
 #if defined(__GNUC__)
 #define BGJOB_EXPORT __attribute__((visibility("default")))
@@ -56,6 +59,52 @@ typedef struct bgjob_job bgjob_job;
  * given to fail(), or a generic one naming the return value).
  */
 typedef int (*bgjob_callback)(bgjob_job *job, int argc, char **argv, void *payload);
+
+/*
+ * (Version 2.)  An argument checker, run by `bgjob new` on the shell's main
+ * thread before the job is created, with the ARGC/ARGV the callback would get.
+ * Return 0 to accept them.  Otherwise write a one-line message (no newline)
+ * into MSG (MSGLEN bytes, always at least 256) and return non-zero: `new`
+ * prints the message and the callback's usage, returns status 2, and creates
+ * no job.  It must be quick and must not block; it may not call the api
+ * functions that take a job.
+ */
+typedef int (*bgjob_check)(int argc, char **argv, void *payload, char *msg, size_t msglen);
+
+/*
+ * (Version 2.)  A program for api->spawn.  Zero-initialise it, then set what
+ * differs from the defaults.
+ */
+struct bgjob_spawn_req {
+    /* argv[0] is a path (with a '/') or a name looked up in the PATH of the
+       environment the program gets.  NULL-terminated. */
+    const char *const *argv;
+    /* Environment "NAME=value" strings, NULL-terminated; NULL: the job's own
+       (the shell's exported variables when the job was created). */
+    const char *const *envp;
+    /* Working directory; NULL: the shell's when the job was created. */
+    const char *cwd;
+    /* Descriptors for the program's 0, 1, 2; BGJOB_SPAWN_DEFAULT (0 in a
+       zeroed request) means /dev/null for stdin and "capture" for stdout and
+       stderr.  The caller keeps ownership of descriptors it passes. */
+    int stdin_fd, stdout_fd, stderr_fd;
+    /* Cap in bytes on each captured stream; 0: the job's BGJOB_MAX_OUTPUT. */
+    size_t max_output;
+};
+#define BGJOB_SPAWN_DEFAULT 0
+#define BGJOB_SPAWN_FD(fd) ((fd) + 1) /* pass descriptor FD (stored as FD+1) */
+
+/* (Version 2.)  What api->spawn reports.  Free with api->spawn_free. */
+struct bgjob_spawn_res {
+    int exit_status;     /* 0..255 when the program exited, else -1 */
+    int term_signal;     /* the signal that killed it, else 0 */
+    int output_exceeded; /* a captured stream passed max_output: the program was killed */
+    int cancelled;       /* the job was cancelled (kill, timeout, exit) while it ran */
+    char *out;           /* captured stdout (NUL-terminated, may contain NULs), or NULL */
+    size_t out_len;
+    char *err;           /* captured stderr, or NULL */
+    size_t err_len;
+};
 
 struct bgjob_api {
     /* Version of the table (BGJOB_API_VERSION of the running bgjob) and its size in bytes. */
@@ -90,6 +139,46 @@ struct bgjob_api {
      * the full time, non-zero when cancelled.  Prefer it to sleep(3).
      */
     int (*sleep)(bgjob_job *job, double seconds);
+
+    /* ---- version 2 ---- */
+
+    /*
+     * Sets the argument checker of callback NAME (registered by this plugin).
+     * Only from within bgjob_plugin_init.  Returns 0, or -1 if NAME is unknown.
+     */
+    int (*set_check)(const char *name, bgjob_check check);
+
+    /*
+     * The value of NAME in the job's environment: the shell's exported
+     * variables when `bgjob new` created the job.  NULL when not set.  Valid
+     * for the whole call of the callback.
+     */
+    const char *(*getenv)(bgjob_job *job, const char *name);
+
+    /*
+     * Adds or replaces an extra field KEY (letters, digits, '_') shown by
+     * `bgjob show` (and `show -v ARRAY`) with VALUE (copied).  May be called
+     * while the job runs: `show` of a running job sees the latest value.
+     * Returns 0, or -1 (bad key, out of memory).
+     */
+    int (*set_info)(bgjob_job *job, const char *key, const char *value);
+
+    /*
+     * Runs a program and waits for it, safely inside bash: the shell never
+     * sees the process (not in `jobs`, `wait` or `$!`, no CHLD trap) and its
+     * exit status is never lost.  The program runs in a session and process
+     * group of its own, with default signal dispositions, an empty signal
+     * mask and only descriptors 0, 1 and 2 open, in the job's working
+     * directory, with the job's umask.  When the job is cancelled (kill,
+     * timeout, shell exit) the whole process group gets SIGTERM, then SIGKILL
+     * after BGJOB_KILL_GRACE seconds (default 2).  Returns 0 when the
+     * program ran (RES says how it ended), or -1 when it could not be
+     * started, with a message like "CMD: command not found" in MSG.
+     */
+    int (*spawn)(bgjob_job *job, const struct bgjob_spawn_req *req, struct bgjob_spawn_res *res,
+                 char *msg, size_t msglen);
+    /* Frees what spawn stored in RES. */
+    void (*spawn_free)(struct bgjob_spawn_res *res);
 };
 
 typedef int (*bgjob_plugin_init_fn)(const struct bgjob_api *api);

@@ -26,6 +26,7 @@
 #define _GNU_SOURCE
 #include "jobs.h"
 #include "clock.h"
+#include "info.h"
 
 #include <errno.h>
 #include <malloc.h>
@@ -201,6 +202,7 @@ void bgj_job_free(bgjob_job *j)
     free(j->error);
     free(j->assignments);
     free(j->messages);
+    bgj_info_free(j->info);
     free(j);
 }
 

@@ -16,6 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "info.h"
+#include "jobenv.h"
 #include "jobs.h"
 
 int bgj_job_sleep(bgjob_job *j, double seconds);
@@ -81,6 +83,7 @@ static int api_register(const char *name, bgjob_callback fn, const char *usage, 
     cb->fn = fn;
     cb->payload = payload;
     cb->destroy = destroy;
+    cb->check = NULL;
     cb->origin = current_origin;
     ncallbacks++;
     return 0;
@@ -125,6 +128,49 @@ static int api_sleep(bgjob_job *job, double seconds)
     return bgj_job_sleep(job, seconds);
 }
 
+static int api_set_check(const char *name, bgjob_check check)
+{
+    if (!accepting) {
+        bgj_registry_error("set_check may only be called from bgjob_plugin_init");
+        return -1;
+    }
+    for (size_t i = 0; i < ncallbacks; i++)
+        if (strcmp(callbacks[i].name, name) == 0 && callbacks[i].origin == current_origin) {
+            callbacks[i].check = check;
+            return 0;
+        }
+    return -1;
+}
+
+static const char *api_getenv(bgjob_job *job, const char *name)
+{
+    return bgj_jobenv_get(bgj_callback_env(job), name);
+}
+
+static int api_set_info(bgjob_job *job, const char *key, const char *value)
+{
+    return bgj_info_set(&job->info, key, value) == BGJ_OK ? 0 : -1;
+}
+
+static int api_spawn(bgjob_job *job, const struct bgjob_spawn_req *req, struct bgjob_spawn_res *res, char *msg,
+                     size_t msglen)
+{
+    (void)job;
+    (void)req;
+    memset(res, 0, sizeof *res);
+    res->exit_status = -1;
+    snprintf(msg, msglen, "spawn is not available");
+    return -1;
+}
+
+static void api_spawn_free(struct bgjob_spawn_res *res)
+{
+    free(res->out);
+    free(res->err);
+    res->out = res->err = NULL;
+    res->out_len = res->err_len = 0;
+}
+
 const struct bgjob_api bgj_api = {
     .version = BGJOB_API_VERSION,
     .size = sizeof(struct bgjob_api),
@@ -134,6 +180,11 @@ const struct bgjob_api bgj_api = {
     .progress = api_progress,
     .cancelled = api_cancelled,
     .sleep = api_sleep,
+    .set_check = api_set_check,
+    .getenv = api_getenv,
+    .set_info = api_set_info,
+    .spawn = api_spawn,
+    .spawn_free = api_spawn_free,
 };
 
 void bgj_registry_init(void)
@@ -192,8 +243,8 @@ int bgj_plugin_load(const char *path, char *err, size_t errlen)
         dlclose(h);
         return -1;
     }
-    if (*ver != BGJOB_API_VERSION) {
-        snprintf(err, errlen, "%s: plugin built for bgjob API version %u, this bgjob provides version %u",
+    if (*ver == 0 || *ver > BGJOB_API_VERSION) {
+        snprintf(err, errlen, "%s: plugin built for bgjob API version %u, this bgjob provides versions 1 to %u",
                  path, *ver, (unsigned)BGJOB_API_VERSION);
         dlclose(h);
         return -1;
@@ -229,6 +280,7 @@ struct cb_arg {
     void *payload;
     int argc;
     char **argv;
+    struct bgj_jobenv *env;
 };
 
 static void cb_release(void *p)
@@ -237,7 +289,33 @@ static void cb_release(void *p)
     for (int i = 0; i < a->argc; i++)
         free(a->argv[i]);
     free(a->argv);
+    bgj_jobenv_free(a->env);
     free(a);
+}
+
+const struct bgj_jobenv *bgj_callback_env(const bgjob_job *job)
+{
+    if (job->kind != BGJ_KIND_CALLBACK || !job->arg)
+        return NULL;
+    return ((const struct cb_arg *)job->arg)->env;
+}
+
+int bgj_callback_check(const struct bgj_callback *cb, int argc, char **argv, struct bgj_err *err)
+{
+    if (!cb->check)
+        return BGJ_OK;
+    char **v = calloc((size_t)argc + 2, sizeof *v);
+    if (!v)
+        return bgj_err_set(err, BGJ_ENOMEM, NULL);
+    v[0] = cb->name;
+    for (int i = 0; i < argc; i++)
+        v[i + 1] = argv[i];
+    char msg[512] = "";
+    int rc = cb->check(argc + 1, v, cb->payload, msg, sizeof msg);
+    free(v);
+    if (rc == 0)
+        return BGJ_OK;
+    return bgj_err_set(err, BGJ_EUSAGE, "%s", msg[0] ? msg : "invalid arguments");
 }
 
 static int cb_run(bgjob_job *job, void *p)
@@ -248,9 +326,18 @@ static int cb_run(bgjob_job *job, void *p)
 
 bgjob_job *bgj_callback_job(const struct bgj_callback *cb, int argc, char **argv, const char *command)
 {
+    return bgj_callback_job_env(cb, argc, argv, command, NULL);
+}
+
+bgjob_job *bgj_callback_job_env(const struct bgj_callback *cb, int argc, char **argv, const char *command,
+                                struct bgj_jobenv *env)
+{
     struct cb_arg *a = calloc(1, sizeof *a);
-    if (!a)
+    if (!a) {
+        bgj_jobenv_free(env);
         return NULL;
+    }
+    a->env = env;
     a->fn = cb->fn;
     a->payload = cb->payload;
     a->argv = calloc((size_t)argc + 2, sizeof *a->argv);

@@ -13,6 +13,7 @@
 #include <stddef.h>
 
 #include "bgjob.h"
+#include "errors.h"
 
 struct bgj_callback {
     char *name;
@@ -20,6 +21,7 @@ struct bgj_callback {
     bgjob_callback fn;
     void *payload;
     void (*destroy)(void *);
+    bgjob_check check;   /* argument checker run by `new`, or NULL */
     const char *origin;  /* "builtin" or the plugin's path */
 };
 
@@ -44,11 +46,25 @@ const struct bgj_callback *bgj_callback_at(size_t i);
 int bgj_plugin_load(const char *path, char *err, size_t errlen);
 
 /*
+ * Runs CB's argument checker (if it has one) on ARGC words ARGV (the words
+ * after the callback's name).  0 when they are acceptable, else BGJ_EUSAGE
+ * with the checker's message in ERR.
+ */
+int bgj_callback_check(const struct bgj_callback *cb, int argc, char **argv, struct bgj_err *err);
+
+/*
  * Builds a callback job for CB with ARGC words ARGV (copied) and returns it
  * unsubmitted (see jobs.h), or NULL when out of memory.  COMMAND is the
- * display form (copied).
+ * display form (copied).  The job takes ENV (jobenv.h; may be NULL), also
+ * when this fails.
  */
+struct bgj_jobenv;
+struct bgjob_job *bgj_callback_job_env(const struct bgj_callback *cb, int argc, char **argv, const char *command,
+                                       struct bgj_jobenv *env);
+/* Same, without an environment (tests). */
 struct bgjob_job *bgj_callback_job(const struct bgj_callback *cb, int argc, char **argv, const char *command);
+/* The environment of the callback job JOB while its callback runs (NULL if none). */
+const struct bgj_jobenv *bgj_callback_env(const struct bgjob_job *job);
 
 /* The shipped callbacks (sleep_callback.c). */
 int bgj_register_shipped(void);

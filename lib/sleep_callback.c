@@ -13,19 +13,38 @@
 
 #include "registry.h"
 
+/* Checks the arguments; 0, or non-zero with the reason in MSG. */
+static int sleep_args(int argc, char **argv, double *secs, char *msg, size_t msglen)
+{
+    if (argc < 2 || argc > 3) {
+        snprintf(msg, msglen, "sleep: wrong number of arguments");
+        return 1;
+    }
+    char *end;
+    *secs = strtod(argv[1], &end);
+    if (end == argv[1] || *end || !isfinite(*secs) || *secs < 0 || *secs > 1e9) {
+        snprintf(msg, msglen, "sleep: `%.100s': not a valid number of seconds", argv[1]);
+        return 1;
+    }
+    return 0;
+}
+
+/* The argument checker `new` runs: bad arguments are a usage error, not a Dead job. */
+static int sleep_check(int argc, char **argv, void *payload, char *msg, size_t msglen)
+{
+    double secs;
+    (void)payload;
+    return sleep_args(argc, argv, &secs, msg, msglen);
+}
+
 /* Progress is reported about 50 times over the sleep, but at least every 0.2 s. */
 static int sleep_cb(bgjob_job *job, int argc, char **argv, void *payload)
 {
     (void)payload;
-    if (argc < 2 || argc > 3)
-        return bgj_api.fail(job, "usage: sleep SECONDS [VALUE]"), 2;
-    char *end;
-    double secs = strtod(argv[1], &end);
-    if (end == argv[1] || *end || !isfinite(secs) || secs < 0 || secs > 1e9) {
-        char msg[160];
-        snprintf(msg, sizeof msg, "sleep: `%.100s': not a valid number of seconds", argv[1]);
+    double secs;
+    char msg[160];
+    if (sleep_args(argc, argv, &secs, msg, sizeof msg) != 0)
         return bgj_api.fail(job, msg), 2;
-    }
     double step = secs / 50;
     if (step > 0.2)
         step = 0.2;
@@ -45,6 +64,8 @@ static int sleep_cb(bgjob_job *job, int argc, char **argv, void *payload)
 
 int bgj_register_shipped(void)
 {
-    return bgj_api.register_callback("sleep", sleep_cb, "sleep SECONDS [VALUE]  (result: VALUE, or SECONDS)",
-                                     NULL, NULL);
+    if (bgj_api.register_callback("sleep", sleep_cb, "sleep SECONDS [VALUE]", NULL,
+                                  NULL) != 0)
+        return -1;
+    return bgj_api.set_check("sleep", sleep_check);
 }

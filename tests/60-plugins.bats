@@ -9,7 +9,8 @@ LOAD='bgjob load "$EXAMPLE_SO" || exit 98'
 TIMER='start() { t0=${EPOCHREALTIME//[!0-9]/}; }; ms() { echo $(( (${EPOCHREALTIME//[!0-9]/} - t0) / 1000 )); }'
 NOINIT_SO=$BGJOB_ROOT/build/plugins/noinit.so
 BADVERSION_SO=$BGJOB_ROOT/build/plugins/badversion.so
-export NOINIT_SO BADVERSION_SO
+EXAMPLE_V1_SO=$BGJOB_ROOT/build/plugins/example-v1.so
+export NOINIT_SO BADVERSION_SO EXAMPLE_V1_SO
 
 @test "load of the example plugin succeeds silently and funcs lists busy, join and fail" {
   run -0 --separate-stderr bgsh 'bgjob load "$EXAMPLE_SO"; echo "rc=$?"; bgjob funcs'
@@ -19,7 +20,8 @@ export NOINIT_SO BADVERSION_SO
   assert_line --regexp '^busy +busy ITERATIONS'
   assert_line --regexp '^join +join WORD\.\.\.'
   assert_line --regexp '^fail +fail MESSAGE'
-  assert_equal "${#lines[@]}" 5
+  assert_line --regexp '^getenv +getenv NAME'
+  assert_equal "${#lines[@]}" 6
 }
 
 @test "join gives its words joined by spaces" {
@@ -80,7 +82,7 @@ export NOINIT_SO BADVERSION_SO
   run -1 --separate-stderr bgsh 'bgjob load "$BADVERSION_SO"; rc=$?; bgjob funcs | wc -l; exit $rc'
   assert_output '1'
   [[ $stderr == *'API version 999'* ]] || fail "$stderr"
-  [[ $stderr == *'version 1'* ]] || fail "$stderr"
+  [[ $stderr == *'versions 1 to 2'* ]] || fail "$stderr"
 }
 
 @test "the example plugin loads after a failed load of another version of it" {
@@ -106,7 +108,7 @@ export NOINIT_SO BADVERSION_SO
     bgjob load "$EXAMPLE_SO"; echo "second=$?"
     bgjob funcs | cut -d" " -f1 | sort | tr "\n" " "; echo
     bgjob new -f join a b; bgjob new -f fail x; bgjob wait 0; echo "rc=$?"; bgjob result 0; bgjob wait 1 || echo dead'
-  assert_output $'second=1\nbusy fail join sleep \nrc=0\na b\ndead'
+  assert_output $'second=1\nbusy fail getenv join sleep \nrc=0\na b\ndead'
   [[ $stderr == *'already registered'* ]] || fail "$stderr"
 }
 
@@ -121,23 +123,23 @@ export NOINIT_SO BADVERSION_SO
   [[ $stderr == *'join: no such callback'* ]] || fail "$stderr"
 }
 
-@test "sleep with a non-numeric argument ends Dead with a message naming the argument" {
-  run -0 bgsh 'bgjob new -f sleep abc; bgjob wait 0; echo "rc=$?"; bgjob traceback 0'
-  assert_line --index 0 'rc=1'
-  assert_line --index 1 'Traceback for: <BackgroundJob #0: sleep abc>'
-  assert_line --index 2 --partial 'abc'
-  assert_line --index 2 --partial 'not a valid number of seconds'
+@test "sleep with a non-numeric argument is a usage error of new: status 2, no job, no number used" {
+  run -0 --separate-stderr bgsh 'bgjob new -f sleep abc; echo "rc=$?"; bgjob status; bgjob new -v id -f sleep 0; echo "id=$id"'
+  assert_output $'rc=2\nid=0'
+  [[ $stderr == *'sleep: `abc'"'"': not a valid number of seconds'* ]] || fail "$stderr"
+  [[ $stderr == *'usage: bgjob new'*'-f sleep SECONDS [VALUE]'* ]] || fail "$stderr"
 }
 
-@test "sleep without arguments or with too many ends Dead with its usage" {
-  run -0 bgsh 'bgjob new -f sleep; bgjob new -f sleep 1 2 3; bgjob wait 0 1; echo "rc=$?"
-    bgjob traceback 0 | tail -n +2; bgjob traceback 1 | tail -n +2'
-  assert_output $'rc=1\nusage: sleep SECONDS [VALUE]\nusage: sleep SECONDS [VALUE]'
+@test "sleep without arguments or with too many is a usage error of new" {
+  run -0 --separate-stderr bgsh 'bgjob new -f sleep; echo "rc=$?"; bgjob new -f sleep 1 2 3; echo "rc=$?"; bgjob status'
+  assert_output $'rc=2\nrc=2'
+  [[ $stderr == *'sleep: wrong number of arguments'* ]] || fail "$stderr"
 }
 
-@test "sleep with a negative number of seconds ends Dead" {
-  run -0 bgsh 'bgjob new -f sleep -- -1; bgjob wait 0; echo "rc=$?"; bgjob traceback 0 | tail -n +2'
-  assert_output $'rc=1\nsleep: `-1'"'"': not a valid number of seconds'
+@test "sleep with a negative number of seconds is a usage error of new" {
+  run -0 --separate-stderr bgsh 'bgjob new -f sleep -- -1; echo "rc=$?"'
+  assert_output 'rc=2'
+  [[ $stderr == *'sleep: `-1'"'"': not a valid number of seconds'* ]] || fail "$stderr"
 }
 
 @test "busy with wrong arguments ends Dead with its usage" {
@@ -149,4 +151,35 @@ export NOINIT_SO BADVERSION_SO
 @test "arguments that start with a dash reach the callback after --" {
   run -0 bgsh "$LOAD"'; bgjob new -f join -- -d -v x --; bgjob wait 0; bgjob result 0'
   assert_output '-d -v x --'
+}
+
+@test "a callback reads the shell's exported environment as it was at new, temporary assignments included" {
+  run -0 --separate-stderr bgsh "$LOAD"'
+    export A=one; B=unexported; bgjob new -f getenv A; A=changed
+    T=temp bgjob new -f getenv T; bgjob new -f getenv B; bgjob wait 0 1; echo "rc=$?"
+    bgjob result 0; bgjob result 1; bgjob wait 2; echo "unexported=$?"; bgjob traceback 2 | tail -n 1'
+  assert_output $'rc=0\none\ntemp\nunexported=1\nnot set'
+}
+
+@test "extra fields set by a callback appear in show, after the fixed keys, printed and with -v" {
+  run -0 --separate-stderr bgsh "$LOAD"'
+    export V=x; bgjob new -f getenv V; bgjob wait 0
+    eval "declare -A j=$(bgjob show 0)"; echo "${j[variable]} ${j[result]}"
+    bgjob show -v k 0; echo "${k[variable]}"; bgjob show 0 | grep -o "\[variable\]=V )$"'
+  assert_output $'V x\nV\n[variable]=V )'
+}
+
+@test "a plugin's argument checker makes new fail with status 2 and no job" {
+  run -0 --separate-stderr bgsh "$LOAD"'; bgjob new -f getenv; echo "rc=$?"; bgjob new -f getenv a b; echo "rc=$?"
+    bgjob new -v id -f getenv HOME; echo "id=$id"'
+  assert_output $'rc=2\nrc=2\nid=0'
+  [[ $stderr == *'getenv: exactly one NAME expected'*'usage: bgjob new'*'-f getenv NAME'* ]] || fail "$stderr"
+}
+
+@test "a plugin built for API version 1 (the old header) still loads and runs, without the version-2 callbacks" {
+  [ -f "$EXAMPLE_V1_SO" ]
+  run -0 --separate-stderr bgsh 'bgjob load "$EXAMPLE_V1_SO"; echo "rc=$?"; bgjob funcs | cut -d" " -f1 | sort | tr "\n" " "; echo
+    bgjob new -f join old plugin; bgjob wait 0; bgjob result 0'
+  assert_output $'rc=0\nbusy fail join sleep \nold plugin'
+  assert_equal "$stderr" ''
 }

@@ -121,7 +121,8 @@ for ((i = 0; i < N; i++)); do
   7)       new C "$(( (k ^ 0x5f) | 3 ))" "${d[@]}" "(k ^ 0x5f) | 3" ;;
   8|9|10)  new C "v$i" "${d[@]}" -f sleep 0 "v$i" ;;
   11)      new C "0.001" "${d[@]}" -f sleep 0.001 ;;
-  12)      new D 'not a valid number' "${d[@]}" -f sleep soon ;;
+  12)      bgjob new "${d[@]}" -f sleep soon 2>/dev/null; (($? == 2)) || fail "new -f sleep soon is not a usage error"
+           new D 'division by 0' "${d[@]}" '2 / 0' ;;
   13)      if ((i % 3 == 0)); then new K '' -f sleep 60; long+=("$last")
            else new C "$((k % 97))" "${d[@]}" 'k % 97'; fi ;;
   14)      if ((plugin)); then new C "a$i b c" "${d[@]}" -f join "a$i" b c

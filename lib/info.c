@@ -1,0 +1,121 @@
+/*
+ * info.c - see info.h.  info_lock guards all lists; it is never held while
+ * calling out, and the fork handlers leave the child with it free.
+ */
+#include "info.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "errors.h"
+
+struct bgj_info {
+    struct bgj_info *next;
+    char *value;
+    char key[];
+};
+
+static pthread_mutex_t info_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
+
+static void prepare(void) { pthread_mutex_lock(&info_lock); }
+static void parent(void) { pthread_mutex_unlock(&info_lock); }
+static void child(void) { pthread_mutex_init(&info_lock, NULL); }
+static void register_atfork(void) { pthread_atfork(prepare, parent, child); }
+
+static int valid_key(const char *k)
+{
+    if (!k || !*k)
+        return 0;
+    for (; *k; k++)
+        if (!((*k >= 'a' && *k <= 'z') || (*k >= 'A' && *k <= 'Z') || (*k >= '0' && *k <= '9') || *k == '_'))
+            return 0;
+    return 1;
+}
+
+int bgj_info_set(struct bgj_info **list, const char *key, const char *value)
+{
+    if (!valid_key(key))
+        return BGJ_EINVAL;
+    pthread_once(&atfork_once, register_atfork);
+    char *copy = strdup(value ? value : "");
+    if (!copy)
+        return BGJ_ENOMEM;
+    struct bgj_info *fresh = NULL;
+    pthread_mutex_lock(&info_lock);
+    struct bgj_info **pp = list;
+    while (*pp && strcmp((*pp)->key, key) != 0)
+        pp = &(*pp)->next;
+    if (*pp) {
+        char *old = (*pp)->value;
+        (*pp)->value = copy;
+        pthread_mutex_unlock(&info_lock);
+        free(old);
+        return BGJ_OK;
+    }
+    pthread_mutex_unlock(&info_lock);
+    size_t klen = strlen(key);
+    fresh = malloc(sizeof *fresh + klen + 1);
+    if (!fresh) {
+        free(copy);
+        return BGJ_ENOMEM;
+    }
+    memcpy(fresh->key, key, klen + 1);
+    fresh->value = copy;
+    fresh->next = NULL;
+    pthread_mutex_lock(&info_lock);
+    pp = list;
+    while (*pp && strcmp((*pp)->key, key) != 0)
+        pp = &(*pp)->next;
+    if (*pp) { /* set meanwhile by another thread: replace */
+        char *old = (*pp)->value;
+        (*pp)->value = copy;
+        pthread_mutex_unlock(&info_lock);
+        free(old);
+        free(fresh);
+        return BGJ_OK;
+    }
+    *pp = fresh;
+    pthread_mutex_unlock(&info_lock);
+    return BGJ_OK;
+}
+
+int bgj_info_each(struct bgj_info *const *list, void (*fn)(const char *, const char *, void *), void *ctx)
+{
+    pthread_once(&atfork_once, register_atfork);
+    size_t n = 0;
+    pthread_mutex_lock(&info_lock);
+    for (const struct bgj_info *i = *list; i; i = i->next)
+        n++;
+    char **pairs = n ? calloc(2 * n, sizeof *pairs) : NULL;
+    int rc = BGJ_OK;
+    if (n && !pairs) {
+        rc = BGJ_ENOMEM;
+    } else {
+        size_t k = 0;
+        for (const struct bgj_info *i = *list; i && rc == BGJ_OK; i = i->next, k += 2) {
+            pairs[k] = strdup(i->key);
+            pairs[k + 1] = strdup(i->value);
+            if (!pairs[k] || !pairs[k + 1])
+                rc = BGJ_ENOMEM;
+        }
+    }
+    pthread_mutex_unlock(&info_lock);
+    for (size_t k = 0; rc == BGJ_OK && k < 2 * n; k += 2)
+        fn(pairs[k], pairs[k + 1], ctx);
+    for (size_t k = 0; pairs && k < 2 * n; k++)
+        free(pairs[k]);
+    free(pairs);
+    return rc;
+}
+
+void bgj_info_free(struct bgj_info *list)
+{
+    while (list) {
+        struct bgj_info *next = list->next;
+        free(list->value);
+        free(list);
+        list = next;
+    }
+}

@@ -1,0 +1,33 @@
+/*
+ * jobenv.h - what a callback job takes from the shell when `bgjob new`
+ * creates it: the exported environment, the working directory, the umask,
+ * and the output and kill-grace limits read from shell variables.
+ *
+ * Built on the main thread by the builtin layer, then owned by the job and
+ * only read (by its worker) until the job's arguments are released.  Any
+ * thread may free it, once.
+ */
+#ifndef BGJ_JOBENV_H
+#define BGJ_JOBENV_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#define BGJ_DEFAULT_MAX_OUTPUT ((size_t)64 << 20)
+#define BGJ_DEFAULT_KILL_GRACE 2.0
+
+struct bgj_jobenv {
+    char **envp;       /* "NAME=value" copies, NULL-terminated */
+    int cwd_fd;        /* O_PATH directory descriptor (close-on-exec), or -1 */
+    mode_t umask;
+    size_t max_output; /* BGJOB_MAX_OUTPUT */
+    double kill_grace; /* BGJOB_KILL_GRACE */
+};
+
+/* Copies ENVP; opens the current directory.  NULL when out of memory. */
+struct bgj_jobenv *bgj_jobenv_new(char *const *envp);
+void bgj_jobenv_free(struct bgj_jobenv *e);
+/* The value of NAME in E's environment, or NULL. */
+const char *bgj_jobenv_get(const struct bgj_jobenv *e, const char *name);
+
+#endif /* BGJ_JOBENV_H */
