@@ -18,8 +18,6 @@
 
 #include "jobs.h"
 
-int bgj_job_sleep(bgjob_job *j, double seconds);
-
 static struct bgj_callback *callbacks;
 static size_t ncallbacks, capcallbacks;
 static const char *current_origin = "builtin";

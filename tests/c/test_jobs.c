@@ -129,7 +129,7 @@ static void test_many_results(void)
     CHECK(next == first + N);
     CHECK(wait_ids(&next, 1, 10) == 0);
     CHECK(bgj_remove(next) == 0);
-    CHECK(bgj_remove(next) == -1);
+    CHECK(bgj_remove(next) == BGJ_ENOJOB);
     free(ids);
 }
 
@@ -145,9 +145,7 @@ static void test_caps_and_cancel(void)
     for (int i = 0; i < 3; i++)
         CHECK(bgj_state_of(bgj_find(q[i])) == BGJ_QUEUED);
     int64_t before = bgj_next_id();
-    errno = 0;
-    CHECK(submit_sleep("1", 0) == -1);
-    CHECK(errno == ENOSPC);
+    CHECK(submit_sleep("1", 0) == BGJ_EFULL);
     CHECK(bgj_next_id() == before);
     CHECK(bgj_nondaemon_active() == 5);
 
@@ -156,8 +154,9 @@ static void test_caps_and_cancel(void)
     CHECK(bgj_cancel(jq) == 0);
     CHECK(bgj_state_of(jq) == BGJ_DEAD);
     CHECK(jq->error && strstr(jq->error, "cancel"));
-    CHECK(bgj_cancel(jq) == -1);
-    CHECK(bgj_remove(r1) == -2);
+    CHECK(bgj_cancel(jq) == BGJ_EFINISHED);
+    CHECK(bgj_remove(r1) == BGJ_ERUNNING);
+    CHECK(bgj_remove(q[1]) == BGJ_EQUEUED);
 
     /* a running sleep stops promptly; the next queued job moves up */
     double t0 = now();
@@ -221,7 +220,7 @@ static void test_fork(void)
         bgjob_job *d = bgj_find(done), *r = bgj_find(running);
         bad |= !(d && bgj_state_of(d) == BGJ_COMPLETED && strcmp(d->result, "42") == 0);
         bad |= !(r && bgj_state_of(r) == BGJ_RUNNING && bgj_orphaned(r));
-        bad |= bgj_cancel(r) != -1;
+        bad |= bgj_cancel(r) != BGJ_EPARENT;
         bad |= bgj_nondaemon_active() != 0;
         int64_t mine = submit_value(5);
         bad |= wait_ids(&mine, 1, 10) != 0;
