@@ -135,7 +135,7 @@ int bgj_init(void);
 
 /* Sets the running-job and queued-job caps used by later submissions. */
 void bgj_set_limits(unsigned max_running, unsigned max_queued);
-/* Sets how long an idle worker waits for work before it exits (default BGJ_IDLE_SECONDS). */
+/* Sets how long an idle worker waits for work before it exits (default BGJ_IDLE_SECONDS), also for workers already idle. */
 void bgj_set_idle_timeout(double seconds);
 
 /*

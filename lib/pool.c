@@ -189,6 +189,7 @@ void bgj_set_idle_timeout(double seconds)
 {
     pthread_mutex_lock(&P.lock);
     P.idle_seconds = seconds > 0 ? seconds : BGJ_IDLE_SECONDS;
+    pthread_cond_broadcast(&P.wake);  /* sleeping workers re-read it */
     pthread_mutex_unlock(&P.lock);
 }
 
@@ -530,11 +531,16 @@ static void *worker_main(void *unused)
             may_spin = 0;
             continue;
         }
+        /* Sleeps until handed a token or idle for idle_seconds (re-read when it changes). */
         P.s.nsleeping++;
-        struct timespec dl = bgj_mono_deadline(P.idle_seconds);
-        int rc = 0;
-        while (P.s.tokens == 0 && rc != ETIMEDOUT)
-            rc = pthread_cond_timedwait(&P.wake, &P.lock, &dl);
+        double since = bgj_mono();
+        while (P.s.tokens == 0) {
+            double left = since + P.idle_seconds - bgj_mono();
+            if (left <= 0)
+                break;
+            struct timespec dl = bgj_mono_deadline(left);
+            pthread_cond_timedwait(&P.wake, &P.lock, &dl);
+        }
         if (P.s.tokens > 0) {
             P.s.tokens--;  /* whoever handed the token already took us off nsleeping */
             continue;

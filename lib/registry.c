@@ -115,7 +115,7 @@ static void api_progress(bgjob_job *job, double fraction)
 
 static int api_cancelled(bgjob_job *job)
 {
-    return atomic_load(&job->cancel) != 0;
+    return atomic_load(&job->cancel);  /* the reason: enum bgj_cancel_reason */
 }
 
 static int api_sleep(bgjob_job *job, double seconds)
