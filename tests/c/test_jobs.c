@@ -295,7 +295,9 @@ static void test_caps_and_cancel(void)
      * A running sleep stops when killed (it would otherwise sleep 30 s and
      * complete); the job that ends makes room for the next queued one before
      * it publishes its own end, so q[1] runs by the time r1 is seen Dead.
+     * (The sleep reports progress 0 once it runs on its worker.)
      */
+    WAIT_UNTIL(bgj_progress(bgj_find(r1)) >= 0);
     CHECK(bgj_cancel(bgj_find(r1)) == 0);
     CHECK(wait_ids(&r1, 1) == 0);
     CHECK(state_of(r1) == BGJ_DEAD);
@@ -532,7 +534,7 @@ static void test_timeouts(void)
      * later deadline.
      */
     double qstart = 0;
-    int64_t iq = submit_quick(&qstart, 0.05);
+    int64_t iq = submit_quick(&qstart, 1000);
     CHECK(wait_ids(&iq, 1) == 0);
     CHECK(state_of(iq) == BGJ_COMPLETED);
     CHECK(bgj_remove(iq) == 0);
@@ -543,8 +545,8 @@ static void test_timeouts(void)
 
     /*
      * Time spent queued does not count: a job with a 0.05 s timeout queued
-     * behind a blocker for longer than that still completes, and its clock
-     * started when the blocker made room, not before.
+     * behind a blocker for longer than that is still queued, not timed out,
+     * and its clock starts when the blocker makes room, not before.
      */
     bgj_set_limits(1, BGJ_DEFAULT_MAX_QUEUED);
     struct probe blk = probe_new();
@@ -555,12 +557,13 @@ static void test_timeouts(void)
     int64_t iw = submit_quick(&start, 0.05);
     CHECK(state_of(iw) == BGJ_QUEUED);
     usleep(100000);  /* queued for at least twice its timeout: longer under load only helps */
+    CHECK(state_of(iw) == BGJ_QUEUED);
     double released = bgj_mono();
     CHECK(bgj_cancel(bgj_find(iblk)) == 0);
     CHECK(wait_ids(&iw, 1) == 0);
-    CHECK(state_of(iw) == BGJ_COMPLETED);
-    CHECK_STR(bgj_find(iw)->result, "quick");
     CHECK(start >= released);
+    /* it completes (unless a stall of the whole machine outlasts its 0.05 s of running) */
+    CHECK(state_of(iw) == BGJ_COMPLETED || strcmp(error_of(iw), "timed out after 0.05 seconds") == 0);
     close(blk.ready);
     bgj_set_limits(BGJ_DEFAULT_MAX_RUNNING, BGJ_DEFAULT_MAX_QUEUED);
     CHECK(bgj_nondaemon_active() == 0);
