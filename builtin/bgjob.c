@@ -67,7 +67,8 @@ static int wait_nondaemon(int ms)
 }
 
 /*
- * At exit, the process that owns the workers waits for its unfinished
+ * At exit, the process that owns the workers cancels its daemon jobs (what
+ * they run must not outlive the shell) and waits for its unfinished
  * non-daemon jobs, as Python waits for non-daemon threads.  The wait polls,
  * so an interrupt (Ctrl-C in an interactive shell) abandons the jobs instead
  * of hanging the exit.  Forked children own no workers and return at once.
