@@ -130,12 +130,12 @@ int bgj_cmd_new(struct bgj_cmdline *c, const struct bgj_args *a)
     }
     int64_t id = bgj_submit(job, c->opt_d);
     if (id < 0) {
-        if (errno == ENOSPC)
+        if (id == BGJ_EFULL)
             builtin_error("too many queued jobs: the queue is full (BGJOB_MAX_QUEUED=%u; %u may run at once, BGJOB_MAX_RUNNING)",
                           limit_from("BGJOB_MAX_QUEUED", BGJ_DEFAULT_MAX_QUEUED),
                           limit_from("BGJOB_MAX_RUNNING", BGJ_DEFAULT_MAX_RUNNING));
         else
-            builtin_error("can not start the job: %s", strerror(errno));
+            builtin_error("can not start the job: %s", bgj_strerror((int)id));
         return EXECUTION_FAILURE;
     }
     if (subshell_environment & SUBSHELL_COMSUB)

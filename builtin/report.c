@@ -336,11 +336,8 @@ int bgj_cmd_remove(struct bgj_cmdline *c)
     int rc = EXECUTION_SUCCESS;
     for (size_t k = 0; k < c->nids; k++) {
         int r = bgj_remove(c->ids[k]);
-        if (r == -1) {
-            builtin_error("job %lld not found", (long long)c->ids[k]);
-            rc = EXECUTION_FAILURE;
-        } else if (r == -2) {
-            builtin_error("job %lld is still running, it can not be removed", (long long)c->ids[k]);
+        if (r != 0) {
+            builtin_error("job %lld %s", (long long)c->ids[k], bgj_strerror(r));
             rc = EXECUTION_FAILURE;
         }
     }
@@ -382,11 +379,9 @@ int bgj_cmd_kill(struct bgj_cmdline *c)
             rc = EXECUTION_FAILURE;
             continue;
         }
-        if (bgj_orphaned(j)) {
-            builtin_error("job %lld runs in the parent shell; it can not be killed from this subshell", (long long)j->id);
-            rc = EXECUTION_FAILURE;
-        } else if (bgj_cancel(j) != 0) {
-            builtin_error("job %lld is not running (it is %s)", (long long)j->id, state_names[bgj_state_of(j)]);
+        int r = bgj_cancel(j);
+        if (r != 0) {
+            builtin_error("job %lld %s", (long long)j->id, bgj_strerror(r));
             rc = EXECUTION_FAILURE;
         }
     }

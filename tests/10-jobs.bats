@@ -375,11 +375,13 @@ END'
   [[ $stderr == *'job 1 not found'* ]]
 }
 
-@test "remove of a running job fails with job N is still running, it can not be removed" {
-  run -1 --separate-stderr bgsh 'bgjob new -d -f sleep 5; bgjob remove 0; rc=$?
-    bgjob status -v S; echo "${S[0]}"; bgjob kill 0; exit $rc'
-  assert_output 'Running'
-  [[ $stderr == *'job 0 is still running, it can not be removed'* ]]
+@test "remove of a running or queued job fails with job N is still running / queued" {
+  run -1 --separate-stderr bgsh 'BGJOB_MAX_RUNNING=1; bgjob new -d -f sleep 5; bgjob new -d -f sleep 5
+    bgjob remove 0 1; rc=$?
+    bgjob status -v S; echo "${S[0]} ${S[1]}"; bgjob kill 0 1; exit $rc'
+  assert_output 'Running Queued'
+  [[ $stderr == *'job 0 is still running'* ]]
+  [[ $stderr == *'job 1 is still queued'* ]]
 }
 
 @test "remove of an unknown job fails with job N not found" {

@@ -122,9 +122,9 @@ export BATS_TEST_TMPDIR
     "1 ¦ job 99 not found.*job 12345 not found ¦ bgjob remove 99 12345" \
     "1 ¦ has not completed ¦ bgjob result 2" \
     "1 ¦ bgjob traceback 1 ¦ bgjob result 1" \
-    "1 ¦ job 2 is still running, it can not be removed ¦ bgjob remove 2" \
+    "1 ¦ job 2 is still running ¦ bgjob remove 2" \
     "1 ¦ not dead ¦ bgjob traceback 0" \
-    "1 ¦ not running ¦ bgjob kill 0"
+    "1 ¦ job 0 has already finished ¦ bgjob kill 0"
 }
 
 @test "invalid -v names are usage errors and readonly targets fail, for every subcommand with -v" {
