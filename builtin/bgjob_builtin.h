@@ -52,6 +52,8 @@ int bgj_cmd_wait(struct bgj_cmdline *c);
 
 /* newjob.c */
 int bgj_cmd_new(struct bgj_cmdline *c, const struct bgj_args *a);
+/* newrun.c: CMD of `new -f run` as bash finds it (*PATH malloc'd); 0, or 126/127 after printing why. */
+int bgj_run_find(const char *cmd, char **path);
 
 /* bgjob.c */
 void bgj_usage(enum bgj_cmd cmd);

@@ -113,8 +113,18 @@ int bgj_cmd_new(struct bgj_cmdline *c, const struct bgj_args *a)
             bgj_err_clear(&err);
             return EX_USAGE;
         }
+        char *run_path = NULL;
+        if (strcmp(cb->name, "run") == 0 && strcmp(cb->origin, "builtin") == 0) {
+            int st = bgj_run_find(c->words[0], &run_path);
+            if (st != EXECUTION_SUCCESS)
+                return st;
+        }
         char *command = join(c->words, c->nwords, cb->name, 1);
         struct bgj_jobenv *env = command ? capture_env() : NULL;
+        if (env)
+            env->exec_path = run_path;
+        else
+            free(run_path);
         job = env ? bgj_callback_job_env(cb, c->nwords, c->words, command, env) : NULL;
         free(command);
     } else {

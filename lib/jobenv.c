@@ -67,6 +67,7 @@ void bgj_jobenv_free(struct bgj_jobenv *e)
     free(e->envp);
     if (e->cwd_fd >= 0)
         close(e->cwd_fd);
+    free(e->exec_path);
     free(e);
 }
 

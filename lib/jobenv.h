@@ -22,6 +22,7 @@ struct bgj_jobenv {
     mode_t umask;
     size_t max_output; /* BGJOB_MAX_OUTPUT */
     double kill_grace; /* BGJOB_KILL_GRACE */
+    char *exec_path;   /* `run`: the command's file as found at `new` (malloc'd), or NULL */
 };
 
 /* Copies ENVP; opens the current directory.  NULL when out of memory. */

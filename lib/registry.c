@@ -19,6 +19,7 @@
 #include "info.h"
 #include "jobenv.h"
 #include "jobs.h"
+#include "spawn.h"
 
 static struct bgj_callback *callbacks;
 static size_t ncallbacks, capcallbacks;
@@ -153,21 +154,10 @@ static int api_set_info(bgjob_job *job, const char *key, const char *value)
 static int api_spawn(bgjob_job *job, const struct bgjob_spawn_req *req, struct bgjob_spawn_res *res, char *msg,
                      size_t msglen)
 {
-    (void)job;
-    (void)req;
-    memset(res, 0, sizeof *res);
-    res->exit_status = -1;
-    snprintf(msg, msglen, "spawn is not available");
-    return -1;
+    return bgj_spawn_job(job, req, res, msg, msglen);
 }
 
-static void api_spawn_free(struct bgjob_spawn_res *res)
-{
-    free(res->out);
-    free(res->err);
-    res->out = res->err = NULL;
-    res->out_len = res->err_len = 0;
-}
+static void api_spawn_free(struct bgjob_spawn_res *res) { bgj_spawn_free(res); }
 
 const struct bgjob_api bgj_api = {
     .version = BGJOB_API_VERSION,

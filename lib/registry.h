@@ -68,5 +68,7 @@ const struct bgj_jobenv *bgj_callback_env(const struct bgjob_job *job);
 
 /* The shipped callbacks (sleep_callback.c). */
 int bgj_register_shipped(void);
+/* The `run` callback (run_callback.c). */
+int bgj_register_run(void);
 
 #endif

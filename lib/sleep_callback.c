@@ -67,5 +67,7 @@ int bgj_register_shipped(void)
     if (bgj_api.register_callback("sleep", sleep_cb, "sleep SECONDS [VALUE]", NULL,
                                   NULL) != 0)
         return -1;
-    return bgj_api.set_check("sleep", sleep_check);
+    if (bgj_api.set_check("sleep", sleep_check) != 0)
+        return -1;
+    return bgj_register_run(); /* run_callback.c */
 }
