@@ -7,10 +7,10 @@
  *
  * Runs on a worker; uses only the API table, like any plugin would.
  */
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "cmdline.h"
 #include "registry.h"
 
 /* Progress is reported about 50 times over the sleep, but at least every 0.2 s. */
@@ -19,9 +19,8 @@ static int sleep_cb(bgjob_job *job, int argc, char **argv, void *payload)
     (void)payload;
     if (argc < 2 || argc > 3)
         return bgj_api.fail(job, "usage: sleep SECONDS [VALUE]"), 2;
-    char *end;
-    double secs = strtod(argv[1], &end);
-    if (end == argv[1] || *end || !isfinite(secs) || secs < 0 || secs > 1e9) {
+    double secs;
+    if (bgj_parse_seconds(argv[1], &secs) != 0) {
         char msg[160];
         snprintf(msg, sizeof msg, "sleep: `%.100s': not a valid number of seconds", argv[1]);
         return bgj_api.fail(job, msg), 2;

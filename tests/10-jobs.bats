@@ -11,6 +11,14 @@ load helper
 
 LOAD='bgjob load "$EXAMPLE_SO" || exit 98'
 
+# bgsh_interactive SCRIPT: bgsh in an interactive shell (bash -i), whose stderr
+# also gets bash's "no job control" notes.
+bgsh_interactive() {
+  env ${BGJOB_PRELOAD:+LD_PRELOAD=$BGJOB_PRELOAD} \
+    bash --norc --noprofile -i -c "enable -f \"\$BGJOB_SO\" bgjob || exit 99
+$1" bgsh </dev/null 3>&-
+}
+
 # ---- numbering ----
 
 @test "jobs are numbered 0, 1, 2 in creation order" {
@@ -296,17 +304,17 @@ times-ok'
   assert_output $'done\n0.050'
 }
 
-@test "result of a running job fails with job N has not completed" {
+@test "result of a running job fails with job N is still running" {
   run -1 --separate-stderr bgsh 'bgjob new -d -f sleep 5; bgjob result 0; rc=$?; bgjob kill 0; exit $rc'
   assert_output ''
-  [[ $stderr == *'job 0 has not completed'* ]]
+  [[ $stderr == *'job 0 is still running'* ]]
 }
 
-@test "result of a queued job fails with job N has not completed" {
+@test "result of a queued job fails with job N is still queued" {
   run -1 --separate-stderr bgsh 'BGJOB_MAX_RUNNING=1; bgjob new -d -f sleep 5; bgjob new -d -f sleep 5
     bgjob result 1; rc=$?; bgjob kill 0 1; exit $rc'
   assert_output ''
-  [[ $stderr == *'job 1 has not completed'* ]]
+  [[ $stderr == *'job 1 is still queued'* ]]
 }
 
 @test "result of a dead job fails and names bgjob traceback N" {
@@ -336,8 +344,8 @@ times-ok'
     bgjob traceback 7; echo "unknown rc=$?"
     bgjob kill 1'
   assert_output $'completed rc=1\nrunning rc=1\nunknown rc=1'
-  [[ $stderr == *'job 0 is not dead'* ]]
-  [[ $stderr == *'job 1 is not dead'* ]]
+  [[ $stderr == *'job 0 completed: it has no traceback'* ]]
+  [[ $stderr == *'job 1 is still running'* ]]
   [[ $stderr == *'job 7 not found'* ]]
 }
 
@@ -375,11 +383,18 @@ END'
   [[ $stderr == *'job 1 not found'* ]]
 }
 
-@test "remove of a running job fails with job N is still running, it can not be removed" {
+@test "remove of a running job fails with job N is still running" {
   run -1 --separate-stderr bgsh 'bgjob new -d -f sleep 5; bgjob remove 0; rc=$?
     bgjob status -v S; echo "${S[0]}"; bgjob kill 0; exit $rc'
   assert_output 'Running'
-  [[ $stderr == *'job 0 is still running, it can not be removed'* ]]
+  [[ $stderr == *'job 0 is still running'* ]]
+}
+
+@test "remove of a queued job fails with job N is still queued" {
+  run -1 --separate-stderr bgsh 'BGJOB_MAX_RUNNING=1; bgjob new -d -f sleep 5; bgjob new -d -f sleep 5
+    bgjob remove 1; rc=$?; bgjob status -v S; echo "${S[1]}"; bgjob kill 0 1; exit $rc'
+  assert_output 'Queued'
+  [[ $stderr == *'job 1 is still queued'* ]] || fail "$stderr"
 }
 
 @test "remove of an unknown job fails with job N not found" {
@@ -428,8 +443,8 @@ END'
   assert_output $'No jobs to flush.\nrc=0\nNo jobs to flush.\nrc=0\nRunning'
 }
 
-@test "flush deletes nothing, lists the jobs as status -n would and fails when jobs finished since the last report" {
-  run -1 --separate-stderr bgsh "$LOAD"'
+@test "interactive: flush deletes nothing, lists the jobs as status -n would and fails when jobs finished since the last report" {
+  run -1 --separate-stderr bgsh_interactive "$LOAD"'
     bgjob new -f join a; bgjob new -f fail b; bgjob wait
     bgjob flush; rc=$?
     echo END; bgjob status -v S; echo "${S[0]} ${S[1]}"; bgjob result 0
@@ -438,8 +453,8 @@ END'
   [[ $stderr == *'flush -f'* ]]
 }
 
-@test "the flush guard lists only the jobs finished since the last report" {
-  run -0 --separate-stderr bgsh "$LOAD"'
+@test "interactive: the flush guard lists only the jobs finished since the last report" {
+  run -0 --separate-stderr bgsh_interactive "$LOAD"'
     bgjob new -f join a; bgjob wait; bgjob status >/dev/null
     bgjob new -f join b; bgjob wait
     bgjob flush; echo "rc=$?"
@@ -447,13 +462,23 @@ END'
   assert_output $'Completed jobs:\n1 : join b\n\nrc=1\n0 1 '
 }
 
-@test "after the flush guard has listed the jobs, a second flush deletes them" {
-  run -0 --separate-stderr bgsh "$LOAD"'
+@test "interactive: after the flush guard has listed the jobs, a second flush deletes them" {
+  run -0 --separate-stderr bgsh_interactive "$LOAD"'
     bgjob new -f join a; bgjob new -f fail b; bgjob wait
     bgjob flush >/dev/null; echo "rc=$?"
     bgjob flush; echo "rc=$?"
     bgjob status; echo END'
   assert_output $'rc=1\nFlushing 1 Completed job.\nFlushing 1 Dead job.\nrc=0\nEND'
+}
+
+@test "a script flushes finished jobs without the guard, also under set -e" {
+  run -0 --separate-stderr bgsh "$LOAD"'
+    set -e
+    bgjob new -f join a; bgjob new -f fail b; bgjob wait || :
+    bgjob flush
+    bgjob status; echo END'
+  assert_output $'Flushing 1 Completed job.\nFlushing 1 Dead job.\nEND'
+  assert_equal "$stderr" ''
 }
 
 @test "flush -f flushes jobs finished since the last report anyway" {

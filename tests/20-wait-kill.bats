@@ -211,13 +211,13 @@ teardown() {
     bgjob kill 0; echo "completed=$?"; bgjob kill 1; echo "dead=$?"
     bgjob result 0'
   assert_output $'completed=1\ndead=1\na'
-  [[ $stderr == *'job 0 is not running'* ]]
-  [[ $stderr == *'job 1 is not running'* ]]
+  [[ $stderr == *'job 0 has already finished'* ]]
+  [[ $stderr == *'job 1 has already finished'* ]]
 }
 
 @test "kill of an already killed job fails" {
   run -1 --separate-stderr bgsh 'bgjob new -f sleep 5; bgjob kill 0; bgjob wait 0; bgjob kill 0'
-  [[ $stderr == *'job 0 is not running'* ]]
+  [[ $stderr == *'job 0 has already finished'* ]]
 }
 
 @test "kill of an unknown job fails with job N not found" {
