@@ -25,12 +25,29 @@ extern int subshell_environment;
 
 #define LIMIT_MAX 100000000
 
+/* The unusable values of a limit variable already warned about. */
+struct warned {
+    char *values[16];
+    unsigned n;
+};
+
+/* True the first time VALUE is passed for W (up to 16 values; later ones always warn). */
+static int first_time(struct warned *w, const char *value)
+{
+    for (unsigned i = 0; i < w->n; i++)
+        if (strcmp(w->values[i], value) == 0)
+            return 0;
+    if (w->n < sizeof w->values / sizeof *w->values && (w->values[w->n] = strdup(value)) != NULL)
+        w->n++;
+    return 1;
+}
+
 /*
  * The limit in shell variable VAR: a decimal integer from 1 to LIMIT_MAX, or
  * DFLT when unset or empty.  Any other value gives DFLT too, with a warning
- * the first time that value is seen (WARNED keeps the last value warned about).
+ * the first time that value is seen.
  */
-static unsigned limit_from(const char *var, unsigned dflt, char **warned)
+static unsigned limit_from(const char *var, unsigned dflt, struct warned *w)
 {
     const char *s = get_string_value(var);
     int64_t v;
@@ -38,17 +55,15 @@ static unsigned limit_from(const char *var, unsigned dflt, char **warned)
         return dflt;
     if (bgj_parse_id(s, &v) == 0 && v > 0 && v <= LIMIT_MAX)
         return (unsigned)v;
-    if (!*warned || strcmp(*warned, s) != 0) {
+    if (first_time(w, s)) {
         char *q = bgj_quote(s);
         builtin_warning("%s=%s: not a whole number from 1 to %d; using %u", var, q ? q : "?", LIMIT_MAX, dflt);
         free(q);
-        free(*warned);
-        *warned = strdup(s);
     }
     return dflt;
 }
 
-static char *warned_running, *warned_queued;
+static struct warned warned_running, warned_queued;
 
 /* The kind of subshell this is, when a job started in it is lost with it; NULL otherwise. */
 static const char *lost_in(void)

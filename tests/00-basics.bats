@@ -41,6 +41,43 @@ expect_usage_error() {
   assert_equal "$output" "$expected"
 }
 
+@test "bgjob -h prints the same full help as bgjob --help" {
+  run -0 bgsh 'bgjob --help'
+  local expected=$output
+  run -0 --separate-stderr bgsh 'bgjob -h'
+  assert_equal "$output" "$expected"
+  assert_equal "$stderr" ''
+}
+
+@test "bgjob --version prints the version and the plugin API version" {
+  run -0 --separate-stderr bgsh 'bgjob --version; bgjob help --version'
+  assert_line --index 0 'bgjob 0.2.0'
+  assert_line --index 1 'plugin API version 1'
+  assert_equal "${#lines[@]}" 6
+  assert_equal "$stderr" ''
+}
+
+@test "bgjob --usage prints one line per synopsis, the same ones a usage error prints" {
+  run -0 bgsh 'bgjob --usage'
+  assert_line --regexp '^bgjob new \[-d\] \[-v VAR\] \[-t SECONDS\] \[-c FUNC\] \[--\] EXPRESSION\.\.\. +arithmetic job'
+  assert_line --regexp '^bgjob wait \[-n\] \[-p VAR\] \[-t SECONDS\] \[ID\.\.\.\] +wait for'
+  local usage=$output
+  run -2 --separate-stderr bgsh 'bgjob new'
+  [[ $stderr == *$'bgjob: usage: bgjob new [-d] [-v VAR] [-t SECONDS] [-c FUNC] [--] EXPRESSION...\n              bgjob new [-d] [-v VAR] [-t SECONDS] [-c FUNC] -f NAME [ARG...]'* ]] || fail "$stderr"
+  run -0 bgsh 'bgjob help --usage'
+  assert_equal "$output" "$usage"
+}
+
+@test "help synopsis lines are the usage lines" {
+  run -0 bgsh 'bgjob --usage | sed "s/^bgjob //; s/  .*//"'
+  local syn=$output
+  run -0 bgsh 'help bgjob'
+  local line
+  while IFS= read -r line; do
+    [[ $output == *$'\n'"      $line"$'\n'* ]] || fail "help lacks the synopsis line: $line"
+  done <<< "$syn"
+}
+
 @test "--help after a subcommand prints the help and does nothing else" {
   run -0 bgsh 'bgjob new --help; echo "last=${BGJOB_LAST-unset}"; bgjob status'
   assert_line --partial 'Subcommands:'

@@ -77,6 +77,28 @@ $1" bgsh </dev/null 3>&-
   [[ $stderr == *'nosuch: no such callback'* ]]
 }
 
+@test "new -3*2 and new -1 are expressions, as for let; -- still ends the options" {
+  run -0 --separate-stderr bgsh 'x=4
+    bgjob new -v a -3*2; bgjob new -v b -1; bgjob new -v c -x+1; bgjob new -d -v d -- -2; bgjob wait
+    for id in $a $b $c $d; do bgjob result $id; done'
+  assert_output $'-6\n-1\n-3\n-2'
+  assert_equal "$stderr" ''
+}
+
+@test "new accepts -t SECONDS (hex and fractions too) and -c FUNC before the expression or -f" {
+  run -0 --separate-stderr bgsh 'done_f() { :; }
+    bgjob new -t 0x10 -c done_f -v a 6*7; bgjob new -t 2.5 -c done_f -f sleep 0 ok; bgjob wait
+    bgjob result $a; bgjob result 1'
+  assert_output $'42\nok'
+  assert_equal "$stderr" ''
+}
+
+@test "new -t with a bad number of seconds is a usage error and uses no job number" {
+  run -0 --separate-stderr bgsh 'bgjob new -t 1x 1; echo "rc=$?"; bgjob new -v n 1; echo "n=$n"'
+  assert_output $'rc=2\nn=0'
+  [[ $stderr == *'new: 1x: invalid number of seconds'* ]] || fail "$stderr"
+}
+
 # ---- status ----
 
 @test "status prints Queued, Running, Completed and Dead groups, in that order, each followed by an empty line" {
@@ -207,6 +229,11 @@ END3"
   assert_output $'declare -A S=([1]="Dead" )\nEND'
 }
 
+@test "status shows an expression holding a newline or control character quoted, one line per job" {
+  run -0 bgsh $'bgjob new \'1\n+2\'; bgjob new $\'3\\t*4\'; bgjob new 5; bgjob wait; bgjob status'
+  assert_output $'Completed jobs:\n0 : $\'1\\n+2\'\n1 : $\'3\\t*4\'\n2 : 5'
+}
+
 # ---- show ----
 
 @test "show prints every field in a form eval turns back into an associative array" {
@@ -288,6 +315,17 @@ times-ok'
     eval "declare -A d=$(bgjob show 0)"; eval "declare -A n=$(bgjob show 1)"
     echo "${d[daemon]} ${n[daemon]} ${d[result]}"'
   assert_output '1 0 a'
+}
+
+@test "show of a running job gives its start time and the time elapsed so far" {
+  run -0 bgsh 'bgjob new -d -f sleep 30
+    n=0; until bgjob show -v J 0 && [[ -n ${J[progress]} ]]; do (( ++n > 100000 )) && break; done
+    echo "${J[state]}"
+    [[ ${J[started]} =~ ^[0-9]+\.[0-9]+$ ]] && echo started-ok
+    [[ ${J[elapsed]} =~ ^[0-9]+\.[0-9]+$ ]] && echo elapsed-ok
+    [[ -z ${J[finished]} ]] && echo not-finished
+    bgjob kill 0'
+  assert_output $'Running\nstarted-ok\nelapsed-ok\nnot-finished'
 }
 
 # ---- result ----
@@ -518,4 +556,26 @@ END'
     bgjob status -v S; n=0; for s in "${S[@]}"; do [[ $s == Running ]] && n=$((n+1)); done; echo "running=$n"
     bgjob kill {0..63}; bgjob wait -t 5; echo "wait=$?"'
   assert_output $'running=64\nwait=1'
+}
+
+@test "an unusable BGJOB_MAX_RUNNING or BGJOB_MAX_QUEUED is named on stderr once per value, with the value used" {
+  run -0 --separate-stderr bgsh '
+    for v in 0 -1 abc 2+3 99999999999999999999 0 abc; do BGJOB_MAX_RUNNING=$v; bgjob new 1; done
+    BGJOB_MAX_RUNNING=2; bgjob new 1
+    BGJOB_MAX_QUEUED=0; bgjob new 1; bgjob new 1
+    bgjob wait; echo "rc=$?"'
+  assert_output 'rc=0'
+  local expected="bgsh: line 3: bgjob: warning: BGJOB_MAX_RUNNING=0: not a whole number from 1 to 100000000; using 64
+bgsh: line 3: bgjob: warning: BGJOB_MAX_RUNNING=-1: not a whole number from 1 to 100000000; using 64
+bgsh: line 3: bgjob: warning: BGJOB_MAX_RUNNING=abc: not a whole number from 1 to 100000000; using 64
+bgsh: line 3: bgjob: warning: BGJOB_MAX_RUNNING=2+3: not a whole number from 1 to 100000000; using 64
+bgsh: line 3: bgjob: warning: BGJOB_MAX_RUNNING=99999999999999999999: not a whole number from 1 to 100000000; using 64
+bgsh: line 5: bgjob: warning: BGJOB_MAX_QUEUED=0: not a whole number from 1 to 100000000; using 100000"
+  assert_equal "$stderr" "$expected"
+}
+
+@test "an empty or unset limit variable means the default, silently" {
+  run -0 --separate-stderr bgsh 'BGJOB_MAX_RUNNING=; bgjob new 1; unset BGJOB_MAX_QUEUED; bgjob new 1; bgjob wait; echo "rc=$?"'
+  assert_output 'rc=0'
+  assert_equal "$stderr" ''
 }

@@ -137,6 +137,75 @@ teardown() {
   assert_output $'first=138\nsecond=0\nv'
 }
 
+@test "wait -t takes the same number forms as sleep: 0x1, 1e-3, +0.5" {
+  run -0 --separate-stderr bgsh 'bgjob new -d -f sleep 0x10
+    bgjob wait -t 0x0 0; echo "hex=$?"; bgjob wait -t 1e-3 0; echo "exp=$?"; bgjob wait -t +0.01 0; echo "plus=$?"
+    bgjob kill 0'
+  assert_output $'hex=124\nexp=124\nplus=124'
+  assert_equal "$stderr" ''
+}
+
+# ---- wait -p ----
+
+@test "wait -n -p VAR stores the number of the job that ended" {
+  run -0 bgsh "$LOAD"'; bgjob new -d -f sleep 30; bgjob new -f join a
+    bgjob wait -n -p which 0 1; echo "rc=$? which=$which"; bgjob kill 0'
+  assert_output 'rc=0 which=1'
+}
+
+@test "wait -n -p VAR gives 1 and the number of a dead job" {
+  run -0 bgsh "$LOAD"'; bgjob new -d -f sleep 30; bgjob new -f fail x
+    bgjob wait -n -p which; echo "rc=$? which=$which"; bgjob kill 0'
+  assert_output 'rc=1 which=1'
+}
+
+@test "wait -p VAR with IDs and without -n stores the last job listed" {
+  run -0 bgsh "$LOAD"'; bgjob new -f join a; bgjob new -f join b
+    bgjob wait -p which 1 0; echo "rc=$? which=$which"'
+  assert_output 'rc=0 which=0'
+}
+
+@test "wait -p VAR with nothing to wait for unsets VAR and returns 127" {
+  run -0 bgsh "$LOAD"'; which=old; bgjob wait -p which; echo "rc=$? which=${which-unset}"
+    which=old; bgjob wait -n -p which; echo "rc=$? which=${which-unset}"'
+  assert_output $'rc=127 which=unset\nrc=127 which=unset'
+}
+
+@test "wait -p VAR unsets VAR after a timeout" {
+  run -0 bgsh 'bgjob new -d -f sleep 30; which=old; bgjob wait -n -p which -t 0.01; echo "rc=$? which=${which-unset}"
+    bgjob kill 0'
+  assert_output 'rc=124 which=unset'
+}
+
+@test "wait -p with a bad name is a usage error" {
+  run -2 --separate-stderr bgsh 'bgjob wait -p 1bad'
+  [[ $stderr == *"1bad': not a valid identifier"* ]] || fail "$stderr"
+  [[ $stderr == *'usage: bgjob wait'* ]] || fail "$stderr"
+}
+
+# ---- result -w ----
+
+@test "result -w waits for the job and prints its result" {
+  run -0 bgsh 'bgjob new -v id -f sleep 0.2 late; bgjob result -w $id; echo "rc=$?"
+    bgjob new -v id2 "2**20"; bgjob result -w -v x $id2; echo "x=$x"'
+  assert_output $'late\nrc=0\nx=1048576'
+}
+
+@test "result -w of a job that dies fails as result does" {
+  run -1 --separate-stderr bgsh "$LOAD"'; BGJOB_MAX_RUNNING=1; bgjob new -f sleep 0.2; bgjob new -v id -f fail boom; bgjob result -w $id'
+  assert_output ''
+  [[ $stderr == *'job 1 died (see `bgjob traceback 1'* ]] || fail "$stderr"
+}
+
+@test "a trapped signal interrupts result -w with 128+N" {
+  run -0 bgsh 'bgjob new -d -f sleep 30
+    trap ":" USR1
+    (while kill -USR1 $$ 2>/dev/null; do /bin/sleep 0.05; done) & pid=$!
+    bgjob result -w 0; rc=$?; kill $pid
+    echo "rc=$rc"; bgjob status -v S; echo "${S[0]}"; bgjob kill 0'
+  assert_output $'rc=138\nRunning'
+}
+
 # ---- Ctrl-C in an interactive shell ----
 
 @test "Ctrl-C interrupts bgjob wait in an interactive shell at once and the job keeps running" {
