@@ -1,6 +1,8 @@
 /*
- * bgjob.c - the `bgjob` builtin: its help, its load and unload hooks, and
- * the dispatch of subcommands.
+ * bgjob.c - the `bgjob` builtin: its usage lines (the one source of the
+ * usage errors, `bgjob --usage` and the synopsis lines of the help), its
+ * help, its load and unload hooks, the dispatch of subcommands, the state
+ * names and the one wording of job errors ("job N <bgj_strerror(code)>").
  *
  * Main thread only.  The module is linked with -z nodelete: `enable -d`
  * removes the command but never unmaps the code that running jobs execute,
