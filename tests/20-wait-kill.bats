@@ -231,6 +231,22 @@ teardown() {
   wait_for 5 pane_contains_line 'killed=1' || { pane_text; fail "kill after Ctrl-C failed"; }
 }
 
+@test "Ctrl-C interrupts bgjob result -w in an interactive shell at once and the job keeps running" {
+  tmux_start
+  tmux_type 'enable -f "$BGJOB_SO" bgjob; bgjob new -f sleep 30; echo WAIT""ING; bgjob result -w 0; echo "rc=$?"'
+  wait_for 10 pane_contains_line WAITING || { pane_text; fail "the job was not started"; }
+  wait_for 5 shell_in_ppoll || { pane_text; fail "bgjob result -w did not start waiting"; }
+  run ! pane_has_prompt
+  tmux_key C-c
+  wait_for 5 pane_has_prompt || { pane_text; fail "no prompt after Ctrl-C"; }
+  tmux_type 'echo "after=$?"; bgjob status -v S; echo "state=${S[0]}"'
+  wait_for 5 pane_contains_line 'state=Running' || { pane_text; fail "the job is not Running after Ctrl-C"; }
+  run -0 pane_contains_line 'after=130'
+  run ! pane_contains_line 'rc=0'
+  tmux_type 'bgjob kill 0; bgjob wait 0; echo "killed=$?"'
+  wait_for 5 pane_contains_line 'killed=1' || { pane_text; fail "kill after Ctrl-C failed"; }
+}
+
 # ---- kill ----
 
 @test "kill of a sleeping job ends it Dead promptly with a traceback saying cancelled" {
