@@ -310,7 +310,7 @@ static char *bgjob_doc[] = {
     "        Run the registered C callback NAME with ARGs (see `funcs').  Every",
     "        word after NAME is an argument, even one that starts with `-'.",
     "        -v VAR      store the job number in VAR (also left in BGJOB_LAST).",
-    "        -d          daemon job: the shell does not wait for it when it exits.",
+    "        -d          daemon job: the shell does not wait for it at exit.",
     "        -t SECONDS  the job's time limit.",
     "        -c FUNC     a completion handler's name (accepted, not yet run).",
     "  " SYN_STATUS,
