@@ -50,17 +50,17 @@ static const struct usage {
 } usages[] = {
     {BGJ_CMD_NEW, SYN_NEW_EXPR, "arithmetic job (words joined by spaces)"},
     {BGJ_CMD_NEW, SYN_NEW_CB, "run registered C callback NAME with ARGs"},
-    {BGJ_CMD_STATUS, SYN_STATUS, "summary; -n only jobs finished since last report"},
+    {BGJ_CMD_STATUS, SYN_STATUS, "list jobs; -n: only the newly finished"},
     {BGJ_CMD_SHOW, SYN_SHOW, "every field of one job"},
-    {BGJ_CMD_RESULT, SYN_RESULT, "result of a completed job (-w: wait for it first)"},
-    {BGJ_CMD_TRACEBACK, SYN_TRACEBACK, "error report of a dead job (all dead jobs if no ID)"},
+    {BGJ_CMD_RESULT, SYN_RESULT, "result of a job (-w: wait for it first)"},
+    {BGJ_CMD_TRACEBACK, SYN_TRACEBACK, "error report of dead jobs"},
     {BGJ_CMD_REMOVE, SYN_REMOVE, "delete finished jobs"},
     {BGJ_CMD_FLUSH, SYN_FLUSH, "delete all finished jobs"},
-    {BGJ_CMD_WAIT, SYN_WAIT, "wait for all (or any, -n) listed/running jobs"},
+    {BGJ_CMD_WAIT, SYN_WAIT, "wait for the jobs (-n: for one of them)"},
     {BGJ_CMD_KILL, SYN_KILL, "cancel jobs"},
-    {BGJ_CMD_FUNCS, SYN_FUNCS, "list registered callbacks with their usage"},
-    {BGJ_CMD_LOAD, SYN_LOAD, "load a plugin that registers callbacks"},
-    {BGJ_CMD_HELP, SYN_HELP, "this help (also --help, -h), the usage lines, the version"},
+    {BGJ_CMD_FUNCS, SYN_FUNCS, "list callbacks and their usage"},
+    {BGJ_CMD_LOAD, SYN_LOAD, "load a plugin of callbacks"},
+    {BGJ_CMD_HELP, SYN_HELP, "help (--help, -h), usage, version"},
 };
 #define NUSAGES (sizeof usages / sizeof *usages)
 
