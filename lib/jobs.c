@@ -535,7 +535,7 @@ static bgjob_job *pop_pending(void)
 
 static void execute(bgjob_job *j)
 {
-    j->started = bgj_now();
+    bgj_set_started(j, bgj_now());
     int rc = j->run(j, j->arg);
     if (j->release)
         j->release(j->arg);
