@@ -149,26 +149,36 @@ static int wait_nondaemon(int ms)
 }
 
 /*
- * At exit, the process that owns the workers waits for its unfinished
+ * At exit, the process that owns the workers cancels its daemon jobs (what
+ * they run must not outlive the shell) and waits for its unfinished
  * non-daemon jobs, as Python waits for non-daemon threads.  The wait polls,
  * so an interrupt (Ctrl-C in an interactive shell) abandons the jobs instead
  * of hanging the exit.  Forked children own no workers and return at once.
  */
 static void exit_handler(void)
 {
-    if (!bgj_is_owner() || bgj_nondaemon_active() == 0)
+    if (!bgj_is_owner())
+        return;
+    /* Daemon jobs are not waited for, but what they run must not outlive the shell. */
+    bgj_cancel_daemons();
+    if (bgj_nondaemon_active() == 0)
         return;
     /* Jobs just killed, or about to finish, end within moments: no need to say anything. */
     if (wait_nondaemon(100) == 0 && bgj_nondaemon_active() == 0)
         return;
-    unsigned n = bgj_nondaemon_active();
-    if (n == 0)
+    unsigned running, queued;
+    bgj_nondaemon_counts(&running, &queued);
+    if (running + queued == 0)
         return;
-    fprintf(stderr, "bgjob: waiting for %u running job%s to finish before the shell exits (daemon jobs, `bgjob new -d', are not waited for)\n",
-            n, n == 1 ? "" : "s");
+    if (queued)
+        fprintf(stderr, "bgjob: waiting for %u running and %u queued job%s to finish before the shell exits (daemon jobs, `bgjob new -d', are not waited for)\n",
+                running, queued, queued == 1 ? "" : "s");
+    else
+        fprintf(stderr, "bgjob: waiting for %u running job%s to finish before the shell exits (daemon jobs, `bgjob new -d', are not waited for)\n",
+                running, running == 1 ? "" : "s");
     fflush(stderr);
     if (wait_nondaemon(-1)) {
-        n = bgj_nondaemon_active();
+        unsigned n = bgj_nondaemon_active();
         fprintf(stderr, "bgjob: interrupted; abandoning %u running job%s\n", n, n == 1 ? "" : "s");
     }
 }

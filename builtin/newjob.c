@@ -182,18 +182,16 @@ int bgj_cmd_new(struct bgj_cmdline *c, const struct bgj_args *a)
         builtin_error("out of memory");
         return EXECUTION_FAILURE;
     }
-#ifdef BGJ_HAVE_TIMEOUT
-    /* new -t SECONDS: the job's time limit. */
-    if (c->has_timeout)
+    /* new -t SECONDS: the job's time limit, counted from its start. */
+    if (c->has_timeout && c->timeout > 0)
         bgj_job_set_timeout(job, c->timeout);
-#endif
     int64_t id = bgj_submit(job, c->opt_d);
     if (id < 0) {
-        if (errno == ENOSPC)
+        if (id == BGJ_EFULL)
             builtin_error("too many queued jobs: the queue is full (BGJOB_MAX_QUEUED=%u; %u may run at once, BGJOB_MAX_RUNNING)",
                           max_queued, max_running);
         else
-            builtin_error("can not start the job: %s", strerror(errno));
+            builtin_error("can not start the job: %s", bgj_strerror((int)id));
         return EXECUTION_FAILURE;
     }
     const char *kind = lost_in();

@@ -131,7 +131,10 @@ struct bgjob_api {
     /* Reports progress as a fraction in [0, 1]; shown by `bgjob status` and `bgjob show`. */
     void (*progress)(bgjob_job *job, double fraction);
 
-    /* Non-zero once `bgjob kill` (or unloading, or shell exit) asked the job to stop. */
+    /*
+     * Non-zero once the job was asked to stop; the value says why: 1 `bgjob
+     * kill`, 2 its timeout expired, 3 the shell exits (a daemon job).
+     */
     int (*cancelled)(bgjob_job *job);
 
     /*

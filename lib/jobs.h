@@ -1,16 +1,18 @@
 /*
- * jobs.h - the job manager: job records, the job table, the worker pool.
+ * jobs.h - the job manager: job records (job.c), the job table (table.c) and
+ * the worker pool (pool.c).
  *
  * Threads: every function here is for the shell's main thread unless its
  * comment says otherwise.  Workers only run jobs and publish their outcome;
- * they never touch the table, so the table needs no lock.  The manager lock
- * guards the run queue and the pool's counters, and is held only for a few
- * instructions at a time, because every fork() of the shell waits for it.
+ * they never touch the table, so the table needs no lock.  The pool's locks
+ * are private to pool.c (its top comment gives their order and rules).
  *
  * A job's `state` is written with release semantics after everything the job
  * produced is in place, and read with acquire semantics, so a reader that sees
  * a finished state may read result/error/assignments without a lock.  After a
  * worker publishes a finished state it never touches the record again.
+ *
+ * Errors follow errors.h: 0 or a negative BGJ_E* code.
  */
 #ifndef BGJ_JOBS_H
 #define BGJ_JOBS_H
@@ -21,9 +23,12 @@
 
 #include "bgjob.h"
 #include "clock.h"
+#include "errors.h"
 
 enum bgj_state { BGJ_QUEUED, BGJ_RUNNING, BGJ_COMPLETED, BGJ_DEAD };
 enum bgj_kind { BGJ_KIND_ARITH, BGJ_KIND_CALLBACK };
+/* Why a job was asked to stop (its `cancel` field; 0: it was not). */
+enum bgj_cancel_reason { BGJ_CANCEL_KILL = 1, BGJ_CANCEL_TIMEOUT = 2, BGJ_CANCEL_EXIT = 3 };
 
 /* What a job does on its worker: RUN returns 0 for success.  RELEASE frees ARG afterwards (any thread). */
 typedef int (*bgj_run_fn)(bgjob_job *job, void *arg);
@@ -31,7 +36,8 @@ typedef void (*bgj_release_fn)(void *arg);
 
 struct bgjob_job {
     int64_t id;
-    struct bgjob_job *next;  /* run queue link, under the manager lock */
+    struct bgjob_job *prev, *next;   /* run queue links, under the manager lock */
+    struct bgjob_job *tprev, *tnext; /* timer list links (running jobs with a timeout), same lock */
     char *result;            /* written by the worker while running */
     char *error;
     char *assignments;       /* arithmetic jobs: eval-able declare statements */
@@ -42,12 +48,17 @@ struct bgjob_job {
     void *arg;
     double started;          /* CLOCK_REALTIME seconds; 0 before start; see bgj_started_of */
     double finished;
+    double timeout;          /* seconds from the start, or 0 (set before submission) */
+    double deadline;         /* CLOCK_MONOTONIC seconds, once a timed job runs; manager lock */
     unsigned generation;     /* manager generation (fork count) when created */
+    int cancel_fd;           /* bgj_job_cancel_fd's eventfd, or -1; under the cancel lock */
     _Atomic int state;
-    _Atomic int cancel;
+    _Atomic int cancel;      /* 0, or the first enum bgj_cancel_reason asked for */
     _Atomic unsigned progress; /* 0 = none reported, else 1 + permille*1000 (fraction * 1e6) */
     unsigned char kind;
     unsigned char daemon;
+    unsigned char in_queue;  /* linked in the run queue; manager lock */
+    unsigned char timed;     /* linked in the timer list; manager lock */
     unsigned char seen;      /* the user has been shown its outcome */
     char command[];          /* display form (an arithmetic job's expression) */
 };
@@ -58,13 +69,7 @@ struct bgjob_job {
 #define BGJ_WORKER_STACK (1024 * 1024)
 #define BGJ_IDLE_SECONDS 5
 
-/* Sets up the manager once per process; later calls do nothing.  Returns 0, or -1 with errno. */
-int bgj_init(void);
-
-/* Sets the running-job and queued-job caps used by later submissions. */
-void bgj_set_limits(unsigned max_running, unsigned max_queued);
-/* Sets how long an idle worker waits for work before it exits (default BGJ_IDLE_SECONDS). */
-void bgj_set_idle_timeout(double seconds);
+/* ---- job records (job.c) ---- */
 
 /*
  * Creates a job record with a copy of COMMAND; RUN(job, ARG) will run on a
@@ -73,12 +78,17 @@ void bgj_set_idle_timeout(double seconds);
  */
 bgjob_job *bgj_job_new(int kind, const char *command, bgj_run_fn run, bgj_release_fn release, void *arg);
 
+/* Frees a record that was never submitted, or a finished job removed from the table. */
+void bgj_job_free(bgjob_job *job);
+
 /*
- * Numbers JOB, enters it in the table and starts it (or queues it behind the
- * running cap).  Returns its id, or -1 when the queue cap is reached (ENOSPC)
- * or memory runs out (ENOMEM); the job is then freed, ARG released.
+ * Gives JOB a time limit of SECONDS (> 0), counted from the moment it starts
+ * running on a worker (time spent queued does not count).  At expiry it is
+ * cancelled as by bgj_cancel and ends Dead, "timed out after S seconds".
+ * Call before bgj_submit.  bgj_job_timeout returns it (0: none); any thread.
  */
-int64_t bgj_submit(bgjob_job *job, int daemon);
+void bgj_job_set_timeout(bgjob_job *job, double seconds);
+double bgj_job_timeout(const bgjob_job *job);
 
 /*
  * An arithmetic job (arith_job.c): evaluates EXPR (also its command) against
@@ -86,22 +96,6 @@ int64_t bgj_submit(bgjob_job *job, int daemon);
  */
 struct bgj_vars;
 bgjob_job *bgj_arith_job(const char *expr, struct bgj_vars *vars);
-
-/* Frees a record that was never submitted, or a finished job removed from the table. */
-void bgj_job_free(bgjob_job *job);
-
-/* Table access (main thread): jobs in id order. */
-size_t bgj_count(void);
-bgjob_job *bgj_at(size_t i);          /* NULL for a removed slot */
-bgjob_job *bgj_find(int64_t id);      /* NULL when unknown or removed */
-int bgj_remove(int64_t id);           /* 0, or -1 unknown, -2 not finished */
-int64_t bgj_next_id(void);
-/*
- * Deletes every finished job (with ONLY_SEEN, only those marked seen, so a
- * job that finishes while a flush runs is never lost unseen), counting them,
- * and gives the memory back.
- */
-void bgj_flush_finished(int only_seen, size_t *ncompleted, size_t *ndead);
 
 static inline int bgj_state_of(const bgjob_job *j)
 {
@@ -120,27 +114,84 @@ static inline double bgj_started_of(const bgjob_job *j)
 }
 static inline int bgj_finished(int state) { return state == BGJ_COMPLETED || state == BGJ_DEAD; }
 
-/* True when JOB was queued or running in the process this one was forked from. */
-int bgj_orphaned(const bgjob_job *job);
-
-/* Progress as a fraction in [0,1], or a negative value when none was reported. */
+/* Progress as a fraction in [0,1], or a negative value when none was reported.  Any thread. */
 double bgj_progress(const bgjob_job *job);
 
-/*
- * Asks JOB to stop.  A queued job (not yet picked up by a worker) ends Dead at
- * once; a running one sees the request through cancelled()/sleep().  Returns
- * 0, or -1 when the job is already finished or belongs to the parent process.
- */
-int bgj_cancel(bgjob_job *job);
+/* ---- the job table (table.c; main thread, no lock) ---- */
 
-/* Number of finished jobs not yet marked seen; marking is the caller's (main thread). */
+/* Jobs in id order. */
+size_t bgj_count(void);
+bgjob_job *bgj_at(size_t i);          /* NULL for a removed slot */
+bgjob_job *bgj_find(int64_t id);      /* NULL when unknown or removed */
+/* Deletes a finished job: 0, or BGJ_ENOJOB, BGJ_EQUEUED, BGJ_ERUNNING. */
+int bgj_remove(int64_t id);
+int64_t bgj_next_id(void);
+/*
+ * Deletes every finished job (with ONLY_SEEN, only those marked seen, so a
+ * job that finishes while a flush runs is never lost unseen), counting them,
+ * and gives the memory back.
+ */
+void bgj_flush_finished(int only_seen, size_t *ncompleted, size_t *ndead);
+
+/* Number of finished jobs not yet marked seen; marking is the caller's. */
 size_t bgj_unseen(void);
 void bgj_mark_seen(bgjob_job *job);
 
-/* Number of unfinished non-daemon jobs owned by this process. */
+/* For bgj_submit: numbers JOB and appends it.  0 or BGJ_ENOMEM (nothing changed). */
+int bgj_table_add(bgjob_job *job);
+
+/* ---- the worker pool (pool.c) ---- */
+
+/* Sets up the manager once per process; later calls do nothing.  0, or BGJ_ESYS / BGJ_ENOMEM. */
+int bgj_init(void);
+
+/* Sets the running-job and queued-job caps used by later submissions. */
+void bgj_set_limits(unsigned max_running, unsigned max_queued);
+/* Sets how long an idle worker waits for work before it exits (default BGJ_IDLE_SECONDS), also for workers already idle. */
+void bgj_set_idle_timeout(double seconds);
+
+/*
+ * Numbers JOB, enters it in the table and starts it (or queues it behind the
+ * running cap).  Returns its id (>= 0), or BGJ_EFULL when the queue cap is
+ * reached, BGJ_ENOMEM, or BGJ_ETHREAD (its timer could not start); the job is
+ * then freed, ARG released, and no number used up.
+ */
+int64_t bgj_submit(bgjob_job *job, int daemon);
+
+/* True when JOB was queued or running in the process this one was forked from. */
+int bgj_orphaned(const bgjob_job *job);
+
+/*
+ * Asks JOB to stop.  A queued job (not yet picked up by a worker) ends Dead at
+ * once; a running one sees the request through cancelled()/sleep() and its
+ * cancel descriptor.  Returns 0, BGJ_EFINISHED or BGJ_EPARENT (it belongs to
+ * the process this one was forked from).  O(1).
+ */
+int bgj_cancel(bgjob_job *job);
+/* The same with a reason (enum bgj_cancel_reason); the first reason given sticks. */
+int bgj_cancel_why(bgjob_job *job, int reason);
+
+/*
+ * For JOB's callback, on its worker: an eventfd that becomes readable once the
+ * job is cancelled (kill, timeout, exit), for callbacks that block in poll().
+ * Created on the first call (close-on-exec, numbered above 230), closed by the
+ * pool when the job ends.  -1 when it cannot be created.
+ */
+int bgj_job_cancel_fd(bgjob_job *job);
+
+/*
+ * Sleeps SECONDS on JOB's worker, waking at once if the job is cancelled.
+ * Returns 0 after the full time, non-zero when cancelled.  Worker thread.
+ */
+int bgj_job_sleep(bgjob_job *job, double seconds);
+
+/* Number of unfinished non-daemon jobs owned by this process, and split by state. */
 unsigned bgj_nondaemon_active(void);
+void bgj_nondaemon_counts(unsigned *running, unsigned *queued);
 /* Blocks until no non-daemon job owned by this process is unfinished. */
 void bgj_wait_nondaemon(void);
+/* Cancels (BGJ_CANCEL_EXIT) every unfinished daemon job owned by this process. */
+void bgj_cancel_daemons(void);
 /* True in the process whose threads run the jobs (not a forked child that has started none). */
 int bgj_is_owner(void);
 
@@ -152,11 +203,10 @@ int bgj_is_owner(void);
 int bgj_wait_arm(void);
 void bgj_wait_disarm(void);
 
-/* Pool figures for diagnostics and tests. */
+/* Pool figures for diagnostics and tests (timer: 1 while the timer thread exists). */
 struct bgj_pool_stats {
-    unsigned threads, idle, active, queued;
+    unsigned threads, idle, active, queued, timer;
 };
 void bgj_pool_stats(struct bgj_pool_stats *out);
-
 
 #endif /* BGJ_JOBS_H */

@@ -23,8 +23,6 @@
 #include "jobenv.h"
 #include "jobs.h"
 
-int bgj_job_sleep(bgjob_job *j, double seconds);
-
 static struct bgj_callback *callbacks;
 static size_t ncallbacks, capcallbacks;
 static const char *current_origin = "builtin";
@@ -123,7 +121,7 @@ static void api_progress(bgjob_job *job, double fraction)
 
 static int api_cancelled(bgjob_job *job)
 {
-    return atomic_load(&job->cancel) != 0;
+    return atomic_load(&job->cancel);  /* the reason: enum bgj_cancel_reason */
 }
 
 static int api_sleep(bgjob_job *job, double seconds)

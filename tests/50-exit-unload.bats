@@ -56,7 +56,7 @@ timed_bgsh() {
   timed_bgsh 'BGJOB_MAX_RUNNING=1; bgjob new -f sleep 0.25; bgjob new -f sleep 0.25'
   assert_success
   (( ELAPSED_MS >= 400 )) || fail "exited after ${ELAPSED_MS} ms, before the queued job ran"
-  [[ $stderr == *'waiting for 2 running jobs'* ]] || fail "$stderr"
+  [[ $stderr == *'waiting for 1 running and 1 queued job to finish'* ]] || fail "$stderr"
 }
 
 @test "a shell whose jobs have all finished or been killed exits at once without a message" {

@@ -1,0 +1,769 @@
+/*
+ * pool.c - the worker pool: the run queue, the workers, the timer thread,
+ * cancellation (kill, timeout, exit), the exit accounting, the fork handlers
+ * and the completion eventfd.
+ *
+ * Locks, in this order (a thread holding the cancel lock never takes the
+ * manager lock):
+ * 1. P.lock, the manager lock, guards P.s (run queue, counters, timer list,
+ *    waiter flags) and the limits.  It is held for a few instructions only:
+ *    never while a job runs, never across a thread creation, never while
+ *    calling out.  The fork handlers take it, so a short critical section
+ *    keeps every fork cheap.
+ * 2. P.cancel_lock pairs with cancel_cv, on which jobs sleep through the
+ *    plugin API's sleep(), and guards every job's cancel_fd.  A canceller
+ *    sets the job's `cancel` reason, then under this lock broadcasts and
+ *    writes the job's cancel descriptor; the worker creates and closes that
+ *    descriptor under it too.
+ *
+ * A worker owns a job's result/error fields from the moment it pops the job
+ * until it publishes a finished state (release store); after that store it
+ * never touches the record, so the main thread may free it.  The timer thread
+ * touches a job only under P.lock while it is in the timer list, which
+ * publish() leaves before the store.
+ *
+ * The run queue (doubly linked through the jobs, so a cancel unlinks in O(1))
+ * holds jobs not yet picked up by a worker: first the ones already counted as
+ * running (`npending`, each promised a worker), then the ones waiting for the
+ * running cap (`nqueued`, state Queued, from `first_queued` on), in order.
+ *
+ * Waking: a worker that runs out of work spins briefly (one at a time) before
+ * it sleeps, so a shell that submits jobs in a loop rarely pays for a futex
+ * wake.  A sleeping worker is woken by handing it a token; when no worker is
+ * spinning, sleeping or on its way, a new thread is started, up to the cap.
+ *
+ * Timeouts: a job with a timeout enters the timer list when a worker picks it
+ * up (its deadline counts from then).  One timer thread, started with the
+ * first timed job, sleeps until the earliest deadline of that list and
+ * cancels the job it reaches.  Jobs without a timeout never touch it.
+ */
+#define _GNU_SOURCE
+#include "jobs.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <time.h>
+#include <unistd.h>
+
+/* Everything a forked child starts afresh: the child zeroes it with one memset. */
+struct pool_state {
+    bgjob_job *head, *tail;        /* run queue */
+    bgjob_job *first_queued;       /* first job of the queue in state Queued */
+    _Atomic unsigned npending;     /* jobs counted as running, not yet picked up (spinners read it unlocked) */
+    unsigned npending_callback;    /* of those, callback jobs: each needs a worker of its own */
+    unsigned nqueued;              /* jobs waiting for the running cap */
+    unsigned nactive;              /* jobs counted as running: pending or on a worker */
+    unsigned nrunning_arith;       /* workers running an arithmetic job: free again within microseconds */
+    unsigned nthreads, nsleeping, nspin, tokens;
+    unsigned nstarting;            /* threads created that have not yet looked for work */
+    unsigned nondaemon_running, nondaemon_queued;
+    unsigned exit_waiters, armed;
+    bgjob_job *timed;              /* timer list: running jobs with a timeout */
+    int timer_started;             /* the timer thread exists (or is being started) */
+};
+
+static struct {
+    pthread_mutex_t lock;        /* the manager lock: taken first */
+    pthread_mutex_t cancel_lock; /* taken after the manager lock, never before it */
+    pthread_cond_t wake;         /* idle workers sleep here, woken by a token */
+    pthread_cond_t drained;      /* bgj_wait_nondaemon sleeps here */
+    pthread_cond_t cancel_cv;    /* jobs in bgj_job_sleep, with cancel_lock */
+    pthread_cond_t timer_cv;     /* the timer thread */
+    struct pool_state s;
+    unsigned max_running, max_queued;
+    double idle_seconds;
+    int efd;
+    unsigned generation;
+    pid_t owner;
+    int initialized;
+} P = {
+    .lock = PTHREAD_MUTEX_INITIALIZER,
+    .cancel_lock = PTHREAD_MUTEX_INITIALIZER,
+    .efd = -1,
+    .max_running = BGJ_DEFAULT_MAX_RUNNING,
+    .max_queued = BGJ_DEFAULT_MAX_QUEUED,
+    .idle_seconds = BGJ_IDLE_SECONDS,
+};
+
+/* How long an idle worker spins before it sleeps, in nanoseconds. */
+#define SPIN_NS 60000
+/* Descriptors the pool creates are moved to this number or above, away from the ones scripts use. */
+#define HIGH_FD 230
+
+static void init_conds(void)
+{
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&P.wake, &ca);
+    pthread_cond_init(&P.drained, &ca);
+    pthread_cond_init(&P.cancel_cv, &ca);
+    pthread_cond_init(&P.timer_cv, &ca);
+    pthread_condattr_destroy(&ca);
+}
+
+/* An eventfd kept well above the descriptors scripts use (bash moves its own to 10 and up). */
+static int make_efd(void)
+{
+    int fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (fd < 0)
+        return -1;
+    int high = fcntl(fd, F_DUPFD_CLOEXEC, HIGH_FD);
+    if (high >= 0) {
+        close(fd);
+        fd = high;
+    }
+    return fd;
+}
+
+static void efd_post(int fd)
+{
+    uint64_t one = 1;
+    ssize_t r = write(fd, &one, sizeof one);
+    (void)r;
+}
+
+static void fork_prepare(void)
+{
+    pthread_mutex_lock(&P.lock);
+    pthread_mutex_lock(&P.cancel_lock);
+}
+
+static void fork_parent(void)
+{
+    pthread_mutex_unlock(&P.cancel_lock);
+    pthread_mutex_unlock(&P.lock);
+}
+
+/*
+ * The child has only the forking thread.  Jobs that were queued or running
+ * stay in the table with their state; the new generation marks them as the
+ * parent's (bgj_orphaned).  No allocation here: only resets and syscalls.
+ */
+static void fork_child(void)
+{
+    pthread_mutex_init(&P.lock, NULL);
+    pthread_mutex_init(&P.cancel_lock, NULL);
+    init_conds();
+    memset(&P.s, 0, sizeof P.s);
+    P.generation++;
+    P.owner = getpid();
+    if (P.efd >= 0)
+        close(P.efd);
+    P.efd = make_efd();
+}
+
+int bgj_init(void)
+{
+    if (P.initialized)
+        return 0;
+    init_conds();
+    P.efd = make_efd();
+    if (P.efd < 0)
+        return BGJ_ESYS;
+    if (pthread_atfork(fork_prepare, fork_parent, fork_child) != 0) {
+        close(P.efd);
+        P.efd = -1;
+        return BGJ_ENOMEM;
+    }
+    P.owner = getpid();
+    P.initialized = 1;
+    return 0;
+}
+
+void bgj_set_limits(unsigned max_running, unsigned max_queued)
+{
+    pthread_mutex_lock(&P.lock);
+    P.max_running = max_running ? max_running : 1;
+    P.max_queued = max_queued;
+    pthread_mutex_unlock(&P.lock);
+}
+
+void bgj_set_idle_timeout(double seconds)
+{
+    pthread_mutex_lock(&P.lock);
+    P.idle_seconds = seconds > 0 ? seconds : BGJ_IDLE_SECONDS;
+    pthread_cond_broadcast(&P.wake);  /* sleeping workers re-read it */
+    pthread_mutex_unlock(&P.lock);
+}
+
+int bgj_orphaned(const bgjob_job *j)
+{
+    return !bgj_finished(bgj_state_of(j)) && j->generation != P.generation;
+}
+
+/* ---- the run queue and the timer list (under P.lock) ---- */
+
+static void queue_append(bgjob_job *j)
+{
+    j->prev = P.s.tail;
+    j->next = NULL;
+    if (P.s.tail)
+        P.s.tail->next = j;
+    else
+        P.s.head = j;
+    P.s.tail = j;
+    if (!P.s.first_queued)
+        P.s.first_queued = j;
+    j->in_queue = 1;
+}
+
+static void queue_unlink(bgjob_job *j)
+{
+    if (j->prev)
+        j->prev->next = j->next;
+    else
+        P.s.head = j->next;
+    if (j->next)
+        j->next->prev = j->prev;
+    else
+        P.s.tail = j->prev;
+    if (P.s.first_queued == j)
+        P.s.first_queued = j->next;
+    j->prev = j->next = NULL;
+    j->in_queue = 0;
+}
+
+static void timer_add(bgjob_job *j)
+{
+    j->tprev = NULL;
+    j->tnext = P.s.timed;
+    if (P.s.timed)
+        P.s.timed->tprev = j;
+    P.s.timed = j;
+    j->timed = 1;
+}
+
+static void timer_del(bgjob_job *j)
+{
+    if (j->tprev)
+        j->tprev->tnext = j->tnext;
+    else
+        P.s.timed = j->tnext;
+    if (j->tnext)
+        j->tnext->tprev = j->tprev;
+    j->tprev = j->tnext = NULL;
+    j->timed = 0;
+}
+
+/* Moves jobs from Queued to Running while the cap allows. */
+static void promote(void)
+{
+    while (P.s.first_queued && P.s.nactive < P.max_running) {
+        bgjob_job *j = P.s.first_queued;
+        atomic_store_explicit(&j->state, BGJ_RUNNING, memory_order_release);
+        P.s.first_queued = j->next;
+        P.s.nqueued--;
+        P.s.nactive++;
+        if (!j->daemon) {
+            P.s.nondaemon_queued--;
+            P.s.nondaemon_running++;
+        }
+        if (j->kind != BGJ_KIND_ARITH)
+            P.s.npending_callback++;
+        atomic_fetch_add(&P.s.npending, 1);
+    }
+}
+
+/* Pops the first pending job (npending > 0). */
+static bgjob_job *pop_pending(void)
+{
+    bgjob_job *j = P.s.head;
+    queue_unlink(j);
+    if (j->kind != BGJ_KIND_ARITH)
+        P.s.npending_callback--;
+    atomic_fetch_sub(&P.s.npending, 1);
+    return j;
+}
+
+/*
+ * Makes sure every pending job has a worker coming for it.  A callback may
+ * run for long, so each pending callback needs a worker of its own; pending
+ * arithmetic jobs take microseconds each, so one awake worker is enough for
+ * all of them.  Awake workers are the spinners, the woken sleepers, threads
+ * still starting, workers busy with an arithmetic job and SELF (a worker about
+ * to look for work).  What is missing is woken or returned as threads to
+ * start.  This keeps a loop of `bgjob new` from waking or creating a thread
+ * whenever it catches the worker mid-job.
+ */
+static unsigned dispatch(unsigned self)
+{
+    unsigned npend = atomic_load(&P.s.npending);
+    unsigned pending = P.s.npending_callback + (npend > P.s.npending_callback ? 1 : 0);
+    unsigned ready = P.s.nspin + P.s.tokens + P.s.nstarting + P.s.nrunning_arith + self;
+    unsigned spawn = 0;
+    while (pending > ready && P.s.nsleeping > 0) {
+        P.s.nsleeping--;
+        P.s.tokens++;
+        ready++;
+        pthread_cond_signal(&P.wake);
+    }
+    if (pending > ready) {
+        spawn = pending - ready;
+        P.s.nthreads += spawn;
+        P.s.nstarting += spawn;
+    }
+    return spawn;
+}
+
+/* Empties the queue (no worker can be had) and returns its jobs, still linked through `next`. */
+static bgjob_job *strand_queue(void)
+{
+    bgjob_job *list = P.s.head;
+    for (bgjob_job *j = list; j; j = j->next)
+        j->in_queue = 0;
+    P.s.head = P.s.tail = P.s.first_queued = NULL;
+    P.s.nactive -= atomic_load(&P.s.npending);
+    atomic_store(&P.s.npending, 0);
+    P.s.npending_callback = 0;
+    P.s.nqueued = 0;
+    return list;
+}
+
+/* ---- threads ---- */
+
+/* Starts a detached thread running FN with every signal blocked.  0 or an errno value.  Without P.lock. */
+static int start_thread(void *(*fn)(void *))
+{
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    pthread_attr_setstacksize(&attr, BGJ_WORKER_STACK);
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    pthread_t t;
+    int rc = pthread_create(&t, &attr, fn, NULL);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    pthread_attr_destroy(&attr);
+    return rc;
+}
+
+static void *worker_main(void *unused);
+static void publish(bgjob_job *j, int state, int was_active, int by_worker);
+
+/* Starts N workers; when none can be had at all, the queued jobs end Dead.  Without P.lock. */
+static void spawn_workers(unsigned n)
+{
+    unsigned failed = 0;
+    for (unsigned i = 0; i < n; i++)
+        if (start_thread(worker_main) != 0)
+            failed++;
+    if (!failed)
+        return;
+    bgjob_job *stranded = NULL;
+    pthread_mutex_lock(&P.lock);
+    P.s.nthreads -= failed;
+    P.s.nstarting -= failed;
+    if (P.s.nthreads == 0)
+        stranded = strand_queue();
+    pthread_mutex_unlock(&P.lock);
+    while (stranded) {
+        bgjob_job *next = stranded->next;
+        stranded->prev = stranded->next = NULL;
+        stranded->error = strdup(bgj_strerror(BGJ_ETHREAD));
+        if (stranded->release && stranded->arg) {
+            stranded->release(stranded->arg);
+            stranded->arg = NULL;
+        }
+        stranded->finished = bgj_now();
+        publish(stranded, BGJ_DEAD, 0, 0);
+        stranded = next;
+    }
+}
+
+/*
+ * Publishes a finished job: updates the counters, lets queued jobs run, and
+ * wakes waiters.  WAS_ACTIVE says the job held a running slot (it ran on a
+ * worker); BY_WORKER says the caller is a worker that will look for more
+ * work right after, so it counts as one worker on its way.  After the state
+ * store the record belongs to the main thread.
+ */
+static void publish(bgjob_job *j, int state, int was_active, int by_worker)
+{
+    pthread_mutex_lock(&P.lock);
+    if (was_active)
+        P.s.nactive--;
+    if (by_worker && j->kind == BGJ_KIND_ARITH)
+        P.s.nrunning_arith--;
+    if (!j->daemon) {
+        if (bgj_state_of(j) == BGJ_QUEUED)
+            P.s.nondaemon_queued--;
+        else
+            P.s.nondaemon_running--;
+    }
+    if (j->timed)
+        timer_del(j);
+    promote();
+    unsigned spawn = dispatch(by_worker);
+    atomic_store_explicit(&j->state, state, memory_order_release);
+    int notify = P.s.armed > 0;
+    if (P.s.exit_waiters && P.s.nondaemon_running + P.s.nondaemon_queued == 0)
+        pthread_cond_broadcast(&P.drained);
+    pthread_mutex_unlock(&P.lock);
+    if (notify)
+        efd_post(P.efd);
+    spawn_workers(spawn);
+}
+
+/* The error text of a job cancelled for WHY (before it started, or while running). */
+static char *cancel_text(const bgjob_job *j, int why, int before_start)
+{
+    char buf[96];
+    switch (why) {
+    case BGJ_CANCEL_TIMEOUT:
+        snprintf(buf, sizeof buf, "timed out after %g seconds", j->timeout);
+        break;
+    case BGJ_CANCEL_EXIT:
+        snprintf(buf, sizeof buf, "cancelled at shell exit%s", before_start ? " before it started" : "");
+        break;
+    default:
+        snprintf(buf, sizeof buf, "cancelled by bgjob kill%s", before_start ? " before it started" : "");
+        break;
+    }
+    return strdup(buf);
+}
+
+/*
+ * Records WHY as JOB's cancel reason (the first one sticks) and wakes the job
+ * wherever it waits: bgj_job_sleep and its cancel descriptor.  Any thread; the
+ * manager lock may be held.
+ */
+static void signal_cancel(bgjob_job *j, int why)
+{
+    int expected = 0;
+    atomic_compare_exchange_strong(&j->cancel, &expected, why);
+    pthread_mutex_lock(&P.cancel_lock);
+    pthread_cond_broadcast(&P.cancel_cv);
+    if (j->cancel_fd >= 0)
+        efd_post(j->cancel_fd);
+    pthread_mutex_unlock(&P.cancel_lock);
+}
+
+static void execute(bgjob_job *j)
+{
+    bgj_set_started(j, bgj_now());
+    int rc = j->run(j, j->arg);
+    int why = atomic_load(&j->cancel);
+    if (j->release)
+        j->release(j->arg);
+    j->arg = NULL;
+    if (j->cancel_fd >= 0) {
+        pthread_mutex_lock(&P.cancel_lock);
+        close(j->cancel_fd);
+        j->cancel_fd = -1;
+        pthread_mutex_unlock(&P.cancel_lock);
+    }
+    j->finished = bgj_now();
+    int state;
+    if (why) {
+        /* A callback that said why it stopped (a command's signal) keeps its words. */
+        if (!j->error)
+            j->error = cancel_text(j, why, 0);
+        state = BGJ_DEAD;
+    } else if (rc != 0) {
+        if (!j->error) {
+            char buf[64];
+            snprintf(buf, sizeof buf, "failed with status %d", rc);
+            j->error = strdup(buf);
+        }
+        state = BGJ_DEAD;
+    } else {
+        if (!j->result)
+            j->result = strdup("");
+        state = BGJ_COMPLETED;
+    }
+    publish(j, state, 1, 1);
+}
+
+/* Spins without the lock until work appears or SPIN_NS pass.  Returns non-zero if work appeared. */
+static int spin_for_work(void)
+{
+    int64_t end = ((int64_t)(bgj_mono() * 1e9)) + SPIN_NS;
+    unsigned n = 0;
+    while (atomic_load_explicit(&P.s.npending, memory_order_relaxed) == 0) {
+#if defined(__x86_64__) || defined(__i386__)
+        __builtin_ia32_pause();
+#endif
+        if ((++n & 63) == 0 && ((int64_t)(bgj_mono() * 1e9)) > end)
+            return 0;
+    }
+    return 1;
+}
+
+static void *worker_main(void *unused)
+{
+    (void)unused;
+#ifdef __linux__
+    pthread_setname_np(pthread_self(), "bgjob-worker");
+#endif
+    int may_spin = 1;
+    pthread_mutex_lock(&P.lock);
+    P.s.nstarting--;
+    for (;;) {
+        if (atomic_load(&P.s.npending) > 0) {
+            bgjob_job *j = pop_pending();
+            if (j->kind == BGJ_KIND_ARITH)
+                P.s.nrunning_arith++;
+            if (j->timeout > 0) {
+                j->deadline = bgj_mono() + j->timeout;
+                timer_add(j);
+                pthread_cond_signal(&P.timer_cv);
+            }
+            pthread_mutex_unlock(&P.lock);
+            execute(j);
+            may_spin = 1;
+            pthread_mutex_lock(&P.lock);
+            continue;
+        }
+        if (may_spin && P.s.nspin == 0) {
+            P.s.nspin++;
+            pthread_mutex_unlock(&P.lock);
+            spin_for_work();
+            pthread_mutex_lock(&P.lock);
+            P.s.nspin--;
+            may_spin = 0;
+            continue;
+        }
+        /* Sleeps until handed a token or idle for idle_seconds (re-read when it changes). */
+        P.s.nsleeping++;
+        double since = bgj_mono();
+        while (P.s.tokens == 0) {
+            double left = since + P.idle_seconds - bgj_mono();
+            if (left <= 0)
+                break;
+            struct timespec dl = bgj_mono_deadline(left);
+            pthread_cond_timedwait(&P.wake, &P.lock, &dl);
+        }
+        if (P.s.tokens > 0) {
+            P.s.tokens--;  /* whoever handed the token already took us off nsleeping */
+            continue;
+        }
+        P.s.nsleeping--;
+        if (atomic_load(&P.s.npending) > 0)
+            continue;
+        P.s.nthreads--;
+        pthread_mutex_unlock(&P.lock);
+        return NULL;
+    }
+}
+
+/* Sleeps until the earliest deadline of the timer list and cancels the job that reaches it. */
+static void *timer_main(void *unused)
+{
+    (void)unused;
+#ifdef __linux__
+    pthread_setname_np(pthread_self(), "bgjob-timer");
+#endif
+    pthread_mutex_lock(&P.lock);
+    for (;;) {
+        bgjob_job *first = P.s.timed;
+        for (bgjob_job *j = P.s.timed; j; j = j->tnext)
+            if (j->deadline < first->deadline)
+                first = j;
+        if (!first) {
+            pthread_cond_wait(&P.timer_cv, &P.lock);
+            continue;
+        }
+        double left = first->deadline - bgj_mono();
+        if (left <= 0) {
+            timer_del(first);
+            signal_cancel(first, BGJ_CANCEL_TIMEOUT);
+            continue;
+        }
+        struct timespec dl = bgj_mono_deadline(left);
+        pthread_cond_timedwait(&P.timer_cv, &P.lock, &dl);
+    }
+    return NULL;
+}
+
+int64_t bgj_submit(bgjob_job *j, int daemon)
+{
+    int rc = bgj_init();
+    if (rc != 0) {
+        bgj_job_free(j);
+        return rc;
+    }
+    j->daemon = daemon ? 1 : 0;
+    j->generation = P.generation;
+    atomic_store_explicit(&j->state, BGJ_QUEUED, memory_order_relaxed);
+
+    pthread_mutex_lock(&P.lock);
+    int full = P.s.nactive >= P.max_running && P.s.nqueued >= P.max_queued;
+    int start_timer = !full && j->timeout > 0 && !P.s.timer_started;
+    if (start_timer)
+        P.s.timer_started = 1;  /* only the main thread starts it */
+    pthread_mutex_unlock(&P.lock);
+    if (full) {
+        bgj_job_free(j);
+        return BGJ_EFULL;
+    }
+    if (start_timer && start_thread(timer_main) != 0) {
+        pthread_mutex_lock(&P.lock);
+        P.s.timer_started = 0;
+        pthread_mutex_unlock(&P.lock);
+        bgj_job_free(j);
+        return BGJ_ETHREAD;
+    }
+    if (bgj_table_add(j) != 0) {
+        bgj_job_free(j);
+        return BGJ_ENOMEM;
+    }
+
+    pthread_mutex_lock(&P.lock);
+    queue_append(j);
+    P.s.nqueued++;
+    if (!j->daemon)
+        P.s.nondaemon_queued++;
+    promote();
+    unsigned spawn = dispatch(0);
+    pthread_mutex_unlock(&P.lock);
+    spawn_workers(spawn);
+    return j->id;
+}
+
+int bgj_cancel_why(bgjob_job *j, int why)
+{
+    if (bgj_finished(bgj_state_of(j)))
+        return BGJ_EFINISHED;
+    if (bgj_orphaned(j))
+        return BGJ_EPARENT;
+    pthread_mutex_lock(&P.lock);
+    if (j->in_queue) {
+        /* Not picked up yet: take it out of the queue and end it here. */
+        queue_unlink(j);
+        if (bgj_state_of(j) == BGJ_QUEUED) {
+            P.s.nqueued--;
+        } else {
+            atomic_fetch_sub(&P.s.npending, 1);
+            if (j->kind != BGJ_KIND_ARITH)
+                P.s.npending_callback--;
+            P.s.nactive--;
+        }
+        pthread_mutex_unlock(&P.lock);
+        int expected = 0;
+        atomic_compare_exchange_strong(&j->cancel, &expected, why);
+        if (j->release && j->arg)
+            j->release(j->arg);
+        j->arg = NULL;
+        j->error = cancel_text(j, atomic_load(&j->cancel), 1);
+        j->finished = bgj_now();
+        publish(j, BGJ_DEAD, 0, 0);
+        return 0;
+    }
+    pthread_mutex_unlock(&P.lock);
+    signal_cancel(j, why);
+    return 0;
+}
+
+int bgj_cancel(bgjob_job *j)
+{
+    return bgj_cancel_why(j, BGJ_CANCEL_KILL);
+}
+
+int bgj_job_cancel_fd(bgjob_job *j)
+{
+    pthread_mutex_lock(&P.cancel_lock);
+    if (j->cancel_fd < 0) {
+        j->cancel_fd = make_efd();
+        if (j->cancel_fd >= 0 && atomic_load(&j->cancel))
+            efd_post(j->cancel_fd);
+    }
+    int fd = j->cancel_fd;
+    pthread_mutex_unlock(&P.cancel_lock);
+    return fd;
+}
+
+int bgj_job_sleep(bgjob_job *j, double seconds)
+{
+    if (!(seconds > 0))
+        return atomic_load(&j->cancel) != 0;
+    struct timespec dl = bgj_mono_deadline(seconds);
+    pthread_mutex_lock(&P.cancel_lock);
+    int rc = 0;
+    while (!atomic_load(&j->cancel) && rc != ETIMEDOUT)
+        rc = pthread_cond_timedwait(&P.cancel_cv, &P.cancel_lock, &dl);
+    pthread_mutex_unlock(&P.cancel_lock);
+    return atomic_load(&j->cancel) != 0;
+}
+
+void bgj_nondaemon_counts(unsigned *running, unsigned *queued)
+{
+    pthread_mutex_lock(&P.lock);
+    *running = P.s.nondaemon_running;
+    *queued = P.s.nondaemon_queued;
+    pthread_mutex_unlock(&P.lock);
+}
+
+unsigned bgj_nondaemon_active(void)
+{
+    unsigned r, q;
+    bgj_nondaemon_counts(&r, &q);
+    return r + q;
+}
+
+void bgj_wait_nondaemon(void)
+{
+    pthread_mutex_lock(&P.lock);
+    P.s.exit_waiters++;
+    while (P.s.nondaemon_running + P.s.nondaemon_queued > 0)
+        pthread_cond_wait(&P.drained, &P.lock);
+    P.s.exit_waiters--;
+    pthread_mutex_unlock(&P.lock);
+}
+
+void bgj_cancel_daemons(void)
+{
+    if (!bgj_is_owner())
+        return;
+    size_t n = bgj_count();
+    for (size_t i = 0; i < n; i++) {
+        bgjob_job *j = bgj_at(i);
+        if (j && j->daemon && !bgj_finished(bgj_state_of(j)) && !bgj_orphaned(j))
+            bgj_cancel_why(j, BGJ_CANCEL_EXIT);
+    }
+}
+
+int bgj_is_owner(void)
+{
+    return P.initialized && P.owner == getpid();
+}
+
+int bgj_wait_arm(void)
+{
+    pthread_mutex_lock(&P.lock);
+    P.s.armed++;
+    int fd = P.efd;
+    pthread_mutex_unlock(&P.lock);
+    return fd;
+}
+
+void bgj_wait_disarm(void)
+{
+    pthread_mutex_lock(&P.lock);
+    if (P.s.armed > 0)
+        P.s.armed--;
+    int fd = P.efd;
+    pthread_mutex_unlock(&P.lock);
+    uint64_t v;
+    if (fd >= 0)
+        while (read(fd, &v, sizeof v) > 0)
+            ;
+}
+
+void bgj_pool_stats(struct bgj_pool_stats *out)
+{
+    pthread_mutex_lock(&P.lock);
+    out->threads = P.s.nthreads;
+    out->idle = P.s.nsleeping + P.s.nspin;
+    out->active = P.s.nactive;
+    out->queued = P.s.nqueued;
+    out->timer = (unsigned)P.s.timer_started;
+    pthread_mutex_unlock(&P.lock);
+}

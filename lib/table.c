@@ -1,0 +1,141 @@
+/*
+ * table.c - the job table: numbering, the slots in id order, find, remove,
+ * flush, and the seen marks.
+ *
+ * Main thread only, no lock: workers never read the table or a job's `seen`
+ * flag.  A job is entered before the pool may start it and deleted only once
+ * its finished state is published (after which no worker touches it).
+ */
+#define _GNU_SOURCE
+#include "jobs.h"
+
+#include <malloc.h>
+#include <stdlib.h>
+
+struct slot {
+    int64_t id;
+    bgjob_job *job;  /* NULL once removed */
+};
+
+static struct {
+    struct slot *slots;
+    size_t nslots, cap, holes;
+    int64_t next_id;
+} T;
+
+int bgj_table_add(bgjob_job *j)
+{
+    if (T.nslots == T.cap) {
+        size_t ncap = T.cap ? T.cap * 2 : 64;
+        struct slot *s = realloc(T.slots, ncap * sizeof *s);
+        if (!s)
+            return BGJ_ENOMEM;
+        T.slots = s;
+        T.cap = ncap;
+    }
+    j->id = T.next_id++;
+    T.slots[T.nslots].id = j->id;
+    T.slots[T.nslots].job = j;
+    T.nslots++;
+    return 0;
+}
+
+static struct slot *table_slot(int64_t id)
+{
+    size_t lo = 0, hi = T.nslots;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (T.slots[mid].id < id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return (lo < T.nslots && T.slots[lo].id == id) ? &T.slots[lo] : NULL;
+}
+
+/* Drops removed slots once they are a good part of the table, and gives memory back. */
+static void table_compact(int force)
+{
+    if (T.holes == 0 || (!force && T.holes < 64 + T.nslots / 2))
+        return;
+    size_t k = 0;
+    for (size_t i = 0; i < T.nslots; i++)
+        if (T.slots[i].job)
+            T.slots[k++] = T.slots[i];
+    T.nslots = k;
+    T.holes = 0;
+    if (T.cap > 64 && T.cap > 4 * T.nslots) {
+        size_t ncap = T.nslots < 32 ? 64 : T.nslots * 2;
+        struct slot *s = realloc(T.slots, ncap * sizeof *s);
+        if (s) {
+            T.slots = s;
+            T.cap = ncap;
+        }
+    }
+    if (force)
+        malloc_trim(0);
+}
+
+size_t bgj_count(void) { return T.nslots; }
+bgjob_job *bgj_at(size_t i) { return i < T.nslots ? T.slots[i].job : NULL; }
+int64_t bgj_next_id(void) { return T.next_id; }
+
+bgjob_job *bgj_find(int64_t id)
+{
+    struct slot *s = table_slot(id);
+    return s ? s->job : NULL;
+}
+
+int bgj_remove(int64_t id)
+{
+    struct slot *s = table_slot(id);
+    if (!s || !s->job)
+        return BGJ_ENOJOB;
+    int st = bgj_state_of(s->job);
+    if (st == BGJ_QUEUED)
+        return BGJ_EQUEUED;
+    if (st == BGJ_RUNNING)
+        return BGJ_ERUNNING;
+    bgj_job_free(s->job);
+    s->job = NULL;
+    T.holes++;
+    table_compact(0);
+    return 0;
+}
+
+void bgj_flush_finished(int only_seen, size_t *ncompleted, size_t *ndead)
+{
+    for (size_t i = 0; i < T.nslots; i++) {
+        bgjob_job *j = T.slots[i].job;
+        if (!j)
+            continue;
+        int s = bgj_state_of(j);
+        if (!bgj_finished(s) || (only_seen && !j->seen))
+            continue;
+        if (s == BGJ_COMPLETED)
+            (*ncompleted)++;
+        else
+            (*ndead)++;
+        bgj_job_free(j);
+        T.slots[i].job = NULL;
+        T.holes++;
+    }
+    table_compact(1);
+}
+
+size_t bgj_unseen(void)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < T.nslots; i++) {
+        bgjob_job *j = T.slots[i].job;
+        if (j && !j->seen && bgj_finished(bgj_state_of(j)))
+            n++;
+    }
+    return n;
+}
+
+void bgj_mark_seen(bgjob_job *j)
+{
+    if (bgj_finished(bgj_state_of(j)))
+        j->seen = 1;
+}
