@@ -316,3 +316,20 @@ teardown() {
   assert_output ''
   [[ $stderr == *'bgjob traceback 0'* ]]
 }
+
+@test "new -t SECONDS: a job still running at its time limit is cancelled like kill and ends Dead, timed out" {
+  run -0 --separate-stderr bgsh 'bgjob new -t 0.2 -f sleep 1000; bgjob wait 0; echo "rc=$?"
+    bgjob traceback 0 | tail -n 1; bgjob new -t 0x1 -f sleep 0 done; bgjob wait 1; echo "rc=$?"; bgjob result 1'
+  assert_output $'rc=1\ntimed out after 0.2 seconds\nrc=0\ndone'
+}
+
+@test "new -t: time spent Queued does not count, only time running" {
+  run -0 --separate-stderr bgsh 'BGJOB_MAX_RUNNING=1; bgjob new -f sleep 1000; bgjob new -t 1 -f sleep 0 ran
+    bgjob status -v S; echo "${S[1]}"; sleep 1.5; bgjob kill 0; bgjob wait 1; echo "rc=$?"; bgjob result 1'
+  assert_output $'Queued\nrc=0\nran'
+}
+
+@test "new -t with a bad number of seconds is a usage error and creates no job" {
+  run -0 --separate-stderr bgsh 'bgjob new -t abc -f sleep 0; echo "rc=$?"; bgjob new -t -1 1; echo "rc=$?"; bgjob status'
+  assert_output $'rc=2\nrc=2'
+}
