@@ -20,9 +20,9 @@ BASH_INC := -DHAVE_CONFIG_H -DSHELL -isystem /usr/include/bash -isystem /usr/inc
             -isystem /usr/include/bash/builtins -isystem /usr/lib/bash
 SO_LDFLAGS := -shared -Wl,-soname,bgjob -Wl,-z,relro -Wl,-z,now -Wl,-z,nodelete -pthread
 
-ARITH_SRCS ?= lib/arith.c lib/vars.c
-LIB_SRCS := lib/errors.c lib/clock.c lib/jobs.c lib/registry.c lib/sleep_callback.c lib/cmdline.c lib/arith_job.c $(ARITH_SRCS)
-SNAPSHOT_SRCS ?= builtin/snapshot.c
+ARITH_SRCS ?= lib/arith_lex.c lib/arith_eval.c lib/arith_assign.c lib/vars.c lib/strbuf.c lib/names.c lib/errors.c
+LIB_SRCS := lib/clock.c lib/jobs.c lib/registry.c lib/sleep_callback.c lib/cmdline.c lib/arith_job.c $(ARITH_SRCS)
+SNAPSHOT_SRCS ?= builtin/snapshot.c builtin/newarith.c
 BUILTIN_SRCS := builtin/bgjob.c builtin/newjob.c builtin/report.c builtin/shellvar.c builtin/wait.c $(SNAPSHOT_SRCS)
 LIB_HDRS := $(wildcard lib/*.h)
 BUILTIN_HDRS := $(wildcard builtin/*.h)

@@ -15,7 +15,7 @@
 
 #include "variables.h"
 #include "command.h"
-#include "snapshot.h"
+#include "newarith.h"
 #include "../lib/registry.h"
 
 extern int subshell_environment;
@@ -82,11 +82,9 @@ int bgj_cmd_new(struct bgj_cmdline *c, const struct bgj_args *a)
         job = command ? bgj_callback_job(cb, c->nwords, c->words, command) : NULL;
         free(command);
     } else {
-        char *joined = c->nwords == 1 ? NULL : join(c->words, c->nwords, NULL, 0);
-        const char *expr = c->nwords == 1 ? c->words[0] : joined;
-        struct bgj_vars *vars = expr ? bgjob_snapshot(expr) : NULL;
-        job = vars ? bgj_arith_job(expr, vars) : NULL;
-        free(joined);
+        int rc = bgj_new_arith(c, &job);
+        if (rc != 0)
+            return rc;
     }
     if (!job) {
         builtin_error("out of memory");

@@ -1,5 +1,5 @@
 /* snapshot.c - the variable snapshot of an arithmetic job, taken on the
- * main thread when `bgjob new EXPR' runs.
+ * main thread when `bgjob new EXPR...' runs.
  *
  * Owns: finding every variable EXPR can read and copying it into a
  * bgj_vars.  Reachability is computed generously from text: every
@@ -8,11 +8,16 @@
  * in subscripts (which also covers $name and ${name} there) and in
  * nameref targets.  Cost: proportional to the text reached.
  *
- * Rules: main thread only; read-only with respect to the shell: lookups go
- * through var_lookup() first so that no dynamic variable's generator runs
- * (a RANDOM lookup would advance the generator), and dynamic variables are
- * recorded as unavailable: the job fails if it actually reads one.  Only
- * functions that cannot longjmp are called; all memory is malloc'd.
+ * Dynamic variables get the value `let' would read at this moment: their
+ * hook runs here, on the main thread.  RANDOM and SRANDOM are drawn once per
+ * occurrence in the text scanned (so a seeded RANDOM gives bash's sequence);
+ * EPOCHSECONDS, EPOCHREALTIME and BASHPID keep their value whatever the job
+ * assigns (bash ignores such assignments); the others are plain copies.
+ *
+ * Rules: main thread only.  Apart from those draws it is read-only with
+ * respect to the shell: lookups go through var_lookup() first so that no
+ * hook runs unless the variable is dynamic.  Only functions that cannot
+ * longjmp are called; all memory is malloc'd.
  */
 #include "config.h"
 
@@ -27,6 +32,7 @@
 #include "assoc.h"
 
 #include "snapshot.h"
+#include "../lib/names.h"
 #include "vars.h"
 
 extern int unbound_vars_is_error; /* set -u; flags.h is not installed */
@@ -40,9 +46,6 @@ typedef struct {
   size_t captured;
   int oom;
 } walk;
-
-static int is_start(int c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_'; }
-static int is_char(int c) { return is_start(c) || (c >= '0' && c <= '9'); }
 
 static void queue(walk *w, const char *s, size_t len)
 {
@@ -75,11 +78,11 @@ static void scan(walk *w, const char *text)
   const unsigned char *p = (const unsigned char *)text;
   while (p && *p) {
     if (*p >= '0' && *p <= '9') {
-      while (is_char(*p) || *p == '#' || *p == '@')
+      while (bgj_ident_char(*p) || *p == '#' || *p == '@')
         p++;
-    } else if (is_start(*p)) {
+    } else if (bgj_ident_start(*p)) {
       const unsigned char *st = p;
-      while (is_char(*p))
+      while (bgj_ident_char(*p))
         p++;
       queue(w, (const char *)st, (size_t)(p - st));
     } else
@@ -87,17 +90,15 @@ static void scan(walk *w, const char *text)
   }
 }
 
-/* Variables whose value changes whenever bash looks at them, or that
-   describe the running shell: a job cannot reproduce them. */
-static int dynamic_name(const char *n)
+/* Dynamic variables handled apart from a plain copy of their value now. */
+static int dynamic_kind(const char *n)
 {
-  static const char *const names[] = {
-    "RANDOM", "SRANDOM", "SECONDS", "EPOCHSECONDS", "EPOCHREALTIME", "LINENO", "BASHPID",
-    "BASH_COMMAND", "BASH_SUBSHELL", "HISTCMD", "FUNCNAME", "BASH_SOURCE", "BASH_LINENO",
-    "BASH_ARGV0", "GROUPS", "DIRSTACK", "BASH_ARGC", "BASH_ARGV", "COMP_WORDBREAKS", NULL};
-  for (int i = 0; names[i]; i++)
-    if (strcmp(n, names[i]) == 0)
-      return 1;
+  if (strcmp(n, "RANDOM") == 0)
+    return BGJ_DYN_RANDOM;
+  if (strcmp(n, "SRANDOM") == 0)
+    return BGJ_DYN_DRAWN;
+  if (strcmp(n, "EPOCHSECONDS") == 0 || strcmp(n, "EPOCHREALTIME") == 0 || strcmp(n, "BASHPID") == 0)
+    return BGJ_DYN_FIXED;
   return 0;
 }
 
@@ -144,24 +145,37 @@ static int capture_assoc(walk *w, const char *name, SHELL_VAR *var)
   return r;
 }
 
+/* One more occurrence of the drawn variable NAME (VAR): draw a value. */
+static int draw(walk *w, const char *name, SHELL_VAR *var, int kind)
+{
+  if (!bgj_vars_lookup(w->v, name, strlen(name)) &&
+      bgj_vars_set_dynamic(w->v, name, kind, NULL, attrs_of(var)) < 0)
+    return -1;
+  var = find_variable(name); /* runs the hook: the draw `let' would make */
+  const char *val = var ? value_cell(var) : NULL;
+  return bgj_vars_add_draw(w->v, name, val ? val : "");
+}
+
 static int capture(walk *w, const char *name)
 {
+  SHELL_VAR *var = var_lookup(name, shell_variables);
+  int kind = var && var->dynamic_value ? dynamic_kind(name) : 0;
+  if (kind == BGJ_DYN_RANDOM || kind == BGJ_DYN_DRAWN)
+    return draw(w, name, var, kind);
   if (bgj_vars_lookup(w->v, name, strlen(name)))
     return 0; /* already captured */
   if (++w->captured > MAX_SNAPSHOT_VARS)
     return bgj_vars_set_failure(w->v, "the expression reaches too many variables for a snapshot");
-  if (dynamic_name(name))
-    return bgj_vars_set_unavailable(w->v, name, "dynamic variable, not reproducible in a background job");
-  SHELL_VAR *var = var_lookup(name, shell_variables);
-  if (var && var->dynamic_value)
-    return bgj_vars_set_unavailable(w->v, name, "dynamic variable, not reproducible in a background job");
-  /* find_variable_noref also sees temporary assignments (FOO=1 bgjob new). */
-  if (!var || !var->dynamic_value)
+  if (var && var->dynamic_value) {
+    var = find_variable(name); /* runs the hook: the value `let' would read now */
+    if (var && kind == BGJ_DYN_FIXED)
+      return bgj_vars_set_dynamic(w->v, name, kind, value_cell(var), attrs_of(var));
+  } else {
+    /* find_variable_noref also sees temporary assignments (FOO=1 bgjob new). */
     var = find_variable_noref(name);
+  }
   if (!var)
     return 0; /* unset: absent from the snapshot */
-  if (var->dynamic_value)
-    return bgj_vars_set_unavailable(w->v, name, "dynamic variable, not reproducible in a background job");
   if (nameref_p(var)) {
     const char *t = nameref_cell(var);
     if (bgj_vars_set_nameref(w->v, name, t, readonly_p(var) ? BGJ_ATTR_READONLY : 0) < 0)
@@ -181,7 +195,7 @@ static int capture(walk *w, const char *name)
   return 0;
 }
 
-bgj_vars *bgjob_snapshot(const char *expr)
+bgj_vars *bgj_snapshot(int nwords, char *const *words)
 {
   walk w = {0};
   w.v = bgj_vars_new();
@@ -190,7 +204,8 @@ bgj_vars *bgjob_snapshot(const char *expr)
   bgj_vars_set_nounset(w.v, unbound_vars_is_error != 0);
   if (assoc_expand_once)
     bgj_vars_set_failure(w.v, "shopt assoc_expand_once is not supported in background jobs");
-  scan(&w, expr);
+  for (int i = 0; i < nwords; i++)
+    scan(&w, words[i]);
   /* The queue only grows at its end; consume it from the front. */
   for (size_t i = 0; i < w.n && !w.oom; i++)
     if (capture(&w, w.names[i]) < 0)

@@ -785,15 +785,15 @@ static void our_answer(const tcase *t, answer *o)
 {
   bgj_vars *v = c_setup(t);
   intmax_t val = 0;
-  char *err = NULL;
+  struct bgj_err err = {0};
   bgj_arith_info info;
-  int r = bgj_arith_eval_ex(t->expr, v, &val, &err, &info);
+  int r = bgj_arith_eval(t->expr, v, &val, &err, &info);
   strbuf m = {0};
   sb_add(&m, "", 0);
   sb_puts(&m, bgj_vars_messages(v));
   if (r < 0) {
     sb_puts(&m, info.let_prefix ? "let: " : "");
-    sb_puts(&m, err);
+    sb_puts(&m, bgj_err_text(&err));
     sb_puts(&m, "\n");
   }
   o->msgs = m.p;
@@ -824,7 +824,7 @@ static void our_answer(const tcase *t, answer *o)
   }
   if (risky && r < 0 && info.abort == 1)
     o->status = (free(o->status), NULL);
-  free(err);
+  bgj_err_clear(&err);
   bgj_vars_free(v);
 }
 

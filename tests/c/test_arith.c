@@ -19,17 +19,16 @@
 static char *ev(bgj_vars *v, const char *e)
 {
   intmax_t out = 0;
-  char *err = NULL;
+  struct bgj_err err = {0};
   static char buf[4096];
-  if (bgj_arith_eval(e, v, &out, &err) == 0)
+  if (bgj_arith_eval(e, v, &out, &err, NULL) == 0)
     snprintf(buf, sizeof buf, "=%jd", out);
-  else if (strlen(err) > 3000) {
-    snprintf(buf, sizeof buf, "%s", strstr(err, ": expression nesting too deep") ? "nesting too deep" : "long error");
-    free(err);
-  } else {
-    snprintf(buf, sizeof buf, "%s", err);
-    free(err);
-  }
+  else if (strlen(bgj_err_text(&err)) > 3000)
+    snprintf(buf, sizeof buf, "%s",
+             strstr(bgj_err_text(&err), ": expression nesting too deep") ? "nesting too deep" : "long error");
+  else
+    snprintf(buf, sizeof buf, "%s", bgj_err_text(&err));
+  bgj_err_clear(&err);
   return buf;
 }
 
@@ -85,15 +84,15 @@ static void test_errors(void)
   /* An error inside a subscript has no "let: " and abandons the command. */
   bgj_vars *v = bgj_vars_new();
   intmax_t out;
-  char *err;
+  struct bgj_err err = {0};
   bgj_arith_info info;
-  CHECK(bgj_arith_eval_ex("a[1/0]", v, &out, &err, &info) == -1);
-  CHECK_STR(err, "1/0: division by 0 (error token is \"0\")");
+  CHECK(bgj_arith_eval("a[1/0]", v, &out, &err, &info) == BGJ_EEVAL);
+  CHECK_STR(err.msg, "1/0: division by 0 (error token is \"0\")");
   CHECK(info.let_prefix == 0 && info.abort == 1);
-  free(err);
-  CHECK(bgj_arith_eval_ex("1/0", v, &out, &err, &info) == -1);
+  bgj_err_clear(&err);
+  CHECK(bgj_arith_eval("1/0", v, &out, &err, &info) == BGJ_EEVAL);
   CHECK(info.let_prefix == 1 && info.abort == 0);
-  free(err);
+  bgj_err_clear(&err);
   bgj_vars_free(v);
 }
 
@@ -118,19 +117,18 @@ static void test_variables(void)
   CHECK(bgj_vars_assignments(v) == NULL);
   CHECK_STR(ev(v, "z = x++, n += 1, h[k] = 3"), "=3");
   char *s = bgj_vars_assignments(v);
-  CHECK_STR(s, "declare -- x='6'\ndeclare -a a=([0]='10' [5]='51')\ndeclare -A h=(['a b']='7' ['k']='3')\n"
-               "declare -- z='5'\n");
+  CHECK_STR(s, "x=6\na[5]=51\nh[k]=3\nz=5\n");
   free(s);
   CHECK_STR(ev(v, "a[-9]"), "=0");
   CHECK_STR(bgj_vars_messages(v), "a: bad array subscript\n");
   bgj_vars_set_nounset(v, 1);
   intmax_t out;
-  char *err;
+  struct bgj_err err = {0};
   bgj_arith_info info;
-  CHECK(bgj_arith_eval_ex("nosuch + 1", v, &out, &err, &info) == -1);
-  CHECK_STR(err, "nosuch: unbound variable");
+  CHECK(bgj_arith_eval("nosuch + 1", v, &out, &err, &info) == BGJ_EEVAL);
+  CHECK_STR(err.msg, "nosuch: unbound variable");
   CHECK(info.abort == 2);
-  free(err);
+  bgj_err_clear(&err);
   CHECK(bgj_vars_set_unavailable(v, "RANDOM", "dynamic variable, not reproducible in a job") == 0);
   CHECK_STR(ev(v, "RANDOM"), "RANDOM: dynamic variable, not reproducible in a job");
   bgj_vars_free(v);
@@ -231,9 +229,9 @@ static void *par_thread(void *p)
   bgj_vars_set_scalar(v, "f", "id * 2 + (id > 1 ? 1 : 0)", 0);
   for (int i = 0; i < 2000; i++) {
     intmax_t out;
-    char *err;
-    if (bgj_arith_eval("k += f, f", v, &out, &err) != 0) {
-      free(err);
+    struct bgj_err err = {0};
+    if (bgj_arith_eval("k += f, f", v, &out, &err, NULL) != 0) {
+      bgj_err_clear(&err);
       q->bad++;
     } else if (out != q->id * 2 + (q->id > 1))
       q->bad++;

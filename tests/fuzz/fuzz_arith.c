@@ -8,8 +8,9 @@
  * builder with variables of every kind: plain and recursive scalars, integer
  * and readonly ones, indexed and associative arrays, namerefs (including a
  * cycle), an unset one and an unavailable one.  Besides the sanitizers' own
- * checks the target aborts when the API contract breaks: status 0 or -1, an
- * error message on failure and none on success, assignments and
+ * checks the target aborts when the API contract breaks: status 0 or a
+ * BGJ_E* code, an error message on failure and none on success, parsing
+ * alone finding the same syntax error as the evaluation, assignments and
  * messages that are proper strings.
  *
  *   build:   make -f Makefile -f tests/hardening.mk build/fuzz/fuzz_arith
@@ -74,23 +75,33 @@ static bgj_vars *snapshot(int nounset)
 static void eval_once(const char *expr, bgj_vars *v)
 {
     intmax_t out = 12345;
-    char *err = NULL;
-    int rc = bgj_arith_eval(expr, v, &out, &err);
-    if (rc != 0 && rc != -1)
-        violated("status not 0 or -1", expr);
-    if (rc == -1 && (!err || !*err))
+    struct bgj_err err = {0};
+    int rc = bgj_arith_eval(expr, v, &out, &err, NULL);
+    if (rc != 0 && rc != BGJ_ESYNTAX && rc != BGJ_EEVAL && rc != BGJ_ENOMEM)
+        violated("status not 0, BGJ_ESYNTAX, BGJ_EEVAL or BGJ_ENOMEM", expr);
+    if (rc != 0 && (!err.msg || !*err.msg))
         violated("failure without a message", expr);
-    if (rc == 0 && err)
+    if (rc == 0 && err.msg)
         violated("success with an error message", expr);
-    free(err);
+    /* parsing alone finds exactly the syntax errors of the text itself */
+    struct bgj_err perr = {0};
+    int prc = bgj_arith_parse(expr, &perr);
+    if (prc == BGJ_ESYNTAX && rc == 0)
+        violated("parse finds a syntax error the evaluation does not", expr);
+    if (rc == BGJ_ESYNTAX && prc != BGJ_ESYNTAX)
+        violated("evaluation finds a syntax error parsing does not", expr);
+    if (rc == BGJ_ESYNTAX && strcmp(err.msg, perr.msg) != 0)
+        violated("parse and evaluation report different syntax errors", expr);
+    bgj_err_clear(&perr);
+    bgj_err_clear(&err);
     const char *m = bgj_vars_messages(v);
     if (!m)
         violated("messages is NULL", expr);
     if (*m && m[strlen(m) - 1] != '\n')
         violated("messages not newline-terminated", expr);
     char *as = bgj_vars_assignments(v);
-    if (as && strncmp(as, "declare ", 8) != 0)
-        violated("assignments do not start with declare", expr);
+    if (as && (as[0] == '\0' || as[strlen(as) - 1] != '\n' || !strchr(as, '=')))
+        violated("assignments are not newline-terminated statements", expr);
     free(as);
 }
 
