@@ -120,8 +120,6 @@ static int bind_scalar(ev *c, const char *name, const char *value, char **tail)
   size_t len = strlen(name);
   bgj_var *e = ar_lookup(c, name, len);
   *tail = NULL;
-  if (ar_unavailable(c, e))
-    return -1;
   if (e && (bgj_var_attrs(e) & BGJ_ATTR_NAMEREF) && bgj_var_value(e)) {
     bgj_var *r;
     if (ar_find_var(c, name, len, &r) < 0)

@@ -845,3 +845,12 @@ int bgj_arith_parse(const char *expr, struct bgj_err *err)
   c.t.noeval = 1;
   return run(&c, expr, NULL, err, NULL);
 }
+
+int bgj_arith_run_words(int nwords, char *const *words, bgj_vars *vars, intmax_t *out, struct bgj_err *err)
+{
+  int rc = 0;
+  *out = 0;
+  for (int i = 0; i < nwords && rc == 0; i++)
+    rc = bgj_arith_eval(words[i], vars, out, err, NULL);
+  return rc;
+}

@@ -192,7 +192,6 @@ int ar_split_ref(const char *s, size_t *namelen, const char **sub, size_t *suble
 int ar_valid_array_ref(const char *s);
 char *ar_expand_sub(ev *c, const char *s, size_t len, int dq);
 bgj_var *ar_lookup(ev *c, const char *name, size_t len);
-int ar_unavailable(ev *c, const bgj_var *v);
 int ar_invisible(const bgj_var *v);
 int ar_find_var(ev *c, const char *name, size_t len, bgj_var **out);
 bgj_var *ar_last_nameref(ev *c, const char *name, size_t len);

@@ -33,15 +33,6 @@ static void arith_release(void *p)
     free(a);
 }
 
-int bgj_arith_run_words(int nwords, char *const *words, bgj_vars *vars, intmax_t *out, struct bgj_err *err)
-{
-    int rc = 0;
-    *out = 0;
-    for (int i = 0; i < nwords && rc == 0; i++)
-        rc = bgj_arith_eval(words[i], vars, out, err, NULL);
-    return rc;
-}
-
 static int arith_run(bgjob_job *job, void *p)
 {
     struct arith_arg *a = p;

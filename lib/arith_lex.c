@@ -228,14 +228,6 @@ bgj_var *ar_lookup(ev *c, const char *name, size_t len)
   return bgj_vars_lookup(c->vars, name, len);
 }
 
-int ar_unavailable(ev *c, const bgj_var *v)
-{
-  const char *why = v ? bgj_var_unavailable(v) : NULL;
-  if (why)
-    return ar_fail(c, 0, "%s: %s", bgj_var_name(v), why);
-  return 0;
-}
-
 int ar_invisible(const bgj_var *v)
 {
   unsigned a = bgj_var_attrs(v);
@@ -247,16 +239,12 @@ int ar_find_var(ev *c, const char *name, size_t len, bgj_var **out)
 {
   bgj_var *v = ar_lookup(c, name, len), *orig = v;
   *out = NULL;
-  if (ar_unavailable(c, v))
-    return -1;
   for (int level = 0; v && (bgj_var_attrs(v) & BGJ_ATTR_NAMEREF); level++) {
     const char *target = bgj_var_value(v);
     if (level >= NAMEREF_MAX || !target || !*target)
       return 0;
     bgj_var *prev = v;
     v = ar_lookup(c, target, strlen(target));
-    if (ar_unavailable(c, v))
-      return -1;
     if (v == orig || v == prev) {
       if (ar_note(c, 0, "warning: %s: circular name reference", bgj_var_name(orig)) < 0)
         return -1;

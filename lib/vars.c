@@ -27,7 +27,6 @@ struct bgj_var {
   unsigned attrs;
   char *value;       /* scalar value or nameref target; NULL = unset */
   size_t valcap;     /* bytes allocated at value by bgj_var_set_value, 0 = unknown */
-  char *unavail;     /* non-NULL: the snapshot could not capture it */
   elem *el;          /* indexed: sorted by idx; assoc: insertion order */
   size_t n, cap;
   size_t *kh;        /* assoc key hash: slot -> element number + 1 */
@@ -109,7 +108,6 @@ static void var_free(bgj_var *x)
   free_draws(x);
   free(x->name);
   free(x->value);
-  free(x->unavail);
   free(x);
 }
 
@@ -185,8 +183,7 @@ static void reset_var(bgj_var *x, unsigned attrs)
   clear_elems(x);
   free_draws(x);
   free(x->value);
-  free(x->unavail);
-  x->value = x->unavail = NULL;
+  x->value = NULL;
   x->valcap = 0;
   x->attrs = attrs;
   x->dyn = x->seeded = 0;
@@ -258,15 +255,6 @@ int bgj_vars_assoc_put(bgj_vars *v, const char *name, const char *key, const cha
 void bgj_vars_set_nounset(bgj_vars *v, int on) { v->nounset = on != 0; }
 int bgj_vars_nounset(const bgj_vars *v) { return v->nounset; }
 
-int bgj_vars_set_unavailable(bgj_vars *v, const char *name, const char *reason)
-{
-  bgj_var *x = get_or_add(v, name, strlen(name));
-  if (!x)
-    return -1;
-  reset_var(x, 0);
-  return (x->unavail = dup0(reason)) ? 0 : -1;
-}
-
 int bgj_vars_set_failure(bgj_vars *v, const char *reason)
 {
   if (v->failure)
@@ -292,7 +280,6 @@ void bgj_vars_clear_assigned(bgj_vars *v)
 const char *bgj_var_name(const bgj_var *x) { return x->name; }
 unsigned bgj_var_attrs(const bgj_var *x) { return x->attrs; }
 const char *bgj_var_value(const bgj_var *x) { return x->value; }
-const char *bgj_var_unavailable(const bgj_var *x) { return x->unavail; }
 size_t bgj_var_count(const bgj_var *x) { return x->n; }
 
 /* Position of INDEX in a sorted indexed array, or where it would go. */
@@ -597,7 +584,7 @@ static int copy_var(bgj_vars *to, const bgj_var *x)
   y->seeded = x->seeded;
   y->rseed = x->rseed;
   y->last_random = x->last_random;
-  if ((x->value && !(y->value = dup0(x->value))) || (x->unavail && !(y->unavail = dup0(x->unavail))))
+  if (x->value && !(y->value = dup0(x->value)))
     return -1;
   for (size_t i = 0; i < x->ndraws; i++) {
     char **nd = realloc(y->draws, (y->ndraws + 1) * sizeof *nd);

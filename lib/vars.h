@@ -66,9 +66,6 @@ int bgj_vars_assoc_put(bgj_vars *, const char *name, const char *key, const char
 /* The `set -u' flag. */
 void bgj_vars_set_nounset(bgj_vars *, int on);
 int bgj_vars_nounset(const bgj_vars *);
-/* The snapshot could not capture NAME (e.g. a dynamic variable): any use of
-   it fails the evaluation with REASON. */
-int bgj_vars_set_unavailable(bgj_vars *, const char *name, const char *reason);
 /* Kinds of dynamic variable. */
 #define BGJ_DYN_FIXED  1 /* VALUE read at `new'; assignments are ignored (EPOCHSECONDS) */
 #define BGJ_DYN_DRAWN  2 /* each read takes the next drawn value; assignments ignored (SRANDOM) */
@@ -92,8 +89,6 @@ const char *bgj_var_name(const bgj_var *);
 unsigned bgj_var_attrs(const bgj_var *);
 /* Scalar value or nameref target; NULL when unset (invisible). */
 const char *bgj_var_value(const bgj_var *);
-/* Reason this variable is unavailable, or NULL. */
-const char *bgj_var_unavailable(const bgj_var *);
 /* Its BGJ_DYN_* kind, or 0. */
 int bgj_var_dynamic(const bgj_var *);
 /* The value a read of X gives now (a dynamic variable's next value); 0, or

@@ -13,6 +13,8 @@
 
 #include "arith.h"
 #include "check.h"
+#include "names.h"
+#include "strbuf.h"
 #include "vars.h"
 
 /* Evaluate E on V; "=N" on success or the error text. */
@@ -129,8 +131,6 @@ static void test_variables(void)
   CHECK_STR(err.msg, "nosuch: unbound variable");
   CHECK(info.abort == 2);
   bgj_err_clear(&err);
-  CHECK(bgj_vars_set_unavailable(v, "RANDOM", "dynamic variable, not reproducible in a job") == 0);
-  CHECK_STR(ev(v, "RANDOM"), "RANDOM: dynamic variable, not reproducible in a job");
   bgj_vars_free(v);
 
   /* Quoting of any byte in the declare output. */
@@ -257,8 +257,134 @@ static void test_threads(void)
   }
 }
 
+/* Dynamic variables: values drawn at `new', bash's generator once seeded. */
+static void test_dynamic(void)
+{
+  bgj_vars *v = bgj_vars_new();
+  CHECK(bgj_vars_set_dynamic(v, "RANDOM", BGJ_DYN_RANDOM, NULL, BGJ_ATTR_INTEGER) == 0);
+  CHECK(bgj_vars_add_draw(v, "RANDOM", "11") == 0);
+  CHECK(bgj_vars_add_draw(v, "RANDOM", "22") == 0);
+  CHECK_STR(ev(v, "RANDOM * 100 + RANDOM"), "=1122");
+  CHECK_STR(ev(v, "RANDOM"), "RANDOM: read more often than it occurs in the expression and the values it "
+                             "reads (each occurrence draws one value at `new'): not reproducible in a "
+                             "background job");
+  /* RANDOM=42; echo $RANDOM $RANDOM prints 17772 26794 in bash 5.2 */
+  CHECK_STR(ev(v, "RANDOM = 42, a = RANDOM, b = RANDOM, a * 100000 + b"), "=1777226794");
+  char *s = bgj_vars_assignments(v);
+  CHECK_STR(s, "RANDOM=42\na=17772\nb=26794\n");
+  free(s);
+  CHECK(bgj_vars_set_dynamic(v, "EPOCHSECONDS", BGJ_DYN_FIXED, "1700000000", 0) == 0);
+  CHECK_STR(ev(v, "EPOCHSECONDS = 5, EPOCHSECONDS"), "=1700000000");
+  CHECK(bgj_vars_set_dynamic(v, "SRANDOM", BGJ_DYN_DRAWN, NULL, 0) == 0);
+  CHECK(bgj_vars_add_draw(v, "SRANDOM", "3000000000") == 0);
+  CHECK_STR(ev(v, "SRANDOM = 5, SRANDOM"), "=3000000000");
+  bgj_vars_clear_assigned(v);
+  s = bgj_vars_assignments(v);
+  CHECK(s == NULL);
+  free(s);
+  bgj_vars_free(v);
+}
+
+/* Parsing alone, and which errors are syntax errors of the text itself. */
+static int code(const char *e, const char *x)
+{
+  bgj_vars *v = bgj_vars_new();
+  if (x)
+    bgj_vars_set_scalar(v, "x", x, 0);
+  intmax_t out;
+  struct bgj_err err = {0};
+  int r = bgj_arith_eval(e, v, &out, &err, NULL);
+  bgj_err_clear(&err);
+  bgj_vars_free(v);
+  return r;
+}
+
+static void test_parse(void)
+{
+  struct bgj_err err = {0};
+  CHECK(bgj_arith_parse("1 +", &err) == BGJ_ESYNTAX);
+  CHECK_STR(err.msg, "1 +: syntax error: operand expected (error token is \"+\")");
+  bgj_err_clear(&err);
+  CHECK(bgj_arith_parse("0 && (1+)", &err) == BGJ_ESYNTAX);
+  bgj_err_clear(&err);
+  CHECK(bgj_arith_parse("x = 1/0, y[1+] = x", &err) == 0);
+  CHECK(err.msg == NULL);
+  CHECK(bgj_arith_parse("2 ** -1, 1 +", &err) == BGJ_EEVAL);
+  bgj_err_clear(&err);
+  CHECK(bgj_arith_parse("", NULL) == 0);
+  CHECK(code("1 +", NULL) == BGJ_ESYNTAX);
+  CHECK(code("08", NULL) == BGJ_ESYNTAX);
+  CHECK(code("x", "1 +") == BGJ_EEVAL); /* a variable's malformed value */
+  CHECK(code("x", "08") == BGJ_EEVAL);
+  CHECK(code("a[1 +]", NULL) == BGJ_EEVAL); /* a subscript is evaluated */
+  CHECK(code("1/0", NULL) == BGJ_EEVAL);
+  CHECK(code("x + 1", "7") == 0);
+}
+
+/* Several words, as `let' takes them; copies of a store. */
+static void test_words(void)
+{
+  bgj_vars *v = bgj_vars_new();
+  char *w1[] = {"x = 1", "y = x + 1", "y * 10"};
+  intmax_t out;
+  struct bgj_err err = {0};
+  CHECK(bgj_arith_run_words(3, w1, v, &out, &err) == 0 && out == 20);
+  bgj_vars *d = bgj_vars_dup(v);
+  CHECK(d != NULL);
+  char *w2[] = {"x = 5", "1/0", "z = 2"};
+  CHECK(bgj_arith_run_words(3, w2, d, &out, &err) == BGJ_EEVAL);
+  CHECK_STR(err.msg, "1/0: division by 0 (error token is \"0\")");
+  bgj_err_clear(&err);
+  char *s = bgj_vars_assignments(d);
+  CHECK_STR(s, "x=5\ny=2\n"); /* z never assigned: let stops at word 2 */
+  free(s);
+  s = bgj_vars_assignments(v);
+  CHECK_STR(s, "x=1\ny=2\n"); /* the original is untouched */
+  free(s);
+  bgj_vars_free(d);
+  bgj_vars_free(v);
+}
+
+/* Assignment statements: element by element, keys quoted for the shell. */
+static void test_statements(void)
+{
+  bgj_vars *v = bgj_vars_new();
+  CHECK(bgj_vars_set_scalar(v, "s", "it's", 0) == 0);
+  CHECK(bgj_vars_set_array(v, "h", BGJ_ATTR_ASSOC) == 0);
+  CHECK(bgj_vars_assoc_put(v, "h", "a b", "1") == 0);
+  CHECK(bgj_vars_assoc_put(v, "h", "n\n", "2") == 0);
+  CHECK_STR(ev(v, "s[2] = 3, h[a b] += 1, h[k] = 4, t = -5"), "=-5");
+  CHECK(bgj_var_set_value(v, bgj_vars_lookup(v, "k", 1) ? bgj_vars_lookup(v, "k", 1)
+                                                          : bgj_vars_create(v, "k", 1, 0), "a'b") == 0);
+  CHECK(bgj_var_assoc_set(v, bgj_vars_lookup(v, "h", 1), "n\n", "x") == 0);
+  char *s = bgj_vars_assignments(v);
+  CHECK_STR(s, "s[2]=3\nh['a b']=2\nh[$'n\\x0a']='x'\nh[k]=4\nt=-5\nk='a'\\''b'\n");
+  free(s);
+  bgj_vars_free(v);
+}
+
+static void test_strings(void)
+{
+  struct bgj_strbuf b = {0};
+  CHECK(bgj_sb_printf(&b, "%s=%d", "x", 42) == 0 && bgj_sb_add(&b, "!", 1) == 0);
+  char *s = bgj_sb_take(&b);
+  CHECK_STR(s, "x=42!");
+  free(s);
+  s = bgj_sb_take(&b);
+  CHECK_STR(s, "");
+  free(s);
+  CHECK(bgj_is_identifier("_a1") && !bgj_is_identifier("1a") && !bgj_is_identifier("") &&
+        !bgj_is_identifier("a-b"));
+  CHECK(bgj_is_name("1-a.b", "-.") && !bgj_is_name("a b", "-.") && !bgj_is_name("", "-."));
+}
+
 int main(void)
 {
+  test_dynamic();
+  test_parse();
+  test_words();
+  test_statements();
+  test_strings();
   test_values();
   test_no_sigfpe();
   test_errors();

@@ -7,7 +7,8 @@
  * the expression.  Every run builds a fresh snapshot through the vars.h
  * builder with variables of every kind: plain and recursive scalars, integer
  * and readonly ones, indexed and associative arrays, namerefs (including a
- * cycle), an unset one and an unavailable one.  Besides the sanitizers' own
+ * cycle), an unset one, and dynamic ones (RANDOM drawn twice then seeded by
+ * assignments, SRANDOM drawn once, EPOCHSECONDS fixed).  Besides the sanitizers' own
  * checks the target aborts when the API contract breaks: status 0 or a
  * BGJ_E* code, an error message on failure and none on success, parsing
  * alone finding the same syntax error as the evaluation, assignments and
@@ -63,7 +64,12 @@ static bgj_vars *snapshot(int nounset)
     bad |= bgj_vars_set_nameref(v, "c1", "c2", 0);
     bad |= bgj_vars_set_nameref(v, "c2", "c1", 0);          /* nameref cycle */
     bad |= bgj_vars_set_nameref(v, "dangling", NULL, 0);
-    bad |= bgj_vars_set_unavailable(v, "RANDOM", "RANDOM is not available in a background job");
+    bad |= bgj_vars_set_dynamic(v, "RANDOM", BGJ_DYN_RANDOM, NULL, BGJ_ATTR_INTEGER);
+    bad |= bgj_vars_add_draw(v, "RANDOM", "17");
+    bad |= bgj_vars_add_draw(v, "RANDOM", "4242");
+    bad |= bgj_vars_set_dynamic(v, "SRANDOM", BGJ_DYN_DRAWN, NULL, 0);
+    bad |= bgj_vars_add_draw(v, "SRANDOM", "3000000000");
+    bad |= bgj_vars_set_dynamic(v, "EPOCHSECONDS", BGJ_DYN_FIXED, "1700000000", 0);
     bgj_vars_set_nounset(v, nounset);
     if (bad) {
         fprintf(stderr, "fuzz_arith: the snapshot builder failed\n");
