@@ -56,8 +56,7 @@ int bgj_arith_parse(const char *expr, struct bgj_err *err);
  * at the first that fails.  Returns 0 with the last word's value in *OUT,
  * or the failing word's code and message as bgj_arith_eval does.
  */
-int bgj_arith_run_words(int nwords, char *const *words, bgj_vars *vars, intmax_t *out,
-                        struct bgj_err *err);
+int bgj_arith_run_words(int nwords, char *const *words, bgj_vars *vars, intmax_t *out, struct bgj_err *err);
 
 /* An arithmetic job (arith_job.c) evaluating WORDS as bgj_arith_run_words
    does; its command is the words joined by spaces.  Takes ownership of VARS

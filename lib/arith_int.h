@@ -125,8 +125,8 @@ typedef struct {
 /* ---- Character classes, exactly bash's (C locale) ---- */
 
 enum {
-    C_WS = 0x01,      /* space tab */
-    C_CRWS = 0x02,    /* space tab newline */
+    C_WS = 0x01,   /* space tab */
+    C_CRWS = 0x02, /* space tab newline */
     C_ALPHA = 0x04,
     C_DIGIT = 0x08,
     C_USCORE = 0x10,  /* _ */
@@ -159,7 +159,10 @@ static inline intmax_t w_shr(intmax_t a, intmax_t n)
     return a < 0 ? wrap(~(~(uintmax_t)a >> k)) : (intmax_t)((uintmax_t)a >> k);
 }
 /* Division and remainder; the caller has excluded a zero divisor. */
-static inline intmax_t w_div(intmax_t a, intmax_t b) { return (a == INTMAX_MIN && b == -1) ? INTMAX_MIN : a / b; }
+static inline intmax_t w_div(intmax_t a, intmax_t b)
+{
+    return (a == INTMAX_MIN && b == -1) ? INTMAX_MIN : a / b;
+}
 static inline intmax_t w_mod(intmax_t a, intmax_t b) { return (a == INTMAX_MIN && b == -1) ? 0 : a % b; }
 static inline intmax_t w_pow(intmax_t base, intmax_t e)
 {
@@ -255,36 +258,37 @@ int fr_bind(ev *c);
 
 int ar_push_chain(ev *c, int fn);
 
-#define BEGIN       \
-    switch (F->pc) { \
+/* BEGIN; opens the dispatch on F->pc, END; closes it. */
+#define BEGIN                                                                                                \
+    switch (F->pc) {                                                                                         \
     case 0:
-#define END \
-    }       \
-    return 0;
-#define CALL(fn_, L)                                                   \
-    do {                                                               \
-        F->pc = L;                                                     \
-        return (fn_) <= F_BIN ? ar_push_chain(c, fn_) : ar_push(c, fn_); \
-    case L:;                                                           \
+#define END                                                                                                  \
+    }                                                                                                        \
+    return 0
+#define CALL(fn_, L)                                                                                         \
+    do {                                                                                                     \
+        F->pc = L;                                                                                           \
+        return (fn_) <= F_BIN ? ar_push_chain(c, fn_) : ar_push(c, fn_);                                     \
+    case L:;                                                                                                 \
     } while (0)
-#define READTOK(L)                      \
-    do {                                \
-        int pend_;                      \
-        F->pc = L;                      \
-        if (ar_readtok(c, &pend_) < 0) { \
-            return -1;                  \
-        }                               \
-        if (pend_) {                    \
-            return 0;                   \
-        }                               \
-    case L:;                            \
+#define READTOK(L)                                                                                           \
+    do {                                                                                                     \
+        int pend_;                                                                                           \
+        F->pc = L;                                                                                           \
+        if (ar_readtok(c, &pend_) < 0) {                                                                     \
+            return -1;                                                                                       \
+        }                                                                                                    \
+        if (pend_) {                                                                                         \
+            return 0;                                                                                        \
+        }                                                                                                    \
+    case L:;                                                                                                 \
     } while (0)
-#define RETURN(val)          \
-    do {                     \
-        c->ret = (val);      \
-        ar_pop(c);           \
-        ar_pass_through(c);  \
-        return 0;            \
+#define RETURN(val)                                                                                          \
+    do {                                                                                                     \
+        c->ret = (val);                                                                                      \
+        ar_pop(c);                                                                                           \
+        ar_pass_through(c);                                                                                  \
+        return 0;                                                                                            \
     } while (0)
 
 #endif /* BGJ_ARITH_INT_H */

@@ -19,7 +19,4 @@ int bgj_is_name(const char *s, const char *extra)
     return 1;
 }
 
-int bgj_is_identifier(const char *s)
-{
-    return bgj_is_name(s, NULL) && bgj_ident_start((unsigned char)*s);
-}
+int bgj_is_identifier(const char *s) { return bgj_is_name(s, NULL) && bgj_ident_start((unsigned char)*s); }

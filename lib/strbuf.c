@@ -45,10 +45,7 @@ int bgj_sb_add(struct bgj_strbuf *b, const char *s, size_t n)
     return 0;
 }
 
-int bgj_sb_puts(struct bgj_strbuf *b, const char *s)
-{
-    return bgj_sb_add(b, s, strlen(s));
-}
+int bgj_sb_puts(struct bgj_strbuf *b, const char *s) { return bgj_sb_add(b, s, strlen(s)); }
 
 int bgj_sb_vprintf(struct bgj_strbuf *b, const char *fmt, va_list ap)
 {

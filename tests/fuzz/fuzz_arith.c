@@ -41,13 +41,13 @@ static bgj_vars *snapshot(int nounset)
     bad |= bgj_vars_set_scalar(v, "x", "5", 0);
     bad |= bgj_vars_set_scalar(v, "y", "x+1", 0);
     bad |= bgj_vars_set_scalar(v, "z", "y*y", BGJ_ATTR_INTEGER);
-    bad |= bgj_vars_set_scalar(v, "self", "self+1", 0);     /* recursion limit */
+    bad |= bgj_vars_set_scalar(v, "self", "self+1", 0); /* recursion limit */
     bad |= bgj_vars_set_scalar(v, "r", "3", BGJ_ATTR_READONLY);
     bad |= bgj_vars_set_scalar(v, "i", "7", BGJ_ATTR_INTEGER);
     bad |= bgj_vars_set_scalar(v, "s", "hello world", 0); /* not an expression */
     bad |= bgj_vars_set_scalar(v, "big", "9223372036854775807", 0);
     bad |= bgj_vars_set_scalar(v, "neg", "-9223372036854775808", 0);
-    bad |= bgj_vars_set_scalar(v, "u", NULL, 0);            /* declared, unset */
+    bad |= bgj_vars_set_scalar(v, "u", NULL, 0); /* declared, unset */
     bad |= bgj_vars_set_array(v, "a", BGJ_ATTR_INDEXED);
     bad |= bgj_vars_array_put(v, "a", 0, "10");
     bad |= bgj_vars_array_put(v, "a", 1, "x");
@@ -62,7 +62,7 @@ static bgj_vars *snapshot(int nounset)
     bad |= bgj_vars_set_nameref(v, "n", "x", 0);
     bad |= bgj_vars_set_nameref(v, "na", "a[5]", 0);
     bad |= bgj_vars_set_nameref(v, "c1", "c2", 0);
-    bad |= bgj_vars_set_nameref(v, "c2", "c1", 0);          /* nameref cycle */
+    bad |= bgj_vars_set_nameref(v, "c2", "c1", 0); /* nameref cycle */
     bad |= bgj_vars_set_nameref(v, "dangling", NULL, 0);
     bad |= bgj_vars_set_dynamic(v, "RANDOM", BGJ_DYN_RANDOM, NULL, BGJ_ATTR_INTEGER);
     bad |= bgj_vars_add_draw(v, "RANDOM", "17");
