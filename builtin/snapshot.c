@@ -112,33 +112,21 @@ static unsigned attrs_of(SHELL_VAR *var)
     return a;
 }
 
-static int capture_indexed(walk *w, const char *name, SHELL_VAR *var)
+/* An indexed or (ASSOC) associative array, element by element. */
+static int capture_array(walk *w, const char *name, SHELL_VAR *var, int assoc)
 {
-    if (bgj_vars_set_array(w->v, name, attrs_of(var) | BGJ_ATTR_INDEXED) < 0)
+    if (bgj_vars_set_array(w->v, name, attrs_of(var) | (assoc ? BGJ_ATTR_ASSOC : BGJ_ATTR_INDEXED)) < 0)
         return -1;
-    ARRAY *a = array_cell(var);
-    WORD_LIST *keys = a ? array_keys_to_word_list(a) : NULL;
+    ARRAY *a = assoc ? NULL : array_cell(var);
+    HASH_TABLE *h = assoc ? assoc_cell(var) : NULL;
+    WORD_LIST *keys = h ? assoc_keys_to_word_list(h) : a ? array_keys_to_word_list(a) : NULL;
     int r = 0;
     for (WORD_LIST *k = keys; k && r == 0; k = k->next) {
-        intmax_t idx = strtoimax(k->word->word, NULL, 10);
-        char *val = array_reference(a, idx);
-        r = bgj_vars_array_put(w->v, name, idx, val ? val : "");
-        scan(w, val);
-    }
-    dispose_words(keys);
-    return r;
-}
-
-static int capture_assoc(walk *w, const char *name, SHELL_VAR *var)
-{
-    if (bgj_vars_set_array(w->v, name, attrs_of(var) | BGJ_ATTR_ASSOC) < 0)
-        return -1;
-    HASH_TABLE *h = assoc_cell(var);
-    WORD_LIST *keys = h ? assoc_keys_to_word_list(h) : NULL;
-    int r = 0;
-    for (WORD_LIST *k = keys; k && r == 0; k = k->next) {
-        char *val = assoc_reference(h, k->word->word);
-        r = bgj_vars_assoc_put(w->v, name, k->word->word, val ? val : "");
+        const char *key = k->word->word;
+        intmax_t idx = assoc ? 0 : strtoimax(key, NULL, 10);
+        char *val = assoc ? assoc_reference(h, (char *)key) : array_reference(a, idx);
+        r = assoc ? bgj_vars_assoc_put(w->v, name, key, val ? val : "")
+                  : bgj_vars_array_put(w->v, name, idx, val ? val : "");
         scan(w, val);
     }
     dispose_words(keys);
@@ -183,10 +171,8 @@ static int capture(walk *w, const char *name)
         scan(w, t);
         return 0;
     }
-    if (array_p(var) && !invisible_p(var))
-        return capture_indexed(w, name, var);
-    if (assoc_p(var) && !invisible_p(var))
-        return capture_assoc(w, name, var);
+    if ((array_p(var) || assoc_p(var)) && !invisible_p(var))
+        return capture_array(w, name, var, assoc_p(var) != 0);
     if (invisible_p(var) || !value_cell(var))
         return bgj_vars_set_scalar(w->v, name, NULL, attrs_of(var));
     if (bgj_vars_set_scalar(w->v, name, value_cell(var), attrs_of(var)) < 0)

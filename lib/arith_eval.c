@@ -589,8 +589,24 @@ static int plain_text(const char *s, size_t n)
    expression) for the lexer, then the rest of readtok.  v1 = index found
    (es.ind), v3 = end of the token; for NAME[SUB], aux = the length of NAME
    (-1 when the brackets are malformed) and v2 = the length of SUB. */
+/* The value of a variable's text VAL for the lexer: 0 with c->ret set when
+   it is known at once (empty, a plain number), 1 after pushing the F_SUB
+   frame that evaluates it (the caller resumes at case 3), -1 on error. */
+static int value_of(ev *c, const char *val)
+{
+    c->ret = 0;
+    if (!val || !*val || plain_number(c, val, &c->ret))
+        return 0;
+    char *s = bgj_strndup(val, strlen(val));
+    if (!s)
+        return ar_oom(c);
+    F->pc = 3;
+    return ar_call_sub(c, s, 0) < 0 ? -1 : 1;
+}
+
 int fr_streval(ev *c)
 {
+    int r;
     const char *tok = F->p;
     bgj_var *v;
     size_t nl = 0, sl = 0;
@@ -638,16 +654,8 @@ int fr_streval(ev *c)
         const char *val;
         if (ar_read_value(c, v, &val) < 0)
             return -1;
-        if (val && *val && plain_number(c, val, &c->ret))
-            goto finish;
-        if (val && *val) {
-            char *s = bgj_strndup(val, strlen(val));
-            if (!s)
-                return ar_oom(c);
-            F->pc = 3;
-            return ar_call_sub(c, s, 0);
-        }
-        c->ret = 0;
+        if ((r = value_of(c, val)) != 0)
+            return r < 0 ? -1 : 0;
         goto finish;
     }
     /* get_array_value(): the lookup above is repeated, messages included. */
@@ -700,16 +708,8 @@ int fr_streval(ev *c)
                 else if (ind == 0 && ar_read_value(c, v, &val) < 0)
                     return -1;
             }
-            if (val && *val && plain_number(c, val, &c->ret))
-                goto finish;
-            if (val && *val) {
-                char *s = bgj_strndup(val, strlen(val));
-                if (!s)
-                    return ar_oom(c);
-                F->pc = 3;
-                return ar_call_sub(c, s, 0);
-            }
-            c->ret = 0;
+            if ((r = value_of(c, val)) != 0)
+                return r < 0 ? -1 : 0;
             goto finish;
         }
     } else {
@@ -731,16 +731,8 @@ int fr_streval(ev *c)
         const char *val = bgj_var_assoc_get(v, key);
         if (key != kb)
             free(key);
-        if (val && *val && plain_number(c, val, &c->ret))
-            goto finish;
-        if (val && *val) {
-            char *s = bgj_strndup(val, strlen(val));
-            if (!s)
-                return ar_oom(c);
-            F->pc = 3;
-            return ar_call_sub(c, s, 0);
-        }
-        c->ret = 0;
+        if ((r = value_of(c, val)) != 0)
+            return r < 0 ? -1 : 0;
         goto finish;
     }
 case 3: /* resumed with a value evaluated by an F_SUB frame */

@@ -16,41 +16,20 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* clang-format off */
 const unsigned short ar_cclass[256] = {
-    [' '] = C_WS | C_CRWS,
-    ['\t'] = C_WS | C_CRWS,
-    ['\n'] = C_CRWS,
-    ['a' ... 'z'] = C_ALPHA,
-    ['A' ... 'Z'] = C_ALPHA,
-    ['0' ... '9'] = C_DIGIT,
-    ['_'] = C_USCORE,
-    ['@'] = C_AT,
-    ['='] = C_ARITHOP | C_OPCONT,
-    ['>'] = C_ARITHOP | C_OPCONT,
-    ['<'] = C_ARITHOP | C_OPCONT,
-    ['+'] = C_ARITHOP | C_OPCONT,
-    ['-'] = C_ARITHOP | C_OPCONT,
-    ['*'] = C_ARITHOP | C_OPCONT,
-    ['/'] = C_ARITHOP,
-    ['%'] = C_ARITHOP,
-    ['!'] = C_ARITHOP,
-    ['('] = C_ARITHOP,
-    [')'] = C_ARITHOP,
-    ['&'] = C_ARITHOP | C_OPCONT,
-    ['|'] = C_ARITHOP | C_OPCONT,
-    ['^'] = C_ARITHOP,
-    ['~'] = C_ARITHOP,
-    ['?'] = C_ARITHOP,
-    [':'] = C_ARITHOP,
-    [','] = C_ARITHOP,
-    ['\\'] = C_SUBSP,
-    ['"'] = C_SUBSP,
-    ['\''] = C_SUBSP,
-    ['['] = C_SUBSP,
-    [']'] = C_SUBSP,
-    ['`'] = C_SUBSP,
-    ['$'] = C_SUBSP,
+    [' '] = C_WS | C_CRWS, ['\t'] = C_WS | C_CRWS, ['\n'] = C_CRWS,
+    ['a' ... 'z'] = C_ALPHA, ['A' ... 'Z'] = C_ALPHA, ['0' ... '9'] = C_DIGIT,
+    ['_'] = C_USCORE, ['@'] = C_AT,
+    ['='] = C_ARITHOP | C_OPCONT, ['>'] = C_ARITHOP | C_OPCONT, ['<'] = C_ARITHOP | C_OPCONT,
+    ['+'] = C_ARITHOP | C_OPCONT, ['-'] = C_ARITHOP | C_OPCONT, ['*'] = C_ARITHOP | C_OPCONT,
+    ['/'] = C_ARITHOP, ['%'] = C_ARITHOP, ['!'] = C_ARITHOP, ['('] = C_ARITHOP,
+    [')'] = C_ARITHOP, ['&'] = C_ARITHOP | C_OPCONT, ['|'] = C_ARITHOP | C_OPCONT,
+    ['^'] = C_ARITHOP, ['~'] = C_ARITHOP, ['?'] = C_ARITHOP, [':'] = C_ARITHOP, [','] = C_ARITHOP,
+    ['\\'] = C_SUBSP, ['"'] = C_SUBSP, ['\''] = C_SUBSP, ['['] = C_SUBSP, [']'] = C_SUBSP,
+    ['`'] = C_SUBSP, ['$'] = C_SUBSP,
 };
+/* clang-format on */
 
 /* ---------------------------------------------------------------- */
 /* Messages.                                                         */

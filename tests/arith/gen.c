@@ -195,6 +195,18 @@ static void gen_value(strbuf *b, const char *self)
     gen_expr(b, 1 + rn(2));
 }
 
+/* The value of an element of array SELF: mostly a small number. */
+static char *elem_value(const char *self)
+{
+    strbuf v = {0};
+    sb_add(&v, "", 0);
+    if (chance(80))
+        sb_printf(&v, "%d", rn(50) - 10);
+    else
+        gen_value(&v, self);
+    return v.p;
+}
+
 static void gen_setup(tcase *t)
 {
     for (size_t i = 0; i < sizeof scalars / sizeof *scalars; i++) {
@@ -228,14 +240,9 @@ static void gen_setup(tcase *t)
         for (int i = 0; i < n; i++) {
             char key[16];
             snprintf(key, sizeof key, "%d", idx);
-            strbuf v = {0};
-            sb_add(&v, "", 0);
-            if (chance(80))
-                sb_printf(&v, "%d", rn(50) - 10);
-            else
-                gen_value(&v, "arr");
-            decl_add_elem(d, key, v.p);
-            free(v.p);
+            char *v = elem_value("arr");
+            decl_add_elem(d, key, v);
+            free(v);
             idx += 1 + rn(3);
         }
     }
@@ -253,14 +260,9 @@ static void gen_setup(tcase *t)
         static const char *const keys[] = {"k", "0", "1", "a b", "@", "x"};
         int n = rn(4);
         for (int i = 0; i < n; i++) {
-            strbuf v = {0};
-            sb_add(&v, "", 0);
-            if (chance(80))
-                sb_printf(&v, "%d", rn(50) - 10);
-            else
-                gen_value(&v, "h");
-            decl_add_elem(d, PICK(keys), v.p);
-            free(v.p);
+            char *v = elem_value("h");
+            decl_add_elem(d, PICK(keys), v);
+            free(v);
         }
     }
     if (chance(40)) {
