@@ -191,8 +191,9 @@ static int bind_name(ev *c, const char *lhs, intmax_t value, char **tail)
     return bind_scalar(c, lhs, rhs, tail);
 }
 
-/* bind_int_variable:  F_BIND: s = left side text, v1 = value; p = array entry (across the
-   subscript evaluation). */
+/* bind_int_variable:  id [ '[' subscript ']' ] = value
+   F_BIND: s = left side text, v1 = value; var = the array across the
+   subscript's evaluation, flag = it had the integer attribute. */
 int fr_bind(ev *c)
 {
     char rhs[32];

@@ -585,10 +585,6 @@ static int plain_text(const char *s, size_t n)
     return 1;
 }
 
-/* expr_streval(): the value of identifier F->p (F->n bytes, in the
-   expression) for the lexer, then the rest of readtok.  v1 = index found
-   (es.ind), v3 = end of the token; for NAME[SUB], aux = the length of NAME
-   (-1 when the brackets are malformed) and v2 = the length of SUB. */
 /* The value of a variable's text VAL for the lexer: 0 with c->ret set when
    it is known at once (empty, a plain number), 1 after pushing the F_SUB
    frame that evaluates it (the caller resumes at case 3), -1 on error. */
@@ -604,6 +600,11 @@ static int value_of(ev *c, const char *val)
     return ar_call_sub(c, s, 0) < 0 ? -1 : 1;
 }
 
+/* expr_streval:  id := NAME | NAME '[' subscript ']'   (read when the lexer meets it)
+   The value of identifier F->p (F->n bytes, in the
+   expression) for the lexer, then the rest of readtok.  v1 = index found
+   (es.ind), v3 = end of the token; for NAME[SUB], aux = the length of NAME
+   (-1 when the brackets are malformed) and v2 = the length of SUB. */
 int fr_streval(ev *c)
 {
     int r;
