@@ -82,7 +82,7 @@ const char *bgj_vars_failure(const bgj_vars *);
 /* Forget which variables were assigned and the messages (tests reuse a store). */
 void bgj_vars_clear_assigned(bgj_vars *);
 
-/* ---- Access used by the evaluator (lib/arith.c) and by tests ---- */
+/* ---- Access used by the evaluator (lib/arith_*.c) and by tests ---- */
 
 bgj_var *bgj_vars_lookup(const bgj_vars *, const char *name, size_t len);
 const char *bgj_var_name(const bgj_var *);

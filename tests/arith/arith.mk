@@ -1,4 +1,4 @@
-# arith.mk - tests and benchmark of the arithmetic evaluator (lib/arith.c,
+# arith.mk - tests and benchmark of the arithmetic evaluator (lib/arith_*.c,
 # lib/vars.c) against the system's bash.  Included by the top Makefile;
 # also usable alone: make -f tests/arith/arith.mk test-arith
 #

@@ -1,9 +1,12 @@
-/* test_arith.c - unit tests of lib/arith.c and lib/vars.c, without bash.
+/* test_arith.c - unit tests of lib/arith_*.c and lib/vars.c, without bash.
  *
  * Covers values, bash's exact error texts, the operations that must never
  * raise SIGFPE, deep nesting inside a 256 KiB thread stack, recursive
- * variables, the variable store and its `declare' output, and several
- * threads evaluating at once (run it under TSan: make test-arith-tsan).
+ * variables, the variable store and its assignment statements, error codes
+ * (syntax errors of the text itself against the others) and parsing alone,
+ * several words as `let' takes them, copies of a store, dynamic variables,
+ * the string buffer and name checks, and several threads evaluating at once
+ * (run it under TSan: make test-arith-tsan).
  */
 #include <pthread.h>
 #include <stdint.h>

@@ -1,6 +1,7 @@
 /*
  * fuzz_arith.c - libFuzzer target for the thread-safe arithmetic evaluator
- * (bgj_arith_eval, lib/arith.c + lib/vars.c), no bash needed.
+ * (bgj_arith_eval and bgj_arith_parse, lib/arith_*.c + lib/vars.c), no bash
+ * needed.
  *
  * Input: byte 0 picks options (bit 0: `set -u'; bit 1: evaluate twice on the
  * same store, as a reused snapshot would be), the rest up to the first NUL is
