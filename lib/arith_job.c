@@ -14,22 +14,20 @@
 
 #include "arith.h"
 #include "jobs.h"
-#include "strbuf.h"
 #include "vars.h"
 
+/* The job's argument: one allocation holding the snapshot pointer, the
+   word pointers and the words themselves. */
 struct arith_arg {
     bgj_vars *vars;
     int nwords;
-    char **words;
+    char *words[];
 };
 
 static void arith_release(void *p)
 {
     struct arith_arg *a = p;
     bgj_vars_free(a->vars);
-    for (int i = 0; i < a->nwords; i++)
-        free(a->words[i]);
-    free(a->words);
     free(a);
 }
 
@@ -56,26 +54,39 @@ static int arith_run(bgjob_job *job, void *p)
 
 struct bgjob_job *bgj_arith_job_words(int nwords, char *const *words, bgj_vars *vars)
 {
-    struct arith_arg *a = calloc(1, sizeof *a);
-    struct bgj_strbuf cmd = {0};
-    if (a)
-        a->words = calloc((size_t)nwords + 1, sizeof *a->words);
-    if (!a || !a->words) {
-        free(a);
+    size_t bytes = 0;
+    for (int i = 0; i < nwords; i++)
+        bytes += strlen(words[i]) + 1;
+    struct arith_arg *a = malloc(sizeof *a + (size_t)nwords * sizeof(char *) + bytes);
+    if (!a) {
         bgj_vars_free(vars);
         return NULL;
     }
     a->vars = vars;
-    int bad = 0;
-    for (int i = 0; i < nwords && !bad; i++) {
-        bad = !(a->words[i] = strdup(words[i]));
-        a->nwords += !bad;
-        if (i)
-            bgj_sb_add(&cmd, " ", 1);
-        bgj_sb_puts(&cmd, words[i]);
+    a->nwords = nwords;
+    char *p = (char *)(a->words + nwords);
+    for (int i = 0; i < nwords; i++) {
+        a->words[i] = p;
+        p = stpcpy(p, words[i]) + 1;
     }
-    char *command = bgj_sb_take(&cmd); /* the words joined by spaces */
-    bgjob_job *j = bad || !command ? NULL : bgj_job_new(BGJ_KIND_ARITH, command, arith_run, arith_release, a);
+    /* The command is the words joined by spaces: their copies with each NUL
+       but the last made a space, in a buffer of the same size. */
+    char *command = nwords > 1 ? malloc(bytes) : NULL;
+    if (nwords > 1 && !command) {
+        arith_release(a);
+        return NULL;
+    }
+    if (command) {
+        memcpy(command, a->words[0], bytes);
+        for (size_t i = 0; i + 1 < bytes; i++)
+            if (command[i] == '\0')
+                command[i] = ' ';
+    }
+    bgjob_job *j = bgj_job_new(BGJ_KIND_ARITH,
+                               command  ? command
+                               : nwords ? a->words[0]
+                                        : "",
+                               arith_run, arith_release, a);
     free(command);
     if (!j)
         arith_release(a);

@@ -674,8 +674,16 @@ static void sb_quote(struct bgj_strbuf *b, const char *s)
     }
 }
 
+/* "%jd" of N in BUF (24 bytes). */
+static const char *fmt_index(char *buf, intmax_t n)
+{
+    snprintf(buf, 24, "%jd", n);
+    return buf;
+}
+
 char *bgj_vars_assignments(const bgj_vars *v)
 {
+    char num[24];
     size_t k;
     bgj_var **list = sorted(v, 1, &k);
     if (!list || k == 0) {
@@ -689,9 +697,10 @@ char *bgj_vars_assignments(const bgj_vars *v)
             for (size_t j = 0; j < x->n; j++) {
                 if (!x->el[j].assigned)
                     continue;
-                bgj_sb_printf(&b, "%s[", x->name);
+                bgj_sb_puts(&b, x->name);
+                bgj_sb_add(&b, "[", 1);
                 if (x->attrs & BGJ_ATTR_INDEXED)
-                    bgj_sb_printf(&b, "%jd", x->el[j].idx);
+                    bgj_sb_puts(&b, fmt_index(num, x->el[j].idx));
                 else if (bgj_is_name(x->el[j].key, NULL))
                     bgj_sb_puts(&b, x->el[j].key);
                 else
@@ -701,7 +710,8 @@ char *bgj_vars_assignments(const bgj_vars *v)
                 bgj_sb_puts(&b, "\n");
             }
         } else if (x->value && x->value_assigned) {
-            bgj_sb_printf(&b, "%s=", x->name);
+            bgj_sb_puts(&b, x->name);
+            bgj_sb_add(&b, "=", 1);
             sb_quote(&b, x->value);
             bgj_sb_puts(&b, "\n");
         }
