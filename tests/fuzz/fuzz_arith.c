@@ -3,8 +3,9 @@
  * (bgj_arith_eval and bgj_arith_parse, lib/arith_*.c + lib/vars.c), no bash
  * needed.
  *
- * Input: byte 0 picks options (bit 0: `set -u'; bit 1: evaluate twice on the
- * same store, as a reused snapshot would be), the rest up to the first NUL is
+ * Input: byte 0 picks options (bit 0: `set -u'; bit 1: evaluate again on the
+ * same store, as a reused snapshot would be, and on a copy of it, which must
+ * give the same), the rest up to the first NUL is
  * the expression.  Every run builds a fresh snapshot through the vars.h
  * builder with variables of every kind: plain and recursive scalars, integer
  * and readonly ones, indexed and associative arrays, namerefs (including a
@@ -79,7 +80,9 @@ static bgj_vars *snapshot(int nounset)
     return v;
 }
 
-static void eval_once(const char *expr, bgj_vars *v)
+/* Evaluates EXPR on V and checks the contract; returns the status, *OUT and
+   the assignments (malloc'd) for comparison. */
+static int eval_once(const char *expr, bgj_vars *v, intmax_t *outp, char **asp)
 {
     intmax_t out = 12345;
     struct bgj_err err = {0};
@@ -109,7 +112,26 @@ static void eval_once(const char *expr, bgj_vars *v)
     char *as = bgj_vars_assignments(v);
     if (as && (as[0] == '\0' || as[strlen(as) - 1] != '\n' || !strchr(as, '=')))
         violated("assignments are not newline-terminated statements", expr);
-    free(as);
+    *outp = out;
+    *asp = as;
+    return rc;
+}
+
+/* A copy of the store evaluates exactly as the store does. */
+static void eval_on_copy(const char *expr, bgj_vars *v)
+{
+    bgj_vars *d = bgj_vars_dup(v);
+    if (!d)
+        return;
+    intmax_t o1, o2;
+    char *a1, *a2;
+    int r1 = eval_once(expr, v, &o1, &a1), r2 = eval_once(expr, d, &o2, &a2);
+    if (r1 != r2 || (r1 == 0 && o1 != o2) || (a1 && a2 ? strcmp(a1, a2) != 0 : a1 != a2) ||
+        strcmp(bgj_vars_messages(v), bgj_vars_messages(d)) != 0)
+        violated("a copy of the store evaluates differently", expr);
+    free(a1);
+    free(a2);
+    bgj_vars_free(d);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -128,10 +150,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memcpy(expr, p, n);
     expr[n] = 0;
     bgj_vars *v = snapshot(opts & 1);
-    eval_once(expr, v);
+    intmax_t out;
+    char *as;
+    eval_once(expr, v, &out, &as);
+    free(as);
     if (opts & 2) {
         bgj_vars_clear_assigned(v);
-        eval_once(expr, v);
+        eval_on_copy(expr, v);
     }
     bgj_vars_free(v);
     free(expr);
