@@ -628,7 +628,6 @@ int fr_streval(ev *c)
         } else if (ar_find_var(c, tok, nl, &v) < 0)
             return -1;
     } else {
-        tok = F->p;
         if (ar_find_var(c, tok, F->n, &v) < 0)
             return -1;
         if (!v)

@@ -698,25 +698,24 @@ int ar_readtok(ev *c, int *pending)
         c->t.curtok = savecur;
         if (r < 0)
             return -1;
-        if (c->t.lasttok == PREINC || c->t.lasttok == PREDEC || peektok != '=') {
-            if (!c->t.noeval) {
-                if (ar_push(c, F_STREVAL) < 0)
-                    return -1;
-                frame *f = F;
-                f->p = start;
-                f->n = (size_t)(cp - start);
-                f->flag = (unsigned char)e;
-                f->v3 = cp - c->t.expression;
-                /* Run it now: most reads finish without a call, popping it. */
-                size_t depth = c->nfr;
-                if (fr_streval(c) < 0)
-                    return -1;
-                *pending = c->nfr >= depth;
-                return 0;
-            }
-            c->t.tokval = 0;
-        } else
-            c->t.tokval = 0;
+        /* The variable is read now unless it is about to be assigned or
+           evaluation is off (then its value is 0). */
+        if ((c->t.lasttok == PREINC || c->t.lasttok == PREDEC || peektok != '=') && !c->t.noeval) {
+            if (ar_push(c, F_STREVAL) < 0)
+                return -1;
+            frame *f = F;
+            f->p = start;
+            f->n = (size_t)(cp - start);
+            f->flag = (unsigned char)e;
+            f->v3 = cp - c->t.expression;
+            /* Run it now: most reads finish without a call, popping it. */
+            size_t depth = c->nfr;
+            if (fr_streval(c) < 0)
+                return -1;
+            *pending = c->nfr >= depth;
+            return 0;
+        }
+        c->t.tokval = 0;
         c->t.lasttok = c->t.curtok;
         c->t.curtok = STR;
     } else if (is_digit(ch)) {
