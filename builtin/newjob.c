@@ -4,7 +4,7 @@
  * Main thread only.  Everything that can fail is checked before the job is
  * numbered (the -v target, the callback name, the queue cap), so a `new`
  * that fails uses up no job number.  The variable snapshot of an arithmetic
- * job is taken here, on the main thread; the worker never touches bash.
+ * job (newarith.c) is taken on the main thread; the worker never touches bash.
  */
 #include "bgjob_builtin.h"
 
