@@ -23,9 +23,9 @@ PLUGIN_DIR ?= $(PREFIX)/lib/bgjob/plugins
 PLUGIN_DEF := -DBGJOB_PLUGIN_DIR='"$(PLUGIN_DIR)"'
 SO_LDFLAGS := -shared -Wl,-soname,bgjob -Wl,-z,relro -Wl,-z,now -Wl,-z,nodelete -pthread
 
-ARITH_SRCS ?= lib/arith.c lib/vars.c
-LIB_SRCS := lib/errors.c lib/clock.c lib/info.c lib/jobenv.c lib/job.c lib/table.c lib/pool.c lib/registry.c lib/sleep_callback.c lib/cmdline.c lib/arith_job.c $(ARITH_SRCS)
-SNAPSHOT_SRCS ?= builtin/snapshot.c
+ARITH_SRCS ?= lib/arith_lex.c lib/arith_eval.c lib/arith_assign.c lib/vars.c lib/strbuf.c lib/names.c lib/errors.c
+LIB_SRCS := lib/clock.c lib/info.c lib/jobenv.c lib/job.c lib/table.c lib/pool.c lib/registry.c lib/sleep_callback.c lib/cmdline.c lib/arith_job.c $(ARITH_SRCS)
+SNAPSHOT_SRCS ?= builtin/snapshot.c builtin/newarith.c
 BUILTIN_SRCS := builtin/bgjob.c builtin/newjob.c builtin/report.c builtin/manage.c builtin/plugins.c builtin/shellvar.c builtin/wait.c $(SNAPSHOT_SRCS)
 LIB_HDRS := $(wildcard lib/*.h)
 BUILTIN_HDRS := $(wildcard builtin/*.h)

@@ -4,7 +4,7 @@
  * Main thread only.  Everything that can fail is checked before the job is
  * numbered (the -v target, the callback name, the queue cap), so a `new`
  * that fails uses up no job number.  The variable snapshot of an arithmetic
- * job is taken here, on the main thread; the worker never touches bash.
+ * job (newarith.c) is taken on the main thread; the worker never touches bash.
  * `new' also reads the limits (BGJOB_MAX_RUNNING, BGJOB_MAX_QUEUED), warning
  * once per unusable value, and warns when the job would be lost with the
  * subshell it is created in.
@@ -18,7 +18,7 @@
 
 #include "variables.h"
 #include "command.h"
-#include "snapshot.h"
+#include "newarith.h"
 #include "../lib/jobenv.h"
 #include "../lib/registry.h"
 
@@ -172,11 +172,9 @@ int bgj_cmd_new(struct bgj_cmdline *c, const struct bgj_args *a)
         job = env ? bgj_callback_job_env(cb, c->nwords, c->words, command, env) : NULL;
         free(command);
     } else {
-        char *joined = c->nwords == 1 ? NULL : join(c->words, c->nwords, NULL, 0);
-        const char *expr = c->nwords == 1 ? c->words[0] : joined;
-        struct bgj_vars *vars = expr ? bgjob_snapshot(expr) : NULL;
-        job = vars ? bgj_arith_job(expr, vars) : NULL;
-        free(joined);
+        int rc = bgj_new_arith(c, &job);
+        if (rc != 0)
+            return rc;
     }
     if (!job) {
         builtin_error("out of memory");

@@ -22,6 +22,7 @@
 #include "info.h"
 #include "jobenv.h"
 #include "jobs.h"
+#include "names.h"
 
 static struct bgj_callback *callbacks;
 static size_t ncallbacks, capcallbacks;
@@ -33,23 +34,13 @@ void (*bgj_registry_error)(const char *msg) = default_error;
 
 static int valid_name(const char *name)
 {
-    size_t n = 0;
-    if (!name || !*name)
-        return 0;
-    for (const char *p = name; *p; p++, n++) {
-        char c = *p;
-        int ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                 c == '_' || c == '-' || c == '.';
-        if (!ok || n >= 64)
-            return 0;
-    }
-    return 1;
+    return bgj_is_name(name, "-.") && strlen(name) <= 64;
 }
 
 static int api_register(const char *name, bgjob_callback fn, const char *usage, void *payload,
                         void (*destroy)(void *))
 {
-    char msg[200];
+    char msg[256];
     if (!accepting) {
         bgj_registry_error("register_callback may only be called from bgjob_plugin_init");
         return -1;

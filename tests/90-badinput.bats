@@ -12,7 +12,7 @@ load helper
 
 SETUP='
 readonly RO=1; declare -rA RA=([k]=v); readonly -a RARR=(1 2)
-bgjob new -v c0 -- 2 + 3 && bgjob new -v d1 -- 1/0 && bgjob new -v r2 -f sleep 600 &&
+bgjob new -v c0 -- "2 + 3" && bgjob new -v d1 -- 1/0 && bgjob new -v r2 -f sleep 600 &&
 bgjob new -v c3 -f sleep 0 keep && bgjob wait -t 60 0 3; bgjob wait -t 60 1
 snap() {
   local id; REPLY=

@@ -170,7 +170,7 @@ for ((i = 0; i < N; i++)); do
   if ((i % 200 == 110)) && [[ ${kind[last]} != K ]]; then  # waits and show on recent jobs
     bgjob wait -t 60 "$last"; rc=$?
     ((rc == 0 || rc == 1)) || fail "wait $last returned $rc"
-    bgjob new -v w -- 1 + 1 && kind[w]=C val[w]=2 next=$((next + 1))
+    bgjob new -v w -- '1 + 1' && kind[w]=C val[w]=2 next=$((next + 1))
     bgjob wait -n -t 60 "$w" "$last"; rc=$?
     ((rc == 0 || rc == 1)) || fail "wait -n returned $rc"
     nwaits=$((nwaits + 2))
