@@ -18,12 +18,15 @@ CSTD := -std=gnu11
 BASE_CFLAGS := $(CSTD) $(OPT) $(WARN) -fPIC -pthread -fvisibility=hidden -fno-strict-aliasing
 BASH_INC := -DHAVE_CONFIG_H -DSHELL -isystem /usr/include/bash -isystem /usr/include/bash/include \
             -isystem /usr/include/bash/builtins -isystem /usr/lib/bash
+# Where installed plugins go; `bgjob load NAME' looks there after BASH_LOADABLES_PATH.
+PLUGIN_DIR ?= $(PREFIX)/lib/bgjob/plugins
+PLUGIN_DEF := -DBGJOB_PLUGIN_DIR='"$(PLUGIN_DIR)"'
 SO_LDFLAGS := -shared -Wl,-soname,bgjob -Wl,-z,relro -Wl,-z,now -Wl,-z,nodelete -pthread
 
-ARITH_SRCS ?= lib/arith.c lib/vars.c
-LIB_SRCS := lib/errors.c lib/clock.c lib/info.c lib/jobenv.c lib/job.c lib/table.c lib/pool.c lib/registry.c lib/spawn.c lib/sleep_callback.c lib/run_callback.c lib/cmdline.c lib/arith_job.c $(ARITH_SRCS)
-SNAPSHOT_SRCS ?= builtin/snapshot.c
-BUILTIN_SRCS := builtin/bgjob.c builtin/newjob.c builtin/newrun.c builtin/report.c builtin/shellvar.c builtin/wait.c $(SNAPSHOT_SRCS)
+ARITH_SRCS ?= lib/arith_lex.c lib/arith_eval.c lib/arith_assign.c lib/vars.c lib/strbuf.c lib/names.c lib/errors.c
+LIB_SRCS := lib/clock.c lib/info.c lib/jobenv.c lib/job.c lib/table.c lib/pool.c lib/registry.c lib/spawn.c lib/sleep_callback.c lib/run_callback.c lib/cmdline.c lib/arith_job.c $(ARITH_SRCS)
+SNAPSHOT_SRCS ?= builtin/snapshot.c builtin/newarith.c
+BUILTIN_SRCS := builtin/bgjob.c builtin/newjob.c builtin/newrun.c builtin/report.c builtin/manage.c builtin/plugins.c builtin/shellvar.c builtin/wait.c $(SNAPSHOT_SRCS)
 LIB_HDRS := $(wildcard lib/*.h)
 BUILTIN_HDRS := $(wildcard builtin/*.h)
 
@@ -39,11 +42,11 @@ C_TESTS := $(basename $(notdir $(wildcard tests/c/test_*.c)))
 all: bgjob.so examples/bgjob-example.so
 
 bgjob.so: $(LIB_SRCS) $(BUILTIN_SRCS) $(LIB_HDRS) $(BUILTIN_HDRS) | deps-build
-	$(CC) $(BASE_CFLAGS) $(BASH_INC) -Ilib -Ibuiltin $(LIB_SRCS) $(BUILTIN_SRCS) $(SO_LDFLAGS) -o $@
+	$(CC) $(BASE_CFLAGS) $(BASH_INC) $(PLUGIN_DEF) -Ilib -Ibuiltin $(LIB_SRCS) $(BUILTIN_SRCS) $(SO_LDFLAGS) -o $@
 
 build/asan/bgjob.so: $(LIB_SRCS) $(BUILTIN_SRCS) $(LIB_HDRS) $(BUILTIN_HDRS) | deps-build
 	@mkdir -p $(dir $@)
-	$(CC) $(BASE_CFLAGS) $(SAN_asan) $(BASH_INC) -Ilib -Ibuiltin $(LIB_SRCS) $(BUILTIN_SRCS) $(SO_LDFLAGS) -o $@
+	$(CC) $(BASE_CFLAGS) $(SAN_asan) $(BASH_INC) $(PLUGIN_DEF) -Ilib -Ibuiltin $(LIB_SRCS) $(BUILTIN_SRCS) $(SO_LDFLAGS) -o $@
 
 examples/bgjob-example.so: examples/bgjob-example.c lib/bgjob.h
 	$(CC) $(BASE_CFLAGS) -Ilib -shared -Wl,-z,now $< -o $@
@@ -122,7 +125,7 @@ LOADABLES_DIR := $(PREFIX)/lib/bash
 INCLUDE_DIR := $(PREFIX)/include
 PKGCONFIG_DIR := $(PREFIX)/lib/pkgconfig
 install: bgjob.so
-	install -d $(DESTDIR)$(LOADABLES_DIR) $(DESTDIR)$(INCLUDE_DIR) $(DESTDIR)$(PKGCONFIG_DIR)
+	install -d $(DESTDIR)$(LOADABLES_DIR) $(DESTDIR)$(INCLUDE_DIR) $(DESTDIR)$(PKGCONFIG_DIR) $(DESTDIR)$(PLUGIN_DIR)
 	install -m 755 bgjob.so $(DESTDIR)$(LOADABLES_DIR)/bgjob
 	install -m 644 lib/bgjob.h $(DESTDIR)$(INCLUDE_DIR)/bgjob.h
 	sed -e 's|@PREFIX@|$(PREFIX)|g' bgjob.pc.in > $(DESTDIR)$(PKGCONFIG_DIR)/bgjob.pc

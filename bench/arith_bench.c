@@ -86,14 +86,14 @@ int main(int argc, char **argv)
   for (size_t i = 0; i < sizeof exprs / sizeof *exprs; i++) {
     bgj_vars *v = setup();
     intmax_t out;
-    char *err;
+    struct bgj_err err = {0};
     double ours = -1;
     for (int r = 0; r < OURS_REPS; r++) {
       double t0 = now();
       for (long k = 0; k < n; k++)
-        if (bgj_arith_eval(exprs[i], v, &out, &err) != 0) {
-          fprintf(stderr, "%s: %s\n", exprs[i], err);
-          free(err);
+        if (bgj_arith_eval(exprs[i], v, &out, &err, NULL) != 0) {
+          fprintf(stderr, "%s: %s\n", exprs[i], bgj_err_text(&err));
+          bgj_err_clear(&err);
           return 1;
         }
       double t = (now() - t0) / (double)n;

@@ -1,6 +1,8 @@
 /*
- * bgjob.c - the `bgjob` builtin: its help, its load and unload hooks, and
- * the dispatch of subcommands.
+ * bgjob.c - the `bgjob` builtin: its usage lines (the one source of the
+ * usage errors, `bgjob --usage` and the synopsis lines of the help), its
+ * help, its load and unload hooks, the dispatch of subcommands, the state
+ * names and the one wording of job errors ("job N <bgj_strerror(code)>").
  *
  * Main thread only.  The module is linked with -z nodelete: `enable -d`
  * removes the command but never unmaps the code that running jobs execute,
@@ -22,24 +24,104 @@
 
 #define EXPORT __attribute__((visibility("default")))
 
-static const char *const usages[] = {
-    [BGJ_CMD_NEW] = "bgjob new [-d] [-v VAR] [--] EXPRESSION...\n       bgjob new [-d] [-v VAR] -f NAME [ARG...]",
-    [BGJ_CMD_STATUS] = "bgjob [status [-n] [-v ARRAY]]",
-    [BGJ_CMD_SHOW] = "bgjob show [-v ARRAY] ID",
-    [BGJ_CMD_RESULT] = "bgjob result [-v VAR] ID",
-    [BGJ_CMD_TRACEBACK] = "bgjob traceback [ID]",
-    [BGJ_CMD_REMOVE] = "bgjob remove ID...",
-    [BGJ_CMD_FLUSH] = "bgjob flush [-f]",
-    [BGJ_CMD_WAIT] = "bgjob wait [-n] [-t SECONDS] [ID...]",
-    [BGJ_CMD_KILL] = "bgjob kill ID...",
-    [BGJ_CMD_FUNCS] = "bgjob funcs",
-    [BGJ_CMD_LOAD] = "bgjob load PATH",
-    [BGJ_CMD_HELP] = "bgjob --help",
+/*
+ * The synopsis of each subcommand: the one source of the usage lines printed
+ * after a usage error, of `bgjob --usage` (README's command list is its
+ * output, checked by a test) and of the subcommand lines of `help bgjob`.
+ */
+#define SYN_NEW_EXPR "new [-d] [-v VAR] [-t SECONDS] [-c FUNC] [--] EXPRESSION..."
+#define SYN_NEW_CB "new [-d] [-v VAR] [-t SECONDS] [-c FUNC] -f NAME [ARG...]"
+#define SYN_STATUS "[status [-n] [-v ARRAY]]"
+#define SYN_SHOW "show [-v ARRAY] ID"
+#define SYN_RESULT "result [-w] [-v VAR] ID"
+#define SYN_TRACEBACK "traceback [ID]"
+#define SYN_REMOVE "remove ID..."
+#define SYN_FLUSH "flush [-f]"
+#define SYN_WAIT "wait [-n] [-p VAR] [-t SECONDS] [ID...]"
+#define SYN_KILL "kill ID..."
+#define SYN_FUNCS "funcs"
+#define SYN_LOAD "load NAME|PATH"
+#define SYN_HELP "help [--usage|--version]"
+
+static const struct usage {
+    enum bgj_cmd cmd;
+    const char *synopsis;
+    const char *summary;
+} usages[] = {
+    {BGJ_CMD_NEW, SYN_NEW_EXPR, "arithmetic job (each word an expression, as for let)"},
+    {BGJ_CMD_NEW, SYN_NEW_CB, "run registered C callback NAME with ARGs"},
+    {BGJ_CMD_STATUS, SYN_STATUS, "list jobs; -n: only the newly finished"},
+    {BGJ_CMD_SHOW, SYN_SHOW, "every field of one job"},
+    {BGJ_CMD_RESULT, SYN_RESULT, "result of a job (-w: wait for it first)"},
+    {BGJ_CMD_TRACEBACK, SYN_TRACEBACK, "error report of dead jobs"},
+    {BGJ_CMD_REMOVE, SYN_REMOVE, "delete finished jobs"},
+    {BGJ_CMD_FLUSH, SYN_FLUSH, "delete all finished jobs"},
+    {BGJ_CMD_WAIT, SYN_WAIT, "wait for the jobs (-n: for one of them)"},
+    {BGJ_CMD_KILL, SYN_KILL, "cancel jobs"},
+    {BGJ_CMD_FUNCS, SYN_FUNCS, "list callbacks and their usage"},
+    {BGJ_CMD_LOAD, SYN_LOAD, "load a plugin of callbacks"},
+    {BGJ_CMD_HELP, SYN_HELP, "help (--help, -h), usage, version"},
 };
+#define NUSAGES (sizeof usages / sizeof *usages)
 
 void bgj_usage(enum bgj_cmd cmd)
 {
-    fprintf(stderr, "bgjob: usage: %s\n", usages[cmd]);
+    const char *lead = "bgjob: usage:";
+    for (size_t i = 0; i < NUSAGES; i++)
+        if (usages[i].cmd == cmd) {
+            fprintf(stderr, "%s bgjob %s\n", lead, usages[i].synopsis);
+            lead = "             ";
+        }
+}
+
+/* `bgjob --usage': every usage line with its summary (README's command list). */
+static int print_usages(void)
+{
+    int width = 0;
+    for (size_t i = 0; i < NUSAGES; i++)
+        if ((int)strlen(usages[i].synopsis) > width)
+            width = (int)strlen(usages[i].synopsis);
+    for (size_t i = 0; i < NUSAGES; i++)
+        printf("bgjob %-*s  %s\n", width, usages[i].synopsis, usages[i].summary);
+    return sh_chkwrite(EXECUTION_SUCCESS);
+}
+
+static int print_version(void)
+{
+    printf("bgjob %s\nplugin API version %u\nplugin directory %s\n", BGJOB_VERSION,
+           (unsigned)BGJOB_API_VERSION, BGJOB_PLUGIN_DIR);
+    return sh_chkwrite(EXECUTION_SUCCESS);
+}
+
+static const char *const state_names[] = {"Queued", "Running", "Completed", "Dead"};
+
+const char *bgj_state_name(int state)
+{
+    return (state >= BGJ_QUEUED && state <= BGJ_DEAD) ? state_names[state] : "?";
+}
+
+int bgj_job_error(int64_t id, int code)
+{
+    if (code == BGJ_EDEAD)
+        builtin_error("job %lld %s (see `bgjob traceback %lld')", (long long)id, bgj_strerror(code), (long long)id);
+    else
+        builtin_error("job %lld %s", (long long)id, bgj_strerror(code));
+    return EXECUTION_FAILURE;
+}
+
+int bgj_unfinished_code(const bgjob_job *j, int state)
+{
+    if (bgj_orphaned(j))
+        return BGJ_EPARENT;
+    return state == BGJ_QUEUED ? BGJ_EQUEUED : BGJ_ERUNNING;
+}
+
+bgjob_job *bgj_lookup(int64_t id)
+{
+    bgjob_job *j = bgj_find(id);
+    if (!j)
+        bgj_job_error(id, BGJ_ENOJOB);
+    return j;
 }
 
 static void registry_error(const char *msg)
@@ -169,20 +251,21 @@ int bgjob_builtin(WORD_LIST *list)
     a.argv[a.argc] = NULL;
 
     struct bgj_cmdline c;
-    int p = bgj_cmdline_parse(a.argc, a.argv, &c);
+    struct bgj_err err = {0};
+    int p = bgj_cmdline_parse(a.argc, a.argv, &c, &err);
     int rc;
-    if (p == 1) {
-        builtin_help();
-        rc = EXECUTION_SUCCESS;
-    } else if (p < 0) {
+    if (p == BGJ_EUSAGE) {
         if (c.sub) {
-            builtin_error("%s: %s", c.sub, c.err);
+            builtin_error("%s: %s", c.sub, bgj_err_text(&err));
             bgj_usage(c.cmd);
         } else {
-            builtin_error("%s", c.err);
+            builtin_error("%s", bgj_err_text(&err));
             builtin_usage();
         }
         rc = EX_USAGE;
+    } else if (p != 0) {
+        builtin_error("%s", bgj_strerror(p));
+        rc = EXECUTION_FAILURE;
     } else if (c.vname && (rc = check_vname(&c, &a)) != 0) {
         if (rc == EX_USAGE)
             bgj_usage(c.cmd);
@@ -195,21 +278,23 @@ int bgjob_builtin(WORD_LIST *list)
         case BGJ_CMD_TRACEBACK: rc = bgj_cmd_traceback(&c); break;
         case BGJ_CMD_REMOVE: rc = bgj_cmd_remove(&c); break;
         case BGJ_CMD_FLUSH: rc = bgj_cmd_flush(&c); break;
-        case BGJ_CMD_WAIT: rc = bgj_cmd_wait(&c); break;
+        case BGJ_CMD_WAIT: rc = bgj_cmd_wait(&c, &a); break;
         case BGJ_CMD_KILL: rc = bgj_cmd_kill(&c); break;
         case BGJ_CMD_FUNCS: rc = bgj_cmd_funcs(); break;
-        case BGJ_CMD_LOAD: {
-            char err[512];
-            rc = EXECUTION_SUCCESS;
-            if (bgj_plugin_load(c.words[0], err, sizeof err) != 0) {
-                builtin_error("%s", err);
-                rc = EXECUTION_FAILURE;
+        case BGJ_CMD_LOAD: rc = bgj_cmd_load(&c); break;
+        default:
+            if (c.help == BGJ_HELP_USAGE)
+                rc = print_usages();
+            else if (c.help == BGJ_HELP_VERSION)
+                rc = print_version();
+            else {
+                builtin_help();
+                rc = EXECUTION_SUCCESS;
             }
             break;
         }
-        default: builtin_help(); rc = EXECUTION_SUCCESS; break;
-        }
     }
+    bgj_err_clear(&err);
     bgj_cmdline_free(&c);
     free(a.argv);
     free(a.wordv);
@@ -225,52 +310,72 @@ static char *bgjob_doc[] = {
     "Completed or Dead (it failed, or was killed).",
     "",
     "Subcommands:",
-    "  new [-d] [-v VAR] [--] EXPRESSION...",
-    "        Evaluate EXPRESSION (the words joined by spaces) as `let' would,",
-    "        on a copy of the variables it reads taken now.  Assignments in it",
-    "        change only that copy (see `show', key assignments).",
-    "  new [-d] [-v VAR] -f NAME [ARG...]",
+    "  " SYN_NEW_EXPR,
+    "        Evaluate each EXPRESSION in order, as `let EXPRESSION...' would,",
+    "        on a copy of the variables they read taken now (dynamic variables",
+    "        such as RANDOM or SECONDS are read now too); the result is the",
+    "        last one's value.  A syntax error `let' would report is reported",
+    "        at once and creates no job.  Assignments change only that copy;",
+    "        `show' lists them (key assignments) as statements to `eval'.  A",
+    "        word such as -1 or -x*2 that starts with no option letter begins",
+    "        the expressions; `--' ends the options too.",
+    "  " SYN_NEW_CB,
     "        Run the registered C callback NAME with ARGs (see `funcs').  Every",
     "        word after NAME is an argument, even one that starts with `-'.",
-    "        -v VAR  store the job number in VAR (also left in BGJOB_LAST).",
-    "        -d      daemon job: the shell does not wait for it when it exits.",
-    "  status [-n] [-v ARRAY]",
+    "        -v VAR      store the job number in VAR (also left in BGJOB_LAST).",
+    "        -d          daemon job: the shell does not wait for it at exit.",
+    "        -t SECONDS  the job's time limit, counted from its start: then it",
+    "                    is cancelled as by `kill' and ends Dead, timed out.",
+    "        -c FUNC     a completion handler's name (accepted, not yet run).",
+    "  " SYN_STATUS,
     "        List jobs by state (the default subcommand).  -n lists only jobs",
     "        that finished since the last report; -v fills the associative",
     "        ARRAY with job number -> state instead of printing.",
-    "  show [-v ARRAY] ID",
+    "  " SYN_SHOW,
     "        Every field of job ID, as an array literal for",
     "        `eval \"declare -A job=$(bgjob show ID)\"', or into ARRAY.",
-    "  result [-v VAR] ID",
-    "        Print (or store in VAR) the result of completed job ID.",
-    "  traceback [ID]",
+    "  " SYN_RESULT,
+    "        Print (or store in VAR) the result of completed job ID.  With -w,",
+    "        first wait for the job to finish (interrupted like wait).",
+    "  " SYN_TRACEBACK,
     "        The error report of dead job ID, or of every dead job.",
-    "  remove ID...",
+    "  " SYN_REMOVE,
     "        Delete finished jobs.",
-    "  flush [-f]",
-    "        Delete every finished job.  If jobs finished since the last report",
-    "        (status, show, result, traceback), list them instead, delete",
-    "        nothing and return 1; -f flushes anyway.",
-    "  wait [-n] [-t SECONDS] [ID...]",
-    "        Wait for the jobs ID, or for every unfinished job; with -n for the",
-    "        first of them.  Returns 0 if they completed, 1 if one is dead or",
+    "  " SYN_FLUSH,
+    "        Delete every finished job.  In an interactive shell, if jobs",
+    "        finished since the last report (status, show, result, traceback),",
+    "        list them instead, delete nothing and return 1; -f flushes anyway.",
+    "  " SYN_WAIT,
+    "        Wait for the jobs ID, or for every unfinished job of this shell",
+    "        (a subshell does not wait for its parent's); with -n for the",
+    "        first of them.  -p VAR stores the number of the job whose end",
+    "        gave the status.  Returns 0 if they completed, 1 if one is dead or",
     "        unknown, 124 after the timeout, 128+N if signal N interrupts it,",
-    "        127 for -n with nothing to wait for.",
-    "  kill ID...",
+    "        127 for -n or -p with nothing to wait for (VAR is then unset).",
+    "  " SYN_KILL,
     "        Cancel jobs: a queued job ends at once, a running callback is asked",
     "        to stop.  A killed job ends Dead.",
-    "  funcs",
+    "  " SYN_FUNCS,
     "        List the registered callbacks and their usage.",
-    "  load PATH",
-    "        Load a plugin that registers more callbacks (see bgjob.h).",
+    "  " SYN_LOAD,
+    "        Load a plugin that registers more callbacks (see bgjob.h).  A NAME",
+    "        without a slash is looked for, also as NAME.so, in the directories",
+    "        of BASH_LOADABLES_PATH, then in the plugin directory (--version).",
+    "        Loading a plugin already loaded does nothing.",
+    "  " SYN_HELP,
+    "        This help; --usage prints the usage lines, --version the version.",
+    "",
+    "SECONDS is a decimal number with an optional fraction and exponent, or a",
+    "hexadecimal one (0x10), up to 1e9.",
     "",
     "Limits: at most BGJOB_MAX_RUNNING jobs run at once (default 64), the rest",
     "are queued, up to BGJOB_MAX_QUEUED (default 100000); both are read by",
-    "each `new'.",
+    "each `new', which warns once about a value it can not use.",
     "",
     "Subshells: a subshell sees the jobs of its parent as they were when it",
     "was forked; jobs still running there can not be waited for, killed or",
-    "read in the subshell.  Jobs created in `$(...)' belong to that subshell.",
+    "read in the subshell.  Jobs created in a subshell belong to it: `new'",
+    "warns in a command or process substitution, a pipeline, or `&'.",
     "",
     "Exit and unloading: when the shell exits it waits for unfinished jobs",
     "that are not daemon jobs.  `enable -d bgjob' removes the command but keeps",
@@ -286,6 +391,6 @@ EXPORT struct builtin bgjob_struct = {
     bgjob_builtin,
     BUILTIN_ENABLED | ARRAYREF_BUILTIN,
     bgjob_doc,
-    "bgjob [new|status|show|result|traceback|remove|flush|wait|kill|funcs|load] [ARG...]",
+    "bgjob [new|status|show|result|traceback|remove|flush|wait|kill|funcs|load|help] [ARG...]",
     0,
 };

@@ -35,27 +35,49 @@ void bgj_assoc_put(SHELL_VAR *v, const char *key, const char *value);
 char *bgj_quote(const char *s);                              /* printf %q form, malloc'd */
 int bgj_word_flags(const struct bgj_args *a, int index);
 
-/* report.c */
-const char *bgj_state_name(int state);
+/* bgjob.c: dispatch, usage and the one wording of job errors */
+#define BGJOB_VERSION "0.2.0"
+/* Where `make install' puts plugins; the Makefile sets it from PREFIX. */
+#ifndef BGJOB_PLUGIN_DIR
+#define BGJOB_PLUGIN_DIR "/usr/local/lib/bgjob/plugins"
+#endif
+void bgj_usage(enum bgj_cmd cmd);
+int bgj_job_error(int64_t id, int code);                     /* prints "job N <bgj_strerror(code)>"; returns 1 */
+int bgj_unfinished_code(const bgjob_job *j, int state);      /* BGJ_EPARENT, BGJ_EQUEUED or BGJ_ERUNNING */
+const char *bgj_state_name(int state);                       /* "Queued", "Running", "Completed", "Dead" */
+bgjob_job *bgj_lookup(int64_t id);                           /* prints "job N not found" when unknown */
+
+/* report.c: status, show, result, traceback */
 int bgj_cmd_status(struct bgj_cmdline *c, const struct bgj_args *a);
 int bgj_cmd_show(struct bgj_cmdline *c, const struct bgj_args *a);
 int bgj_cmd_result(struct bgj_cmdline *c, const struct bgj_args *a);
 int bgj_cmd_traceback(struct bgj_cmdline *c);
+size_t bgj_print_unseen(void);                               /* status -n's listing; how many, or (size_t)-1 on OOM */
+
+/* manage.c: remove, flush, kill */
 int bgj_cmd_remove(struct bgj_cmdline *c);
 int bgj_cmd_flush(struct bgj_cmdline *c);
 int bgj_cmd_kill(struct bgj_cmdline *c);
+
+/* plugins.c: funcs, load */
 int bgj_cmd_funcs(void);
-bgjob_job *bgj_lookup(int64_t id);                           /* prints "job N not found" when unknown */
+int bgj_cmd_load(struct bgj_cmdline *c);
 
 /* wait.c */
-int bgj_cmd_wait(struct bgj_cmdline *c);
+int bgj_cmd_wait(struct bgj_cmdline *c, const struct bgj_args *a);
+/*
+ * Waits for the N jobs T (malloc'd; freed here on every path, also before an
+ * interrupt longjmps): for all of them, or with ANY for the first to finish;
+ * at most TIMEOUT seconds when TIMEOUT >= 0.  Returns 0 when they completed,
+ * 1 when one is dead (or UNKNOWN is set), 124 on timeout, 128+N on a trapped
+ * signal N; an interrupt goes through bash's QUIT.  *WHICH (may be NULL) gets
+ * the number of the job that decided the status (-1 for none).
+ */
+int bgj_wait_jobs(bgjob_job **t, size_t n, int any, int unknown, double timeout, int64_t *which);
 
 /* newjob.c */
 int bgj_cmd_new(struct bgj_cmdline *c, const struct bgj_args *a);
 /* newrun.c: CMD of `new -f run` as bash finds it (*PATH malloc'd); 0, or 126/127 after printing why. */
 int bgj_run_find(const char *cmd, char **path);
-
-/* bgjob.c */
-void bgj_usage(enum bgj_cmd cmd);
 
 #endif

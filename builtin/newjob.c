@@ -4,7 +4,10 @@
  * Main thread only.  Everything that can fail is checked before the job is
  * numbered (the -v target, the callback name, the queue cap), so a `new`
  * that fails uses up no job number.  The variable snapshot of an arithmetic
- * job is taken here, on the main thread; the worker never touches bash.
+ * job (newarith.c) is taken on the main thread; the worker never touches bash.
+ * `new' also reads the limits (BGJOB_MAX_RUNNING, BGJOB_MAX_QUEUED), warning
+ * once per unusable value, and warns when the job would be lost with the
+ * subshell it is created in.
  */
 #include "bgjob_builtin.h"
 
@@ -15,7 +18,7 @@
 
 #include "variables.h"
 #include "command.h"
-#include "snapshot.h"
+#include "newarith.h"
 #include "../lib/jobenv.h"
 #include "../lib/registry.h"
 
@@ -48,13 +51,63 @@ static struct bgj_jobenv *capture_env(void)
     return e;
 }
 
-static unsigned limit_from(const char *var, unsigned dflt)
+#define LIMIT_MAX 100000000
+
+/* The unusable values of a limit variable already warned about. */
+struct warned {
+    char *values[16];
+    unsigned n;
+};
+
+/* True the first time VALUE is passed for W (up to 16 values; later ones always warn). */
+static int first_time(struct warned *w, const char *value)
+{
+    for (unsigned i = 0; i < w->n; i++)
+        if (strcmp(w->values[i], value) == 0)
+            return 0;
+    if (w->n < sizeof w->values / sizeof *w->values && (w->values[w->n] = strdup(value)) != NULL)
+        w->n++;
+    return 1;
+}
+
+/*
+ * The limit in shell variable VAR: a decimal integer from 1 to LIMIT_MAX, or
+ * DFLT when unset or empty.  Any other value gives DFLT too, with a warning
+ * the first time that value is seen.
+ */
+static unsigned limit_from(const char *var, unsigned dflt, struct warned *w)
 {
     const char *s = get_string_value(var);
     int64_t v;
-    if (!s || !*s || bgj_parse_id(s, &v) != 0 || v <= 0 || v > 100000000)
+    if (!s || !*s)
         return dflt;
-    return (unsigned)v;
+    if (bgj_parse_id(s, &v) == 0 && v > 0 && v <= LIMIT_MAX)
+        return (unsigned)v;
+    if (first_time(w, s)) {
+        char *q = bgj_quote(s);
+        builtin_warning("%s=%s: not a whole number from 1 to %d; using %u", var, q ? q : "?", LIMIT_MAX, dflt);
+        free(q);
+    }
+    return dflt;
+}
+
+static struct warned warned_running, warned_queued;
+
+/* The kind of subshell this is, when a job started in it is lost with it; NULL otherwise. */
+static const char *lost_in(void)
+{
+    /* bash marks a process substitution COMSUB too. */
+    if (subshell_environment & SUBSHELL_PROCSUB)
+        return "process substitution";
+    if (subshell_environment & SUBSHELL_COMSUB)
+        return "command substitution";
+    if (subshell_environment & SUBSHELL_COPROC)
+        return "coprocess";
+    if (subshell_environment & SUBSHELL_PIPE)
+        return "pipeline member";
+    if (subshell_environment & SUBSHELL_ASYNC)
+        return "asynchronous command (&)";
+    return NULL;
 }
 
 /* WORDS joined by SEP; with QUOTE, each word in printf %q form.  NULL when out of memory. */
@@ -96,8 +149,9 @@ fail:
 int bgj_cmd_new(struct bgj_cmdline *c, const struct bgj_args *a)
 {
     int wflags = bgj_word_flags(a, c->vname_word);
-    bgj_set_limits(limit_from("BGJOB_MAX_RUNNING", BGJ_DEFAULT_MAX_RUNNING),
-                   limit_from("BGJOB_MAX_QUEUED", BGJ_DEFAULT_MAX_QUEUED));
+    unsigned max_running = limit_from("BGJOB_MAX_RUNNING", BGJ_DEFAULT_MAX_RUNNING, &warned_running);
+    unsigned max_queued = limit_from("BGJOB_MAX_QUEUED", BGJ_DEFAULT_MAX_QUEUED, &warned_queued);
+    bgj_set_limits(max_running, max_queued);
 
     bgjob_job *job;
     if (c->fname) {
@@ -128,29 +182,31 @@ int bgj_cmd_new(struct bgj_cmdline *c, const struct bgj_args *a)
         job = env ? bgj_callback_job_env(cb, c->nwords, c->words, command, env) : NULL;
         free(command);
     } else {
-        char *joined = c->nwords == 1 ? NULL : join(c->words, c->nwords, NULL, 0);
-        const char *expr = c->nwords == 1 ? c->words[0] : joined;
-        struct bgj_vars *vars = expr ? bgjob_snapshot(expr) : NULL;
-        job = vars ? bgj_arith_job(expr, vars) : NULL;
-        free(joined);
+        int rc = bgj_new_arith(c, &job);
+        if (rc != 0)
+            return rc;
     }
     if (!job) {
         builtin_error("out of memory");
         return EXECUTION_FAILURE;
     }
+    /* new -t SECONDS: the job's time limit, counted from its start. */
+    if (c->has_timeout && c->timeout > 0)
+        bgj_job_set_timeout(job, c->timeout);
     int64_t id = bgj_submit(job, c->opt_d);
     if (id < 0) {
         if (id == BGJ_EFULL)
             builtin_error("too many queued jobs: the queue is full (BGJOB_MAX_QUEUED=%u; %u may run at once, BGJOB_MAX_RUNNING)",
-                          limit_from("BGJOB_MAX_QUEUED", BGJ_DEFAULT_MAX_QUEUED),
-                          limit_from("BGJOB_MAX_RUNNING", BGJ_DEFAULT_MAX_RUNNING));
+                          max_queued, max_running);
         else
             builtin_error("can not start the job: %s", bgj_strerror((int)id));
         return EXECUTION_FAILURE;
     }
-    if (subshell_environment & SUBSHELL_COMSUB)
-        builtin_warning("job %lld belongs to this command substitution's subshell and ends with it; use `bgjob new -v VAR' instead",
-                        (long long)id);
+    const char *kind = lost_in();
+    if (kind)
+        builtin_warning("job %lld belongs to the subshell of this %s and is lost with it (the subshell waits for it "
+                        "when it exits, unless it is a daemon job); start it in the shell itself and use `bgjob new -v VAR'",
+                        (long long)id, kind);
     char buf[24], *p = buf + sizeof buf;
     *--p = 0;
     do

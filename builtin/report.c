@@ -1,10 +1,13 @@
 /*
- * report.c - the subcommands that report on jobs or delete them: status,
- * show, result, traceback, remove, flush, kill, funcs.
+ * report.c - the subcommands that report on jobs: status, show, result,
+ * traceback (and the listing of unseen jobs that flush prints).
  *
  * Main thread only.  A job's state is read once per job per command, so a job
  * that finishes while a report is being printed appears exactly once; fields
- * other than progress are read only once the job is finished (see jobs.h).
+ * other than progress and the start time are read only once the job is
+ * finished (see jobs.h).  Reporting a finished job marks it seen
+ * (bgj_mark_seen), by the state printed: a job that finishes meanwhile stays
+ * unseen.
  */
 #include "bgjob_builtin.h"
 
@@ -14,30 +17,27 @@
 
 #include "variables.h"
 #include "../lib/info.h"
-#include "../lib/registry.h"
 
-static const char *const state_names[] = {"Queued", "Running", "Completed", "Dead"};
-
-const char *bgj_state_name(int state)
+/* True when S holds a newline or another control character. */
+static int has_control(const char *s)
 {
-    return (state >= 0 && state <= 3) ? state_names[state] : "?";
+    for (; *s; s++)
+        if ((unsigned char)*s < 0x20 || *s == 0x7f)
+            return 1;
+    return 0;
 }
 
-bgjob_job *bgj_lookup(int64_t id)
-{
-    bgjob_job *j = bgj_find(id);
-    if (!j)
-        builtin_error("job %lld not found", (long long)id);
-    return j;
-}
-
+/* One line per job: a command with a newline or control character is shown quoted, printf %q style. */
 static void print_job_line(bgjob_job *j, int state)
 {
     double p = state == BGJ_RUNNING ? bgj_progress(j) : -1;
+    char *q = has_control(j->command) ? bgj_quote(j->command) : NULL;
+    const char *cmd = q ? q : j->command;
     if (p >= 0)
-        printf("%lld : %s (%.0f%%)\n", (long long)j->id, j->command, p * 100);
+        printf("%lld : %s (%.0f%%)\n", (long long)j->id, cmd, p * 100);
     else
-        printf("%lld : %s\n", (long long)j->id, j->command);
+        printf("%lld : %s\n", (long long)j->id, cmd);
+    free(q);
 }
 
 /*
@@ -54,12 +54,12 @@ static size_t print_groups(const int *states, size_t n)
                 continue;
             bgjob_job *j = bgj_at(i);
             if (!header) {
-                printf("%s jobs:\n", state_names[s]);
+                printf("%s jobs:\n", bgj_state_name(s));
                 header = 1;
             }
             print_job_line(j, s);
             if (bgj_finished(s))
-                j->seen = 1;  /* by the state printed: a job that finishes meanwhile stays unseen */
+                bgj_mark_seen(j);
             printed++;
         }
         if (header)
@@ -111,9 +111,9 @@ int bgj_cmd_status(struct bgj_cmdline *c, const struct bgj_args *a)
                 continue;
             bgjob_job *j = bgj_at(i);
             snprintf(key, sizeof key, "%lld", (long long)j->id);
-            bgj_assoc_put(arr, key, state_names[st[i]]);
+            bgj_assoc_put(arr, key, bgj_state_name(st[i]));
             if (bgj_finished(st[i]))
-                j->seen = 1;
+                bgj_mark_seen(j);
         }
         free(st);
         return EXECUTION_SUCCESS;
@@ -195,7 +195,7 @@ int bgj_cmd_show(struct bgj_cmdline *c, const struct bgj_args *a)
     char buf[64];
     snprintf(buf, sizeof buf, "%lld", (long long)j->id);
     val[K_ID] = strdup(buf);
-    val[K_STATE] = strdup(state_names[s]);
+    val[K_STATE] = strdup(bgj_state_name(s));
     val[K_KIND] = strdup(j->kind == BGJ_KIND_ARITH ? "arith" : "callback");
     val[K_COMMAND] = strdup(j->command);
     val[K_RESULT] = strdup(fin && j->result ? j->result : "");
@@ -207,14 +207,16 @@ int bgj_cmd_show(struct bgj_cmdline *c, const struct bgj_args *a)
     else
         buf[0] = 0;
     val[K_PROGRESS] = strdup(buf);
-    /* started is written by the worker; read it only once the job has finished. */
-    double started = fin ? j->started : 0, finished = fin ? j->finished : 0;
+    /* started is published by the worker (bgj_started_of); finished only with the final state. */
+    double started = bgj_started_of(j), finished = fin ? j->finished : 0;
     val[K_STARTED] = fmt_time(started);
     val[K_FINISHED] = fmt_time(finished);
-    if (fin && started > 0)
-        snprintf(buf, sizeof buf, "%.6f", finished - started);
-    else
+    if (started > 0) {
+        double end = fin ? finished : bgj_now();
+        snprintf(buf, sizeof buf, "%.6f", end > started ? end - started : 0.0);
+    } else {
         buf[0] = 0;
+    }
     val[K_ELAPSED] = strdup(buf);
     val[K_ASSIGNMENTS] = strdup(fin && j->assignments ? j->assignments : "");
     val[K_MESSAGES] = strdup(fin && j->messages ? j->messages : "");
@@ -234,7 +236,7 @@ int bgj_cmd_show(struct bgj_cmdline *c, const struct bgj_args *a)
         return EXECUTION_FAILURE;
     }
     if (fin)
-        j->seen = 1;
+        bgj_mark_seen(j);
 
     int rc = EXECUTION_SUCCESS;
     if (c->vname) {
@@ -262,27 +264,30 @@ int bgj_cmd_show(struct bgj_cmdline *c, const struct bgj_args *a)
     return rc;
 }
 
-/* Message for a job whose result can not be had; returns 1 after printing it. */
-static int not_completed(bgjob_job *j, int s)
-{
-    long long id = (long long)j->id;
-    if (bgj_orphaned(j))
-        builtin_error("job %lld was still running when this subshell was forked; its result is only in the parent shell", id);
-    else if (s == BGJ_DEAD)
-        builtin_error("job %lld died; see `bgjob traceback %lld'", id, id);
-    else
-        builtin_error("job %lld has not completed", id);
-    return EXECUTION_FAILURE;
-}
-
 int bgj_cmd_result(struct bgj_cmdline *c, const struct bgj_args *a)
 {
     bgjob_job *j = bgj_lookup(c->ids[0]);
     if (!j)
         return EXECUTION_FAILURE;
     int s = bgj_state_of(j);
+    if (!bgj_finished(s) && c->opt_w) {
+        if (bgj_orphaned(j))
+            return bgj_job_error(j->id, BGJ_EPARENT);
+        bgjob_job **t = malloc(sizeof *t);
+        if (!t) {
+            builtin_error("out of memory");
+            return EXECUTION_FAILURE;
+        }
+        t[0] = j;
+        int rc = bgj_wait_jobs(t, 1, 0, 0, -1, NULL);
+        if (rc > 1)
+            return rc;  /* a trapped signal */
+        s = bgj_state_of(j);
+    }
+    if (s == BGJ_DEAD)
+        return bgj_job_error(j->id, BGJ_EDEAD);
     if (s != BGJ_COMPLETED)
-        return not_completed(j, s);
+        return bgj_job_error(j->id, bgj_unfinished_code(j, s));
     bgj_mark_seen(j);
     if (c->vname) {
         /* Copy first: binding may run arithmetic (declare -i) and longjmp. */
@@ -323,77 +328,23 @@ int bgj_cmd_traceback(struct bgj_cmdline *c)
     if (!j)
         return EXECUTION_FAILURE;
     int s = bgj_state_of(j);
-    if (s != BGJ_DEAD) {
-        builtin_error("job %lld is not dead (it is %s)", (long long)j->id, state_names[s]);
+    if (s == BGJ_COMPLETED) {
+        builtin_error("job %lld completed: it has no traceback", (long long)j->id);
         return EXECUTION_FAILURE;
     }
+    if (s != BGJ_DEAD)
+        return bgj_job_error(j->id, bgj_unfinished_code(j, s));
     print_traceback(j);
     return sh_chkwrite(EXECUTION_SUCCESS);
 }
 
-int bgj_cmd_remove(struct bgj_cmdline *c)
-{
-    int rc = EXECUTION_SUCCESS;
-    for (size_t k = 0; k < c->nids; k++) {
-        int r = bgj_remove(c->ids[k]);
-        if (r != 0) {
-            builtin_error("job %lld %s", (long long)c->ids[k], bgj_strerror(r));
-            rc = EXECUTION_FAILURE;
-        }
-    }
-    return rc;
-}
-
-int bgj_cmd_flush(struct bgj_cmdline *c)
+size_t bgj_print_unseen(void)
 {
     size_t n;
-    if (!c->opt_f && bgj_unseen() > 0) {
-        int *st = collect_states(1, &n);
-        if (!st) {
-            builtin_error("out of memory");
-            return EXECUTION_FAILURE;
-        }
-        print_groups(st, n);
-        free(st);
-        fflush(stdout);
-        builtin_error("nothing flushed: the jobs above finished since the last report (see them, then flush again, or use `bgjob flush -f')");
-        return EXECUTION_FAILURE;
-    }
-    size_t ncompleted = 0, ndead = 0;
-    bgj_flush_finished(!c->opt_f, &ncompleted, &ndead);
-    if (ncompleted)
-        printf("Flushing %zu Completed job%s.\n", ncompleted, ncompleted == 1 ? "" : "s");
-    if (ndead)
-        printf("Flushing %zu Dead job%s.\n", ndead, ndead == 1 ? "" : "s");
-    if (!ncompleted && !ndead)
-        printf("No jobs to flush.\n");
-    return sh_chkwrite(EXECUTION_SUCCESS);
-}
-
-int bgj_cmd_kill(struct bgj_cmdline *c)
-{
-    int rc = EXECUTION_SUCCESS;
-    for (size_t k = 0; k < c->nids; k++) {
-        bgjob_job *j = bgj_lookup(c->ids[k]);
-        if (!j) {
-            rc = EXECUTION_FAILURE;
-            continue;
-        }
-        int r = bgj_cancel(j);
-        if (r != 0) {
-            builtin_error("job %lld %s", (long long)j->id, bgj_strerror(r));
-            rc = EXECUTION_FAILURE;
-        }
-    }
-    return rc;
-}
-
-int bgj_cmd_funcs(void)
-{
-    size_t n = bgj_callback_count();
-    for (size_t i = 0; i < n; i++) {
-        const struct bgj_callback *cb = bgj_callback_at(i);
-        printf("%-14s %s\n", cb->name, cb->usage);
-    }
-    return sh_chkwrite(EXECUTION_SUCCESS);
+    int *st = collect_states(1, &n);
+    if (!st)
+        return (size_t)-1;
+    size_t printed = print_groups(st, n);
+    free(st);
+    return printed;
 }

@@ -1,5 +1,5 @@
 /* snapshot.c - the variable snapshot of an arithmetic job, taken on the
- * main thread when `bgjob new EXPR' runs.
+ * main thread when `bgjob new EXPR...' runs.
  *
  * Owns: finding every variable EXPR can read and copying it into a
  * bgj_vars.  Reachability is computed generously from text: every
@@ -8,11 +8,16 @@
  * in subscripts (which also covers $name and ${name} there) and in
  * nameref targets.  Cost: proportional to the text reached.
  *
- * Rules: main thread only; read-only with respect to the shell: lookups go
- * through var_lookup() first so that no dynamic variable's generator runs
- * (a RANDOM lookup would advance the generator), and dynamic variables are
- * recorded as unavailable: the job fails if it actually reads one.  Only
- * functions that cannot longjmp are called; all memory is malloc'd.
+ * Dynamic variables get the value `let' would read at this moment: their
+ * hook runs here, on the main thread.  RANDOM and SRANDOM are drawn once per
+ * occurrence in the text scanned (so a seeded RANDOM gives bash's sequence);
+ * EPOCHSECONDS, EPOCHREALTIME and BASHPID keep their value whatever the job
+ * assigns (bash ignores such assignments); the others are plain copies.
+ *
+ * Rules: main thread only.  Apart from those draws it is read-only with
+ * respect to the shell: lookups go through var_lookup() first so that no
+ * hook runs unless the variable is dynamic.  Only functions that cannot
+ * longjmp are called; all memory is malloc'd.
  */
 #include "config.h"
 
@@ -27,6 +32,7 @@
 #include "assoc.h"
 
 #include "snapshot.h"
+#include "../lib/names.h"
 #include "vars.h"
 
 extern int unbound_vars_is_error; /* set -u; flags.h is not installed */
@@ -34,173 +40,168 @@ extern int unbound_vars_is_error; /* set -u; flags.h is not installed */
 #define MAX_SNAPSHOT_VARS 100000
 
 typedef struct {
-  char **names;
-  size_t n, cap;
-  bgj_vars *v;
-  size_t captured;
-  int oom;
+    char **names;
+    size_t n, cap;
+    bgj_vars *v;
+    size_t captured;
+    int oom;
 } walk;
-
-static int is_start(int c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_'; }
-static int is_char(int c) { return is_start(c) || (c >= '0' && c <= '9'); }
 
 static void queue(walk *w, const char *s, size_t len)
 {
-  if (w->oom)
-    return;
-  if (w->n == w->cap) {
-    size_t ncap = w->cap ? w->cap * 2 : 16;
-    char **nn = realloc(w->names, ncap * sizeof *nn);
-    if (!nn) {
-      w->oom = 1;
-      return;
+    if (w->oom)
+        return;
+    if (w->n == w->cap) {
+        size_t ncap = w->cap ? w->cap * 2 : 16;
+        char **nn = realloc(w->names, ncap * sizeof *nn);
+        if (!nn) {
+            w->oom = 1;
+            return;
+        }
+        w->names = nn;
+        w->cap = ncap;
     }
-    w->names = nn;
-    w->cap = ncap;
-  }
-  char *p = malloc(len + 1);
-  if (!p) {
-    w->oom = 1;
-    return;
-  }
-  memcpy(p, s, len);
-  p[len] = '\0';
-  w->names[w->n++] = p;
+    char *p = malloc(len + 1);
+    if (!p) {
+        w->oom = 1;
+        return;
+    }
+    memcpy(p, s, len);
+    p[len] = '\0';
+    w->names[w->n++] = p;
 }
 
 /* Queue every identifier of TEXT; words starting with a digit are numbers
    (0x1f, 64#zz) and are skipped whole. */
 static void scan(walk *w, const char *text)
 {
-  const unsigned char *p = (const unsigned char *)text;
-  while (p && *p) {
-    if (*p >= '0' && *p <= '9') {
-      while (is_char(*p) || *p == '#' || *p == '@')
-        p++;
-    } else if (is_start(*p)) {
-      const unsigned char *st = p;
-      while (is_char(*p))
-        p++;
-      queue(w, (const char *)st, (size_t)(p - st));
-    } else
-      p++;
-  }
+    const unsigned char *p = (const unsigned char *)text;
+    while (p && *p) {
+        if (*p >= '0' && *p <= '9') {
+            while (bgj_ident_char(*p) || *p == '#' || *p == '@')
+                p++;
+        } else if (bgj_ident_start(*p)) {
+            const unsigned char *st = p;
+            while (bgj_ident_char(*p))
+                p++;
+            queue(w, (const char *)st, (size_t)(p - st));
+        } else
+            p++;
+    }
 }
 
-/* Variables whose value changes whenever bash looks at them, or that
-   describe the running shell: a job cannot reproduce them. */
-static int dynamic_name(const char *n)
+/* Dynamic variables handled apart from a plain copy of their value now. */
+static int dynamic_kind(const char *n)
 {
-  static const char *const names[] = {
-    "RANDOM", "SRANDOM", "SECONDS", "EPOCHSECONDS", "EPOCHREALTIME", "LINENO", "BASHPID",
-    "BASH_COMMAND", "BASH_SUBSHELL", "HISTCMD", "FUNCNAME", "BASH_SOURCE", "BASH_LINENO",
-    "BASH_ARGV0", "GROUPS", "DIRSTACK", "BASH_ARGC", "BASH_ARGV", "COMP_WORDBREAKS", NULL};
-  for (int i = 0; names[i]; i++)
-    if (strcmp(n, names[i]) == 0)
-      return 1;
-  return 0;
+    if (strcmp(n, "RANDOM") == 0)
+        return BGJ_DYN_RANDOM;
+    if (strcmp(n, "SRANDOM") == 0)
+        return BGJ_DYN_DRAWN;
+    if (strcmp(n, "EPOCHSECONDS") == 0 || strcmp(n, "EPOCHREALTIME") == 0 || strcmp(n, "BASHPID") == 0)
+        return BGJ_DYN_FIXED;
+    return 0;
 }
 
 static unsigned attrs_of(SHELL_VAR *var)
 {
-  unsigned a = 0;
-  if (readonly_p(var))
-    a |= BGJ_ATTR_READONLY;
-  if (integer_p(var))
-    a |= BGJ_ATTR_INTEGER;
-  return a;
+    unsigned a = 0;
+    if (readonly_p(var))
+        a |= BGJ_ATTR_READONLY;
+    if (integer_p(var))
+        a |= BGJ_ATTR_INTEGER;
+    return a;
 }
 
-static int capture_indexed(walk *w, const char *name, SHELL_VAR *var)
+/* An indexed or (ASSOC) associative array, element by element. */
+static int capture_array(walk *w, const char *name, SHELL_VAR *var, int assoc)
 {
-  if (bgj_vars_set_array(w->v, name, attrs_of(var) | BGJ_ATTR_INDEXED) < 0)
-    return -1;
-  ARRAY *a = array_cell(var);
-  WORD_LIST *keys = a ? array_keys_to_word_list(a) : NULL;
-  int r = 0;
-  for (WORD_LIST *k = keys; k && r == 0; k = k->next) {
-    intmax_t idx = strtoimax(k->word->word, NULL, 10);
-    char *val = array_reference(a, idx);
-    r = bgj_vars_array_put(w->v, name, idx, val ? val : "");
-    scan(w, val);
-  }
-  dispose_words(keys);
-  return r;
+    if (bgj_vars_set_array(w->v, name, attrs_of(var) | (assoc ? BGJ_ATTR_ASSOC : BGJ_ATTR_INDEXED)) < 0)
+        return -1;
+    ARRAY *a = assoc ? NULL : array_cell(var);
+    HASH_TABLE *h = assoc ? assoc_cell(var) : NULL;
+    WORD_LIST *keys = h ? assoc_keys_to_word_list(h) : a ? array_keys_to_word_list(a) : NULL;
+    int r = 0;
+    for (WORD_LIST *k = keys; k && r == 0; k = k->next) {
+        const char *key = k->word->word;
+        intmax_t idx = assoc ? 0 : strtoimax(key, NULL, 10);
+        char *val = assoc ? assoc_reference(h, (char *)key) : array_reference(a, idx);
+        r = assoc ? bgj_vars_assoc_put(w->v, name, key, val ? val : "")
+                  : bgj_vars_array_put(w->v, name, idx, val ? val : "");
+        scan(w, val);
+    }
+    dispose_words(keys);
+    return r;
 }
 
-static int capture_assoc(walk *w, const char *name, SHELL_VAR *var)
+/* One more occurrence of the drawn variable NAME (VAR): draw a value. */
+static int draw(walk *w, const char *name, SHELL_VAR *var, int kind)
 {
-  if (bgj_vars_set_array(w->v, name, attrs_of(var) | BGJ_ATTR_ASSOC) < 0)
-    return -1;
-  HASH_TABLE *h = assoc_cell(var);
-  WORD_LIST *keys = h ? assoc_keys_to_word_list(h) : NULL;
-  int r = 0;
-  for (WORD_LIST *k = keys; k && r == 0; k = k->next) {
-    char *val = assoc_reference(h, k->word->word);
-    r = bgj_vars_assoc_put(w->v, name, k->word->word, val ? val : "");
-    scan(w, val);
-  }
-  dispose_words(keys);
-  return r;
+    if (!bgj_vars_lookup(w->v, name, strlen(name)) &&
+        bgj_vars_set_dynamic(w->v, name, kind, NULL, attrs_of(var)) < 0)
+        return -1;
+    var = find_variable(name); /* runs the hook: the draw `let' would make */
+    const char *val = var ? value_cell(var) : NULL;
+    return bgj_vars_add_draw(w->v, name, val ? val : "");
 }
 
 static int capture(walk *w, const char *name)
 {
-  if (bgj_vars_lookup(w->v, name, strlen(name)))
-    return 0; /* already captured */
-  if (++w->captured > MAX_SNAPSHOT_VARS)
-    return bgj_vars_set_failure(w->v, "the expression reaches too many variables for a snapshot");
-  if (dynamic_name(name))
-    return bgj_vars_set_unavailable(w->v, name, "dynamic variable, not reproducible in a background job");
-  SHELL_VAR *var = var_lookup(name, shell_variables);
-  if (var && var->dynamic_value)
-    return bgj_vars_set_unavailable(w->v, name, "dynamic variable, not reproducible in a background job");
-  /* find_variable_noref also sees temporary assignments (FOO=1 bgjob new). */
-  if (!var || !var->dynamic_value)
-    var = find_variable_noref(name);
-  if (!var)
-    return 0; /* unset: absent from the snapshot */
-  if (var->dynamic_value)
-    return bgj_vars_set_unavailable(w->v, name, "dynamic variable, not reproducible in a background job");
-  if (nameref_p(var)) {
-    const char *t = nameref_cell(var);
-    if (bgj_vars_set_nameref(w->v, name, t, readonly_p(var) ? BGJ_ATTR_READONLY : 0) < 0)
-      return -1;
-    scan(w, t);
+    SHELL_VAR *var = var_lookup(name, shell_variables);
+    int kind = var && var->dynamic_value ? dynamic_kind(name) : 0;
+    if (kind == BGJ_DYN_RANDOM || kind == BGJ_DYN_DRAWN)
+        return draw(w, name, var, kind);
+    if (bgj_vars_lookup(w->v, name, strlen(name)))
+        return 0; /* already captured */
+    if (++w->captured > MAX_SNAPSHOT_VARS)
+        return bgj_vars_set_failure(w->v, "the expression reaches too many variables for a snapshot");
+    if (var && var->dynamic_value) {
+        var = find_variable(name); /* runs the hook: the value `let' would read now */
+        if (var && kind == BGJ_DYN_FIXED)
+            return bgj_vars_set_dynamic(w->v, name, kind, value_cell(var), attrs_of(var));
+    } else {
+        /* find_variable_noref also sees temporary assignments (FOO=1 bgjob new). */
+        var = find_variable_noref(name);
+    }
+    if (!var)
+        return 0; /* unset: absent from the snapshot */
+    if (nameref_p(var)) {
+        const char *t = nameref_cell(var);
+        if (bgj_vars_set_nameref(w->v, name, t, readonly_p(var) ? BGJ_ATTR_READONLY : 0) < 0)
+            return -1;
+        scan(w, t);
+        return 0;
+    }
+    if ((array_p(var) || assoc_p(var)) && !invisible_p(var))
+        return capture_array(w, name, var, assoc_p(var) != 0);
+    if (invisible_p(var) || !value_cell(var))
+        return bgj_vars_set_scalar(w->v, name, NULL, attrs_of(var));
+    if (bgj_vars_set_scalar(w->v, name, value_cell(var), attrs_of(var)) < 0)
+        return -1;
+    scan(w, value_cell(var));
     return 0;
-  }
-  if (array_p(var) && !invisible_p(var))
-    return capture_indexed(w, name, var);
-  if (assoc_p(var) && !invisible_p(var))
-    return capture_assoc(w, name, var);
-  if (invisible_p(var) || !value_cell(var))
-    return bgj_vars_set_scalar(w->v, name, NULL, attrs_of(var));
-  if (bgj_vars_set_scalar(w->v, name, value_cell(var), attrs_of(var)) < 0)
-    return -1;
-  scan(w, value_cell(var));
-  return 0;
 }
 
-bgj_vars *bgjob_snapshot(const char *expr)
+bgj_vars *bgj_snapshot(int nwords, char *const *words)
 {
-  walk w = {0};
-  w.v = bgj_vars_new();
-  if (!w.v)
-    return NULL;
-  bgj_vars_set_nounset(w.v, unbound_vars_is_error != 0);
-  if (assoc_expand_once)
-    bgj_vars_set_failure(w.v, "shopt assoc_expand_once is not supported in background jobs");
-  scan(&w, expr);
-  /* The queue only grows at its end; consume it from the front. */
-  for (size_t i = 0; i < w.n && !w.oom; i++)
-    if (capture(&w, w.names[i]) < 0)
-      w.oom = 1;
-  for (size_t i = 0; i < w.n; i++)
-    free(w.names[i]);
-  free(w.names);
-  if (w.oom) {
-    bgj_vars_free(w.v);
-    return NULL;
-  }
-  return w.v;
+    walk w = {0};
+    w.v = bgj_vars_new();
+    if (!w.v)
+        return NULL;
+    bgj_vars_set_nounset(w.v, unbound_vars_is_error != 0);
+    if (assoc_expand_once)
+        bgj_vars_set_failure(w.v, "shopt assoc_expand_once is not supported in background jobs");
+    for (int i = 0; i < nwords; i++)
+        scan(&w, words[i]);
+    /* The queue only grows at its end; consume it from the front. */
+    for (size_t i = 0; i < w.n && !w.oom; i++)
+        if (capture(&w, w.names[i]) < 0)
+            w.oom = 1;
+    for (size_t i = 0; i < w.n; i++)
+        free(w.names[i]);
+    free(w.names);
+    if (w.oom) {
+        bgj_vars_free(w.v);
+        return NULL;
+    }
+    return w.v;
 }

@@ -1,14 +1,20 @@
 /*
- * wait.c - `bgjob wait`: waiting for jobs without blocking signals.
+ * wait.c - `bgjob wait`, and the waiting that `result -w` shares with it:
+ * waiting for jobs without blocking signals.
  *
  * Main thread only.  After a spin of a few microseconds (a short job is
- * cheaper to watch finish than to sleep for), the wait sleeps in ppoll() on the manager's completion
- * descriptor (armed only while someone waits, so finishing jobs cost nothing
- * otherwise) with SIGCHLD blocked, like bash's own sleeps.  Any other signal
- * ends the sleep: an interrupt (Ctrl-C in an interactive shell) or a
- * terminating signal goes through bash's QUIT, and a trapped signal makes
- * wait return 128+N, after which bash runs the trap.  Nothing is held when
- * QUIT longjmps: the target list is freed first.
+ * cheaper to watch finish than to sleep for), the wait sleeps in ppoll() on
+ * the manager's completion descriptor (armed only while someone waits, so
+ * finishing jobs cost nothing otherwise) with SIGCHLD blocked, like bash's
+ * own sleeps.  Any other signal ends the sleep: an interrupt (Ctrl-C in an
+ * interactive shell) or a terminating signal goes through bash's QUIT, and a
+ * trapped signal makes wait return 128+N, after which bash runs the trap.
+ * Nothing is held when QUIT longjmps: the target list is freed first.
+ *
+ * Without job numbers, wait waits for the unfinished jobs of this shell
+ * only: in a subshell, jobs the parent was running at the fork are passed
+ * over, as bash's `wait` passes over the parent's children.  Naming one of
+ * them is an error at once (it can never finish here).
  */
 #define _GNU_SOURCE
 #include "bgjob_builtin.h"
@@ -16,11 +22,13 @@
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
 
 #include "quit.h"
 #include "sig.h"
+#include "variables.h"
 
 extern int trapped_signal_received;
 
@@ -33,68 +41,36 @@ static double mono_now(void)
 
 /*
  * Looks at the targets: returns -1 while the wait must go on, otherwise the
- * status wait returns.  ANY is wait -n.
+ * status wait returns, with *WHICH the index of the deciding job.  ANY is -n.
  */
-static int verdict(bgjob_job **t, size_t n, int any, int unknown)
+static int verdict(bgjob_job **t, size_t n, int any, int unknown, long *which)
 {
     int dead = 0;
+    long last = -1;
     for (size_t i = 0; i < n; i++) {
         int s = bgj_state_of(t[i]);
         if (bgj_finished(s)) {
-            if (any)
+            if (any) {
+                *which = (long)i;
                 return s == BGJ_COMPLETED ? 0 : 1;
+            }
             if (s == BGJ_DEAD)
                 dead = 1;
+            last = (long)i;
         } else if (!any) {
             return -1;
         }
     }
     if (any)
         return -1;
+    *which = last;
     return (dead || unknown) ? EXECUTION_FAILURE : EXECUTION_SUCCESS;
 }
 
-int bgj_cmd_wait(struct bgj_cmdline *c)
+int bgj_wait_jobs(bgjob_job **t, size_t n, int any, int unknown, double timeout, int64_t *which_id)
 {
-    size_t cap = c->nids ? c->nids : bgj_count();
-    bgjob_job **t = malloc((cap ? cap : 1) * sizeof *t);
-    if (!t) {
-        builtin_error("out of memory");
-        return EXECUTION_FAILURE;
-    }
-    size_t n = 0;
-    int unknown = 0;
-    if (c->nids) {
-        for (size_t k = 0; k < c->nids; k++) {
-            bgjob_job *j = bgj_lookup(c->ids[k]);
-            if (j)
-                t[n++] = j;
-            else
-                unknown = 1;
-        }
-    } else {
-        for (size_t i = 0; i < cap; i++) {
-            bgjob_job *j = bgj_at(i);
-            if (j && !bgj_finished(bgj_state_of(j)))
-                t[n++] = j;
-        }
-    }
-    for (size_t i = 0; i < n; i++) {
-        if (bgj_orphaned(t[i])) {
-            builtin_error("job %lld was running when this subshell was forked; it can only be waited for in the parent shell",
-                          (long long)t[i]->id);
-            free(t);
-            return EXECUTION_FAILURE;
-        }
-    }
-    if (n == 0) {
-        free(t);
-        if (unknown)
-            return EXECUTION_FAILURE;
-        return (c->opt_n && c->nids == 0) ? 127 : EXECUTION_SUCCESS;
-    }
-
-    double deadline = c->has_timeout ? mono_now() + c->timeout : 0;
+    long which = -1;
+    double deadline = timeout >= 0 ? mono_now() + timeout : 0;
     sigset_t mask;
     sigprocmask(SIG_SETMASK, NULL, &mask);
     sigaddset(&mask, SIGCHLD);
@@ -102,24 +78,25 @@ int bgj_cmd_wait(struct bgj_cmdline *c)
     int rc;
     /* A job that is about to finish is cheaper to spin for than to sleep for. */
     double spin_until = mono_now() + 30e-6;
-    while ((rc = verdict(t, n, c->opt_n, unknown)) < 0 && mono_now() < spin_until)
+    while ((rc = verdict(t, n, any, unknown, &which)) < 0 && mono_now() < spin_until)
         ;
     for (;;) {
-        rc = verdict(t, n, c->opt_n, unknown);
+        rc = verdict(t, n, any, unknown, &which);
         if (rc >= 0)
             break;
         int fd = bgj_wait_arm();
-        rc = verdict(t, n, c->opt_n, unknown);  /* a job may have finished before we armed */
+        rc = verdict(t, n, any, unknown, &which);  /* a job may have finished before we armed */
         if (rc >= 0) {
             bgj_wait_disarm();
             break;
         }
         struct timespec ts, *tsp = NULL;
-        if (c->has_timeout) {
+        if (timeout >= 0) {
             double left = deadline - mono_now();
             if (left <= 0) {
                 bgj_wait_disarm();
                 rc = 124;
+                which = -1;
                 break;
             }
             ts.tv_sec = (time_t)left;
@@ -141,10 +118,73 @@ int bgj_cmd_wait(struct bgj_cmdline *c)
             }
             if (trapped_signal_received && trapped_signal_received != SIGCHLD) {
                 rc = 128 + trapped_signal_received;
+                which = -1;
                 break;
             }
         }
     }
+    if (which_id)
+        *which_id = which >= 0 ? t[which]->id : -1;
     free(t);
+    return rc;
+}
+
+int bgj_cmd_wait(struct bgj_cmdline *c, const struct bgj_args *a)
+{
+    if (c->pname) {
+        int r = bgj_var_check(c->pname, bgj_word_flags(a, c->pname_word));
+        if (r != 0) {
+            if (r == EX_USAGE)
+                bgj_usage(c->cmd);
+            return r;
+        }
+        if (legal_identifier(c->pname))
+            unbind_variable(c->pname);  /* unset unless a job ends, as bash's wait -p does */
+    }
+    size_t cap = c->nids ? c->nids : bgj_count();
+    bgjob_job **t = malloc((cap ? cap : 1) * sizeof *t);
+    if (!t) {
+        builtin_error("out of memory");
+        return EXECUTION_FAILURE;
+    }
+    size_t n = 0;
+    int unknown = 0;
+    if (c->nids) {
+        for (size_t k = 0; k < c->nids; k++) {
+            bgjob_job *j = bgj_lookup(c->ids[k]);
+            if (j)
+                t[n++] = j;
+            else
+                unknown = 1;
+        }
+        for (size_t i = 0; i < n; i++) {
+            if (bgj_orphaned(t[i])) {
+                int64_t id = t[i]->id;
+                free(t);
+                return bgj_job_error(id, BGJ_EPARENT);
+            }
+        }
+    } else {
+        /* This shell's unfinished jobs; a subshell passes over its parent's. */
+        for (size_t i = 0; i < cap; i++) {
+            bgjob_job *j = bgj_at(i);
+            if (j && !bgj_finished(bgj_state_of(j)) && !bgj_orphaned(j))
+                t[n++] = j;
+        }
+    }
+    if (n == 0) {
+        free(t);
+        if (unknown)
+            return EXECUTION_FAILURE;
+        return ((c->opt_n && c->nids == 0) || c->pname) ? 127 : EXECUTION_SUCCESS;
+    }
+    int64_t which;
+    int rc = bgj_wait_jobs(t, n, c->opt_n, unknown, c->has_timeout ? c->timeout : -1, &which);
+    if (c->pname && which >= 0) {
+        char buf[24];
+        snprintf(buf, sizeof buf, "%lld", (long long)which);
+        if (bgj_var_set(c->pname, bgj_word_flags(a, c->pname_word), buf) != EXECUTION_SUCCESS && rc == 0)
+            rc = EXECUTION_FAILURE;
+    }
     return rc;
 }

@@ -1,14 +1,16 @@
 /*
- * cmdline.c - the subcommand and option parser (see cmdline.h).
+ * cmdline.c - the subcommand and option parser, and the parser of a number
+ * of seconds (see cmdline.h).
  *
  * Options follow the usual builtin rules: they come before the operands,
  * may be clustered (-dn), an option's argument may be attached (-vNAME) or
  * the next word, `--` ends them, and a word starting with `-` that is not a
- * known option is an error (so `bgjob new -- -5` is how an expression that
- * starts with `-` is written).  Two exceptions: `new -f NAME` ends the
- * options, as every word after NAME is an argument for the callback (`--`
- * right after NAME is dropped), and where job numbers go, `-1` is a bad job
- * number rather than an unknown option.  No globals; any thread.
+ * known option is an error.  Exceptions: `new -f NAME` ends the options, as
+ * every word after NAME is an argument for the callback (`--` right after
+ * NAME is dropped); for `new`, only a word whose first letter is one of
+ * new's option letters is an option, so `new -3*2` and `new -x` are
+ * expressions as they are for `let`; and where job numbers go, `-1` is a bad
+ * job number rather than an unknown option.  No globals; any thread.
  */
 #include "cmdline.h"
 
@@ -26,60 +28,65 @@ struct subcmd {
 };
 
 static const struct subcmd subcmds[] = {
-    {"new", BGJ_CMD_NEW, "dv:f:"},
+    {"new", BGJ_CMD_NEW, "dv:f:t:c:"},
     {"status", BGJ_CMD_STATUS, "nv:"},
     {"show", BGJ_CMD_SHOW, "v:"},
-    {"result", BGJ_CMD_RESULT, "v:"},
+    {"result", BGJ_CMD_RESULT, "wv:"},
     {"traceback", BGJ_CMD_TRACEBACK, ""},
     {"remove", BGJ_CMD_REMOVE, ""},
     {"flush", BGJ_CMD_FLUSH, "f"},
-    {"wait", BGJ_CMD_WAIT, "nt:"},
+    {"wait", BGJ_CMD_WAIT, "nt:p:"},
     {"kill", BGJ_CMD_KILL, ""},
     {"funcs", BGJ_CMD_FUNCS, ""},
     {"load", BGJ_CMD_LOAD, ""},
     {"help", BGJ_CMD_HELP, ""},
 };
 
-static int fail(struct bgj_cmdline *c, const char *fmt, ...)
+#define NSUBCMDS (sizeof subcmds / sizeof *subcmds)
+
+static int fail(struct bgj_err *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int fail(struct bgj_err *err, const char *fmt, ...)
 {
+    if (!err)
+        return BGJ_EUSAGE;
+    char buf[256];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(c->err, sizeof c->err, fmt, ap);
+    vsnprintf(buf, sizeof buf, fmt, ap);
     va_end(ap);
-    return -1;
+    return bgj_err_set(err, BGJ_EUSAGE, "%s", buf);
 }
 
 int bgj_parse_id(const char *s, int64_t *out)
 {
     if (!s || !*s)
-        return -1;
+        return BGJ_EINVAL;
     int64_t v = 0;
     for (const char *p = s; *p; p++) {
         if (*p < '0' || *p > '9')
-            return -1;
+            return BGJ_EINVAL;
         int d = *p - '0';
         if (v > (INT64_MAX - d) / 10)
-            return -1;
+            return BGJ_EINVAL;
         v = v * 10 + d;
     }
     *out = v;
     return 0;
 }
 
-static int parse_timeout(const char *s, double *out)
+int bgj_parse_seconds(const char *s, double *out)
 {
+    if (!s)
+        return BGJ_EINVAL;
+    const char *body = *s == '+' ? s + 1 : s;
+    /* strtod would also skip blanks and take a sign, inf, infinity and nan. */
+    if (!((*body >= '0' && *body <= '9') || (*body == '.' && body[1] >= '0' && body[1] <= '9')))
+        return BGJ_EINVAL;
     char *end;
-    if (!s || !*s || *s == '-' || *s == '+' || *s == ' ')
-        return -1;
     errno = 0;
-    double t = strtod(s, &end);
-    if (*end || errno || !isfinite(t) || t < 0)
-        return -1;
-    if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))
-        return -1;
-    for (const char *p = s; *p; p++)
-        if (*p == 'n' || *p == 'N' || *p == 'i' || *p == 'I')
-            return -1;
+    double t = strtod(body, &end);
+    if (*end || errno == ERANGE || !isfinite(t) || t < 0 || t > BGJ_MAX_SECONDS)
+        return BGJ_EINVAL;
     *out = t;
     return 0;
 }
@@ -100,34 +107,60 @@ static const char *shown(const char *w, char *buf, size_t len)
     return buf;
 }
 
-int bgj_cmdline_parse(int argc, char **argv, struct bgj_cmdline *c)
+/* The words that ask for help wherever options go: 1 and the kind of help, or 0. */
+static int help_word(const char *w, enum bgj_help *kind)
+{
+    if (strcmp(w, "--help") == 0)
+        *kind = BGJ_HELP_FULL;
+    else if (strcmp(w, "--usage") == 0)
+        *kind = BGJ_HELP_USAGE;
+    else if (strcmp(w, "--version") == 0)
+        *kind = BGJ_HELP_VERSION;
+    else
+        return 0;
+    return 1;
+}
+
+int bgj_cmdline_parse(int argc, char **argv, struct bgj_cmdline *c, struct bgj_err *err)
 {
     char sb[48];
     memset(c, 0, sizeof *c);
     c->vname_word = -1;
+    c->pname_word = -1;
     int i = 0;
     const struct subcmd *sc = &subcmds[1];  /* status */
     if (argc > 0) {
         const char *w = argv[0];
-        if (strcmp(w, "--help") == 0)
-            return c->cmd = BGJ_CMD_HELP, 1;
+        if (help_word(w, &c->help) || strcmp(w, "-h") == 0) {
+            c->cmd = BGJ_CMD_HELP;
+            c->sub = "help";
+            if (argc > 1)
+                return fail(err, "%s: too many arguments", shown(argv[1], sb, sizeof sb));
+            return 0;
+        }
         if (w[0] == '-' && w[1]) {
             /* `bgjob -n` and `bgjob -v A` are status options; anything else is an error below. */
         } else {
             size_t k;
-            for (k = 0; k < sizeof subcmds / sizeof *subcmds; k++)
+            for (k = 0; k < NSUBCMDS; k++)
                 if (strcmp(w, subcmds[k].name) == 0)
                     break;
-            if (k == sizeof subcmds / sizeof *subcmds)
-                return c->cmd = BGJ_CMD_STATUS, fail(c, "%s: unknown subcommand", shown(w, sb, sizeof sb));
+            c->cmd = BGJ_CMD_STATUS;
+            if (k == NSUBCMDS)
+                return fail(err, "%s: unknown subcommand", shown(w, sb, sizeof sb));
             sc = &subcmds[k];
             i = 1;
         }
     }
     c->cmd = sc->cmd;
     c->sub = sc->name;
-    if (c->cmd == BGJ_CMD_HELP)
-        return 1;
+    if (c->cmd == BGJ_CMD_HELP) {
+        if (i < argc && help_word(argv[i], &c->help))
+            i++;
+        if (i < argc)
+            return fail(err, "%s: too many arguments", shown(argv[i], sb, sizeof sb));
+        return 0;
+    }
 
     /* Options.  For `new -f NAME', everything after NAME belongs to the callback. */
     int after_callback = 0;
@@ -137,9 +170,16 @@ int bgj_cmdline_parse(int argc, char **argv, struct bgj_cmdline *c)
             i++;
             break;
         }
-        if (strcmp(w, "--help") == 0)
-            return 1;
+        enum bgj_help kind;
+        if (help_word(w, &kind)) {
+            c->cmd = BGJ_CMD_HELP;
+            c->help = kind;
+            return 0;
+        }
         if (w[0] != '-' || w[1] == 0)
+            break;
+        /* `new -3*2' and `new -x' are expressions: only new's own letters make an option. */
+        if (c->cmd == BGJ_CMD_NEW && (w[1] == ':' || !strchr(sc->opts, w[1])))
             break;
         /* `-1' where a job number goes is a bad number, not an unknown option. */
         if (c->cmd != BGJ_CMD_NEW && w[1] >= '0' && w[1] <= '9')
@@ -147,7 +187,7 @@ int bgj_cmdline_parse(int argc, char **argv, struct bgj_cmdline *c)
         for (const char *p = w + 1; *p; p++) {
             const char *o = strchr(sc->opts, *p);
             if (!o || *p == ':')
-                return fail(c, "-%c: invalid option", *p);
+                return fail(err, "-%c: invalid option", *p);
             if (o[1] == ':') {
                 const char *arg;
                 int word = i;
@@ -156,11 +196,18 @@ int bgj_cmdline_parse(int argc, char **argv, struct bgj_cmdline *c)
                 else if (i + 1 < argc)
                     arg = argv[++i], word = i;
                 else
-                    return fail(c, "-%c: option requires an argument", *p);
+                    return fail(err, "-%c: option requires an argument", *p);
                 switch (*p) {
                 case 'v':
                     c->vname = arg;
                     c->vname_word = word;
+                    break;
+                case 'p':
+                    c->pname = arg;
+                    c->pname_word = word;
+                    break;
+                case 'c':
+                    c->cname = arg;
                     break;
                 case 'f':
                     c->fname = arg;
@@ -168,8 +215,9 @@ int bgj_cmdline_parse(int argc, char **argv, struct bgj_cmdline *c)
                     after_callback = 1;
                     break;
                 case 't':
-                    if (parse_timeout(arg, &c->timeout) != 0)
-                        return fail(c, "%s: invalid timeout (seconds, e.g. 2 or 0.5)", shown(arg, sb, sizeof sb));
+                    if (bgj_parse_seconds(arg, &c->timeout) != 0)
+                        return fail(err, "%s: invalid number of seconds (e.g. 2, 0.5, 1e-3 or 0x10)",
+                                    shown(arg, sb, sizeof sb));
                     c->has_timeout = 1;
                     break;
                 }
@@ -181,6 +229,8 @@ int bgj_cmdline_parse(int argc, char **argv, struct bgj_cmdline *c)
                 c->opt_n = 1;
             else if (*p == 'f')
                 c->opt_f = 1;
+            else if (*p == 'w')
+                c->opt_w = 1;
         }
     }
 
@@ -194,13 +244,13 @@ int bgj_cmdline_parse(int argc, char **argv, struct bgj_cmdline *c)
     switch (c->cmd) {
     case BGJ_CMD_NEW:
         if (!c->fname && nops == 0)
-            return fail(c, "an expression is required");
+            return fail(err, "an expression is required");
         c->words = ops;
         c->nwords = nops;
         return 0;
     case BGJ_CMD_LOAD:
         if (nops != 1)
-            return fail(c, nops ? "too many arguments" : "a plugin path is required");
+            return fail(err, nops ? "too many arguments" : "a plugin name or path is required");
         c->words = ops;
         c->nwords = 1;
         return 0;
@@ -208,33 +258,32 @@ int bgj_cmdline_parse(int argc, char **argv, struct bgj_cmdline *c)
     case BGJ_CMD_FLUSH:
     case BGJ_CMD_FUNCS:
         if (nops)
-            return fail(c, "%s: too many arguments", shown(ops[0], sb, sizeof sb));
+            return fail(err, "%s: too many arguments", shown(ops[0], sb, sizeof sb));
         return 0;
     case BGJ_CMD_SHOW:
     case BGJ_CMD_RESULT:
         if (nops != 1)
-            return fail(c, nops ? "too many arguments" : "a job number is required");
+            return fail(err, nops ? "too many arguments" : "a job number is required");
         break;
     case BGJ_CMD_TRACEBACK:
         if (nops > 1)
-            return fail(c, "too many arguments");
+            return fail(err, "too many arguments");
         break;
     case BGJ_CMD_REMOVE:
     case BGJ_CMD_KILL:
         if (nops == 0)
-            return fail(c, "a job number is required");
+            return fail(err, "a job number is required");
         break;
-    case BGJ_CMD_WAIT:
-    case BGJ_CMD_HELP:
+    default:
         break;
     }
     if (nops) {
         c->ids = malloc((size_t)nops * sizeof *c->ids);
         if (!c->ids)
-            return fail(c, "out of memory");
+            return bgj_err_set(err, BGJ_ENOMEM, NULL);
         for (int k = 0; k < nops; k++) {
             if (bgj_parse_id(ops[k], &c->ids[k]) != 0)
-                return fail(c, "%s: not a valid job number", shown(ops[k], sb, sizeof sb));
+                return fail(err, "%s: not a valid job number", shown(ops[k], sb, sizeof sb));
         }
         c->nids = (size_t)nops;
     }

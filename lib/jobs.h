@@ -46,7 +46,7 @@ struct bgjob_job {
     bgj_run_fn run;
     bgj_release_fn release;
     void *arg;
-    double started;          /* CLOCK_REALTIME seconds; 0 before start */
+    double started;          /* CLOCK_REALTIME seconds; 0 before start; see bgj_started_of */
     double finished;
     double timeout;          /* seconds from the start, or 0 (set before submission) */
     double deadline;         /* CLOCK_MONOTONIC seconds, once a timed job runs; manager lock */
@@ -100,6 +100,17 @@ bgjob_job *bgj_arith_job(const char *expr, struct bgj_vars *vars);
 static inline int bgj_state_of(const bgjob_job *j)
 {
     return atomic_load_explicit(&((bgjob_job *)j)->state, memory_order_acquire);
+}
+/* `started' is stored once by the worker (release) and may be read at any time (acquire). */
+static inline void bgj_set_started(bgjob_job *j, double t)
+{
+    __atomic_store(&j->started, &t, __ATOMIC_RELEASE);
+}
+static inline double bgj_started_of(const bgjob_job *j)
+{
+    double t;
+    __atomic_load(&((bgjob_job *)j)->started, &t, __ATOMIC_ACQUIRE);
+    return t;
 }
 static inline int bgj_finished(int state) { return state == BGJ_COMPLETED || state == BGJ_DEAD; }
 

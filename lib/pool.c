@@ -448,7 +448,7 @@ static void signal_cancel(bgjob_job *j, int why)
 
 static void execute(bgjob_job *j)
 {
-    j->started = bgj_now();
+    bgj_set_started(j, bgj_now());
     int rc = j->run(j, j->arg);
     int why = atomic_load(&j->cancel);
     if (j->release)

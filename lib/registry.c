@@ -1,5 +1,7 @@
 /*
- * registry.c - the callback registry, the plugin API table, plugin loading,
+ * registry.c - the callback registry, the plugin API table, plugin loading
+ * (by path, or by name through a search path; once per plugin; API versions
+ * 1 to BGJOB_API_VERSION),
  * and the code that runs a callback job on a worker.
  *
  * Locking: the registry is main-thread only (see registry.h).  The API
@@ -15,10 +17,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "info.h"
 #include "jobenv.h"
 #include "jobs.h"
+#include "names.h"
 #include "spawn.h"
 
 static struct bgj_callback *callbacks;
@@ -31,23 +35,13 @@ void (*bgj_registry_error)(const char *msg) = default_error;
 
 static int valid_name(const char *name)
 {
-    size_t n = 0;
-    if (!name || !*name)
-        return 0;
-    for (const char *p = name; *p; p++, n++) {
-        char c = *p;
-        int ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                 c == '_' || c == '-' || c == '.';
-        if (!ok || n >= 64)
-            return 0;
-    }
-    return 1;
+    return bgj_is_name(name, "-.") && strlen(name) <= 64;
 }
 
 static int api_register(const char *name, bgjob_callback fn, const char *usage, void *payload,
                         void (*destroy)(void *))
 {
-    char msg[200];
+    char msg[256];
     if (!accepting) {
         bgj_registry_error("register_callback may only be called from bgjob_plugin_init");
         return -1;
@@ -209,53 +203,101 @@ static void unregister_from(size_t first)
     }
 }
 
-int bgj_plugin_load(const char *path, char *err, size_t errlen)
+/* Handles of the plugins loaded so far (main thread only). */
+static void **loaded;
+static size_t nloaded;
+
+/*
+ * The file a plugin NAME names: NAME itself when it has a slash; otherwise
+ * the first DIR/NAME or DIR/NAME.so that exists, for the directories of
+ * SEARCH (colon-separated; empty entries are skipped).  malloc'd, or NULL.
+ */
+static char *resolve(const char *name, const char *search)
+{
+    if (strchr(name, '/') || !search)
+        return strdup(name);
+    const char *p = search;
+    while (*p) {
+        size_t n = strcspn(p, ":");
+        if (n > 0) {
+            for (int so = 0; so < 2; so++) {
+                char *path;
+                if (asprintf(&path, "%.*s/%s%s", (int)n, p, name, so ? ".so" : "") < 0)
+                    return NULL;
+                struct stat st;
+                if (stat(path, &st) == 0 && S_ISREG(st.st_mode))
+                    return path;
+                free(path);
+            }
+        }
+        p += n;
+        if (*p == ':')
+            p++;
+    }
+    return NULL;
+}
+
+int bgj_plugin_load(const char *name, const char *search, struct bgj_err *err)
 {
     bgj_registry_init();
+    char *path = resolve(name, search);
+    if (!path) {
+        if (strchr(name, '/') || !search)
+            return bgj_err_set(err, BGJ_ENOMEM, NULL);
+        return bgj_err_set(err, BGJ_ENOTFOUND, "%s: no such plugin (looked for %s and %s.so in %s)", name,
+                           name, name, search);
+    }
     void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
     if (!h) {
         const char *why = dlerror();
-        snprintf(err, errlen, "%s: cannot load plugin: %s", path, why ? why : "unknown error");
-        return -1;
+        bgj_err_set(err, BGJ_EPLUGIN, "%s: cannot load plugin: %s", path, why ? why : "unknown error");
+        free(path);
+        return BGJ_EPLUGIN;
     }
+    for (size_t i = 0; i < nloaded; i++)
+        if (loaded[i] == h) {
+            dlclose(h);  /* drops the reference this dlopen added */
+            bgj_err_set(err, BGJ_EEXIST, "%s: plugin already loaded", path);
+            free(path);
+            return BGJ_EEXIST;
+        }
     const unsigned *ver = dlsym(h, "bgjob_plugin_api_version");
     bgjob_plugin_init_fn init;
     *(void **)&init = dlsym(h, "bgjob_plugin_init");
-    if (!init) {
-        snprintf(err, errlen, "%s: not a bgjob plugin: it has no bgjob_plugin_init function", path);
+    int rc = BGJ_EPLUGIN;
+    if (!init)
+        bgj_err_set(err, rc, "%s: not a bgjob plugin: it has no bgjob_plugin_init function", path);
+    else if (!ver)
+        bgj_err_set(err, rc, "%s: not a bgjob plugin: it does not declare BGJOB_PLUGIN_VERSION", path);
+    else if (*ver < 1 || *ver > BGJOB_API_VERSION)
+        bgj_err_set(err, rc, "%s: plugin built for bgjob API version %u; this bgjob provides version %u "
+                    "and accepts plugins built for versions 1 to %u", path, *ver, (unsigned)BGJOB_API_VERSION,
+                    (unsigned)BGJOB_API_VERSION);
+    else
+        rc = 0;
+    void **grown = rc == 0 ? realloc(loaded, (nloaded + 1) * sizeof *loaded) : NULL;
+    if (rc == 0 && !grown)
+        rc = bgj_err_set(err, BGJ_ENOMEM, "%s: out of memory", path);
+    if (rc != 0) {
         dlclose(h);
-        return -1;
+        free(path);
+        return rc;
     }
-    if (!ver) {
-        snprintf(err, errlen, "%s: not a bgjob plugin: it does not declare BGJOB_PLUGIN_VERSION", path);
-        dlclose(h);
-        return -1;
-    }
-    if (*ver == 0 || *ver > BGJOB_API_VERSION) {
-        snprintf(err, errlen, "%s: plugin built for bgjob API version %u, this bgjob provides versions 1 to %u",
-                 path, *ver, (unsigned)BGJOB_API_VERSION);
-        dlclose(h);
-        return -1;
-    }
-    char *origin = strdup(path);
-    if (!origin) {
-        snprintf(err, errlen, "%s: out of memory", path);
-        dlclose(h);
-        return -1;
-    }
+    loaded = grown;
     size_t before = ncallbacks;
-    current_origin = origin;
+    current_origin = path;  /* owned by the callbacks it registers from now on */
     accepting = 1;
-    int rc = init(&bgj_api);
+    int r = init(&bgj_api);
     accepting = 0;
     current_origin = "builtin";
-    if (rc != 0) {
+    if (r != 0) {
         unregister_from(before);
-        snprintf(err, errlen, "%s: plugin initialisation failed (bgjob_plugin_init returned %d)", path, rc);
-        free(origin);
+        bgj_err_set(err, BGJ_EPLUGIN, "%s: plugin initialisation failed (bgjob_plugin_init returned %d)", path, r);
+        free(path);
         dlclose(h);
-        return -1;
+        return BGJ_EPLUGIN;
     }
+    loaded[nloaded++] = h;
     /* Pin the plugin: jobs may run its code until the process ends. */
     dlopen(path, RTLD_NOW | RTLD_LOCAL | RTLD_NOLOAD | RTLD_NODELETE);
     return 0;

@@ -39,11 +39,15 @@ size_t bgj_callback_count(void);
 const struct bgj_callback *bgj_callback_at(size_t i);
 
 /*
- * Loads the plugin at PATH and runs its init function.  Returns 0, or -1
- * with a message in ERR (ERRLEN bytes).  On failure every callback the
- * plugin registered is removed again.
+ * Loads the plugin NAME and runs its init function.  NAME with a slash is a
+ * path; without, the first DIR/NAME or DIR/NAME.so for the directories DIR of
+ * SEARCH (colon-separated; NULL: NAME is a path).  A plugin declaring an API
+ * version from 1 to BGJOB_API_VERSION is accepted.  Returns 0; BGJ_EEXIST when
+ * that plugin is already loaded (nothing done); or BGJ_ENOTFOUND, BGJ_EPLUGIN,
+ * BGJ_ENOMEM, with the message in ERR (may be NULL).  On failure every
+ * callback the plugin registered is removed again.
  */
-int bgj_plugin_load(const char *path, char *err, size_t errlen);
+int bgj_plugin_load(const char *name, const char *search, struct bgj_err *err);
 
 /*
  * Runs CB's argument checker (if it has one) on ARGC words ARGV (the words

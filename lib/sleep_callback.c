@@ -7,10 +7,10 @@
  *
  * Runs on a worker; uses only the API table, like any plugin would.
  */
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "cmdline.h"
 #include "registry.h"
 
 /* Checks the arguments; 0, or non-zero with the reason in MSG. */
@@ -20,9 +20,7 @@ static int sleep_args(int argc, char **argv, double *secs, char *msg, size_t msg
         snprintf(msg, msglen, "sleep: wrong number of arguments");
         return 1;
     }
-    char *end;
-    *secs = strtod(argv[1], &end);
-    if (end == argv[1] || *end || !isfinite(*secs) || *secs < 0 || *secs > 1e9) {
+    if (bgj_parse_seconds(argv[1], secs) != 0) {
         snprintf(msg, msglen, "sleep: `%.100s': not a valid number of seconds", argv[1]);
         return 1;
     }

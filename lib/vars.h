@@ -8,8 +8,13 @@
  * knows about bash, and only malloc/free are used.
  *
  * Assignments made by the evaluator change this copy only; the store
- * remembers which variables were assigned so that bgj_vars_assignments()
- * can describe their final values as eval-able `declare' statements.
+ * remembers which variables and elements were assigned so that
+ * bgj_vars_assignments() can describe their final values as plain
+ * assignment statements, which `eval' applies where `let' would have.
+ *
+ * Dynamic variables (RANDOM, SECONDS, ...) are captured by value when the
+ * job is created; RANDOM and SRANDOM as a list of values drawn then, one
+ * per read, and RANDOM seeds bash's own generator when it is assigned.
  */
 #ifndef BGJ_VARS_H
 #define BGJ_VARS_H
@@ -30,9 +35,16 @@ typedef struct bgj_var bgj_var;
 bgj_vars *bgj_vars_new(void);
 void bgj_vars_free(bgj_vars *);
 
-/* Malloc'd `declare' statements, one a line, for every variable assigned
-   during evaluation with its final value; NULL when nothing was assigned. */
+/* Malloc'd assignment statements, one a line, with the final value of
+   every scalar and array element assigned during evaluation (`x=42',
+   `a[3]=7', `h['a b']=1'): evaluated where `let' ran, they leave the
+   variables as `let' would have, attributes (exported, integer, local)
+   untouched.  NULL when nothing was assigned or memory ran out. */
 char *bgj_vars_assignments(const bgj_vars *);
+
+/* A deep copy (assignment marks, messages and pending draws included), or
+   NULL when out of memory. */
+bgj_vars *bgj_vars_dup(const bgj_vars *);
 
 /* Lines bash would have printed on stderr while the evaluation carried on
    (e.g. "a[-9]: bad array subscript"), newline-terminated, "" when none. */
@@ -54,9 +66,15 @@ int bgj_vars_assoc_put(bgj_vars *, const char *name, const char *key, const char
 /* The `set -u' flag. */
 void bgj_vars_set_nounset(bgj_vars *, int on);
 int bgj_vars_nounset(const bgj_vars *);
-/* The snapshot could not capture NAME (e.g. a dynamic variable): any use of
-   it fails the evaluation with REASON. */
-int bgj_vars_set_unavailable(bgj_vars *, const char *name, const char *reason);
+/* Kinds of dynamic variable. */
+#define BGJ_DYN_FIXED  1 /* VALUE read at `new'; assignments are ignored (EPOCHSECONDS) */
+#define BGJ_DYN_DRAWN  2 /* each read takes the next drawn value; assignments ignored (SRANDOM) */
+#define BGJ_DYN_RANDOM 3 /* drawn, until an assignment seeds bash's generator (RANDOM) */
+/* A dynamic variable of KIND (ATTRS may hold READONLY, INTEGER); VALUE is
+   its value for BGJ_DYN_FIXED, ignored otherwise. */
+int bgj_vars_set_dynamic(bgj_vars *, const char *name, int kind, const char *value, unsigned attrs);
+/* Append a value drawn for NAME, a BGJ_DYN_DRAWN or BGJ_DYN_RANDOM variable. */
+int bgj_vars_add_draw(bgj_vars *, const char *name, const char *value);
 /* Fail every evaluation at once with REASON (e.g. an unsupported shell
    option); the first call wins. */
 int bgj_vars_set_failure(bgj_vars *, const char *reason);
@@ -64,15 +82,18 @@ const char *bgj_vars_failure(const bgj_vars *);
 /* Forget which variables were assigned and the messages (tests reuse a store). */
 void bgj_vars_clear_assigned(bgj_vars *);
 
-/* ---- Access used by the evaluator (lib/arith.c) and by tests ---- */
+/* ---- Access used by the evaluator (lib/arith_*.c) and by tests ---- */
 
 bgj_var *bgj_vars_lookup(const bgj_vars *, const char *name, size_t len);
 const char *bgj_var_name(const bgj_var *);
 unsigned bgj_var_attrs(const bgj_var *);
 /* Scalar value or nameref target; NULL when unset (invisible). */
 const char *bgj_var_value(const bgj_var *);
-/* Reason this variable is unavailable, or NULL. */
-const char *bgj_var_unavailable(const bgj_var *);
+/* Its BGJ_DYN_* kind, or 0. */
+int bgj_var_dynamic(const bgj_var *);
+/* The value a read of X gives now (a dynamic variable's next value); 0, or
+   -1 when X's drawn values are used up. */
+int bgj_var_read(bgj_vars *, bgj_var *x, const char **out);
 /* Indexed arrays: element or NULL; the highest index or -1 when empty. */
 const char *bgj_var_index_get(const bgj_var *, intmax_t index);
 intmax_t bgj_var_max_index(const bgj_var *);

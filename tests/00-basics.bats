@@ -16,9 +16,9 @@ expect_usage_error() {
 @test "help bgjob prints the full help with every subcommand and exits 0" {
   run -0 bgsh 'help bgjob'
   assert_line --partial 'Run arithmetic and C callbacks as background jobs'
-  for sub in 'new [-d] [-v VAR] [--] EXPRESSION...' 'new [-d] [-v VAR] -f NAME [ARG...]' \
-             'status [-n] [-v ARRAY]' 'show [-v ARRAY] ID' 'result [-v VAR] ID' 'traceback [ID]' \
-             'remove ID...' 'flush [-f]' 'wait [-n] [-t SECONDS] [ID...]' 'kill ID...' 'funcs' 'load PATH'; do
+  for sub in 'new [-d] [-v VAR] [-t SECONDS] [-c FUNC] [--] EXPRESSION...' 'new [-d] [-v VAR] [-t SECONDS] [-c FUNC] -f NAME [ARG...]' \
+             'status [-n] [-v ARRAY]' 'show [-v ARRAY] ID' 'result [-w] [-v VAR] ID' 'traceback [ID]' \
+             'remove ID...' 'flush [-f]' 'wait [-n] [-p VAR] [-t SECONDS] [ID...]' 'kill ID...' 'funcs' 'load NAME|PATH' 'help [--usage|--version]'; do
     assert_line --partial "$sub"
   done
   assert_line --partial 'BGJOB_MAX_RUNNING'
@@ -31,7 +31,7 @@ expect_usage_error() {
   run -0 --separate-stderr bgsh 'bgjob --help'
   assert_equal "$stderr" ''
   assert_equal "$output" "$expected"
-  assert_line --partial 'load PATH'
+  assert_line --partial 'load NAME|PATH'
 }
 
 @test "bgjob help prints the full help too" {
@@ -39,6 +39,43 @@ expect_usage_error() {
   local expected=$output
   run -0 bgsh 'bgjob help'
   assert_equal "$output" "$expected"
+}
+
+@test "bgjob -h prints the same full help as bgjob --help" {
+  run -0 bgsh 'bgjob --help'
+  local expected=$output
+  run -0 --separate-stderr bgsh 'bgjob -h'
+  assert_equal "$output" "$expected"
+  assert_equal "$stderr" ''
+}
+
+@test "bgjob --version prints the version and the plugin API version" {
+  run -0 --separate-stderr bgsh 'bgjob --version; bgjob help --version'
+  assert_line --index 0 'bgjob 0.2.0'
+  assert_line --index 1 'plugin API version 2'
+  assert_equal "${#lines[@]}" 6
+  assert_equal "$stderr" ''
+}
+
+@test "bgjob --usage prints one line per synopsis, the same ones a usage error prints" {
+  run -0 bgsh 'bgjob --usage'
+  assert_line --regexp '^bgjob new \[-d\] \[-v VAR\] \[-t SECONDS\] \[-c FUNC\] \[--\] EXPRESSION\.\.\. +arithmetic job'
+  assert_line --regexp '^bgjob wait \[-n\] \[-p VAR\] \[-t SECONDS\] \[ID\.\.\.\] +wait for'
+  local usage=$output
+  run -2 --separate-stderr bgsh 'bgjob new'
+  [[ $stderr == *$'bgjob: usage: bgjob new [-d] [-v VAR] [-t SECONDS] [-c FUNC] [--] EXPRESSION...\n              bgjob new [-d] [-v VAR] [-t SECONDS] [-c FUNC] -f NAME [ARG...]'* ]] || fail "$stderr"
+  run -0 bgsh 'bgjob help --usage'
+  assert_equal "$output" "$usage"
+}
+
+@test "help synopsis lines are the usage lines" {
+  run -0 bgsh 'bgjob --usage | sed "s/^bgjob //; s/  .*//"'
+  local syn=$output
+  run -0 bgsh 'help bgjob'
+  local line
+  while IFS= read -r line; do
+    [[ $output == *$'\n'"      $line"$'\n'* ]] || fail "help lacks the synopsis line: $line"
+  done <<< "$syn"
 }
 
 @test "--help after a subcommand prints the help and does nothing else" {
@@ -53,14 +90,14 @@ expect_usage_error() {
 
 @test "an unknown option is a usage error naming the option" {
   expect_usage_error 'bgjob status -x' 'status: -x: invalid option' 'bgjob [status [-n] [-v ARRAY]]'
-  expect_usage_error 'bgjob wait -q 0' 'wait: -q: invalid option' 'bgjob wait [-n] [-t SECONDS] [ID...]'
+  expect_usage_error 'bgjob wait -q 0' 'wait: -q: invalid option' 'bgjob wait [-n] [-p VAR] [-t SECONDS] [ID...]'
   expect_usage_error 'bgjob flush -n' 'flush: -n: invalid option' 'bgjob flush [-f]'
-  expect_usage_error 'bgjob new -z -f sleep 0' 'new: -z: invalid option' 'bgjob new'
+  expect_usage_error 'bgjob new -dz -f sleep 0' 'new: -z: invalid option' 'bgjob new'
 }
 
 @test "a missing job ID is a usage error for show, result, remove and kill" {
   expect_usage_error 'bgjob show' 'show: a job number is required' 'bgjob show [-v ARRAY] ID'
-  expect_usage_error 'bgjob result' 'result: a job number is required' 'bgjob result [-v VAR] ID'
+  expect_usage_error 'bgjob result' 'result: a job number is required' 'bgjob result [-w] [-v VAR] ID'
   expect_usage_error 'bgjob remove' 'remove: a job number is required' 'bgjob remove ID...'
   expect_usage_error 'bgjob kill' 'kill: a job number is required' 'bgjob kill ID...'
 }
@@ -76,7 +113,7 @@ expect_usage_error() {
 }
 
 @test "a negative job ID is a usage error" {
-  expect_usage_error 'bgjob result -1' 'result: -1: not a valid job number' 'bgjob result [-v VAR] ID'
+  expect_usage_error 'bgjob result -1' 'result: -1: not a valid job number' 'bgjob result [-w] [-v VAR] ID'
   expect_usage_error 'bgjob remove -- -1' 'remove: -1: not a valid job number' 'bgjob remove ID...'
   expect_usage_error 'bgjob kill -- -3' 'kill: -3: not a valid job number' 'bgjob kill ID...'
 }
@@ -99,7 +136,7 @@ expect_usage_error() {
 
 @test "a bad -v name in result is a usage error" {
   expect_usage_error 'bgjob new -f sleep 0; bgjob wait; bgjob result -v 1bad 0' \
-    "\`1bad': not a valid identifier" 'bgjob result [-v VAR] ID'
+    "\`1bad': not a valid identifier" 'bgjob result [-w] [-v VAR] ID'
 }
 
 @test "a bad -v name in status is a usage error" {
@@ -112,11 +149,11 @@ expect_usage_error() {
 }
 
 @test "a bad wait timeout is a usage error: not a number, negative, empty" {
-  expect_usage_error 'bgjob wait -t abc' 'wait: abc: invalid timeout' 'bgjob wait [-n] [-t SECONDS] [ID...]'
-  expect_usage_error 'bgjob wait -t -1' 'wait: -1: invalid timeout' 'bgjob wait'
-  expect_usage_error 'bgjob wait -t ""' 'invalid timeout' 'bgjob wait'
-  expect_usage_error 'bgjob wait -t 1s' 'wait: 1s: invalid timeout' 'bgjob wait'
-  expect_usage_error 'bgjob wait -t nan' 'wait: nan: invalid timeout' 'bgjob wait'
+  expect_usage_error 'bgjob wait -t abc' 'wait: abc: invalid number of seconds' 'bgjob wait [-n] [-p VAR] [-t SECONDS] [ID...]'
+  expect_usage_error 'bgjob wait -t -1' 'wait: -1: invalid number of seconds' 'bgjob wait'
+  expect_usage_error 'bgjob wait -t ""' 'invalid number of seconds' 'bgjob wait'
+  expect_usage_error 'bgjob wait -t 1s' 'wait: 1s: invalid number of seconds' 'bgjob wait'
+  expect_usage_error 'bgjob wait -t nan' 'wait: nan: invalid number of seconds' 'bgjob wait'
 }
 
 @test "an option missing its argument is a usage error" {
@@ -129,15 +166,15 @@ expect_usage_error() {
 @test "extra or missing operands are usage errors" {
   expect_usage_error 'bgjob status extra' 'status: extra: too many arguments' 'bgjob [status'
   expect_usage_error 'bgjob funcs extra' 'funcs: extra: too many arguments' 'bgjob funcs'
-  expect_usage_error 'bgjob load' 'load: a plugin path is required' 'bgjob load PATH'
-  expect_usage_error 'bgjob load a b' 'load: too many arguments' 'bgjob load PATH'
+  expect_usage_error 'bgjob load' 'load: a plugin name or path is required' 'bgjob load NAME|PATH'
+  expect_usage_error 'bgjob load a b' 'load: too many arguments' 'bgjob load NAME|PATH'
   expect_usage_error 'bgjob new' 'new: an expression is required' 'bgjob new'
   expect_usage_error 'bgjob result 0 1' 'result: too many arguments' 'bgjob result'
   expect_usage_error 'bgjob traceback 0 1' 'traceback: too many arguments' 'bgjob traceback'
 }
 
 @test "a usage error uses up no job number" {
-  run -0 bgsh 'bgjob new 2>/dev/null; bgjob new -z -f sleep 0 2>/dev/null; bgjob new -v 2bad -f sleep 0 2>/dev/null
+  run -0 bgsh 'bgjob new 2>/dev/null; bgjob new -dz -f sleep 0 2>/dev/null; bgjob new -v 2bad -f sleep 0 2>/dev/null
     bgjob new -v n -f sleep 0; bgjob wait; echo "n=$n"'
   assert_output 'n=0'
 }

@@ -11,6 +11,14 @@ load helper
 
 LOAD='bgjob load "$EXAMPLE_SO" || exit 98'
 
+# bgsh_interactive SCRIPT: bgsh in an interactive shell (bash -i), whose stderr
+# also gets bash's "no job control" notes.
+bgsh_interactive() {
+  env ${BGJOB_PRELOAD:+LD_PRELOAD=$BGJOB_PRELOAD} \
+    bash --norc --noprofile -i -c "enable -f \"\$BGJOB_SO\" bgjob || exit 99
+$1" bgsh </dev/null 3>&-
+}
+
 # ---- numbering ----
 
 @test "jobs are numbered 0, 1, 2 in creation order" {
@@ -67,6 +75,28 @@ LOAD='bgjob load "$EXAMPLE_SO" || exit 98'
     bgjob new -v n -f join d; bgjob wait; echo "n=$n"'
   assert_output $'rc=1\nrc=2\nrc=1 ro=x\nlast=0\nn=1'
   [[ $stderr == *'nosuch: no such callback'* ]]
+}
+
+@test "new -3*2 and new -1 are expressions, as for let; -- still ends the options" {
+  run -0 --separate-stderr bgsh 'x=4
+    bgjob new -v a -3*2; bgjob new -v b -1; bgjob new -v c -x+1; bgjob new -d -v d -- -2; bgjob wait
+    for id in $a $b $c $d; do bgjob result $id; done'
+  assert_output $'-6\n-1\n-3\n-2'
+  assert_equal "$stderr" ''
+}
+
+@test "new accepts -t SECONDS (hex and fractions too) and -c FUNC before the expression or -f" {
+  run -0 --separate-stderr bgsh 'done_f() { :; }
+    bgjob new -t 0x10 -c done_f -v a 6*7; bgjob new -t 2.5 -c done_f -f sleep 0 ok; bgjob wait
+    bgjob result $a; bgjob result 1'
+  assert_output $'42\nok'
+  assert_equal "$stderr" ''
+}
+
+@test "new -t with a bad number of seconds is a usage error and uses no job number" {
+  run -0 --separate-stderr bgsh 'bgjob new -t 1x 1; echo "rc=$?"; bgjob new -v n 1; echo "n=$n"'
+  assert_output $'rc=2\nn=0'
+  [[ $stderr == *'new: 1x: invalid number of seconds'* ]] || fail "$stderr"
 }
 
 # ---- status ----
@@ -199,6 +229,11 @@ END3"
   assert_output $'declare -A S=([1]="Dead" )\nEND'
 }
 
+@test "status shows an expression holding a newline or control character quoted, one line per job" {
+  run -0 bgsh $'bgjob new \'1\n+2\'; bgjob new $\'3\\t*4\'; bgjob new 5; bgjob wait; bgjob status'
+  assert_output $'Completed jobs:\n0 : $\'1\\n+2\'\n1 : $\'3\\t*4\'\n2 : 5'
+}
+
 # ---- show ----
 
 @test "show prints every field in a form eval turns back into an associative array" {
@@ -282,6 +317,17 @@ times-ok'
   assert_output '1 0 a'
 }
 
+@test "show of a running job gives its start time and the time elapsed so far" {
+  run -0 bgsh 'bgjob new -d -f sleep 30
+    n=0; until bgjob show -v J 0 && [[ -n ${J[progress]} ]]; do (( ++n > 100000 )) && break; done
+    echo "${J[state]}"
+    [[ ${J[started]} =~ ^[0-9]+\.[0-9]+$ ]] && echo started-ok
+    [[ ${J[elapsed]} =~ ^[0-9]+\.[0-9]+$ ]] && echo elapsed-ok
+    [[ -z ${J[finished]} ]] && echo not-finished
+    bgjob kill 0'
+  assert_output $'Running\nstarted-ok\nelapsed-ok\nnot-finished'
+}
+
 # ---- result ----
 
 @test "result prints the result and a newline" {
@@ -296,17 +342,17 @@ times-ok'
   assert_output $'done\n0.050'
 }
 
-@test "result of a running job fails with job N has not completed" {
+@test "result of a running job fails with job N is still running" {
   run -1 --separate-stderr bgsh 'bgjob new -d -f sleep 5; bgjob result 0; rc=$?; bgjob kill 0; exit $rc'
   assert_output ''
-  [[ $stderr == *'job 0 has not completed'* ]]
+  [[ $stderr == *'job 0 is still running'* ]]
 }
 
-@test "result of a queued job fails with job N has not completed" {
+@test "result of a queued job fails with job N is still queued" {
   run -1 --separate-stderr bgsh 'BGJOB_MAX_RUNNING=1; bgjob new -d -f sleep 5; bgjob new -d -f sleep 5
     bgjob result 1; rc=$?; bgjob kill 0 1; exit $rc'
   assert_output ''
-  [[ $stderr == *'job 1 has not completed'* ]]
+  [[ $stderr == *'job 1 is still queued'* ]]
 }
 
 @test "result of a dead job fails and names bgjob traceback N" {
@@ -336,8 +382,8 @@ times-ok'
     bgjob traceback 7; echo "unknown rc=$?"
     bgjob kill 1'
   assert_output $'completed rc=1\nrunning rc=1\nunknown rc=1'
-  [[ $stderr == *'job 0 is not dead'* ]]
-  [[ $stderr == *'job 1 is not dead'* ]]
+  [[ $stderr == *'job 0 completed: it has no traceback'* ]]
+  [[ $stderr == *'job 1 is still running'* ]]
   [[ $stderr == *'job 7 not found'* ]]
 }
 
@@ -375,13 +421,18 @@ END'
   [[ $stderr == *'job 1 not found'* ]]
 }
 
-@test "remove of a running or queued job fails with job N is still running / queued" {
-  run -1 --separate-stderr bgsh 'BGJOB_MAX_RUNNING=1; bgjob new -d -f sleep 5; bgjob new -d -f sleep 5
-    bgjob remove 0 1; rc=$?
-    bgjob status -v S; echo "${S[0]} ${S[1]}"; bgjob kill 0 1; exit $rc'
-  assert_output 'Running Queued'
+@test "remove of a running job fails with job N is still running" {
+  run -1 --separate-stderr bgsh 'bgjob new -d -f sleep 5; bgjob remove 0; rc=$?
+    bgjob status -v S; echo "${S[0]}"; bgjob kill 0; exit $rc'
+  assert_output 'Running'
   [[ $stderr == *'job 0 is still running'* ]]
-  [[ $stderr == *'job 1 is still queued'* ]]
+}
+
+@test "remove of a queued job fails with job N is still queued" {
+  run -1 --separate-stderr bgsh 'BGJOB_MAX_RUNNING=1; bgjob new -d -f sleep 5; bgjob new -d -f sleep 5
+    bgjob remove 1; rc=$?; bgjob status -v S; echo "${S[1]}"; bgjob kill 0 1; exit $rc'
+  assert_output 'Queued'
+  [[ $stderr == *'job 1 is still queued'* ]] || fail "$stderr"
 }
 
 @test "remove of an unknown job fails with job N not found" {
@@ -430,8 +481,8 @@ END'
   assert_output $'No jobs to flush.\nrc=0\nNo jobs to flush.\nrc=0\nRunning'
 }
 
-@test "flush deletes nothing, lists the jobs as status -n would and fails when jobs finished since the last report" {
-  run -1 --separate-stderr bgsh "$LOAD"'
+@test "interactive: flush deletes nothing, lists the jobs as status -n would and fails when jobs finished since the last report" {
+  run -1 --separate-stderr bgsh_interactive "$LOAD"'
     bgjob new -f join a; bgjob new -f fail b; bgjob wait
     bgjob flush; rc=$?
     echo END; bgjob status -v S; echo "${S[0]} ${S[1]}"; bgjob result 0
@@ -440,8 +491,8 @@ END'
   [[ $stderr == *'flush -f'* ]]
 }
 
-@test "the flush guard lists only the jobs finished since the last report" {
-  run -0 --separate-stderr bgsh "$LOAD"'
+@test "interactive: the flush guard lists only the jobs finished since the last report" {
+  run -0 --separate-stderr bgsh_interactive "$LOAD"'
     bgjob new -f join a; bgjob wait; bgjob status >/dev/null
     bgjob new -f join b; bgjob wait
     bgjob flush; echo "rc=$?"
@@ -449,13 +500,23 @@ END'
   assert_output $'Completed jobs:\n1 : join b\n\nrc=1\n0 1 '
 }
 
-@test "after the flush guard has listed the jobs, a second flush deletes them" {
-  run -0 --separate-stderr bgsh "$LOAD"'
+@test "interactive: after the flush guard has listed the jobs, a second flush deletes them" {
+  run -0 --separate-stderr bgsh_interactive "$LOAD"'
     bgjob new -f join a; bgjob new -f fail b; bgjob wait
     bgjob flush >/dev/null; echo "rc=$?"
     bgjob flush; echo "rc=$?"
     bgjob status; echo END'
   assert_output $'rc=1\nFlushing 1 Completed job.\nFlushing 1 Dead job.\nrc=0\nEND'
+}
+
+@test "a script flushes finished jobs without the guard, also under set -e" {
+  run -0 --separate-stderr bgsh "$LOAD"'
+    set -e
+    bgjob new -f join a; bgjob new -f fail b; bgjob wait || :
+    bgjob flush
+    bgjob status; echo END'
+  assert_output $'Flushing 1 Completed job.\nFlushing 1 Dead job.\nEND'
+  assert_equal "$stderr" ''
 }
 
 @test "flush -f flushes jobs finished since the last report anyway" {
@@ -495,4 +556,26 @@ END'
     bgjob status -v S; n=0; for s in "${S[@]}"; do [[ $s == Running ]] && n=$((n+1)); done; echo "running=$n"
     bgjob kill {0..63}; bgjob wait -t 5; echo "wait=$?"'
   assert_output $'running=64\nwait=1'
+}
+
+@test "an unusable BGJOB_MAX_RUNNING or BGJOB_MAX_QUEUED is named on stderr once per value, with the value used" {
+  run -0 --separate-stderr bgsh '
+    for v in 0 -1 abc 2+3 99999999999999999999 0 abc; do BGJOB_MAX_RUNNING=$v; bgjob new 1; done
+    BGJOB_MAX_RUNNING=2; bgjob new 1
+    BGJOB_MAX_QUEUED=0; bgjob new 1; bgjob new 1
+    bgjob wait; echo "rc=$?"'
+  assert_output 'rc=0'
+  local expected="bgsh: line 3: bgjob: warning: BGJOB_MAX_RUNNING=0: not a whole number from 1 to 100000000; using 64
+bgsh: line 3: bgjob: warning: BGJOB_MAX_RUNNING=-1: not a whole number from 1 to 100000000; using 64
+bgsh: line 3: bgjob: warning: BGJOB_MAX_RUNNING=abc: not a whole number from 1 to 100000000; using 64
+bgsh: line 3: bgjob: warning: BGJOB_MAX_RUNNING=2+3: not a whole number from 1 to 100000000; using 64
+bgsh: line 3: bgjob: warning: BGJOB_MAX_RUNNING=99999999999999999999: not a whole number from 1 to 100000000; using 64
+bgsh: line 5: bgjob: warning: BGJOB_MAX_QUEUED=0: not a whole number from 1 to 100000000; using 100000"
+  assert_equal "$stderr" "$expected"
+}
+
+@test "an empty or unset limit variable means the default, silently" {
+  run -0 --separate-stderr bgsh 'BGJOB_MAX_RUNNING=; bgjob new 1; unset BGJOB_MAX_QUEUED; bgjob new 1; bgjob wait; echo "rc=$?"'
+  assert_output 'rc=0'
+  assert_equal "$stderr" ''
 }

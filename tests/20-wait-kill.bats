@@ -137,6 +137,75 @@ teardown() {
   assert_output $'first=138\nsecond=0\nv'
 }
 
+@test "wait -t takes the same number forms as sleep: 0x1, 1e-3, +0.5" {
+  run -0 --separate-stderr bgsh 'bgjob new -d -f sleep 0x10
+    bgjob wait -t 0x0 0; echo "hex=$?"; bgjob wait -t 1e-3 0; echo "exp=$?"; bgjob wait -t +0.01 0; echo "plus=$?"
+    bgjob kill 0'
+  assert_output $'hex=124\nexp=124\nplus=124'
+  assert_equal "$stderr" ''
+}
+
+# ---- wait -p ----
+
+@test "wait -n -p VAR stores the number of the job that ended" {
+  run -0 bgsh "$LOAD"'; bgjob new -d -f sleep 30; bgjob new -f join a
+    bgjob wait -n -p which 0 1; echo "rc=$? which=$which"; bgjob kill 0'
+  assert_output 'rc=0 which=1'
+}
+
+@test "wait -n -p VAR gives 1 and the number of a dead job" {
+  run -0 bgsh "$LOAD"'; bgjob new -d -f sleep 30; bgjob new -f fail x
+    bgjob wait -n -p which; echo "rc=$? which=$which"; bgjob kill 0'
+  assert_output 'rc=1 which=1'
+}
+
+@test "wait -p VAR with IDs and without -n stores the last job listed" {
+  run -0 bgsh "$LOAD"'; bgjob new -f join a; bgjob new -f join b
+    bgjob wait -p which 1 0; echo "rc=$? which=$which"'
+  assert_output 'rc=0 which=0'
+}
+
+@test "wait -p VAR with nothing to wait for unsets VAR and returns 127" {
+  run -0 bgsh "$LOAD"'; which=old; bgjob wait -p which; echo "rc=$? which=${which-unset}"
+    which=old; bgjob wait -n -p which; echo "rc=$? which=${which-unset}"'
+  assert_output $'rc=127 which=unset\nrc=127 which=unset'
+}
+
+@test "wait -p VAR unsets VAR after a timeout" {
+  run -0 bgsh 'bgjob new -d -f sleep 30; which=old; bgjob wait -n -p which -t 0.01; echo "rc=$? which=${which-unset}"
+    bgjob kill 0'
+  assert_output 'rc=124 which=unset'
+}
+
+@test "wait -p with a bad name is a usage error" {
+  run -2 --separate-stderr bgsh 'bgjob wait -p 1bad'
+  [[ $stderr == *"1bad': not a valid identifier"* ]] || fail "$stderr"
+  [[ $stderr == *'usage: bgjob wait'* ]] || fail "$stderr"
+}
+
+# ---- result -w ----
+
+@test "result -w waits for the job and prints its result" {
+  run -0 bgsh 'bgjob new -v id -f sleep 0.2 late; bgjob result -w $id; echo "rc=$?"
+    bgjob new -v id2 "2**20"; bgjob result -w -v x $id2; echo "x=$x"'
+  assert_output $'late\nrc=0\nx=1048576'
+}
+
+@test "result -w of a job that dies fails as result does" {
+  run -1 --separate-stderr bgsh "$LOAD"'; BGJOB_MAX_RUNNING=1; bgjob new -f sleep 0.2; bgjob new -v id -f fail boom; bgjob result -w $id'
+  assert_output ''
+  [[ $stderr == *'job 1 died (see `bgjob traceback 1'* ]] || fail "$stderr"
+}
+
+@test "a trapped signal interrupts result -w with 128+N" {
+  run -0 bgsh 'bgjob new -d -f sleep 30
+    trap ":" USR1
+    (while kill -USR1 $$ 2>/dev/null; do /bin/sleep 0.05; done) & pid=$!
+    bgjob result -w 0; rc=$?; kill $pid
+    echo "rc=$rc"; bgjob status -v S; echo "${S[0]}"; bgjob kill 0'
+  assert_output $'rc=138\nRunning'
+}
+
 # ---- Ctrl-C in an interactive shell ----
 
 @test "Ctrl-C interrupts bgjob wait in an interactive shell at once and the job keeps running" {
@@ -158,6 +227,22 @@ teardown() {
   # the rest of the interrupted line did not run
   run ! pane_contains_line 'rc=0'
   # and the shell still works: the job can be killed and waited for
+  tmux_type 'bgjob kill 0; bgjob wait 0; echo "killed=$?"'
+  wait_for 5 pane_contains_line 'killed=1' || { pane_text; fail "kill after Ctrl-C failed"; }
+}
+
+@test "Ctrl-C interrupts bgjob result -w in an interactive shell at once and the job keeps running" {
+  tmux_start
+  tmux_type 'enable -f "$BGJOB_SO" bgjob; bgjob new -f sleep 30; echo WAIT""ING; bgjob result -w 0; echo "rc=$?"'
+  wait_for 10 pane_contains_line WAITING || { pane_text; fail "the job was not started"; }
+  wait_for 5 shell_in_ppoll || { pane_text; fail "bgjob result -w did not start waiting"; }
+  run ! pane_has_prompt
+  tmux_key C-c
+  wait_for 5 pane_has_prompt || { pane_text; fail "no prompt after Ctrl-C"; }
+  tmux_type 'echo "after=$?"; bgjob status -v S; echo "state=${S[0]}"'
+  wait_for 5 pane_contains_line 'state=Running' || { pane_text; fail "the job is not Running after Ctrl-C"; }
+  run -0 pane_contains_line 'after=130'
+  run ! pane_contains_line 'rc=0'
   tmux_type 'bgjob kill 0; bgjob wait 0; echo "killed=$?"'
   wait_for 5 pane_contains_line 'killed=1' || { pane_text; fail "kill after Ctrl-C failed"; }
 }
@@ -230,4 +315,21 @@ teardown() {
   run -1 --separate-stderr bgsh 'bgjob new -f sleep 5; bgjob kill 0; bgjob wait 0; bgjob result 0'
   assert_output ''
   [[ $stderr == *'bgjob traceback 0'* ]]
+}
+
+@test "new -t SECONDS: a job still running at its time limit is cancelled like kill and ends Dead, timed out" {
+  run -0 --separate-stderr bgsh 'bgjob new -t 0.2 -f sleep 1000; bgjob wait 0; echo "rc=$?"
+    bgjob traceback 0 | tail -n 1; bgjob new -t 0x1 -f sleep 0 done; bgjob wait 1; echo "rc=$?"; bgjob result 1'
+  assert_output $'rc=1\ntimed out after 0.2 seconds\nrc=0\ndone'
+}
+
+@test "new -t: time spent Queued does not count, only time running" {
+  run -0 --separate-stderr bgsh 'BGJOB_MAX_RUNNING=1; bgjob new -f sleep 1000; bgjob new -t 1 -f sleep 0 ran
+    bgjob status -v S; echo "${S[1]}"; sleep 1.5; bgjob kill 0; bgjob wait 1; echo "rc=$?"; bgjob result 1'
+  assert_output $'Queued\nrc=0\nran'
+}
+
+@test "new -t with a bad number of seconds is a usage error and creates no job" {
+  run -0 --separate-stderr bgsh 'bgjob new -t abc -f sleep 0; echo "rc=$?"; bgjob new -t -1 1; echo "rc=$?"; bgjob status'
+  assert_output $'rc=2\nrc=2'
 }

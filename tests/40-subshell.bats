@@ -1,7 +1,8 @@
 #!/usr/bin/env bats
 # 40-subshell: what forked children of the shell see and can do: results of
-# finished jobs, jobs that were running at the fork, their own jobs, the
-# command-substitution warning, pipelines.
+# finished jobs, jobs that were running at the fork (passed over by wait
+# without IDs, an error when named), their own jobs, the warnings naming the
+# kind of subshell a job is lost with, pipelines.
 
 load helper
 
@@ -27,11 +28,35 @@ TIMER='start() { t0=${EPOCHREALTIME//[!0-9]/}; }; ms() { echo $(( (${EPOCHREALTI
   # A watchdog ends a subshell whose wait hangs (status 143) so that the test fails instead of hanging.
   run -0 --separate-stderr bgsh "$TIMER; $WATCHDOG"'; bgjob new -d -f sleep 30
     start; ( watchdog 3; bgjob wait 0; rc=$?; kill $WD; exit $rc ); echo "rc=$?"; (( $(ms) < 2000 )) && echo quick
-    start; ( watchdog 3; bgjob wait; rc=$?; kill $WD; exit $rc ); echo "all rc=$?"; (( $(ms) < 2000 )) && echo quick
     start; ( watchdog 3; bgjob wait -n 0; rc=$?; kill $WD; exit $rc ); echo "-n rc=$?"; (( $(ms) < 2000 )) && echo quick
     bgjob kill 0'
-  assert_output $'rc=1\nquick\nall rc=1\nquick\n-n rc=1\nquick'
-  [[ $stderr == *'job 0 '*'parent shell'* ]]
+  assert_output $'rc=1\nquick\n-n rc=1\nquick'
+  [[ $stderr == *'job 0 belongs to the parent shell'* ]] || fail "$stderr"
+}
+
+@test "( bgjob wait ) and ( bgjob wait -n ) without IDs pass over the parent's running jobs" {
+  run -0 --separate-stderr bgsh "$WATCHDOG"'; bgjob new -d -f sleep 30
+    ( watchdog 10; bgjob wait; echo "all rc=$?"; bgjob wait -n; echo "-n rc=$?"; kill $WD )
+    bgjob kill 0'
+  assert_output $'all rc=0\n-n rc=127'
+  assert_equal "$stderr" ''
+}
+
+@test "( bgjob wait ) in a subshell waits for the subshell's own job, not the parent's" {
+  run -0 --separate-stderr bgsh "$WATCHDOG"'; bgjob new -d -f sleep 30
+    ( watchdog 10; bgjob new -v me -f sleep 0.2 mine; bgjob wait; echo "rc=$?"; bgjob result $me
+      bgjob new -v me2 -f sleep 0.1 again; bgjob wait -n -p which; echo "-n rc=$? which=$which"; kill $WD )
+    bgjob kill 0'
+  assert_output $'rc=0\nmine\n-n rc=0 which=2'
+  assert_equal "$stderr" ''
+}
+
+@test "( bgjob result -w N ) on a job running in the parent is an error at once" {
+  run -0 --separate-stderr bgsh "$WATCHDOG"'; bgjob new -d -f sleep 30
+    ( watchdog 10; bgjob result -w 0; rc=$?; kill $WD; exit $rc ); echo "rc=$?"
+    bgjob kill 0'
+  assert_output 'rc=1'
+  [[ $stderr == *'job 0 belongs to the parent shell'* ]] || fail "$stderr"
 }
 
 @test "( bgjob status ) shows a job running in the parent as Running" {
@@ -91,6 +116,31 @@ TIMER='start() { t0=${EPOCHREALTIME//[!0-9]/}; }; ms() { echo $(( (${EPOCHREALTI
   run -0 --separate-stderr bgsh 'id=$(bgjob new -f sleep 0); echo "id=[$id]"; bgjob status; echo END'
   assert_output $'id=[]\nEND'
   [[ $stderr == *warning*'command substitution'* ]] || fail "no warning: $stderr"
+}
+
+@test "a job started in a process substitution warns naming the process substitution" {
+  run -0 --separate-stderr bgsh 'cat <(bgjob new -f sleep 0); echo END'
+  assert_output 'END'
+  [[ $stderr == *warning*'process substitution'* ]] || fail "no warning: $stderr"
+  [[ $stderr != *'command substitution'* ]] || fail "wrong kind: $stderr"
+}
+
+@test "a job started in a pipeline member warns naming the pipeline" {
+  run -0 --separate-stderr bgsh 'bgjob new -f sleep 0 | cat; echo END'
+  assert_output 'END'
+  [[ $stderr == *warning*'pipeline'* ]] || fail "no warning: $stderr"
+}
+
+@test "a job started in an asynchronous command warns naming it" {
+  run -0 --separate-stderr bgsh 'bgjob new -f sleep 0 & wait $!; echo END'
+  assert_output 'END'
+  [[ $stderr == *warning*'asynchronous command'* ]] || fail "no warning: $stderr"
+}
+
+@test "a job started in a ( ) subshell, where it is used, gives no warning" {
+  run -0 --separate-stderr bgsh '( bgjob new -v id 6*7; bgjob result -w $id )'
+  assert_output '42'
+  assert_equal "$stderr" ''
 }
 
 @test "new -v in the main shell gives no command substitution warning" {

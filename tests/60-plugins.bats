@@ -1,7 +1,8 @@
 #!/usr/bin/env bats
-# 60-plugins: bgjob load (the example plugin, missing files, files that are
-# not plugins, another API version, loading twice), the example callbacks, and
-# callbacks given wrong arguments.
+# 60-plugins: bgjob load (the example plugin, by path or by name through
+# BASH_LOADABLES_PATH, missing files, files that are not plugins, other API
+# versions, loading twice), the example callbacks, and callbacks given wrong
+# arguments.
 
 load helper
 
@@ -103,13 +104,46 @@ export NOINIT_SO BADVERSION_SO EXAMPLE_V1_SO
   [[ $stderr == *'cannot load plugin'* ]] || fail "$stderr"
 }
 
-@test "loading the example plugin twice fails the second time, and its callbacks still work" {
+@test "loading the example plugin twice is a no-op with a note, status 0, and its callbacks still work" {
   run -0 --separate-stderr bgsh "$LOAD"'
     bgjob load "$EXAMPLE_SO"; echo "second=$?"
     bgjob funcs | cut -d" " -f1 | sort | tr "\n" " "; echo
     bgjob new -f join a b; bgjob new -f fail x; bgjob wait 0; echo "rc=$?"; bgjob result 0; bgjob wait 1 || echo dead'
-  assert_output $'second=1\nbusy fail getenv join sleep \nrc=0\na b\ndead'
-  [[ $stderr == *'already registered'* ]] || fail "$stderr"
+  assert_output $'second=0\nbusy fail getenv join sleep \nrc=0\na b\ndead'
+  [[ $stderr == *'bgjob-example.so: plugin already loaded'* ]] || fail "$stderr"
+  [[ $stderr != *'initialisation failed'* ]] || fail "$stderr"
+}
+
+@test "load NAME finds NAME.so or NAME in BASH_LOADABLES_PATH, and the same file again is a no-op" {
+  mkdir -p "$BATS_TEST_TMPDIR/a" "$BATS_TEST_TMPDIR/b"
+  cp "$EXAMPLE_SO" "$BATS_TEST_TMPDIR/b/example.so"
+  cp "$EXAMPLE_SO" "$BATS_TEST_TMPDIR/b/plain"
+  run -0 --separate-stderr bgsh 'BASH_LOADABLES_PATH="$1/a::$1/b"
+    bgjob load example; echo "rc=$?"; bgjob new -f join found; bgjob wait; bgjob result 0
+    bgjob load example.so; echo "again=$?"' "$BATS_TEST_TMPDIR"
+  assert_output $'rc=0\nfound\nagain=0'
+  [[ $stderr == *'b/example.so: plugin already loaded'* ]] || fail "$stderr"
+  run -0 --separate-stderr bgsh 'BASH_LOADABLES_PATH="$1/b"; bgjob load plain; echo "rc=$?"' "$BATS_TEST_TMPDIR"
+  assert_output 'rc=0'
+}
+
+@test "load NAME that is nowhere names the directories searched, the plugin directory last" {
+  run -1 --separate-stderr bgsh 'BASH_LOADABLES_PATH=/nonexistent/dir; bgjob load nosuchplugin'
+  assert_output ''
+  [[ $stderr == *'nosuchplugin: no such plugin'*'/nonexistent/dir:'*'/lib/bgjob/plugins)'* ]] || fail "$stderr"
+}
+
+@test "bgjob --version names the plugin directory that load NAME searches" {
+  run -0 bgsh 'bgjob --version'
+  assert_line --regexp '^plugin directory /.*/lib/bgjob/plugins$'
+}
+
+@test "a plugin declaring API version 0 is refused" {
+  run -0 cc -shared -fPIC -I"$BGJOB_ROOT/lib" -DBGJOB_EXAMPLE_FAKE_VERSION=0 \
+    -o "$BATS_TEST_TMPDIR/v0.so" "$BGJOB_ROOT/examples/bgjob-example.c"
+  run -1 --separate-stderr bgsh 'bgjob load "$1"; rc=$?; bgjob funcs | wc -l; exit $rc' "$BATS_TEST_TMPDIR/v0.so"
+  assert_output '1'
+  [[ $stderr == *'API version 0;'*'versions 1 to '* ]] || fail "$stderr"
 }
 
 @test "new with an unknown callback fails and creates no job" {

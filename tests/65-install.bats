@@ -1,6 +1,7 @@
 #!/usr/bin/env bats
-# 65-install: `make install` lays out the builtin, the plugin header and the
-# pkg-config file so that `enable bgjob` and a plugin build work from them.
+# 65-install: `make install` lays out the builtin, the plugin header, the
+# pkg-config file and the plugin directory so that `enable bgjob` and a plugin
+# build work from them.
 
 load helper
 
@@ -11,9 +12,10 @@ setup() {
   ROOT=$DEST$PREFIX
 }
 
-@test "make install puts the builtin, the header and bgjob.pc under DESTDIR/PREFIX" {
+@test "make install puts the builtin, the header, bgjob.pc and the plugin directory under DESTDIR/PREFIX" {
   [ -x "$ROOT/lib/bash/bgjob" ]
   [ -f "$ROOT/include/bgjob.h" ]
+  [ -d "$ROOT/lib/bgjob/plugins" ]
   run -0 cat "$ROOT/lib/pkgconfig/bgjob.pc"
   assert_line "prefix=$PREFIX"
   assert_line --partial 'Cflags: -I${includedir}'

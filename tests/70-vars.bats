@@ -167,3 +167,37 @@ same_as_printf() {
     f() { local -A J; bgjob show -v J 0; echo "${J[state]} ${J[result]}"; }; f; echo "outside=${J[state]-unset}"'
   assert_output $'Completed a\noutside=unset'
 }
+
+# assignments_like_let GLOBALS LOCALS EXPR VARS: inside a function that
+# declares LOCALS, `eval' of a job's assignments leaves VARS (inside and
+# after the function) exactly as `let EXPR' leaves them there.
+assignments_like_let() {
+  local globals=$1 locals=$2 expr=$3 vars=$4 q
+  printf -v q '%q' "$expr"
+  run bgsh "$globals"'
+    f() { '"$locals"'; let '"$q"' 2>/dev/null; declare -p '"$vars"' 2>&1; }; f; echo --; declare -p '"$vars"' 2>&1'
+  local expected=$output
+  run bgsh "$globals"'
+    f() { '"$locals"'; bgjob new -v id '"$q"'; bgjob wait $id; local -A J; bgjob show -v J $id; eval "${J[assignments]}"; declare -p '"$vars"' 2>&1; }; f; echo --; declare -p '"$vars"' 2>&1'
+  assert_equal "$output" "$expected"
+}
+
+@test "a job's assignments keep an exported variable exported" {
+  run -0 bgsh 'declare -x e=1; bgjob new -v id "e = 7"; bgjob wait; declare -A J; bgjob show -v J $id
+    printf "%s" "${J[assignments]}"; eval "${J[assignments]}"; declare -p e'
+  assert_output $'e=7\ndeclare -x e="7"'
+  assignments_like_let 'declare -x e=1' ':' 'e = 7' e
+  assignments_like_let 'export e=1' 'local e=2' 'e += 5' e
+}
+
+@test "a job's assignments, evaluated in a function, leave locals and globals as let does" {
+  assignments_like_let 'x=1' 'local x=2' 'x = 5, g = 6' 'x g'
+  assignments_like_let 'x=1' ':' 'x = 5, g = 6' 'x g'
+  assignments_like_let 'declare -i n=1' 'local -i m=2' 'n += 41, m *= 3' 'n m'
+  assignments_like_let 'a=(1 2)' 'local -a b=(3 4)' 'a[3] = 7, b[-1] += 1, c[2] = 9' 'a b c'
+  assignments_like_let 'declare -A h=([k]=1)' 'local -A l=([x y]=2)' 'h[k] = 5, h[new key] = 6, l[x y] *= 4' 'h l'
+  assignments_like_let 't=1; arr=(1 2 3)' 'local -n r=t; local -n e="arr[2]"' 'r = 9, e = 4' 't arr'
+  assignments_like_let 's=abc' 'local u=def' 's[2] = 3, u[1] = 4' 's u'
+  assignments_like_let 'declare -ai ia=(1)' ':' 'ia[0] += 1, ia[5] = 2' 'ia'
+  assignments_like_let ':' 'local -i li' 'li = 3, li++, nv = li' 'li nv'
+}

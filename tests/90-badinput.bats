@@ -12,7 +12,7 @@ load helper
 
 SETUP='
 readonly RO=1; declare -rA RA=([k]=v); readonly -a RARR=(1 2)
-bgjob new -v c0 -- 2 + 3 && bgjob new -v d1 -- 1/0 && bgjob new -v r2 -f sleep 600 &&
+bgjob new -v c0 -- "2 + 3" && bgjob new -v d1 -- 1/0 && bgjob new -v r2 -f sleep 600 &&
 bgjob new -v c3 -f sleep 0 keep && bgjob wait -t 60 0 3; bgjob wait -t 60 1
 snap() {
   local id; REPLY=
@@ -68,7 +68,7 @@ export BATS_TEST_TMPDIR
     "2 ¦ unknown subcommand ¦ bgjob ''" \
     "2 ¦ STATUS: unknown subcommand ¦ bgjob STATUS" \
     "2 ¦ -x: invalid option ¦ bgjob status -x" \
-    "2 ¦ -q: invalid option ¦ bgjob new -q 1" \
+    "2 ¦ -q: invalid option ¦ bgjob new -dq 1" \
     "2 ¦ -f: invalid option ¦ bgjob show -f 0" \
     "2 ¦ -v: invalid option ¦ bgjob kill -v x 2" \
     "2 ¦ -n: invalid option ¦ bgjob flush -n" \
@@ -82,7 +82,7 @@ export BATS_TEST_TMPDIR
     "2 ¦ an expression is required ¦ bgjob new -d --" \
     "2 ¦ -v: option requires an argument ¦ bgjob new -v" \
     "2 ¦ -f: option requires an argument ¦ bgjob new -f" \
-    "2 ¦ a plugin path is required ¦ bgjob load" \
+    "2 ¦ a plugin name or path is required ¦ bgjob load" \
     "2 ¦ too many arguments ¦ bgjob load a b"
 }
 
@@ -120,10 +120,10 @@ export BATS_TEST_TMPDIR
     "1 ¦ job 9223372036854775807 not found ¦ bgjob show 9223372036854775807" \
     "1 ¦ job 4 not found ¦ bgjob result 4" \
     "1 ¦ job 99 not found.*job 12345 not found ¦ bgjob remove 99 12345" \
-    "1 ¦ has not completed ¦ bgjob result 2" \
+    "1 ¦ job 2 is still running ¦ bgjob result 2" \
     "1 ¦ bgjob traceback 1 ¦ bgjob result 1" \
     "1 ¦ job 2 is still running ¦ bgjob remove 2" \
-    "1 ¦ not dead ¦ bgjob traceback 0" \
+    "1 ¦ job 0 completed: it has no traceback ¦ bgjob traceback 0" \
     "1 ¦ job 0 has already finished ¦ bgjob kill 0"
 }
 
@@ -147,10 +147,10 @@ export BATS_TEST_TMPDIR
     "1 ¦ readonly variable ¦ bgjob new -v BASH_VERSINFO 1"
 }
 
-@test "bad timeouts are usage errors" {
+@test "bad numbers of seconds are usage errors" {
   local rows=() t
-  for t in abc -1 '' inf nan NaN 1e999 0x10 ' 1' '1 ' 1s 2m +1 -- ; do
-    rows+=("2 ¦ invalid timeout|option requires an argument|not a valid job number ¦ bgjob wait -t '$t' 0")
+  for t in abc -1 '' inf nan NaN 1e999 2e9 0x ' 1' '1 ' 1s 2m ++1 -- ; do
+    rows+=("2 ¦ invalid number of seconds|option requires an argument|not a valid job number ¦ bgjob wait -t '$t' 0")
   done
   run_table 4 "${rows[@]}"
 }
@@ -164,7 +164,7 @@ export BATS_TEST_TMPDIR
     "2 ¦ invalid option ¦ bgjob status \$'-\\xc3\\xa9'" \
     "2 ¦ not a valid identifier ¦ bgjob new -v \$'\\xe2\\x82' 1" \
     "2 ¦ not a valid identifier ¦ bgjob status -v \$'\\x01\\x02'" \
-    "2 ¦ invalid timeout ¦ bgjob wait -t \$'\\xff' 0" \
+    "2 ¦ invalid number of seconds ¦ bgjob wait -t \$'\\xff' 0" \
     "1 ¦ no such callback ¦ bgjob new -f \$'\\xff\\x00'" \
     "1 ¦ cannot load plugin|not found|No such file ¦ bgjob load \$'/nonexistent/\\xff\\xfe.so'"
 }

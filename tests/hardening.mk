@@ -30,9 +30,9 @@ deps-hardening:
 	$(call apt_install,$(DEB_HARDENING))
 
 # ---- libFuzzer targets (no bash) ----
-build/fuzz/fuzz_cmdline: tests/fuzz/fuzz_cmdline.c lib/cmdline.c lib/cmdline.h | deps-hardening
+build/fuzz/fuzz_cmdline: tests/fuzz/fuzz_cmdline.c lib/cmdline.c lib/cmdline.h lib/errors.c lib/errors.h | deps-hardening
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(FUZZ_FLAGS) -Ilib $< lib/cmdline.c -lm -o $@
+	$(FUZZ_CC) $(FUZZ_FLAGS) -Ilib $< lib/cmdline.c lib/errors.c -lm -o $@
 build/fuzz/fuzz_arith: tests/fuzz/fuzz_arith.c $(ARITH_SRCS) lib/arith.h lib/vars.h | deps-hardening
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_FLAGS) -Ilib $< $(ARITH_SRCS) -lm -o $@

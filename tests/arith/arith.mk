@@ -1,4 +1,4 @@
-# arith.mk - tests and benchmark of the arithmetic evaluator (lib/arith.c,
+# arith.mk - tests and benchmark of the arithmetic evaluator (lib/arith_*.c,
 # lib/vars.c) against the system's bash.  Included by the top Makefile;
 # also usable alone: make -f tests/arith/arith.mk test-arith
 #
@@ -10,8 +10,8 @@
 
 ARITH_CC ?= $(if $(filter default,$(origin CC)),gcc,$(CC))
 ARITH_CFLAGS ?= -std=gnu11 -Wall -Wextra -Werror -O2 -g -pthread
-ARITH_LIB := lib/arith.c lib/vars.c
-ARITH_HDRS := lib/arith.h lib/vars.h
+ARITH_LIB := lib/arith_lex.c lib/arith_eval.c lib/arith_assign.c lib/vars.c lib/strbuf.c lib/names.c lib/errors.c
+ARITH_HDRS := lib/arith.h lib/arith_int.h lib/vars.h lib/strbuf.h lib/names.h lib/errors.h
 ARITH_DIFF_SRCS := tests/arith/difftest.c tests/arith/catalogue.c tests/arith/gen.c
 ARITH_BASH ?= /bin/bash
 ARITH_SEED ?= 20240611

@@ -7,27 +7,27 @@
 #include <stddef.h>
 
 typedef struct {
-  char *p;
-  size_t n, cap;
+    char *p;
+    size_t n, cap;
 } strbuf;
 
 /* One variable of a case's setup. kind: 's' scalar (value NULL =
    declared without value), 'n' nameref, 'a' indexed, 'A' associative. */
 typedef struct {
-  int kind;
-  unsigned attrs; /* BGJ_ATTR_READONLY, BGJ_ATTR_INTEGER */
-  char *name;
-  char *value;
-  int n;
-  char **keys, **vals;
+    int kind;
+    unsigned attrs; /* BGJ_ATTR_READONLY, BGJ_ATTR_INTEGER */
+    char *name;
+    char *value;
+    int n;
+    char **keys, **vals;
 } decl;
 
 typedef struct {
-  char *group; /* catalogue group, or NULL */
-  char *expr;
-  decl *decl;
-  int ndecl;
-  int nounset;
+    char *group; /* catalogue group, or NULL */
+    char *expr;
+    decl *decl;
+    int ndecl;
+    int nounset;
 } tcase;
 
 void sb_add(strbuf *, const char *, size_t);

@@ -1,9 +1,15 @@
-/* test_cmdline.c - the subcommand parser: every subcommand, option forms, and each usage error. */
+/*
+ * test_cmdline.c - the subcommand parser: every subcommand, option forms,
+ * each usage error (BGJ_EUSAGE with the message in struct bgj_err), and the
+ * parser of a number of seconds.
+ */
 #include <stdlib.h>
 #include <string.h>
 
 #include "check.h"
 #include "cmdline.h"
+
+static const char *last_err = "";
 
 /* Parses the space-separated words of LINE; returns the parser's status. */
 static int parse(const char *line, struct bgj_cmdline *c, char **buf)
@@ -16,7 +22,11 @@ static int parse(const char *line, struct bgj_cmdline *c, char **buf)
     for (char *t = strtok(*buf, " "); t && argc < 63; t = strtok(NULL, " "))
         argv[argc++] = t;
     argv[argc] = NULL;
-    return bgj_cmdline_parse(argc, argv, c);
+    static struct bgj_err err;
+    bgj_err_clear(&err);
+    int r = bgj_cmdline_parse(argc, argv, c, &err);
+    last_err = bgj_err_text(&err);
+    return r;
 }
 
 #define PARSE_OK(line, expect_cmd)                      \
@@ -26,7 +36,7 @@ static int parse(const char *line, struct bgj_cmdline *c, char **buf)
         CHECK(r_ == 0);                                 \
         CHECK(c.cmd == (expect_cmd));                   \
         if (r_ != 0)                                    \
-            fprintf(stderr, "  line: %s: %s\n", line, c.err); \
+            fprintf(stderr, "  line: %s: %s\n", line, last_err); \
         (void)b_;                                       \
     } while (0)
 
@@ -35,10 +45,10 @@ static void expect_error(const char *line, const char *msg_part)
     struct bgj_cmdline c;
     char *b;
     int r = parse(line, &c, &b);
-    CHECK(r == -1);
-    if (r != -1 || !strstr(c.err, msg_part))
-        fprintf(stderr, "  line: \"%s\": got %d \"%s\", wanted \"%s\"\n", line, r, c.err, msg_part);
-    CHECK(strstr(c.err, msg_part) != NULL);
+    CHECK(r == BGJ_EUSAGE);
+    if (r != BGJ_EUSAGE || !strstr(last_err, msg_part))
+        fprintf(stderr, "  line: \"%s\": got %d \"%s\", wanted \"%s\"\n", line, r, last_err, msg_part);
+    CHECK(strstr(last_err, msg_part) != NULL);
     bgj_cmdline_free(&c);
     (void)b;
 }
@@ -47,7 +57,7 @@ int main(void)
 {
     struct bgj_cmdline c;
 
-    CHECK(bgj_cmdline_parse(0, NULL, &c) == 0);
+    CHECK(bgj_cmdline_parse(0, NULL, &c, NULL) == 0);
     CHECK(c.cmd == BGJ_CMD_STATUS);
     bgj_cmdline_free(&c);
 
@@ -104,17 +114,78 @@ int main(void)
     CHECK(strcmp(c.words[0], "./x.so") == 0);
     bgj_cmdline_free(&c);
 
-    char *h1[] = {"--help"}, *h2[] = {"wait", "-n", "--help"}, *h3[] = {"help"};
-    CHECK(bgj_cmdline_parse(1, h1, &c) == 1);
+    char *h1[] = {"--help"}, *h2[] = {"wait", "-n", "--help"}, *h3[] = {"help"}, *h4[] = {"-h"},
+         *h5[] = {"--usage"}, *h6[] = {"help", "--usage"}, *h7[] = {"--version"}, *h8[] = {"new", "--version"};
+    CHECK(bgj_cmdline_parse(1, h1, &c, NULL) == 0 && c.cmd == BGJ_CMD_HELP && c.help == BGJ_HELP_FULL);
     bgj_cmdline_free(&c);
-    CHECK(bgj_cmdline_parse(3, h2, &c) == 1);
+    CHECK(bgj_cmdline_parse(3, h2, &c, NULL) == 0 && c.cmd == BGJ_CMD_HELP && c.help == BGJ_HELP_FULL);
     bgj_cmdline_free(&c);
-    CHECK(bgj_cmdline_parse(1, h3, &c) == 1);
+    CHECK(bgj_cmdline_parse(1, h3, &c, NULL) == 0 && c.cmd == BGJ_CMD_HELP && c.help == BGJ_HELP_FULL);
     bgj_cmdline_free(&c);
+    CHECK(bgj_cmdline_parse(1, h4, &c, NULL) == 0 && c.cmd == BGJ_CMD_HELP && c.help == BGJ_HELP_FULL);
+    bgj_cmdline_free(&c);
+    CHECK(bgj_cmdline_parse(1, h5, &c, NULL) == 0 && c.cmd == BGJ_CMD_HELP && c.help == BGJ_HELP_USAGE);
+    bgj_cmdline_free(&c);
+    CHECK(bgj_cmdline_parse(2, h6, &c, NULL) == 0 && c.cmd == BGJ_CMD_HELP && c.help == BGJ_HELP_USAGE);
+    bgj_cmdline_free(&c);
+    CHECK(bgj_cmdline_parse(1, h7, &c, NULL) == 0 && c.cmd == BGJ_CMD_HELP && c.help == BGJ_HELP_VERSION);
+    bgj_cmdline_free(&c);
+    CHECK(bgj_cmdline_parse(2, h8, &c, NULL) == 0 && c.cmd == BGJ_CMD_HELP && c.help == BGJ_HELP_VERSION);
+    bgj_cmdline_free(&c);
+    /* without a struct bgj_err, the code alone */
+    char *e1[] = {"bogus"};
+    CHECK(bgj_cmdline_parse(1, e1, &c, NULL) == BGJ_EUSAGE);
+    bgj_cmdline_free(&c);
+
+    /* a negative number or an unknown letter starts new's expression, as for let */
+    PARSE_OK("new -3*2", BGJ_CMD_NEW);
+    CHECK(c.nwords == 1 && strcmp(c.words[0], "-3*2") == 0 && !c.opt_d);
+    bgj_cmdline_free(&c);
+    PARSE_OK("new -1", BGJ_CMD_NEW);
+    CHECK(c.nwords == 1 && strcmp(c.words[0], "-1") == 0);
+    bgj_cmdline_free(&c);
+    PARSE_OK("new -d -v id -x + 1", BGJ_CMD_NEW);
+    CHECK(c.opt_d && strcmp(c.vname, "id") == 0 && c.nwords == 3 && strcmp(c.words[0], "-x") == 0);
+    bgj_cmdline_free(&c);
+    PARSE_OK("new -- -d", BGJ_CMD_NEW);
+    CHECK(c.nwords == 1 && strcmp(c.words[0], "-d") == 0 && !c.opt_d);
+    bgj_cmdline_free(&c);
+    /* new -t SECONDS, -c FUNC */
+    PARSE_OK("new -t 1.5 -c done 1+1", BGJ_CMD_NEW);
+    CHECK(c.has_timeout && c.timeout == 1.5 && strcmp(c.cname, "done") == 0 && c.nwords == 1);
+    bgj_cmdline_free(&c);
+    PARSE_OK("new -t0x10 -f sleep 1", BGJ_CMD_NEW);
+    CHECK(c.has_timeout && c.timeout == 16 && strcmp(c.fname, "sleep") == 0);
+    bgj_cmdline_free(&c);
+    /* wait -p VAR, result -w */
+    PARSE_OK("wait -n -p which -t 0x1 3", BGJ_CMD_WAIT);
+    CHECK(c.opt_n && strcmp(c.pname, "which") == 0 && c.pname_word == 3 && c.timeout == 1 && c.ids[0] == 3);
+    bgj_cmdline_free(&c);
+    PARSE_OK("result -w -v x 2", BGJ_CMD_RESULT);
+    CHECK(c.opt_w && strcmp(c.vname, "x") == 0 && c.ids[0] == 2);
+    bgj_cmdline_free(&c);
+
+    /* one parser for a number of seconds */
+    double t = -1;
+    CHECK(bgj_parse_seconds("0x10", &t) == 0 && t == 16);
+    CHECK(bgj_parse_seconds("0.25", &t) == 0 && t == 0.25);
+    CHECK(bgj_parse_seconds(".5", &t) == 0 && t == 0.5);
+    CHECK(bgj_parse_seconds("+2", &t) == 0 && t == 2);
+    CHECK(bgj_parse_seconds("1e-3", &t) == 0 && t == 1e-3);
+    CHECK(bgj_parse_seconds("0", &t) == 0 && t == 0);
+    CHECK(bgj_parse_seconds("1e9", &t) == 0);
+    const char *bad[] = {"", " 1", "1 ", "-1", "+-1", "inf", "nan", "INF", "1e999", "2e9", "0x", "x", ".", "1s",
+                         "++1", NULL};
+    for (int k = 0; bad[k]; k++) {
+        int r = bgj_parse_seconds(bad[k], &t);
+        if (r != BGJ_EINVAL)
+            fprintf(stderr, "  seconds \"%s\" accepted\n", bad[k]);
+        CHECK(r == BGJ_EINVAL);
+    }
+    CHECK(bgj_parse_seconds(NULL, &t) == BGJ_EINVAL);
 
     expect_error("bogus", "unknown subcommand");
     expect_error("new", "an expression is required");
-    expect_error("new -x 1", "-x: invalid option");
     expect_error("new -v", "option requires an argument");
     expect_error("new -- ", "an expression is required");
     expect_error("status 1", "too many arguments");
@@ -129,14 +200,21 @@ int main(void)
     expect_error("remove", "a job number is required");
     expect_error("remove 1 x", "not a valid job number");
     expect_error("kill", "a job number is required");
-    expect_error("wait -t abc", "invalid timeout");
-    expect_error("wait -t 1e999", "invalid timeout");
-    expect_error("wait -t nan", "invalid timeout");
-    expect_error("wait -t 0x10", "invalid timeout");
+    expect_error("wait -t abc", "invalid number of seconds");
+    expect_error("wait -t 1e999", "invalid number of seconds");
+    expect_error("wait -t nan", "invalid number of seconds");
+    expect_error("wait -t -1", "invalid number of seconds");
+    expect_error("new -t x 1", "invalid number of seconds");
+    expect_error("new -c", "option requires an argument");
+    expect_error("new -dz 1", "-z: invalid option");
+    expect_error("wait -p", "option requires an argument");
+    expect_error("result -x 1", "-x: invalid option");
+    expect_error("help x", "too many arguments");
+    expect_error("--help x", "too many arguments");
     expect_error("wait -t", "option requires an argument");
     expect_error("flush -n", "invalid option");
     expect_error("flush x", "too many arguments");
-    expect_error("load", "a plugin path is required");
+    expect_error("load", "a plugin name or path is required");
     expect_error("load a b", "too many arguments");
     expect_error("funcs x", "too many arguments");
     expect_error("traceback 1 2", "too many arguments");

@@ -27,9 +27,12 @@ int main(void)
     CHECK(errors == 1);
     CHECK(bgj_api.version == BGJOB_API_VERSION && bgj_api.size == sizeof(struct bgjob_api));
 
-    char err[256];
-    CHECK(bgj_plugin_load("/nonexistent/plugin.so", err, sizeof err) == -1);
-    CHECK(strstr(err, "cannot load plugin") != NULL);
+    struct bgj_err err = {0};
+    CHECK(bgj_plugin_load("/nonexistent/plugin.so", NULL, &err) == BGJ_EPLUGIN);
+    CHECK(strstr(bgj_err_text(&err), "cannot load plugin") != NULL);
+    CHECK(bgj_plugin_load("noplugin", "/nonexistent:", &err) == BGJ_ENOTFOUND);
+    CHECK(strstr(bgj_err_text(&err), "no such plugin") != NULL);
+    bgj_err_clear(&err);
 
     /* a callback job gets its own copies of the arguments */
     CHECK(bgj_init() == 0);

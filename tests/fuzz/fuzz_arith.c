@@ -1,15 +1,19 @@
 /*
  * fuzz_arith.c - libFuzzer target for the thread-safe arithmetic evaluator
- * (bgj_arith_eval, lib/arith.c + lib/vars.c), no bash needed.
+ * (bgj_arith_eval and bgj_arith_parse, lib/arith_*.c + lib/vars.c), no bash
+ * needed.
  *
- * Input: byte 0 picks options (bit 0: `set -u'; bit 1: evaluate twice on the
- * same store, as a reused snapshot would be), the rest up to the first NUL is
+ * Input: byte 0 picks options (bit 0: `set -u'; bit 1: evaluate again on the
+ * same store, as a reused snapshot would be, and on a copy of it, which must
+ * give the same), the rest up to the first NUL is
  * the expression.  Every run builds a fresh snapshot through the vars.h
  * builder with variables of every kind: plain and recursive scalars, integer
  * and readonly ones, indexed and associative arrays, namerefs (including a
- * cycle), an unset one and an unavailable one.  Besides the sanitizers' own
- * checks the target aborts when the API contract breaks: status 0 or -1, an
- * error message on failure and none on success, assignments and
+ * cycle), an unset one, and dynamic ones (RANDOM drawn twice then seeded by
+ * assignments, SRANDOM drawn once, EPOCHSECONDS fixed).  Besides the sanitizers' own
+ * checks the target aborts when the API contract breaks: status 0 or a
+ * BGJ_E* code, an error message on failure and none on success, parsing
+ * alone finding the same syntax error as the evaluation, assignments and
  * messages that are proper strings.
  *
  *   build:   make -f Makefile -f tests/hardening.mk build/fuzz/fuzz_arith
@@ -39,13 +43,13 @@ static bgj_vars *snapshot(int nounset)
     bad |= bgj_vars_set_scalar(v, "x", "5", 0);
     bad |= bgj_vars_set_scalar(v, "y", "x+1", 0);
     bad |= bgj_vars_set_scalar(v, "z", "y*y", BGJ_ATTR_INTEGER);
-    bad |= bgj_vars_set_scalar(v, "self", "self+1", 0);     /* recursion limit */
+    bad |= bgj_vars_set_scalar(v, "self", "self+1", 0); /* recursion limit */
     bad |= bgj_vars_set_scalar(v, "r", "3", BGJ_ATTR_READONLY);
     bad |= bgj_vars_set_scalar(v, "i", "7", BGJ_ATTR_INTEGER);
     bad |= bgj_vars_set_scalar(v, "s", "hello world", 0); /* not an expression */
     bad |= bgj_vars_set_scalar(v, "big", "9223372036854775807", 0);
     bad |= bgj_vars_set_scalar(v, "neg", "-9223372036854775808", 0);
-    bad |= bgj_vars_set_scalar(v, "u", NULL, 0);            /* declared, unset */
+    bad |= bgj_vars_set_scalar(v, "u", NULL, 0); /* declared, unset */
     bad |= bgj_vars_set_array(v, "a", BGJ_ATTR_INDEXED);
     bad |= bgj_vars_array_put(v, "a", 0, "10");
     bad |= bgj_vars_array_put(v, "a", 1, "x");
@@ -60,9 +64,14 @@ static bgj_vars *snapshot(int nounset)
     bad |= bgj_vars_set_nameref(v, "n", "x", 0);
     bad |= bgj_vars_set_nameref(v, "na", "a[5]", 0);
     bad |= bgj_vars_set_nameref(v, "c1", "c2", 0);
-    bad |= bgj_vars_set_nameref(v, "c2", "c1", 0);          /* nameref cycle */
+    bad |= bgj_vars_set_nameref(v, "c2", "c1", 0); /* nameref cycle */
     bad |= bgj_vars_set_nameref(v, "dangling", NULL, 0);
-    bad |= bgj_vars_set_unavailable(v, "RANDOM", "RANDOM is not available in a background job");
+    bad |= bgj_vars_set_dynamic(v, "RANDOM", BGJ_DYN_RANDOM, NULL, BGJ_ATTR_INTEGER);
+    bad |= bgj_vars_add_draw(v, "RANDOM", "17");
+    bad |= bgj_vars_add_draw(v, "RANDOM", "4242");
+    bad |= bgj_vars_set_dynamic(v, "SRANDOM", BGJ_DYN_DRAWN, NULL, 0);
+    bad |= bgj_vars_add_draw(v, "SRANDOM", "3000000000");
+    bad |= bgj_vars_set_dynamic(v, "EPOCHSECONDS", BGJ_DYN_FIXED, "1700000000", 0);
     bgj_vars_set_nounset(v, nounset);
     if (bad) {
         fprintf(stderr, "fuzz_arith: the snapshot builder failed\n");
@@ -71,27 +80,58 @@ static bgj_vars *snapshot(int nounset)
     return v;
 }
 
-static void eval_once(const char *expr, bgj_vars *v)
+/* Evaluates EXPR on V and checks the contract; returns the status, *OUT and
+   the assignments (malloc'd) for comparison. */
+static int eval_once(const char *expr, bgj_vars *v, intmax_t *outp, char **asp)
 {
     intmax_t out = 12345;
-    char *err = NULL;
-    int rc = bgj_arith_eval(expr, v, &out, &err);
-    if (rc != 0 && rc != -1)
-        violated("status not 0 or -1", expr);
-    if (rc == -1 && (!err || !*err))
+    struct bgj_err err = {0};
+    int rc = bgj_arith_eval(expr, v, &out, &err, NULL);
+    if (rc != 0 && rc != BGJ_ESYNTAX && rc != BGJ_EEVAL && rc != BGJ_ENOMEM)
+        violated("status not 0, BGJ_ESYNTAX, BGJ_EEVAL or BGJ_ENOMEM", expr);
+    if (rc != 0 && (!err.msg || !*err.msg))
         violated("failure without a message", expr);
-    if (rc == 0 && err)
+    if (rc == 0 && err.msg)
         violated("success with an error message", expr);
-    free(err);
+    /* parsing alone finds exactly the syntax errors of the text itself */
+    struct bgj_err perr = {0};
+    int prc = bgj_arith_parse(expr, &perr);
+    if (prc == BGJ_ESYNTAX && rc == 0)
+        violated("parse finds a syntax error the evaluation does not", expr);
+    if (rc == BGJ_ESYNTAX && prc != BGJ_ESYNTAX)
+        violated("evaluation finds a syntax error parsing does not", expr);
+    if (rc == BGJ_ESYNTAX && strcmp(err.msg, perr.msg) != 0)
+        violated("parse and evaluation report different syntax errors", expr);
+    bgj_err_clear(&perr);
+    bgj_err_clear(&err);
     const char *m = bgj_vars_messages(v);
     if (!m)
         violated("messages is NULL", expr);
     if (*m && m[strlen(m) - 1] != '\n')
         violated("messages not newline-terminated", expr);
     char *as = bgj_vars_assignments(v);
-    if (as && strncmp(as, "declare ", 8) != 0)
-        violated("assignments do not start with declare", expr);
-    free(as);
+    if (as && (as[0] == '\0' || as[strlen(as) - 1] != '\n' || !strchr(as, '=')))
+        violated("assignments are not newline-terminated statements", expr);
+    *outp = out;
+    *asp = as;
+    return rc;
+}
+
+/* A copy of the store evaluates exactly as the store does. */
+static void eval_on_copy(const char *expr, bgj_vars *v)
+{
+    bgj_vars *d = bgj_vars_dup(v);
+    if (!d)
+        return;
+    intmax_t o1, o2;
+    char *a1, *a2;
+    int r1 = eval_once(expr, v, &o1, &a1), r2 = eval_once(expr, d, &o2, &a2);
+    if (r1 != r2 || (r1 == 0 && o1 != o2) || (a1 && a2 ? strcmp(a1, a2) != 0 : a1 != a2) ||
+        strcmp(bgj_vars_messages(v), bgj_vars_messages(d)) != 0)
+        violated("a copy of the store evaluates differently", expr);
+    free(a1);
+    free(a2);
+    bgj_vars_free(d);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -110,10 +150,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memcpy(expr, p, n);
     expr[n] = 0;
     bgj_vars *v = snapshot(opts & 1);
-    eval_once(expr, v);
+    intmax_t out;
+    char *as;
+    eval_once(expr, v, &out, &as);
+    free(as);
     if (opts & 2) {
         bgj_vars_clear_assigned(v);
-        eval_once(expr, v);
+        eval_on_copy(expr, v);
     }
     bgj_vars_free(v);
     free(expr);

@@ -6,9 +6,11 @@
  * shell would hand them to the builtin, and given to bgj_cmdline_parse.
  * Beyond "no crash, no leak, no UB" (ASan/UBSan/LSan), the target checks the
  * parser's contract and aborts when it breaks:
- *   - the status is 1 (help), 0 (parsed) or -1 (usage error, message set);
+ *   - the status is 0 (parsed; help is a command) or BGJ_EUSAGE with a
+ *     message in the struct bgj_err (or BGJ_ENOMEM);
  *   - every pointer in the result points into the caller's words;
  *   - job numbers agree with an independent decimal parser;
+ *   - a number of seconds, wherever accepted, is finite and in range;
  *   - subcommands that take exactly one id got exactly one, and so on.
  *
  *   build:   make -f Makefile -f tests/hardening.mk build/fuzz/fuzz_cmdline
@@ -96,18 +98,30 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     for (int k = 0; k < argc; k++) {
         int64_t a = -7, b = -7;
         int ra = bgj_parse_id(argv[k], &a), rb = ref_id(argv[k], &b);
-        if (ra != rb || (ra == 0 && a != b))
+        if ((ra == 0) != (rb == 0) || (ra != 0 && ra != BGJ_EINVAL) || (ra == 0 && a != b))
             violated("bgj_parse_id disagrees with the reference parser", 1, &argv[k]);
     }
 
+    /* The seconds parser alone, on every word. */
+    for (int k = 0; k < argc; k++) {
+        double t = -7;
+        if (bgj_parse_seconds(argv[k], &t) == 0 && (!isfinite(t) || t < 0 || t > BGJ_MAX_SECONDS))
+            violated("bgj_parse_seconds accepted an out-of-range number", 1, &argv[k]);
+    }
+
     struct bgj_cmdline c;
-    int r = bgj_cmdline_parse(argc, argv, &c);
-    if (r != 0 && r != 1 && r != -1)
-        violated("status not in {-1,0,1}", argc, argv);
-    if (memchr(c.err, 0, sizeof c.err) == NULL)
-        violated("error message not terminated", argc, argv);
-    if (r == -1 && c.err[0] == 0)
+    struct bgj_err err = {0};
+    int r = bgj_cmdline_parse(argc, argv, &c, &err);
+    if (r != 0 && r != BGJ_EUSAGE && r != BGJ_ENOMEM)
+        violated("status not 0, BGJ_EUSAGE or BGJ_ENOMEM", argc, argv);
+    if (r != err.code)
+        violated("status and err.code differ", argc, argv);
+    if (r == BGJ_EUSAGE && (!err.msg || !err.msg[0]))
         violated("usage error without a message", argc, argv);
+    if (r == 0 && c.cmd == BGJ_CMD_HELP && c.help != BGJ_HELP_FULL && c.help != BGJ_HELP_USAGE &&
+        c.help != BGJ_HELP_VERSION)
+        violated("help of an unknown kind", argc, argv);
+    bgj_err_clear(&err);
     if (r == 0) {
         if (c.sub && !(c.sub[0] >= 'a' && c.sub[0] <= 'z'))
             violated("odd subcommand name", argc, argv);
@@ -119,6 +133,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
         if (c.fname && !points_into(c.fname, argc, argv))
             violated("fname outside argv", argc, argv);
+        if (c.cname && !points_into(c.cname, argc, argv))
+            violated("cname outside argv", argc, argv);
+        if (c.pname && (!points_into(c.pname, argc, argv) || c.pname_word < 0 || c.pname_word >= argc))
+            violated("pname outside argv", argc, argv);
         if (c.nwords < 0 || c.nwords > argc)
             violated("nwords out of range", argc, argv);
         for (int k = 0; k < c.nwords; k++)
@@ -134,7 +152,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             if (ref_id(w, &ref) != 0 || ref != c.ids[k])
                 violated("an id differs from its word", argc, argv);
         }
-        if (c.has_timeout && (!isfinite(c.timeout) || c.timeout < 0))
+        if (c.has_timeout && (!isfinite(c.timeout) || c.timeout < 0 || c.timeout > BGJ_MAX_SECONDS))
             violated("timeout not finite and non-negative", argc, argv);
         switch (c.cmd) {
         case BGJ_CMD_SHOW:

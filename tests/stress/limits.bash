@@ -40,7 +40,7 @@ bgjob kill "${ids[@]}" || fail "kill of every job"
 bgjob wait -t 120 "${ids[@]}"; (($? == 1)) || fail "wait after killing them all"
 bgjob status > /dev/null
 bgjob flush > /dev/null || fail "flush"
-bgjob new -v ok -- 2 + 2 && bgjob wait "$ok" && bgjob result -v r "$ok" && [[ $r == 4 ]] || fail "new after the cap"
+bgjob new -v ok -- '2 + 2' && bgjob wait "$ok" && bgjob result -v r "$ok" && [[ $r == 4 ]] || fail "new after the cap"
 bgjob status >/dev/null; bgjob flush >/dev/null
 echo "# limits: the cap refused job $((made + 1)) of up to $LIMIT_TRIES with: ${msg#*: }"
 echo "# limits: $made unfinished jobs held $((queued_kb * 1024 / made)) bytes each (resident memory)"

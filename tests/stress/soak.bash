@@ -7,8 +7,8 @@
 # callback (instant, short, bad arguments, long ones that get killed), the
 # example plugin's join and fail when EXAMPLE_SO is set, daemon jobs, jobs
 # killed at once.  Interleaved: status -v scans, show, result, traceback
-# (through show's error field), remove, flush (with its guard, retried after
-# a fresh scan), kill, wait (all, some, -n, -t).  Checked: ids consecutive,
+# (through show's error field), remove, flush (after a fresh scan, with only
+# the long sleeps still running), kill, wait (all, some, -n, -t).  Checked: ids consecutive,
 # each job verified exactly once with the right outcome, no job lost, none
 # coming back after remove/flush, flush counts exact, assignments never
 # touch the shell's own variables.  Exits 1 at the first failure.
@@ -80,10 +80,20 @@ scan() {
   done
 }
 
-# flush: scan, then flush; a job that finished in between makes the guard
-# refuse (nothing deleted), so scan and try again.  Counts must be exact.
+# flush: scan, then flush.  A script's flush deletes every finished job, so
+# first every job but the long sleeps still running (they end only when
+# killed) is waited for: none can then finish between the scan and the flush,
+# unseen.  Counts must be exact.
 flush() {
-  local tries=0 line c=0 d=0 id
+  local tries=0 line c=0 d=0 id rc ids=() running=" ${long[*]} "
+  bgjob status -v st || fail "status -v"
+  for id in "${!st[@]}"; do
+    [[ ${st[$id]} == Running || ${st[$id]} == Queued ]] && [[ $running != *" $id "* ]] && ids+=("$id")
+  done
+  if ((${#ids[@]})); then
+    bgjob wait -t 60 "${ids[@]}"; rc=$?
+    ((rc == 0 || rc == 1)) || fail "wait before flush returned $rc"
+  fi
   while :; do
     scan
     if bgjob flush > "$tmp" 2>/dev/null; then break; fi
@@ -160,7 +170,7 @@ for ((i = 0; i < N; i++)); do
   if ((i % 200 == 110)) && [[ ${kind[last]} != K ]]; then  # waits and show on recent jobs
     bgjob wait -t 60 "$last"; rc=$?
     ((rc == 0 || rc == 1)) || fail "wait $last returned $rc"
-    bgjob new -v w -- 1 + 1 && kind[w]=C val[w]=2 next=$((next + 1))
+    bgjob new -v w -- '1 + 1' && kind[w]=C val[w]=2 next=$((next + 1))
     bgjob wait -n -t 60 "$w" "$last"; rc=$?
     ((rc == 0 || rc == 1)) || fail "wait -n returned $rc"
     nwaits=$((nwaits + 2))

@@ -1,0 +1,71 @@
+/*
+ * manage.c - the subcommands that delete or stop jobs: remove, flush, kill.
+ *
+ * Main thread only.  Only finished jobs are deleted (a worker may still
+ * write to an unfinished one).  flush's guard against deleting jobs nobody
+ * has seen applies in interactive shells only; a script flushes every
+ * finished job, as IPython's flush does.
+ */
+#include "bgjob_builtin.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+extern int interactive_shell;
+
+int bgj_cmd_remove(struct bgj_cmdline *c)
+{
+    int rc = EXECUTION_SUCCESS;
+    for (size_t k = 0; k < c->nids; k++) {
+        bgjob_job *j = bgj_lookup(c->ids[k]);
+        if (!j) {
+            rc = EXECUTION_FAILURE;
+            continue;
+        }
+        int s = bgj_state_of(j);
+        /* The state read here names the reason, whatever code the manager returns. */
+        if (!bgj_finished(s) || bgj_remove(c->ids[k]) != 0)
+            rc = bgj_job_error(c->ids[k], bgj_unfinished_code(j, bgj_state_of(j)));
+    }
+    return rc;
+}
+
+int bgj_cmd_flush(struct bgj_cmdline *c)
+{
+    int guard = !c->opt_f && interactive_shell;
+    if (guard && bgj_unseen() > 0) {
+        if (bgj_print_unseen() == (size_t)-1) {
+            builtin_error("out of memory");
+            return EXECUTION_FAILURE;
+        }
+        fflush(stdout);
+        builtin_error("nothing flushed: the jobs above finished since the last report (see them, then flush again, or use `bgjob flush -f')");
+        return EXECUTION_FAILURE;
+    }
+    size_t ncompleted = 0, ndead = 0;
+    bgj_flush_finished(guard, &ncompleted, &ndead);
+    if (ncompleted)
+        printf("Flushing %zu Completed job%s.\n", ncompleted, ncompleted == 1 ? "" : "s");
+    if (ndead)
+        printf("Flushing %zu Dead job%s.\n", ndead, ndead == 1 ? "" : "s");
+    if (!ncompleted && !ndead)
+        printf("No jobs to flush.\n");
+    return sh_chkwrite(EXECUTION_SUCCESS);
+}
+
+int bgj_cmd_kill(struct bgj_cmdline *c)
+{
+    int rc = EXECUTION_SUCCESS;
+    for (size_t k = 0; k < c->nids; k++) {
+        bgjob_job *j = bgj_lookup(c->ids[k]);
+        if (!j) {
+            rc = EXECUTION_FAILURE;
+            continue;
+        }
+        if (bgj_orphaned(j))
+            rc = bgj_job_error(j->id, BGJ_EPARENT);
+        else if (bgj_cancel(j) != 0)
+            rc = bgj_job_error(j->id, BGJ_EFINISHED);
+    }
+    return rc;
+}
