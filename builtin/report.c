@@ -289,6 +289,10 @@ int bgj_cmd_result(struct bgj_cmdline *c, const struct bgj_args *a)
     if (s != BGJ_COMPLETED)
         return bgj_job_error(j->id, bgj_unfinished_code(j, s));
     bgj_mark_seen(j);
+    char *nul = bgj_info_get(&j->info, "nul_bytes"); /* a `run` command's NUL bytes, dropped as $(...) does */
+    if (nul)
+        builtin_warning("command substitution: ignored null byte in input");
+    free(nul);
     if (c->vname) {
         /* Copy first: binding may run arithmetic (declare -i) and longjmp. */
         char *copy = strdup(j->result);

@@ -110,6 +110,20 @@ int bgj_info_each(struct bgj_info *const *list, void (*fn)(const char *, const c
     return rc;
 }
 
+char *bgj_info_get(struct bgj_info *const *list, const char *key)
+{
+    pthread_once(&atfork_once, register_atfork);
+    char *v = NULL;
+    pthread_mutex_lock(&info_lock);
+    for (const struct bgj_info *i = *list; i; i = i->next)
+        if (strcmp(i->key, key) == 0) {
+            v = strdup(i->value);
+            break;
+        }
+    pthread_mutex_unlock(&info_lock);
+    return v;
+}
+
 void bgj_info_free(struct bgj_info *list)
 {
     while (list) {

@@ -21,6 +21,8 @@ int bgj_info_set(struct bgj_info **list, const char *key, const char *value);
  */
 int bgj_info_each(struct bgj_info *const *list, void (*fn)(const char *key, const char *value, void *ctx),
                   void *ctx);
+/* A copy of KEY's value, or NULL when KEY is not set (or out of memory). */
+char *bgj_info_get(struct bgj_info *const *list, const char *key);
 void bgj_info_free(struct bgj_info *list);
 
 #endif /* BGJ_INFO_H */

@@ -580,6 +580,7 @@ static int cap_read(struct cap *c, size_t max, int *exceeded)
             return BGJ_ENOMEM;
         c->buf = n;
         c->cap = ncap;
+        c->buf[c->len] = 0;
     }
     ssize_t r = read(c->fd, c->buf + c->len, 65536);
     if (r < 0)
