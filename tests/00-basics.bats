@@ -190,10 +190,11 @@ expect_usage_error() {
   assert_output 'declare -A S=()'
 }
 
-@test "funcs lists the shipped sleep callback with its usage" {
+@test "funcs lists the shipped sleep and run callbacks with their usage" {
   run -0 bgsh 'bgjob funcs'
   assert_line --regexp '^sleep +sleep SECONDS \[VALUE\]'
-  assert_equal "${#lines[@]}" 1
+  assert_line --regexp '^run +run CMD \[ARG\.\.\.\]'
+  assert_equal "${#lines[@]}" 2
 }
 
 @test "a shell without jobs exits at once and silently" {

@@ -22,7 +22,8 @@ export NOINIT_SO BADVERSION_SO EXAMPLE_V1_SO
   assert_line --regexp '^join +join WORD\.\.\.'
   assert_line --regexp '^fail +fail MESSAGE'
   assert_line --regexp '^getenv +getenv NAME'
-  assert_equal "${#lines[@]}" 6
+  assert_line --regexp '^run +run CMD'
+  assert_equal "${#lines[@]}" 7
 }
 
 @test "join gives its words joined by spaces" {
@@ -74,14 +75,14 @@ export NOINIT_SO BADVERSION_SO EXAMPLE_V1_SO
 @test "load of a shared object without bgjob_plugin_init fails naming it" {
   [ -f "$NOINIT_SO" ]
   run -1 --separate-stderr bgsh 'bgjob load "$NOINIT_SO"; rc=$?; bgjob funcs | wc -l; exit $rc'
-  assert_output '1'
+  assert_output '2'
   [[ $stderr == *'no bgjob_plugin_init'* ]] || fail "$stderr"
 }
 
 @test "load of a plugin built for another API version fails naming both versions" {
   [ -f "$BADVERSION_SO" ]
   run -1 --separate-stderr bgsh 'bgjob load "$BADVERSION_SO"; rc=$?; bgjob funcs | wc -l; exit $rc'
-  assert_output '1'
+  assert_output '2'
   [[ $stderr == *'API version 999'* ]] || fail "$stderr"
   [[ $stderr == *'versions 1 to 2'* ]] || fail "$stderr"
 }
@@ -109,7 +110,7 @@ export NOINIT_SO BADVERSION_SO EXAMPLE_V1_SO
     bgjob load "$EXAMPLE_SO"; echo "second=$?"
     bgjob funcs | cut -d" " -f1 | sort | tr "\n" " "; echo
     bgjob new -f join a b; bgjob new -f fail x; bgjob wait 0; echo "rc=$?"; bgjob result 0; bgjob wait 1 || echo dead'
-  assert_output $'second=0\nbusy fail getenv join sleep \nrc=0\na b\ndead'
+  assert_output $'second=0\nbusy fail getenv join run sleep \nrc=0\na b\ndead'
   [[ $stderr == *'bgjob-example.so: plugin already loaded'* ]] || fail "$stderr"
   [[ $stderr != *'initialisation failed'* ]] || fail "$stderr"
 }
@@ -142,7 +143,7 @@ export NOINIT_SO BADVERSION_SO EXAMPLE_V1_SO
   run -0 cc -shared -fPIC -I"$BGJOB_ROOT/lib" -DBGJOB_EXAMPLE_FAKE_VERSION=0 \
     -o "$BATS_TEST_TMPDIR/v0.so" "$BGJOB_ROOT/examples/bgjob-example.c"
   run -1 --separate-stderr bgsh 'bgjob load "$1"; rc=$?; bgjob funcs | wc -l; exit $rc' "$BATS_TEST_TMPDIR/v0.so"
-  assert_output '1'
+  assert_output '2'
   [[ $stderr == *'API version 0;'*'versions 1 to '* ]] || fail "$stderr"
 }
 
@@ -214,6 +215,6 @@ export NOINIT_SO BADVERSION_SO EXAMPLE_V1_SO
   [ -f "$EXAMPLE_V1_SO" ]
   run -0 --separate-stderr bgsh 'bgjob load "$EXAMPLE_V1_SO"; echo "rc=$?"; bgjob funcs | cut -d" " -f1 | sort | tr "\n" " "; echo
     bgjob new -f join old plugin; bgjob wait 0; bgjob result 0'
-  assert_output $'rc=0\nbusy fail join sleep \nold plugin'
+  assert_output $'rc=0\nbusy fail join run sleep \nold plugin'
   assert_equal "$stderr" ''
 }

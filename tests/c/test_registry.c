@@ -19,7 +19,7 @@ int main(void)
     bgj_registry_error = count_error;
     bgj_registry_init();
     bgj_registry_init();  /* idempotent */
-    CHECK(bgj_callback_count() == 1);
+    CHECK(bgj_callback_count() == 2); /* sleep and run */
     CHECK(bgj_callback_find("sleep") != NULL);
     CHECK(bgj_callback_find("nosuch") == NULL);
     /* outside a plugin's init, registration is refused */

@@ -1,0 +1,239 @@
+#!/usr/bin/env bats
+# 25-run: external commands as jobs (`bgjob new -f run CMD [ARG...]`): lookup
+# at new, what the command gets (environment, directory, umask, stdin, only
+# descriptors 0 1 2, its own session, default signals), the result as $(CMD)
+# would capture it, tracebacks for exit, signal, timeout and output limit,
+# show fields (also while running), kill of the process group, exit and
+# SIGKILL of the shell, and bash's own children and statuses left alone.
+
+load helper
+
+# await COND...: runs COND until it succeeds, at most 2000 times 10 ms apart (then exits 9).
+AWAIT='await() { local n=0; until "$@"; do (( ++n > 2000 )) && { echo "await timed out: $*" >&2; exit 9; }; sleep 0.01; done; }'
+# shown ID KEY: prints `bgjob show` field KEY of job ID.
+SHOWN='shown() { local -A S; bgjob show -v S "$1" && printf "%s" "${S[$2]}"; }'
+H="$AWAIT; $SHOWN"
+
+setup() {
+  FIFO=$BATS_TEST_TMPDIR/fifo
+  mkfifo "$FIFO"
+  export FIFO
+}
+
+@test "run gives the command's stdout as \$(CMD) would: trailing newlines removed, inner ones kept" {
+  run -0 --separate-stderr bgsh 'bgjob new -f run printf "a\n\nb\n\n\n"; bgjob wait 0; echo "rc=$?"
+    bgjob result -v r 0; declare -p r; bgjob status -v S; echo "${S[0]}"'
+  assert_output $'rc=0\ndeclare -- r=$\'a\\n\\nb\'\nCompleted'
+  assert_equal "$stderr" ''
+}
+
+@test "every word after run belongs to the command, options included" {
+  run -0 bgsh 'bgjob new -f run echo -d -v x -f -- y; bgjob wait; bgjob result 0'
+  assert_output '-d -v x -f -- y'
+}
+
+@test "NUL bytes are dropped from the result, and result warns as bash's command substitution does" {
+  run -0 --separate-stderr bgsh 'bgjob new -f run printf "a\0b\n"; bgjob wait
+    bgjob result 0 | od -An -c | tr -s " "; bgjob result -v x 0; declare -p x; bgjob show -v S 0; echo "${S[nul_bytes]}"'
+  assert_output $' a b \\n\ndeclare -- x="ab"\n1'
+  assert_equal "$(grep -c 'bgjob: warning: command substitution: ignored null byte in input' <<<"$stderr")" 2
+}
+
+@test "a command that is not found fails new with status 127 as bash words it, and uses no job number" {
+  run -127 --separate-stderr bgsh 'bgjob new -f run no-such-command-xyz a b; rc=$?
+    bgjob new -f run echo ok; echo "last=$BGJOB_LAST"; exit $rc'
+  assert_output 'last=0'
+  [[ $stderr == *'bgjob: no-such-command-xyz: command not found' ]] || fail "$stderr"
+  run -127 --separate-stderr bgsh 'bgjob new -f run ./no/such/file; rc=$?; bgjob status; exit $rc'
+  assert_output ''
+  [[ $stderr == *'bgjob: ./no/such/file: No such file or directory' ]] || fail "$stderr"
+}
+
+@test "a file that is not executable, or a directory, fails new with status 126 and no job" {
+  printf 'echo hi\n' > "$BATS_TEST_TMPDIR/noexec"
+  run -126 --separate-stderr bgsh 'bgjob new -f run "$1"; rc=$?; bgjob status; exit $rc' "$BATS_TEST_TMPDIR/noexec"
+  assert_output ''
+  [[ $stderr == *"bgjob: $BATS_TEST_TMPDIR/noexec: Permission denied" ]] || fail "$stderr"
+  run -126 --separate-stderr bgsh 'bgjob new -f run /; rc=$?; bgjob status; exit $rc'
+  [[ $stderr == *'bgjob: /: Is a directory' ]] || fail "$stderr"
+}
+
+@test "run with no command is a usage error" {
+  run -2 --separate-stderr bgsh 'bgjob new -f run'
+  [[ $stderr == *'run: no command given'* ]] || fail "$stderr"
+}
+
+@test "CMD is found through the shell's PATH at new, even unexported, and a name with a slash is used as is" {
+  mkdir "$BATS_TEST_TMPDIR/bin"
+  printf '#!/bin/sh\necho "mine $*"\n' > "$BATS_TEST_TMPDIR/bin/mycmd"
+  chmod +x "$BATS_TEST_TMPDIR/bin/mycmd"
+  run -0 bgsh 'export -n PATH; PATH=$1/bin:$PATH; bgjob new -f run mycmd a; PATH=/nowhere
+    cd "$1"; bgjob new -f run ./bin/mycmd b; bgjob wait; bgjob result 0; bgjob result 1' "$BATS_TEST_TMPDIR"
+  assert_output $'mine a\nmine b'
+}
+
+@test "the command gets the exported variables and temporary assignments of new, not later changes" {
+  run -0 bgsh 'export A=exported; B=unexported
+    C=temporary bgjob new -f run sh -c '\''cat "$1" >/dev/null; echo "$A/$B/$C"'\'' sh "$FIFO"
+    A=changed; export B=now; echo go > "$FIFO"; bgjob wait; bgjob result 0'
+  assert_output 'exported//temporary'
+}
+
+@test "the command runs in the directory and with the umask of new; a later cd changes nothing" {
+  mkdir "$BATS_TEST_TMPDIR/d1"
+  run -0 bgsh 'cd "$1/d1"; umask 027
+    bgjob new -f run sh -c '\''cat "$1" >/dev/null; pwd; umask'\'' sh "$FIFO"
+    cd /; umask 022; echo go > "$FIFO"; bgjob wait; bgjob result 0' "$BATS_TEST_TMPDIR"
+  assert_output "$BATS_TEST_TMPDIR/d1"$'\n0027'
+}
+
+@test "stdin is /dev/null and the command has exactly descriptors 0, 1 and 2 open" {
+  run -0 bgsh 'exec 5>/dev/null 7</dev/null 12>&1
+    bgjob new -f run ls /proc/self/fd; bgjob new -f run readlink /proc/self/fd/0; bgjob new -f run cat
+    bgjob wait; bgjob result 0 | tr "\n" " "; echo; bgjob result 1; echo "[$(bgjob result 2)]"'
+  # ls's own directory descriptor is the 3
+  assert_output $'0 1 2 3 \n/dev/null\n[]'
+}
+
+@test "the command runs in a session of its own, without a terminal, with default signal dispositions and an empty mask" {
+  run -0 bgsh 'trap "" INT QUIT USR1 PIPE; trap "echo hup" HUP
+    bgjob new -f run sh -c '\''read -r a b c d e f g rest < /proc/self/stat; echo "$a $e $f $g"'\''
+    bgjob new -f run grep -E "^Sig(Blk|Ign):" /proc/self/status
+    bgjob wait; read -r pid pgrp sid tty <<<"$(bgjob result 0)"
+    [[ $pid == "$pgrp" && $pid == "$sid" && $tty == 0 ]] && echo own-session; bgjob result 1'
+  assert_output $'own-session\nSigBlk:\t0000000000000000\nSigIgn:\t0000000000000000'
+}
+
+@test "a non-zero exit makes the job Dead with stderr and the status in the traceback, and show says so" {
+  run -0 bgsh "$H"'; bgjob new -f run sh -c "echo out; echo e1 >&2; echo e2 >&2; exit 3"; bgjob wait 0; echo "rc=$?"
+    bgjob traceback 0; bgjob result 0 2>/dev/null || echo no-result
+    echo "exit=$(shown 0 exit) signal=[$(shown 0 signal)] pid=[$(shown 0 pid)] stdout=$(shown 0 stdout)"; shown 0 stderr'
+  assert_output $'rc=1\nTraceback for: <BackgroundJob #0: run sh -c echo\\ out\\;\\ echo\\ e1\\ \\>\\&2\\;\\ echo\\ e2\\ \\>\\&2\\;\\ exit\\ 3>\ne1\ne2\nsh: exited with status 3\nno-result\nexit=3 signal=[] pid=[] stdout=out\ne1\ne2'
+}
+
+@test "the traceback keeps the last 50 lines of stderr" {
+  run -0 bgsh 'bgjob new -f run sh -c "seq 1 120 >&2; exit 1"; bgjob wait; bgjob traceback 0 | sed 1d'
+  assert_output "$(seq 71 120; echo 'sh: exited with status 1')"
+}
+
+@test "death by a signal makes the job Dead: killed by signal SIGNAME, exit empty" {
+  run -0 bgsh "$H"'; bgjob new -f run sh -c "kill -USR1 \$\$"; bgjob wait
+    bgjob traceback 0 | sed 1d; echo "exit=[$(shown 0 exit)] signal=$(shown 0 signal)"'
+  assert_output $'sh: killed by signal SIGUSR1\nexit=[] signal=SIGUSR1'
+}
+
+@test "new -t: a command past its time limit is terminated and the traceback says timed out" {
+  run -0 bgsh 'bgjob new -t 0.2 -f run sleep 100; bgjob wait 0; echo "rc=$?"; bgjob traceback 0 | sed 1d'
+  assert_output $'rc=1\nsleep: timed out after 0.2 seconds'
+}
+
+@test "show of a running command gives its pid and its output so far" {
+  run -0 bgsh "$H"'; bgjob new -f run sh -c '\''echo partial; echo perr >&2; cat "$1" >/dev/null; echo more'\'' sh "$FIFO"
+    await eval '\''[[ $(shown 0 stdout) == partial* && $(shown 0 stderr) == perr* ]]'\''
+    pid=$(shown 0 pid); kill -0 "$pid" && echo "alive state=$(shown 0 state)"
+    echo go > "$FIFO"; bgjob wait 0; echo "pid=[$(shown 0 pid)] stdout=$(shown 0 stdout | paste -sd,)"; bgjob result 0'
+  assert_output $'alive state=Running\npid=[] stdout=partial,more\npartial\nmore'
+}
+
+@test "output past BGJOB_MAX_OUTPUT kills the command and the traceback names the variable" {
+  run -0 bgsh 'BGJOB_MAX_OUTPUT=1000 bgjob new -f run yes; BGJOB_MAX_OUTPUT=500 bgjob new -f run sh -c "yes >&2"
+    BGJOB_MAX_OUTPUT=100 bgjob new -f run printf %0100d 0
+    bgjob wait 0 1; echo "rc=$?"; bgjob traceback 0 | tail -1; bgjob traceback 1 | tail -1; bgjob wait 2 && bgjob result 2 | wc -c'
+  assert_output $'rc=1\nyes: output passed BGJOB_MAX_OUTPUT (1000 bytes); killed\nsh: output passed BGJOB_MAX_OUTPUT (500 bytes); killed\n101'
+}
+
+@test "kill terminates the command's whole process group" {
+  run -0 bgsh "$H"'; bgjob new -f run sh -c '\''sleep 100 & echo $!; exec sleep 100'\''
+    await eval '\''[[ $(shown 0 stdout) ]]'\''; inner=$(shown 0 stdout); outer=$(shown 0 pid)
+    bgjob kill 0; bgjob wait 0; echo "rc=$?"; bgjob traceback 0 | sed 1d
+    gone() { [[ ! -e /proc/$inner && ! -e /proc/$outer ]]; }; await gone; echo both-gone'
+  assert_output $'rc=1\nsh: killed by signal SIGTERM\nboth-gone'
+}
+
+@test "a command that ignores SIGTERM gets SIGKILL after BGJOB_KILL_GRACE" {
+  run -0 bgsh "$H"'; BGJOB_KILL_GRACE=0.2 bgjob new -f run sh -c '\''trap "" TERM; echo ready; while :; do :; done'\''
+    await eval '\''[[ $(shown 0 stdout) ]]'\''; bgjob kill 0; bgjob wait 0; bgjob traceback 0 | sed 1d'
+  assert_output 'sh: killed by signal SIGKILL'
+}
+
+@test "at exit the shell waits for a non-daemon command" {
+  run -0 bgsh 'bgjob new -f run sh -c '\''sleep 0.3; echo done > "$1"'\'' sh "$1.out"; exit 0' "$BATS_TEST_TMPDIR/x"
+  assert_equal "$(cat "$BATS_TEST_TMPDIR/x.out")" done
+}
+
+@test "at exit a daemon command is terminated" {
+  run -0 bgsh "$H"'; bgjob new -d -f run sh -c '\''echo $$; exec sleep 100'\''
+    await eval '\''[[ $(shown 0 stdout) ]]'\''; shown 0 stdout; exit 0'
+  pid=$output
+  n=0; while [[ -e /proc/$pid ]]; do (( ++n < 300 )) || fail "daemon command $pid still runs"; sleep 0.01; done
+}
+
+@test "when the shell is killed with SIGKILL its commands are terminated" {
+  run -137 bgsh "$H"'; bgjob new -f run sh -c '\''sleep 200 & echo $!; exec sleep 100'\''
+    await eval '\''[[ $(shown 0 stdout) ]]'\''; echo "$(shown 0 pid) $(shown 0 stdout)"; kill -9 $$'
+  read -r outer inner <<<"$output"
+  [[ $outer && $inner ]] || fail "$output"
+  n=0; while [[ -e /proc/$outer || -e /proc/$inner ]]; do (( ++n < 300 )) || fail "commands still run"; sleep 0.01; done
+}
+
+@test "bash never sees the commands: jobs, \$!, wait -n and a CHLD trap are untouched" {
+  run -0 --separate-stderr bgsh 'trap "echo CHLD" CHLD
+    for i in 1 2 3; do bgjob new -f run true; done; bgjob new -f run sh -c "exit 4"; bgjob wait
+    jobs; echo "bang=[$!]"; wait -n; echo "wait-n=$?"; wait; echo "wait=$?"; bgjob status -v S; echo "${S[2]} ${S[3]}"'
+  assert_output $'bang=[]\nwait-n=127\nwait=0\nCompleted Dead'
+}
+
+@test "200 bash & jobs and 200 commands at the same time all keep their exit statuses" {
+  run -0 bgsh 'pids=()
+    for i in {0..199}; do
+      ( exit $(( i % 7 )) ) & pids+=($!)
+      bgjob new -f run sh -c "exit $(( i % 5 ))"
+    done
+    bad=0
+    for i in {0..199}; do wait "${pids[i]}"; (( $? == i % 7 )) || { echo "bash job $i wrong"; bad=1; }; done
+    bgjob wait
+    for i in {0..199}; do
+      e=$(bgjob show -v S $i; echo "${S[exit]}"); (( e == i % 5 )) || { echo "command $i: exit $e"; bad=1; }
+    done
+    echo "bad=$bad"'
+  assert_output 'bad=0'
+}
+
+@test "no zombie and no descriptor is left behind" {
+  run -0 bgsh 'bgjob new -f run true; bgjob wait
+    before=$(ls /proc/$$/fd | sort | tr "\n" " ")
+    for i in {1..40}; do bgjob new -f run sh -c "echo \$\$; echo x >&2; exit $((i % 2))"; done
+    bgjob new -f run no-such-cmd-zz 2>/dev/null; bgjob new -t 0.05 -f run sleep 10; bgjob wait
+    after=$(ls /proc/$$/fd | sort | tr "\n" " ")
+    [[ $before == "$after" ]] && echo same-fds || echo "before=$before after=$after"
+    z=0; for s in /proc/[0-9]*/stat; do read -r pid comm st ppid rest 2>/dev/null < "$s" || continue
+      [[ $st == Z && ( $ppid == $$ ) ]] && z=$((z + 1)); done; echo "zombies=$z"
+    n=0; for i in {1..40}; do p=$(bgjob show -v S $i; echo "${S[stdout]}"); [[ -e /proc/$p ]] && n=$((n + 1)); done; echo "alive=$n"'
+  assert_output $'same-fds\nzombies=0\nalive=0'
+}
+
+@test "a subshell sees the parent's running command as the parent's, and runs commands of its own" {
+  run -0 --separate-stderr bgsh 'bgjob new -f run sh -c '\''cat "$1" >/dev/null; echo parent'\'' sh "$FIFO"
+    ( bgjob status; bgjob wait 0; echo "wait=$?"; bgjob new -f run echo child; bgjob wait 1; bgjob result 1 )
+    x=$(bgjob new -f run echo in-comsub; bgjob wait 1 && bgjob result 1); echo "x=$x"
+    echo go > "$FIFO"; bgjob wait 0; bgjob result 0; bgjob status -v S; echo "${S[0]} ${S[1]-none}"'
+  assert_output $'Running jobs:\n0 : run sh -c cat\\ \\"\\$1\\"\\ \\>/dev/null\\;\\ echo\\ parent sh '"$FIFO"$'\n\nwait=1\nchild\nx=in-comsub\nparent\nCompleted none'
+}
+
+@test "a command started from a pipeline element and from a subshell of a subshell works" {
+  run -0 --separate-stderr bgsh 'bgjob new -f run echo top; bgjob wait
+    echo | { bgjob new -f run echo piped; bgjob wait 1; bgjob result 1; }
+    ( ( bgjob new -f run echo deep; bgjob wait 1; bgjob result 1 ) )
+    bgjob new -f run echo again; bgjob wait 1; bgjob result 1'
+  assert_output $'piped\ndeep\nagain'
+}
+
+@test "commands count against BGJOB_MAX_RUNNING" {
+  run -0 bgsh "$H"'; BGJOB_MAX_RUNNING=2
+    for i in 0 1; do bgjob new -f run sh -c '\''cat "$1"'\'' sh "$FIFO"; done; bgjob new -f run echo third
+    await eval '\''[[ $(shown 0 state) == Running && $(shown 1 state) == Running ]]'\''
+    shown 2 state; echo
+    exec 9>"$FIFO"; exec 9>&-
+    bgjob wait; bgjob status -v S; echo "${S[0]} ${S[1]} ${S[2]}"; bgjob result 2'
+  assert_output $'Queued\nCompleted Completed Completed\nthird'
+}
