@@ -39,13 +39,14 @@
  * Descriptors.  Every descriptor a worker keeps across a wait is moved above
  * 230, out of the way of a script's redirections.  The write ends of the
  * output pipes exist in the shell only between their creation and the send
- * to the spawner; the fork handler waits for such sections (a read-write lock
- * preferring the writer) so a subshell never inherits one and so never
- * delays the end of a command's output.
+ * to the spawner; the fork handler waits for such sections (and keeps new
+ * ones out) so a subshell never inherits one and so never delays the end of
+ * a command's output.
  *
  * Locking: spawn_lock guards the spawner's pid and socket (taken to start
- * the spawner, and in the fork handlers); fd_lock as above.  Neither is held
- * while waiting for a program.
+ * the spawner, and in the fork handlers); sect_lock guards the section count
+ * (taken first by the fork handler).  Neither is held while waiting for a
+ * program.
  */
 #define _GNU_SOURCE
 #include "spawn.h"
@@ -405,36 +406,61 @@ static NOSAN __attribute__((noreturn)) void spawner_main(int sock)
 /* ---- the shell side ---- */
 
 static pthread_mutex_t spawn_lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_rwlock_t fd_lock;
 static pthread_once_t spawn_once = PTHREAD_ONCE_INIT;
 static int sp_sock = -1;
 static pid_t sp_pid, sp_owner;
 
-static void init_fd_lock(void)
+/*
+ * The descriptor sections: sect_n workers hold short-lived pipe ends; a fork
+ * waits (sect_forking keeps new ones out) until there are none.
+ */
+static pthread_mutex_t sect_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t sect_cv = PTHREAD_COND_INITIALIZER;
+static unsigned sect_n;
+static int sect_forking;
+
+static void sect_enter(void)
 {
-    pthread_rwlockattr_t a;
-    pthread_rwlockattr_init(&a);
-    pthread_rwlockattr_setkind_np(&a, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
-    pthread_rwlock_init(&fd_lock, &a);
-    pthread_rwlockattr_destroy(&a);
+    pthread_mutex_lock(&sect_lock);
+    while (sect_forking)
+        pthread_cond_wait(&sect_cv, &sect_lock);
+    sect_n++;
+    pthread_mutex_unlock(&sect_lock);
+}
+
+static void sect_leave(void)
+{
+    pthread_mutex_lock(&sect_lock);
+    if (--sect_n == 0)
+        pthread_cond_broadcast(&sect_cv);
+    pthread_mutex_unlock(&sect_lock);
 }
 
 static void fork_prepare(void)
 {
-    pthread_rwlock_wrlock(&fd_lock);
+    pthread_mutex_lock(&sect_lock);
+    sect_forking = 1;
+    while (sect_n > 0)
+        pthread_cond_wait(&sect_cv, &sect_lock);
     pthread_mutex_lock(&spawn_lock);
 }
 
 static void fork_parent(void)
 {
     pthread_mutex_unlock(&spawn_lock);
-    pthread_rwlock_unlock(&fd_lock);
+    sect_forking = 0;
+    pthread_cond_broadcast(&sect_cv);
+    pthread_mutex_unlock(&sect_lock);
 }
 
+/* The child has only the forking thread: fresh locks, no spawner. */
 static void fork_child(void)
 {
     pthread_mutex_init(&spawn_lock, NULL);
-    init_fd_lock();
+    pthread_mutex_init(&sect_lock, NULL);
+    pthread_cond_init(&sect_cv, NULL);
+    sect_forking = 0;
+    sect_n = 0;
     if (sp_sock >= 0)
         close(sp_sock);
     sp_sock = -1;
@@ -442,11 +468,7 @@ static void fork_child(void)
     sp_owner = 0;
 }
 
-static void spawn_setup(void)
-{
-    init_fd_lock();
-    pthread_atfork(fork_prepare, fork_parent, fork_child);
-}
+static void spawn_setup(void) { pthread_atfork(fork_prepare, fork_parent, fork_child); }
 
 /* Moves FD above HIGH_FD (close-on-exec); returns the new number, or FD itself if that fails. */
 static int move_high(int fd)
@@ -729,7 +751,7 @@ int bgj_spawn_run(const struct bgj_spawn *s, struct bgjob_spawn_res *res, struct
     int child_fd[3] = {-1, -1, -1}, own[3] = {0, 0, 0};
     int status_r = -1, status_w = -1, rc = 0, e = 0;
 
-    pthread_rwlock_rdlock(&fd_lock);
+    sect_enter();
     for (int i = 0; i < 3; i++) {
         if (s->fd[i] >= 0) {
             child_fd[i] = s->fd[i];
@@ -758,7 +780,7 @@ int bgj_spawn_run(const struct bgj_spawn *s, struct bgjob_spawn_res *res, struct
         if (own[i])
             close_fd(&child_fd[i]);
     close_fd(&status_w);
-    pthread_rwlock_unlock(&fd_lock);
+    sect_leave();
     free(blob);
     blob = NULL;
     if (sent < 0) {
@@ -882,7 +904,7 @@ sys:
     for (int i = 0; i < 3; i++)
         if (own[i])
             close_fd(&child_fd[i]);
-    pthread_rwlock_unlock(&fd_lock);
+    sect_leave();
     rc = bgj_err_set(err, BGJ_ESYS, "%s: cannot start: %s", s->argv[0], strerror(e));
 done:
     free(blob);
