@@ -19,10 +19,16 @@ build/bench/cpuscale: bench/cpuscale.c
 	@mkdir -p $(dir $@)
 	$(CC) -std=gnu11 -O2 -Wall -Wextra -Werror -pthread $< -o $@
 
-bench: bgjob.so examples/bgjob-example.so build/bench/cpuscale deps-bench
+build/bench/spawn_floor: bench/spawn_floor.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu11 -O2 -Wall -Wextra -Werror $< -o $@
+
+bench: bgjob.so examples/bgjob-example.so build/bench/cpuscale build/bench/spawn_floor deps-bench
 	@QUICK=$(QUICK) REPS=$(REPS) BGJOB_SO=$(CURDIR)/bgjob.so \
 	  BGJOB_PLUGIN=$(CURDIR)/examples/bgjob-example.so CPUSCALE=$(CURDIR)/build/bench/cpuscale \
 	  bash bench/run.sh
+	@BGJOB_SO=$(CURDIR)/bgjob.so SPAWN_FLOOR=$(CURDIR)/build/bench/spawn_floor \
+	  bash bench/run_bench.sh $(if $(QUICK),100 1000000)
 
 # Optional peers.  Installs what is missing (sudo when not root); never fails:
 # what could not be installed is recorded in bench/results/deps.log and the
