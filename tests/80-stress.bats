@@ -64,3 +64,7 @@ stress() {
     echo "running=$running lost=$lost"'
   assert_line --regexp '^running=[1-9][0-9]* lost=0$'
 }
+
+@test "1000 commands, 64 at once, with bash & jobs, kill storms and subshells: every status and output right, nothing left" {
+  stress run RUN_CMDS=1000
+}

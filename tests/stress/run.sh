@@ -10,14 +10,14 @@ export BGJOB_SO EXAMPLE_SO="${EXAMPLE_SO-}"
 dir=$(cd "$(dirname "$0")" && pwd)
 if [ "${STRESS:-fast}" = full ]; then
   export SOAK_JOBS=100000 FORKS=10000 CYCLES=1000 SIG_ROUNDS=2000 SIG_TRAPS=100 EXIT_REPEAT=5
-  export LIMIT_TRIES=1000000 MEM_JOBS=100000 MEM_ROUNDS=3
+  export LIMIT_TRIES=1000000 MEM_JOBS=100000 MEM_ROUNDS=3 RUN_CMDS=10000
   limit=1500
 else
   limit=300
 fi
 mkdir -p build
 pass=0 fail=0
-for s in soak fork unload exits signals limits; do
+for s in soak fork unload exits signals limits run; do
   start=$(date +%s)
   log=build/stress-$s.log
   timeout -k 10 "$limit" env ${BGJOB_PRELOAD:+LD_PRELOAD=$BGJOB_PRELOAD} bash --norc --noprofile -c \
