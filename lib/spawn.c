@@ -29,6 +29,10 @@
  * (SIGTERM, then SIGKILL after the grace), which it may since the group
  * exists while any member lives.
  *
+ * Memory.  Right after the clone the spawner unmaps its copy of the shell's
+ * heap and large anonymous mappings (sp_shed_memory), so that the shell's
+ * later writes copy no pages on its behalf and its own size stays small.
+ *
  * Lifetime.  The shell's end of the socket is close-on-exec and kept above
  * descriptor 230.  When it closes (the shell exits, execs or is killed, even
  * by SIGKILL) the spawner SIGTERMs every program's group, SIGKILLs them after
@@ -311,6 +315,84 @@ static NOSAN void sp_kill_all(int sig)
         sc(SYS_kill, -sp_slots[i].pid, sig, 0, 0, 0);
 }
 
+
+static NOSAN unsigned long sp_hex(const char **p)
+{
+    unsigned long v = 0;
+    for (;; ++*p) {
+        char c = **p;
+        if (c >= '0' && c <= '9')
+            v = v * 16 + (unsigned long)(c - '0');
+        else if (c >= 'a' && c <= 'f')
+            v = v * 16 + (unsigned long)(c - 'a' + 10);
+        else
+            return v;
+    }
+}
+
+/*
+ * Gives back the shell's memory this process copied at the clone: the brk
+ * heap and the large anonymous private mappings (not the one holding its own
+ * stack and thread pointer).  Without it every page the shell writes later
+ * would be copied for the spawner's sake.  Not under sanitizers (their
+ * shadow memory is such a mapping).
+ */
+static NOSAN void sp_shed_memory(void)
+{
+#if !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__) && defined(__x86_64__)
+    unsigned long fs = 0, sp = (unsigned long)__builtin_frame_address(0);
+    sc(SYS_arch_prctl, 0x1003 /* ARCH_GET_FS */, (long)&fs, 0, 0, 0);
+    long fd = sc(SYS_openat, AT_FDCWD, (long)"/proc/self/maps", O_RDONLY | O_CLOEXEC, 0, 0);
+    if (fd < 0)
+        return;
+    size_t len = 0;
+    for (;;) {
+        long r = sc(SYS_read, fd, (long)(sp_buf + len), (long)(sizeof sp_buf - 1 - len), 0, 0);
+        if (r <= 0)
+            break;
+        len += (size_t)r;
+        if (len >= sizeof sp_buf - 1)
+            break;
+    }
+    sp_close((int)fd);
+    sp_buf[len] = 0;
+    const char *p = sp_buf, *end = sp_buf + len;
+    while (p < end) {
+        const char *line = p;
+        while (p < end && *p != '\n')
+            p++;
+        const char *eol = p++;
+        if (eol == end)
+            break; /* a cut line */
+        const char *q = line;
+        unsigned long lo = sp_hex(&q);
+        if (*q++ != '-')
+            continue;
+        unsigned long hi = sp_hex(&q);
+        if (*q++ != ' ')
+            continue;
+        int rw_private = q[0] == 'r' && q[1] == 'w' && q[3] == 'p';
+        /* the path: after five fields */
+        int fields = 0;
+        while (q < eol && fields < 4) {
+            while (q < eol && *q != ' ')
+                q++;
+            while (q < eol && *q == ' ')
+                q++;
+            fields++;
+        }
+        size_t plen = (size_t)(eol - q);
+        int heap = plen == 6 && q[0] == '[' && q[1] == 'h' && q[2] == 'e' && q[3] == 'a' && q[4] == 'p';
+        int anon = plen == 0;
+        if (!rw_private || (!heap && !(anon && hi - lo >= (1ul << 20))))
+            continue;
+        if ((sp >= lo && sp < hi) || (fs >= lo && fs < hi))
+            continue;
+        sc(SYS_munmap, (long)lo, (long)(hi - lo), 0, 0, 0);
+    }
+#endif
+}
+
 static NOSAN __attribute__((noreturn)) void spawner_main(int sock)
 {
     uint64_t all = ~(uint64_t)0;
@@ -323,6 +405,7 @@ static NOSAN __attribute__((noreturn)) void spawner_main(int sock)
         sc(SYS_openat, AT_FDCWD, (long)"/dev/null", O_RDWR, 0, 0);
     sc(SYS_chdir, (long)"/", 0, 0, 0, 0);
     sc(SYS_prctl, PR_SET_NAME, (long)"bgjob-spawner", 0, 0, 0);
+    sp_shed_memory();
     /* default dispositions, inherited by the programs */
     for (int s = 1; s <= 64; s++) {
         struct {

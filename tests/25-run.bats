@@ -236,3 +236,14 @@ setup() {
     bgjob kill 0 1; bgjob wait 2; bgjob result 2'
   assert_output $'Queued\nthird'
 }
+
+@test "the spawner keeps no copy of a big shell's memory" {
+  run -0 bgsh 'big=( $(seq 400000) ); bgjob new -f run echo hi; bgjob wait; bgjob result 0
+    kb() { local k v u; while read -r k v u; do [[ $k == VmRSS: ]] && echo "$v"; done < "$1/status"; }
+    for p in /proc/[0-9]*; do
+      [[ $(< "$p/comm") == bgjob-spawner ]] 2>/dev/null || continue
+      read -r _ _ _ ppid _ < "$p/stat"; [[ $ppid == $$ ]] || continue
+      s=$(kb "$p"); b=$(kb /proc/$$); (( b > 30000 && s < 5000 )) && echo small || echo "spawner $s kB, shell $b kB"
+    done'
+  assert_output $'hi\nsmall'
+}
