@@ -160,6 +160,9 @@ static int run_cb(bgjob_job *job, int argc, char **argv, void *payload)
         snprintf(how, sizeof how, "%.80s: timed out after %g seconds", cmd, bgj_job_timeout(job));
     else if (res.term_signal)
         snprintf(how, sizeof how, "%.80s: killed by signal %s", cmd, signame);
+    else if (why)
+        snprintf(how, sizeof how, "%.80s: exited with status %d after %s", cmd, res.exit_status,
+                 why == BGJ_CANCEL_EXIT ? "the shell's exit began" : "bgjob kill");
     else
         snprintf(how, sizeof how, "%.80s: exited with status %d", cmd, res.exit_status);
     const char *tail = tail_lines(res.err, res.err_len);

@@ -156,6 +156,12 @@ setup() {
   assert_output 'sh: killed by signal SIGKILL'
 }
 
+@test "a killed command that exits by itself says so in the traceback" {
+  run -0 bgsh "$H"'; bgjob new -f run sh -c '\''trap "exit 0" TERM; echo ready; while :; do sleep 1; done'\''
+    await eval '\''[[ $(shown 0 stdout) ]]'\''; bgjob kill 0; bgjob wait 0; echo "rc=$?"; bgjob traceback 0 | tail -1'
+  assert_output $'rc=1\nsh: exited with status 0 after bgjob kill'
+}
+
 @test "at exit the shell waits for a non-daemon command" {
   run -0 bgsh 'bgjob new -f run sh -c '\''sleep 0.3; echo done > "$1"'\'' sh "$1.out"; exit 0' "$BATS_TEST_TMPDIR/x"
   assert_equal "$(cat "$BATS_TEST_TMPDIR/x.out")" done
