@@ -189,6 +189,14 @@ setup() {
   assert_output $'bang=[]\nwait-n=127\nwait=0\nCompleted Dead'
 }
 
+@test "wait -n reports bash's own job, not a command; \$! keeps bash's last & job; CHLD traps count bash's children only" {
+  run -0 --separate-stderr bgsh 'n=0; trap "n=\$((n + 1))" CHLD
+    exec 8<>"$FIFO"; ( read -r x < "$FIFO"; exit 5 ) & p=$!
+    bgjob new -f run sh -c "exit 7"; bgjob new -f run true; bgjob wait
+    echo go >&8; wait -n; echo "wait-n=$?"; wait -n; echo "again=$?"; [[ $! == "$p" ]] && echo bang-kept; echo "chld=$n"'
+  assert_output $'wait-n=5\nagain=127\nbang-kept\nchld=1'
+}
+
 @test "200 bash & jobs and 200 commands at the same time all keep their exit statuses" {
   run -0 bgsh 'pids=()
     for i in {0..199}; do
@@ -252,4 +260,15 @@ setup() {
       s=$(kb "$p"); b=$(kb /proc/$$); (( b > 30000 && s < 5000 )) && echo small || echo "spawner $s kB, shell $b kB"
     done'
   assert_output $'hi\nsmall'
+}
+
+@test "the example of README's Commands as jobs prints what README shows" {
+  cd "$BATS_TEST_TMPDIR"
+  awk '/^## Commands as jobs/ {s = 1} s && /^```bash$/ {b = 1; next} b && /^```$/ {exit} b' \
+    "$BGJOB_ROOT/README.md" | sed "s|enable -f ./bgjob.so bgjob|enable -f \"\$BGJOB_SO\" bgjob|" > ex.sh
+  awk '/^## Commands as jobs/ {s = 1} s && /it prints:$/ {p = 1} p && /^```text$/ {b = 1; next} b && /^```$/ {exit} b' \
+    "$BGJOB_ROOT/README.md" > expected
+  [ -s ex.sh ] && [ -s expected ]
+  run -0 env ${BGJOB_PRELOAD:+LD_PRELOAD=$BGJOB_PRELOAD} bash --norc --noprofile ex.sh
+  assert_output "$(cat expected)"
 }
