@@ -77,6 +77,7 @@
 #include "clock.h"
 #include "jobenv.h"
 #include "jobs.h"
+#include "registry.h"
 
 #define HIGH_FD 230
 #define INLINE_MAX 60000 /* larger argument blocks go through a memfd */
@@ -1001,8 +1002,6 @@ done:
 }
 
 /* ---- api->spawn ---- */
-
-const struct bgj_jobenv *bgj_callback_env(const bgjob_job *job);
 
 int bgj_spawn_job(bgjob_job *job, const struct bgjob_spawn_req *req, struct bgjob_spawn_res *res, char *msg,
                   size_t msglen)
