@@ -1,5 +1,5 @@
-# hardening.mk - sanitizers, fuzzing, stress (issue 4).  Included by the top
-# Makefile (-include tests/hardening.mk); `make test` runs test-hardening,
+# hardening.mk - sanitizers, fuzzing, stress.  Included by the top Makefile
+# (include tests/hardening.mk); `make test` runs test-hardening,
 # `make check-full` runs check-hardening.
 #
 #   make test-hardening     fast: fuzz regressions + seed corpora replayed,
@@ -12,7 +12,7 @@
 #   make stress-full        only the real-bash stress scenarios, full size
 #   make helgrind memcheck  valgrind runs of tests/stress/valgrind.bash
 #
-# Each step appends "SUITE PASSED FAILED" to build/test-summary.  Other parts
+# Each step appends "SUITE UNIT PASSED FAILED [NOTE]" to build/test-summary.  Other parts
 # (tests/c/test_soak.c, tests/80-stress.bats, tests/90-badinput.bats) run
 # through the top Makefile's test-c*, test-bats and test-bats-asan rules.
 
@@ -75,4 +75,5 @@ check-hardening: deps-hardening
 	for t in fuzz-replay fuzz-cmdline fuzz-arith soak-full stress-full helgrind memcheck; do \
 	  $(MAKE) --no-print-directory $$t || rc=1; \
 	done; \
-	tests/summary.sh || rc=1; exit $$rc
+	tests/summary.sh fuzz-replay-cmdline fuzz-replay-arith fuzz-cmdline fuzz-arith c-soak-tsan c-soak-asan \
+	  stress valgrind-helgrind valgrind-memcheck || rc=1; exit $$rc
