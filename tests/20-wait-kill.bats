@@ -58,7 +58,7 @@ teardown() {
 }
 
 @test "wait -t with fractional seconds returns 124 after the timeout and the job runs on" {
-  run -0 bgsh "$TIMER"'; bgjob new -d -f sleep 5
+  run -0 bgsh "$TIMER"'; bgjob new -d -f sleep 600
     start; bgjob wait -t 0.2 0; rc=$?; t=$(ms)
     echo "rc=$rc"; (( t >= 150 && t < 1500 )) && echo "timing ok" || echo "took ${t} ms"
     bgjob status -v S; echo "${S[0]}"; bgjob kill 0'
@@ -66,7 +66,7 @@ teardown() {
 }
 
 @test "wait -t without IDs times out too, and -t 0 does not block" {
-  run -0 bgsh "$TIMER"'; bgjob new -d -f sleep 5
+  run -0 bgsh "$TIMER"'; bgjob new -d -f sleep 600
     bgjob wait -t 0.1; echo "rc=$?"
     start; bgjob wait -t 0; echo "rc=$?"; (( $(ms) < 500 )) && echo quick
     bgjob kill 0'
@@ -79,27 +79,27 @@ teardown() {
 }
 
 @test "wait with IDs waits only for those jobs" {
-  run -0 bgsh "$TIMER"'; bgjob new -f sleep 0.1; bgjob new -d -f sleep 5
+  run -0 bgsh "$TIMER"'; bgjob new -f sleep 0.1; bgjob new -d -f sleep 600
     start; bgjob wait 0; echo "rc=$?"; (( $(ms) < 3000 )) && echo quick
     bgjob status -v S; echo "${S[0]} ${S[1]}"; bgjob kill 1'
   assert_output $'rc=0\nquick\nCompleted Running'
 }
 
 @test "wait -n returns 0 as soon as the first job completes" {
-  run -0 bgsh "$TIMER"'; bgjob new -d -f sleep 5; bgjob new -f sleep 0.2
+  run -0 bgsh "$TIMER"'; bgjob new -d -f sleep 600; bgjob new -f sleep 0.2
     start; bgjob wait -n; echo "rc=$?"; (( $(ms) < 3000 )) && echo quick
     bgjob status -v S; echo "${S[0]} ${S[1]}"; bgjob kill 0'
   assert_output $'rc=0\nquick\nRunning Completed'
 }
 
 @test "wait -n returns 1 when the first job to finish is dead" {
-  run -0 bgsh "$LOAD; $TIMER"'; bgjob new -d -f sleep 5; bgjob new -f fail x
+  run -0 bgsh "$LOAD; $TIMER"'; bgjob new -d -f sleep 600; bgjob new -f fail x
     start; bgjob wait -n 0 1; echo "rc=$?"; (( $(ms) < 3000 )) && echo quick; bgjob kill 0'
   assert_output $'rc=1\nquick'
 }
 
 @test "wait -n with a listed job already completed returns 0 at once" {
-  run -0 bgsh "$LOAD; $TIMER"'; bgjob new -f join a; bgjob wait; bgjob new -d -f sleep 5
+  run -0 bgsh "$LOAD; $TIMER"'; bgjob new -f join a; bgjob wait; bgjob new -d -f sleep 600
     start; bgjob wait -n 1 0; echo "rc=$?"; (( $(ms) < 3000 )) && echo quick; bgjob kill 1'
   assert_output $'rc=0\nquick'
 }
@@ -110,7 +110,7 @@ teardown() {
 }
 
 @test "a trapped signal interrupts wait with 128+N and its trap runs" {
-  run -0 bgsh "$TIMER"'; bgjob new -d -f sleep 5
+  run -0 bgsh "$TIMER"'; bgjob new -d -f sleep 600
     trap "echo TRAPPED" USR1
     (sleep 0.3; kill -USR1 $$) &
     start; bgjob wait -t 4; rc=$?; t=$(ms)
@@ -120,7 +120,7 @@ teardown() {
 }
 
 @test "a trapped SIGINT in a script interrupts wait with 130 and its trap runs" {
-  run -0 bgsh "$TIMER"'; bgjob new -d -f sleep 5
+  run -0 bgsh "$TIMER"'; bgjob new -d -f sleep 600
     trap "echo INT-TRAP" INT
     (sleep 0.3; kill -INT $$) &
     start; bgjob wait -t 4 0; rc=$?; t=$(ms)
@@ -165,7 +165,7 @@ teardown() {
 # ---- kill ----
 
 @test "kill of a sleeping job ends it Dead promptly with a traceback saying cancelled" {
-  run -0 bgsh "$TIMER"'; bgjob new -f sleep 5
+  run -0 bgsh "$TIMER"'; bgjob new -f sleep 600
     bgjob wait -t 0.1 0
     start; bgjob kill 0; echo "kill=$?"; bgjob wait 0; echo "wait=$?"; t=$(ms)
     (( t < 1000 )) && echo prompt || echo "took $t ms"
@@ -175,13 +175,13 @@ teardown() {
   assert_line --index 1 'wait=1'
   assert_line --index 2 'prompt'
   assert_line --index 3 'Dead'
-  assert_line --index 4 'Traceback for: <BackgroundJob #0: sleep 5>'
+  assert_line --index 4 'Traceback for: <BackgroundJob #0: sleep 600>'
   assert_line --index 5 --partial 'cancelled'
 }
 
 @test "kill of a queued job makes it Dead at once" {
   run -0 bgsh 'BGJOB_MAX_RUNNING=1
-    bgjob new -d -f sleep 5; bgjob new -f sleep 5
+    bgjob new -d -f sleep 600; bgjob new -f sleep 600
     bgjob kill 1; echo "kill=$?"
     bgjob status -v S; echo "${S[0]} ${S[1]}"
     bgjob traceback 1 | tail -n +2
@@ -193,14 +193,14 @@ teardown() {
 
 @test "a killed running job frees its slot for the next queued job" {
   run -0 bgsh "$TIMER"'; BGJOB_MAX_RUNNING=1
-    bgjob new -f sleep 5; bgjob new -f sleep 0.1 next
+    bgjob new -f sleep 600; bgjob new -f sleep 0.1 next
     start; bgjob kill 0; bgjob wait 1; echo "rc=$?"; (( $(ms) < 3000 )) && echo quick
     bgjob result 1; bgjob wait 0 || :'
   assert_output $'rc=0\nquick\nnext'
 }
 
 @test "kill takes several IDs" {
-  run -0 bgsh 'bgjob new -f sleep 5; bgjob new -f sleep 5; bgjob new -f sleep 5
+  run -0 bgsh 'bgjob new -f sleep 600; bgjob new -f sleep 600; bgjob new -f sleep 600
     bgjob kill 0 2; echo "kill=$?"; bgjob wait 0 2; echo "wait=$?"
     bgjob status -v S; echo "${S[0]} ${S[1]} ${S[2]}"; bgjob kill 1; bgjob wait 1 || :'
   assert_output $'kill=0\nwait=1\nDead Running Dead'
@@ -216,7 +216,7 @@ teardown() {
 }
 
 @test "kill of an already killed job fails" {
-  run -1 --separate-stderr bgsh 'bgjob new -f sleep 5; bgjob kill 0; bgjob wait 0; bgjob kill 0'
+  run -1 --separate-stderr bgsh 'bgjob new -f sleep 600; bgjob kill 0; bgjob wait 0; bgjob kill 0'
   [[ $stderr == *'job 0 is not running'* ]]
 }
 
@@ -227,7 +227,7 @@ teardown() {
 }
 
 @test "result of a killed job fails and points at its traceback" {
-  run -1 --separate-stderr bgsh 'bgjob new -f sleep 5; bgjob kill 0; bgjob wait 0; bgjob result 0'
+  run -1 --separate-stderr bgsh 'bgjob new -f sleep 600; bgjob kill 0; bgjob wait 0; bgjob result 0'
   assert_output ''
   [[ $stderr == *'bgjob traceback 0'* ]]
 }

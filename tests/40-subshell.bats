@@ -36,15 +36,15 @@ TIMER='start() { t0=${EPOCHREALTIME//[!0-9]/}; }; ms() { echo $(( (${EPOCHREALTI
 
 @test "( bgjob status ) shows a job running in the parent as Running" {
   run -0 bgsh '
-    bgjob new -d -f sleep 5
+    bgjob new -d -f sleep 600
     ( bgjob status | sed "s/ ([0-9]*%)\$//"; bgjob status -v S; echo "${S[0]}" )
     bgjob kill 0'
-  assert_output $'Running jobs:\n0 : sleep 5\n\nRunning'
+  assert_output $'Running jobs:\n0 : sleep 600\n\nRunning'
 }
 
 @test "a subshell can neither kill nor read the result of a job running in the parent" {
   run -0 --separate-stderr bgsh '
-    bgjob new -d -f sleep 5
+    bgjob new -d -f sleep 600
     ( bgjob kill 0 ); echo "kill=$?"
     ( bgjob result 0 ); echo "result=$?"
     bgjob status -v S; echo "${S[0]}"
@@ -63,7 +63,7 @@ TIMER='start() { t0=${EPOCHREALTIME//[!0-9]/}; }; ms() { echo $(( (${EPOCHREALTI
   # starting copies ASan's allocator lock held into the child, which then hangs; the plain
   # build (glibc malloc) has no such problem.  The watchdog turns any hang into a failure.
   run -0 bgsh "$LOAD; $WATCHDOG; $AWAIT_START"'
-    bgjob new -d -f sleep 5; await_start 0 || echo "job 0 did not start"
+    bgjob new -d -f sleep 600; await_start 0 || echo "job 0 did not start"
     ( watchdog 10
       bgjob new -v id -f sleep 0.1 mine; echo "id=$id"; bgjob wait "$id"; echo "rc=$?"; bgjob result "$id"
       bgjob new -f fail sub; bgjob wait -n 2; echo "rc=$?"; kill $WD )
@@ -99,9 +99,9 @@ TIMER='start() { t0=${EPOCHREALTIME//[!0-9]/}; }; ms() { echo $(( (${EPOCHREALTI
 }
 
 @test "bgjob status | cat lists the jobs in a pipeline" {
-  run -0 bgsh "$LOAD"'; bgjob new -f join a; bgjob wait; bgjob new -d -f sleep 5
+  run -0 bgsh "$LOAD"'; bgjob new -f join a; bgjob wait; bgjob new -d -f sleep 600
     bgjob status | sed "s/ ([0-9]*%)\$//" | cat; echo END; bgjob kill 1'
-  assert_output $'Running jobs:\n1 : sleep 5\n\nCompleted jobs:\n0 : join a\n\nEND'
+  assert_output $'Running jobs:\n1 : sleep 600\n\nCompleted jobs:\n0 : join a\n\nEND'
 }
 
 @test "a result read through a process substitution matches the parent's" {

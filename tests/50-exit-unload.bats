@@ -38,7 +38,7 @@ timed_bgsh() {
 }
 
 @test "a script whose only running job is a daemon exits at once, silently" {
-  timed_bgsh 'bgjob new -d -f sleep 5; echo started'
+  timed_bgsh 'bgjob new -d -f sleep 600; echo started'
   assert_success
   assert_output 'started'
   (( ELAPSED_MS < 2000 )) || fail "the shell waited ${ELAPSED_MS} ms for a daemon job"
@@ -46,7 +46,7 @@ timed_bgsh() {
 }
 
 @test "at exit the shell waits for the non-daemon jobs only" {
-  timed_bgsh 'bgjob new -d -f sleep 5; bgjob new -f sleep 0.3; bgjob new -d -f sleep 5'
+  timed_bgsh 'bgjob new -d -f sleep 600; bgjob new -f sleep 0.3; bgjob new -d -f sleep 600'
   assert_success
   (( ELAPSED_MS >= 200 && ELAPSED_MS < 2500 )) || fail "exited after ${ELAPSED_MS} ms"
   [[ $stderr == *'waiting for 1 running job'* ]] || fail "$stderr"
@@ -60,14 +60,14 @@ timed_bgsh() {
 }
 
 @test "a shell whose jobs have all finished or been killed exits at once without a message" {
-  timed_bgsh "$LOAD"'; bgjob new -f join a; bgjob new -f sleep 5; bgjob kill 1; bgjob wait || :'
+  timed_bgsh "$LOAD"'; bgjob new -f join a; bgjob new -f sleep 600; bgjob kill 1; bgjob wait || :'
   assert_success
   (( ELAPSED_MS < 2000 )) || fail "exited after ${ELAPSED_MS} ms"
   assert_equal "$stderr" ''
 }
 
 @test "exit from a subshell, a command substitution or a pipeline does not wait for the parent's jobs" {
-  timed_bgsh "$TIMER"'; bgjob new -f sleep 5
+  timed_bgsh "$TIMER"'; bgjob new -f sleep 600
     start; ( bgjob status >/dev/null; exit 0 ); echo "subshell=$? $(( $(ms) < 1500 ))"
     start; x=$(bgjob status -v S; echo done); echo "comsub=$x $(( $(ms) < 1500 ))"
     start; bgjob status | cat >/dev/null; echo "pipeline $(( $(ms) < 1500 ))"
@@ -94,7 +94,7 @@ timed_bgsh() {
 
 @test "jobs keep finishing while bgjob is unloaded" {
   run -0 --separate-stderr bgsh '
-    bgjob new -f sleep 0.1 a; bgjob new -f sleep 5
+    bgjob new -f sleep 0.1 a; bgjob new -f sleep 600
     enable -d bgjob
     /bin/sleep 0.3
     enable -f "$BGJOB_SO" bgjob
