@@ -24,11 +24,12 @@ TIMER='start() { t0=${EPOCHREALTIME//[!0-9]/}; }; ms() { echo $(( (${EPOCHREALTI
 }
 
 @test "( bgjob wait N ) on a job running in the parent returns at once with status 1 and an error" {
-  # A watchdog ends a subshell whose wait hangs (status 143) so that the test fails instead of hanging.
-  run -0 --separate-stderr bgsh "$TIMER; $WATCHDOG"'; bgjob new -d -f sleep 30
-    start; ( watchdog 3; bgjob wait 0; rc=$?; kill $WD; exit $rc ); echo "rc=$?"; (( $(ms) < 2000 )) && echo quick
-    start; ( watchdog 3; bgjob wait; rc=$?; kill $WD; exit $rc ); echo "all rc=$?"; (( $(ms) < 2000 )) && echo quick
-    start; ( watchdog 3; bgjob wait -n 0; rc=$?; kill $WD; exit $rc ); echo "-n rc=$?"; (( $(ms) < 2000 )) && echo quick
+  # A watchdog ends a subshell whose wait hangs (status 143) so that the test fails instead of
+  # hanging; the job takes 600 s, so "quick" (under 60 s) means the subshell did not wait for it.
+  run -0 --separate-stderr bgsh "$TIMER; $WATCHDOG"'; bgjob new -d -f sleep 600
+    start; ( watchdog 60; bgjob wait 0; rc=$?; kill $WD; exit $rc ); echo "rc=$?"; (( $(ms) < 60000 )) && echo quick
+    start; ( watchdog 60; bgjob wait; rc=$?; kill $WD; exit $rc ); echo "all rc=$?"; (( $(ms) < 60000 )) && echo quick
+    start; ( watchdog 60; bgjob wait -n 0; rc=$?; kill $WD; exit $rc ); echo "-n rc=$?"; (( $(ms) < 60000 )) && echo quick
     bgjob kill 0'
   assert_output $'rc=1\nquick\nall rc=1\nquick\n-n rc=1\nquick'
   [[ $stderr == *'job 0 '*'parent shell'* ]]
@@ -64,7 +65,7 @@ TIMER='start() { t0=${EPOCHREALTIME//[!0-9]/}; }; ms() { echo $(( (${EPOCHREALTI
   # build (glibc malloc) has no such problem.  The watchdog turns any hang into a failure.
   run -0 bgsh "$LOAD; $WATCHDOG; $AWAIT_START"'
     bgjob new -d -f sleep 600; await_start 0 || echo "job 0 did not start"
-    ( watchdog 10
+    ( watchdog 60
       bgjob new -v id -f sleep 0.1 mine; echo "id=$id"; bgjob wait "$id"; echo "rc=$?"; bgjob result "$id"
       bgjob new -f fail sub; bgjob wait -n 2; echo "rc=$?"; kill $WD )
     bgjob kill 0'
@@ -115,7 +116,7 @@ TIMER='start() { t0=${EPOCHREALTIME//[!0-9]/}; }; ms() { echo $(( (${EPOCHREALTI
   run -0 bgsh "$LOAD; $WATCHDOG"'
     for i in {1..40}; do
       bgjob new -f sleep 0.0$((i % 10)) "$i"
-      x=$(watchdog 10; bgjob status -v S; echo ok; kill $WD); [[ $x == ok ]] || echo "bad $i"
+      x=$(watchdog 60; bgjob status -v S; echo ok; kill $WD); [[ $x == ok ]] || echo "bad $i"
     done
     bgjob wait; echo "rc=$?"
     sum=0; for i in {0..39}; do sum=$((sum + $(bgjob result $i))); done; echo "sum=$sum"'
