@@ -13,7 +13,10 @@ TIMER='start() { t0=${EPOCHREALTIME//[!0-9]/}; }; ms() { echo $(( (${EPOCHREALTI
 # send SIG: a background process sends SIG to the shell every 0.1 s until
 # `unsend': a signal that comes before `bgjob wait' has started only runs the
 # trap early, the next one interrupts the wait (no race with the start of wait).
-SENDER='send() { local me=$$; ( trap "exit 0" TERM; while kill -"$1" "$me" 2>/dev/null; do /bin/sleep 0.1; done ) & SENDER_PID=$!; }
+# `started ID' first waits until job ID runs its callback: under ASan (gcc 12)
+# a fork while a new worker thread is still starting can hang the child.
+SENDER='started() { local -A j; until bgjob show -v j "$1" && [[ -n ${j[progress]} ]]; do bgjob wait -t 0.05 "$1"; done; }
+send() { local me=$$; ( trap "exit 0" TERM; while kill -"$1" "$me" 2>/dev/null; do /bin/sleep 0.1; done ) & SENDER_PID=$!; }
 unsend() { kill "$SENDER_PID"; wait "$SENDER_PID"; }'
 
 teardown() {
@@ -118,7 +121,7 @@ teardown() {
 @test "a trapped signal interrupts wait with 128+N and its trap runs" {
   run -0 bgsh "$SENDER"'; bgjob new -d -f sleep 600
     trap "trapped=1" USR1
-    send USR1
+    started 0; send USR1
     bgjob wait -t 200; rc=$?; unsend
     echo "rc=$rc trapped=$trapped"
     bgjob status -v S; echo "${S[0]}"; bgjob kill 0'
@@ -128,7 +131,7 @@ teardown() {
 @test "a trapped SIGINT in a script interrupts wait with 130 and its trap runs" {
   run -0 bgsh "$SENDER"'; bgjob new -d -f sleep 600
     trap "trapped=1" INT
-    send INT
+    started 0; send INT
     bgjob wait -t 200 0; rc=$?; unsend
     echo "rc=$rc trapped=$trapped"; bgjob kill 0'
   assert_output 'rc=130 trapped=1'
@@ -139,7 +142,7 @@ teardown() {
   # second waits for it again and returns when the kill has ended it.
   run -0 bgsh "$SENDER"'; bgjob new -f sleep 600 v
     trap ":" USR1
-    send USR1
+    started 0; send USR1
     bgjob wait 0; echo "first=$?"; unsend
     bgjob status -v S; echo "${S[0]}"
     bgjob new -v k -f sleep 0.1; bgjob wait "$k"; bgjob kill 0
