@@ -122,7 +122,7 @@ for ((i = 0; i < N; i++)); do
   8|9|10)  new C "v$i" "${d[@]}" -f sleep 0 "v$i" ;;
   11)      new C "0.001" "${d[@]}" -f sleep 0.001 ;;
   12)      new D 'not a valid number' "${d[@]}" -f sleep soon ;;
-  13)      if ((i % 3 == 0)); then new K '' -f sleep 60; long+=("$last")
+  13)      if ((i % 3 == 0)); then new K '' -f sleep 600; long+=("$last")
            else new C "$((k % 97))" "${d[@]}" 'k % 97'; fi ;;
   14)      if ((plugin)); then new C "a$i b c" "${d[@]}" -f join "a$i" b c
            else new C "$k" "${d[@]}" k; fi ;;
