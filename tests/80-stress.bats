@@ -38,7 +38,7 @@ stress() {
 }
 
 @test "the queue cap refuses jobs with a clear error and memory returns after flush" {
-  stress limits LIMIT_QUEUED=2000 MEM_JOBS=20000 MEM_ROUNDS=3
+  stress limits LIMIT_QUEUED=2000 MEM_JOBS=100000 MEM_ROUNDS=3
 }
 
 @test "a job that status lists as Running is reported again by status -n once it finishes" {
