@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# 80-stress: the fast versions of the stress scenarios of issue 4 (the full
+# 80-stress: the fast versions of the stress scenarios of tests/stress/ (the full
 # sizes run in `make check-hardening' through tests/stress/run.sh).  Each
 # scenario is a script in tests/stress/ that exits 1 with a message at the
 # first wrong result; `timeout' turns a hang into a failure.

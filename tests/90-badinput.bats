@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# 90-badinput: the bad-input catalogue of issue 4 (item 7), table-driven.
+# 90-badinput: the bad-input catalogue, table-driven.
 #
 # Every case runs in a fresh shell that first creates four jobs (0 Completed
 # "5", 1 Dead by division by zero, 2 Running, 3 Completed "keep") and

@@ -1,4 +1,4 @@
-# exits.bash - the shell ending with jobs running (issue 4, item 4).  Runs
+# exits.bash - the shell ending with jobs running.  Runs
 # each case in a child bash that loads BGJOB_SO (LD_PRELOAD, if set, is
 # inherited: the ASan run), under `timeout' as the hang detector.
 #

@@ -1,4 +1,4 @@
-# signals.bash - signals next to bgjob's threads (issue 4, item 5).  Sourced
+# signals.bash - signals next to bgjob's threads.  Sourced
 # by a bash with bgjob enabled.
 #
 # - every worker thread blocks every signal (so bash's handlers, SIGCHLD's

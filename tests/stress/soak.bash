@@ -1,4 +1,4 @@
-# soak.bash - real-bash soak of bgjob (issue 4, item 2).  Sourced by a bash
+# soak.bash - real-bash soak of bgjob.  Sourced by a bash
 # that has bgjob enabled (tests/stress/run.sh, tests/80-stress.bats).
 #
 # SOAK_JOBS jobs (default 3000): arithmetic on variables (values computed by
