@@ -38,15 +38,21 @@ build/fuzz/fuzz_arith: tests/fuzz/fuzz_arith.c $(ARITH_SRCS) lib/arith.h lib/var
 	$(FUZZ_CC) $(FUZZ_FLAGS) -Ilib $< $(ARITH_SRCS) -lm -o $@
 fuzz-build: build/fuzz/fuzz_cmdline build/fuzz/fuzz_arith
 
+# Each step runs even when the one before failed (every suite records its line).
 fuzz-replay: fuzz-build
-	tests/fuzz/run-fuzz.sh replay cmdline build/fuzz/fuzz_cmdline
-	tests/fuzz/run-fuzz.sh replay arith build/fuzz/fuzz_arith
+	@rc=0; \
+	tests/fuzz/run-fuzz.sh replay cmdline build/fuzz/fuzz_cmdline || rc=1; \
+	tests/fuzz/run-fuzz.sh replay arith build/fuzz/fuzz_arith || rc=1; \
+	exit $$rc
 fuzz-cmdline: build/fuzz/fuzz_cmdline
 	tests/fuzz/run-fuzz.sh fuzz cmdline $< $(FUZZ_SECONDS)
 fuzz-arith: build/fuzz/fuzz_arith
 	tests/fuzz/run-fuzz.sh fuzz arith $< $(FUZZ_SECONDS)
 fuzz-quick: fuzz-build
-	$(MAKE) --no-print-directory fuzz-cmdline fuzz-arith FUZZ_SECONDS=$(FUZZ_QUICK_SECONDS)
+	@rc=0; \
+	$(MAKE) --no-print-directory fuzz-cmdline FUZZ_SECONDS=$(FUZZ_QUICK_SECONDS) || rc=1; \
+	$(MAKE) --no-print-directory fuzz-arith FUZZ_SECONDS=$(FUZZ_QUICK_SECONDS) || rc=1; \
+	exit $$rc
 
 # ---- the C soak at full size (the default size runs in test-c, -tsan, -asan) ----
 soak-full: build/c-tsan/test_soak build/c-asan/test_soak
@@ -67,8 +73,10 @@ memcheck: all
 	tests/stress/valgrind.sh memcheck $(CURDIR)/bgjob.so $(VALGRIND_SCRIPT)
 
 test-hardening: deps-hardening
-	$(MAKE) --no-print-directory fuzz-replay
-	$(MAKE) --no-print-directory fuzz-quick
+	@rc=0; \
+	$(MAKE) --no-print-directory fuzz-replay || rc=1; \
+	$(MAKE) --no-print-directory fuzz-quick || rc=1; \
+	exit $$rc
 
 check-hardening: deps-hardening
 	@rc=0; \
