@@ -18,11 +18,18 @@ export EXAMPLE_SO
 # Every bash started here runs under `timeout': after BGJOB_TEST_TIMEOUT
 # seconds (default 240) it and every process it started (its process group)
 # get SIGTERM, 10 s later SIGKILL, and the test fails with status 124 and a
-# message on stderr instead of hanging.
+# message on stderr instead of hanging.  `timeout' runs it in a process group
+# of its own, in the background of a terminal: when bats was started from a
+# terminal, the script's stdin is /dev/null, not the terminal (a read from it
+# would stop the shell).
 BGJOB_TEST_TIMEOUT=${BGJOB_TEST_TIMEOUT:-240}
 bgjob_timeout() {
   local rc
-  timeout -k 10 "$BGJOB_TEST_TIMEOUT" "$@"
+  if [ -t 0 ]; then
+    timeout -k 10 "$BGJOB_TEST_TIMEOUT" "$@" < /dev/null
+  else
+    timeout -k 10 "$BGJOB_TEST_TIMEOUT" "$@"
+  fi
   rc=$?
   ((rc == 124)) && echo "bgsh: timed out after $BGJOB_TEST_TIMEOUT s" >&2
   return "$rc"
