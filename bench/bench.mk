@@ -1,5 +1,5 @@
 # bench/bench.mk - `make bench`: bgjob against the ways bash users run background
-# work today, same run, same machine (issue 5; docs/benchmarks.md).
+# work today, same run, same machine (docs/benchmarks.md).
 #
 #   make bench            full run (5 reps, about 2-5 minutes)
 #   make bench QUICK=1    smaller counts, under a minute

@@ -22,7 +22,7 @@ setup() {
 }
 
 @test "enable bgjob finds the installed builtin through BASH_LOADABLES_PATH" {
-  run -0 env BASH_LOADABLES_PATH="$ROOT/lib/bash" bash --norc --noprofile -c \
+  run -0 bgjob_timeout env BASH_LOADABLES_PATH="$ROOT/lib/bash" bash --norc --noprofile -c \
     'enable bgjob && bgjob new -v id "6 * 7" && bgjob wait $id && bgjob result $id'
   assert_output 42
 }
