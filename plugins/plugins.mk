@@ -7,7 +7,7 @@
 #   make test-plugins    their bats files (tests/66-digest.bats, tests/67-fetch.bats)
 #   make install         installs them as $(PREFIX)/lib/bgjob/plugins/NAME.so
 
-PLUGINS := digest
+PLUGINS := digest fetch
 PLUGIN_SOS := $(PLUGINS:%=build/plugins/%.so)
 PLUGIN_ASAN_SOS := $(PLUGINS:%=build/plugins-asan/%.so)
 PLUGIN_DIR := $(PREFIX)/lib/bgjob/plugins
@@ -27,17 +27,19 @@ build/sdk/.stamp: lib/bgjob.h bgjob.pc.in Makefile
 
 build/plugins/digest.so build/plugins-asan/digest.so: plugins/digest/digest.c
 build/plugins/fetch.so build/plugins-asan/fetch.so: plugins/fetch/fetch.c
+# The target is removed first so that the plugin's own Makefile always
+# rebuilds it: a new header or .pc in the SDK reaches every plugin.
 build/plugins/%.so: plugins/%/Makefile build/sdk/.stamp
-	@mkdir -p $(dir $@)
+	@mkdir -p $(dir $@); rm -f $@
 	$(SDK_ENV) $(MAKE) --no-print-directory -C plugins/$* OUT=$(CURDIR)/build/plugins \
 	  CC="$(CC)" CFLAGS="$(PLUGIN_CFLAGS)"
 
 build/plugins-asan/%.so: plugins/%/Makefile build/sdk/.stamp
-	@mkdir -p $(dir $@)
+	@mkdir -p $(dir $@); rm -f $@
 	$(SDK_ENV) $(MAKE) --no-print-directory -C plugins/$* OUT=$(CURDIR)/build/plugins-asan \
 	  CC="$(CC)" CFLAGS="$(PLUGIN_CFLAGS) $(SAN_asan)"
 
-PLUGIN_BATS := tests/66-digest.bats
+PLUGIN_BATS := tests/66-digest.bats tests/67-fetch.bats
 test-plugins: all
 	BGJOB_SO=$(CURDIR)/bgjob.so tests/run-bats.sh $(PLUGIN_BATS)
 # The plugins built with ASan/UBSan, loaded by the ASan build of bgjob.
