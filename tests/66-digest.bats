@@ -150,7 +150,7 @@ for f in sys.argv[2:]:
 
 @test "the installed plugin directory layout: load digest by name through BASH_LOADABLES_PATH (needs load by name)" {
   printf abc > a
-  run -0 --separate-stderr env BASH_LOADABLES_PATH="$PLUGINS" bash --norc --noprofile -c \
+  run -0 --separate-stderr env ${BGJOB_PRELOAD:+LD_PRELOAD=$BGJOB_PRELOAD} BASH_LOADABLES_PATH="$PLUGINS" bash --norc --noprofile -c \
     'enable -f "$BGJOB_SO" bgjob && bgjob load digest && bgjob new -f digest a && bgjob wait && bgjob result 0'
   assert_output "$(sha256sum a)"
 }

@@ -173,7 +173,7 @@ fetch_of() {
   run -0 bgsh "$LOAD"'; all_proxy=$URL; bgjob new -f fetch http://example.invalid/p; export all_proxy; bgjob new -f fetch http://example.invalid/q
     bgjob wait 1 && bgjob result 1; bgjob wait 0 || bgjob traceback 0 | tail -n +2'
   assert_output $'proxied http://example.invalid/q\nhttp://example.invalid/p: Could not resolve host'
-  run -0 env http_proxy="$URL" bash --norc --noprofile -c 'enable -f "$BGJOB_SO" bgjob; '"$LOAD"'
+  run -0 env ${BGJOB_PRELOAD:+LD_PRELOAD=$BGJOB_PRELOAD} http_proxy="$URL" bash --norc --noprofile -c 'enable -f "$BGJOB_SO" bgjob; '"$LOAD"'
     unset http_proxy; bgjob new -f fetch http://example.invalid/p; bgjob wait 0 || bgjob traceback 0 | tail -n +2'
   assert_output 'http://example.invalid/p: Could not resolve host'
   run -0 bgsh "$LOAD"'; export http_proxy=$URL no_proxy=example.invalid; bgjob new -f fetch http://example.invalid/p
@@ -198,7 +198,7 @@ fetch_of() {
 }
 
 @test "load fetch by name through BASH_LOADABLES_PATH (needs load by name)" {
-  run -0 --separate-stderr env BASH_LOADABLES_PATH="$PLUGINS" bash --norc --noprofile -c \
+  run -0 --separate-stderr env ${BGJOB_PRELOAD:+LD_PRELOAD=$BGJOB_PRELOAD} BASH_LOADABLES_PATH="$PLUGINS" bash --norc --noprofile -c \
     'enable -f "$BGJOB_SO" bgjob && bgjob load fetch && bgjob new -f fetch "$URL/ok" && bgjob wait && bgjob result 0'
   assert_output 'hello'
 }
