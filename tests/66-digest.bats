@@ -154,3 +154,24 @@ for f in sys.argv[2:]:
     'enable -f "$BGJOB_SO" bgjob && bgjob load digest && bgjob new -f digest a && bgjob wait && bgjob result 0'
   assert_output "$(sha256sum a)"
 }
+
+@test "make install puts digest.so and fetch.so in PREFIX/lib/bgjob/plugins; they load from there" {
+  run -0 make -s -C "$BGJOB_ROOT" install DESTDIR="$BATS_TEST_TMPDIR/dest" PREFIX=/opt/bgjob-test
+  dir=$BATS_TEST_TMPDIR/dest/opt/bgjob-test/lib/bgjob/plugins
+  [ -x "$dir/digest.so" ] && [ -x "$dir/fetch.so" ]
+  printf abc > a
+  run -0 bgsh 'bgjob load "$1/digest.so" && bgjob load "$1/fetch.so" && bgjob new -f digest a && bgjob wait && bgjob result 0' "$dir"
+  assert_output "$(sha256sum a)"
+}
+
+@test "the plugin's Makefile builds against the installed header only: a broken installed bgjob.h breaks it" {
+  run -0 make -s -C "$BGJOB_ROOT" install DESTDIR="$BATS_TEST_TMPDIR/dest" PREFIX=/usr SDK_ONLY=1
+  sdk=(PKG_CONFIG_PATH="$BATS_TEST_TMPDIR/dest/usr/lib/pkgconfig" PKG_CONFIG_SYSROOT_DIR="$BATS_TEST_TMPDIR/dest")
+  run -0 env "${sdk[@]}" make -s -C "$BGJOB_ROOT/plugins/digest" OUT="$BATS_TEST_TMPDIR"
+  [ -f "$BATS_TEST_TMPDIR/digest.so" ]
+  rm "$BATS_TEST_TMPDIR/digest.so"
+  echo '#error broken header' > "$BATS_TEST_TMPDIR/dest/usr/include/bgjob.h"
+  run env "${sdk[@]}" make -s -C "$BGJOB_ROOT/plugins/digest" OUT="$BATS_TEST_TMPDIR"
+  assert_failure
+  assert_output --partial 'broken header'
+}
