@@ -5,6 +5,8 @@
 #
 #   make                 builds build/plugins/{digest,fetch}.so as well
 #   make test-plugins    their bats files (tests/66-digest.bats, tests/67-fetch.bats)
+#   make test-plugins-asan  the same with the plugins and bgjob built with ASan/UBSan
+#   make bench-plugins   bench/plugins_bench.sh (QUICK=1: small counts)
 #   make install         installs them as $(PREFIX)/lib/bgjob/plugins/NAME.so
 
 PLUGINS := digest fetch
