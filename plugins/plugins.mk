@@ -18,7 +18,7 @@ SDK := $(CURDIR)/build/sdk
 SDK_ENV := PKG_CONFIG_PATH=$(SDK)/usr/lib/pkgconfig PKG_CONFIG_SYSROOT_DIR=$(SDK)
 PLUGIN_CFLAGS := -O2 -g -Wall -Wextra -Werror
 
-.PHONY: test-plugins test-plugins-asan install-plugins uninstall-plugins
+.PHONY: test-plugins test-plugins-asan install-plugins uninstall-plugins clean-plugins
 
 all: $(PLUGIN_SOS)
 
@@ -57,3 +57,6 @@ install-plugins: $(PLUGIN_SOS)
 uninstall: uninstall-plugins
 uninstall-plugins:
 	rm -f $(PLUGINS:%=$(DESTDIR)$(PLUGIN_DIR)/%.so)
+clean: clean-plugins
+clean-plugins:
+	rm -f $(foreach p,$(PLUGINS),plugins/$(p)/$(p).so)
