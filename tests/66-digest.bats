@@ -148,7 +148,7 @@ for f in sys.argv[2:]:
   done
 }
 
-@test "the installed plugin directory layout: load digest by name through BASH_LOADABLES_PATH (needs load by name)" {
+@test "load digest by name through BASH_LOADABLES_PATH (needs load by name)" {
   printf abc > a
   run -0 --separate-stderr env ${BGJOB_PRELOAD:+LD_PRELOAD=$BGJOB_PRELOAD} BASH_LOADABLES_PATH="$PLUGINS" bash --norc --noprofile -c \
     'enable -f "$BGJOB_SO" bgjob && bgjob load digest && bgjob new -f digest a && bgjob wait && bgjob result 0'
