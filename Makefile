@@ -109,6 +109,7 @@ test-bats-asan: build/asan/bgjob.so examples/bgjob-example.so build/plugins/badv
 include tests/arith/arith.mk
 include tests/hardening.mk
 -include bench/bench.mk
+include plugins/plugins.mk
 
 # The suites `make test' runs, as they record themselves in build/test-summary;
 # tests/summary.sh fails when one of them recorded nothing.
@@ -151,12 +152,13 @@ install: bgjob.so
 	install -m 755 bgjob.so $(DESTDIR)$(LOADABLES_DIR)/bgjob
 	install -m 644 lib/bgjob.h $(DESTDIR)$(INCLUDE_DIR)/bgjob.h
 	sed -e 's|@PREFIX@|$(PREFIX)|g' bgjob.pc.in > $(DESTDIR)$(PKGCONFIG_DIR)/bgjob.pc
+	$(if $(SDK_ONLY),,$(MAKE) --no-print-directory install-plugins)
 uninstall:
 	rm -f $(DESTDIR)$(LOADABLES_DIR)/bgjob $(DESTDIR)$(INCLUDE_DIR)/bgjob.h $(DESTDIR)$(PKGCONFIG_DIR)/bgjob.pc
 
 # ---- Debian packages ----
-DEB_BUILD := gcc make libc6-dev bash-builtins
-DEB_TEST := bats bats-assert bats-support tmux pkg-config procps coreutils
+DEB_BUILD := gcc make libc6-dev bash-builtins pkg-config libssl-dev libcurl4-openssl-dev
+DEB_TEST := bats bats-assert bats-support tmux pkg-config procps coreutils python3
 DEB_FORMAT := clang-format
 define apt_install
 	@missing=$$(for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \

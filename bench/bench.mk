@@ -11,7 +11,7 @@
 
 QUICK ?=
 REPS ?= 5
-BENCH_PEERS := parallel python3-ipython
+BENCH_PEERS := parallel python3-ipython curl
 
 .PHONY: bench deps-bench
 
@@ -51,3 +51,10 @@ deps-bench:
 	    echo "deps-bench: $$p unavailable ($${reason:-not installed}); its rows will be skipped"; \
 	  done; \
 	fi
+
+# The digest and fetch plugins against a process per item and one process
+# over all items (bench/plugins_bench.sh; QUICK=1 for small counts).
+.PHONY: bench-plugins
+bench-plugins: all
+	QUICK=$(QUICK) REPS=$(REPS) BGJOB_SO=$(CURDIR)/bgjob.so BGJOB_PLUGINS=$(CURDIR)/build/plugins \
+	  bash bench/plugins_bench.sh
