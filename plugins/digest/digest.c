@@ -32,43 +32,14 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 
+#include "plugin_util.h"
+
 BGJOB_PLUGIN_VERSION;
 
 static const struct bgjob_api *api;
 
-#define USAGE "digest [-a ALGORITHM] FILE...  (sha256sum lines; any OpenSSL digest, default sha256)"
+#define USAGE   "digest [-a ALGORITHM] FILE...  (sha256sum lines; any OpenSSL digest, default sha256)"
 #define BUFSIZE (128 * 1024)
-
-/* ---- a growable string ---- */
-struct sbuf {
-    char *s;
-    size_t len, cap;
-    int oom;
-};
-
-static void sb_add(struct sbuf *b, const char *s, size_t n)
-{
-    if (b->oom)
-        return;
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 256;
-        while (cap < b->len + n + 1)
-            cap *= 2;
-        char *p = realloc(b->s, cap);
-        if (!p) {
-            b->oom = 1;
-            return;
-        }
-        b->s = p;
-        b->cap = cap;
-    }
-    memcpy(b->s + b->len, s, n);
-    b->len += n;
-    b->s[b->len] = 0;
-}
-
-static void sb_puts(struct sbuf *b, const char *s) { sb_add(b, s, strlen(s)); }
-static void sb_putc(struct sbuf *b, char c) { sb_add(b, &c, 1); }
 
 /* ---- arguments ---- */
 struct args {
@@ -132,23 +103,23 @@ static int check(int argc, char **argv, void *payload, char *msg, size_t msglen)
 /* The escaped name of a hash line: '\\' -> "\\\\", '\n' -> "\\n", '\r' -> "\\r". */
 static int needs_escape(const char *name) { return strpbrk(name, "\\\n\r") != NULL; }
 
-static void put_escaped(struct sbuf *b, const char *name)
+static void put_escaped(struct pu_buf *b, const char *name)
 {
     for (const char *p = name; *p; p++) {
         if (*p == '\\')
-            sb_puts(b, "\\\\");
+            pu_puts(b, "\\\\");
         else if (*p == '\n')
-            sb_puts(b, "\\n");
+            pu_puts(b, "\\n");
         else if (*p == '\r')
-            sb_puts(b, "\\r");
+            pu_puts(b, "\\r");
         else
-            sb_putc(b, *p);
+            pu_putc(b, *p);
     }
 }
 
 /* The name in an error message: gnulib's quotef (shell-escape quoting, ':'
    quoted too), as sha256sum prints it in a UTF-8 locale. */
-static void put_quoted(struct sbuf *b, const char *name)
+static void put_quoted(struct pu_buf *b, const char *name)
 {
     size_t len = strlen(name);
     int needq = len == 0, compat = 1, sq = 0;
@@ -173,17 +144,17 @@ static void put_quoted(struct sbuf *b, const char *name)
         }
     }
     if (!needq) {
-        sb_puts(b, name);
+        pu_puts(b, name);
         return;
     }
     if (sq && compat) {
-        sb_putc(b, '"');
-        sb_puts(b, name);
-        sb_putc(b, '"');
+        pu_putc(b, '"');
+        pu_puts(b, name);
+        pu_putc(b, '"');
         return;
     }
     int open = 1;
-    sb_putc(b, '\'');
+    pu_putc(b, '\'');
     for (size_t i = 0; i < len; i++) {
         unsigned char c = (unsigned char)name[i];
         if (c < 0x20 || c == 0x7f) {
@@ -195,33 +166,33 @@ static void put_quoted(struct sbuf *b, const char *name)
             else
                 snprintf(esc, sizeof esc, "\\%03o", c);
             if (open)
-                sb_putc(b, '\'');
-            sb_puts(b, "$'");
-            sb_puts(b, esc);
-            sb_putc(b, '\'');
+                pu_putc(b, '\'');
+            pu_puts(b, "$'");
+            pu_puts(b, esc);
+            pu_putc(b, '\'');
             open = 0;
             continue;
         }
         if (!open) {
-            sb_putc(b, '\'');
+            pu_putc(b, '\'');
             open = 1;
         }
         if (c == '\'')
-            sb_puts(b, "'\\''");
+            pu_puts(b, "'\\''");
         else
-            sb_putc(b, (char)c);
+            pu_putc(b, (char)c);
     }
     if (open)
-        sb_putc(b, '\'');
+        pu_putc(b, '\'');
 }
 
-static void put_error(struct sbuf *b, const char *name, int err)
+static void put_error(struct pu_buf *b, const char *name, int err)
 {
     char ebuf[128];
     const char *e = strerror_r(err, ebuf, sizeof ebuf);
     put_quoted(b, name);
-    sb_puts(b, ": ");
-    sb_puts(b, e);
+    pu_puts(b, ": ");
+    pu_puts(b, e);
 }
 
 /* ---- the callback ---- */
@@ -294,7 +265,7 @@ static int digest(bgjob_job *job, int argc, char **argv, void *payload)
     r.md = md;
     r.ctx = EVP_MD_CTX_new();
     r.buf = malloc(BUFSIZE);
-    struct sbuf out = {0};
+    struct pu_buf out = {0};
     int failed = 0, cancelled = 0;
     if (!r.ctx || !r.buf) {
         out.oom = 1;
@@ -313,7 +284,7 @@ static int digest(bgjob_job *job, int argc, char **argv, void *payload)
             break;
         }
         if (out.len)
-            sb_putc(&out, '\n');
+            pu_putc(&out, '\n');
         if (rc) {
             failed = 1;
             put_error(&out, argv[i], rc);
@@ -321,13 +292,13 @@ static int digest(bgjob_job *job, int argc, char **argv, void *payload)
         }
         int esc = needs_escape(argv[i]);
         if (esc)
-            sb_putc(&out, '\\');
-        sb_puts(&out, hex);
-        sb_puts(&out, "  ");
+            pu_putc(&out, '\\');
+        pu_puts(&out, hex);
+        pu_puts(&out, "  ");
         if (esc)
             put_escaped(&out, argv[i]);
         else
-            sb_puts(&out, argv[i]);
+            pu_puts(&out, argv[i]);
     }
 done:;
     int ret = 0;

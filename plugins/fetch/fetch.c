@@ -38,40 +38,14 @@
 #include <curl/curl.h>
 #include <openssl/crypto.h>
 
+#include "plugin_util.h"
+
 BGJOB_PLUGIN_VERSION;
 
 static const struct bgjob_api *api;
 
-#define USAGE "fetch [-o FILE] [-H 'NAME: VALUE']... [-X METHOD] [-d DATA] [--max-time SECONDS] URL"
+#define USAGE      "fetch [-o FILE] [-H 'NAME: VALUE']... [-X METHOD] [-d DATA] [--max-time SECONDS] URL"
 #define MAX_REDIRS 20L
-
-/* ---- a growable buffer ---- */
-struct buf {
-    char *s;
-    size_t len, cap;
-    int oom;
-};
-
-static void buf_add(struct buf *b, const char *s, size_t n)
-{
-    if (b->oom)
-        return;
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 1024;
-        while (cap < b->len + n + 1)
-            cap *= 2;
-        char *p = realloc(b->s, cap);
-        if (!p) {
-            b->oom = 1;
-            return;
-        }
-        b->s = p;
-        b->cap = cap;
-    }
-    memcpy(b->s + b->len, s, n);
-    b->len += n;
-    b->s[b->len] = 0;
-}
 
 /* ---- arguments ---- */
 struct args {
@@ -94,7 +68,8 @@ static int parse(int argc, char **argv, struct args *a, char **headers, char *ms
             i++;
             break;
         }
-        if (strcmp(o, "-o") && strcmp(o, "-H") && strcmp(o, "-X") && strcmp(o, "-d") && strcmp(o, "--max-time")) {
+        if (strcmp(o, "-o") && strcmp(o, "-H") && strcmp(o, "-X") && strcmp(o, "-d") &&
+            strcmp(o, "--max-time")) {
             snprintf(msg, msglen, "fetch: %.64s: invalid option", o);
             return -1;
         }
@@ -177,12 +152,12 @@ static int check(int argc, char **argv, void *payload, char *msg, size_t msglen)
 struct xfer {
     bgjob_job *job;
     const struct args *a;
-    struct buf body;     /* without -o */
-    int fd;              /* with -o: the temporary file */
-    int write_errno;     /* errno of a failed write to it */
-    int nul;             /* the body contains a NUL byte */
-    struct buf headers;  /* the header lines of the latest response */
-    char reason[128];    /* its reason phrase */
+    struct pu_buf body;    /* without -o */
+    int fd;                /* with -o: the temporary file */
+    int write_errno;       /* errno of a failed write to it */
+    int nul;               /* the body contains a NUL byte */
+    struct pu_buf headers; /* the header lines of the latest response */
+    char reason[128];      /* its reason phrase */
 };
 
 static size_t on_body(char *p, size_t size, size_t n, void *ud)
@@ -205,7 +180,7 @@ static size_t on_body(char *p, size_t size, size_t n, void *ud)
     }
     if (memchr(p, 0, len))
         x->nul = 1;
-    buf_add(&x->body, p, len);
+    pu_add(&x->body, p, len);
     return x->body.oom ? 0 : len;
 }
 
@@ -231,8 +206,8 @@ static size_t on_header(char *p, size_t size, size_t n, void *ud)
         len--;
     if (len) {
         if (x->headers.len)
-            buf_add(&x->headers, "\n", 1);
-        buf_add(&x->headers, p, len);
+            pu_add(&x->headers, "\n", 1);
+        pu_add(&x->headers, p, len);
     }
     return size * n;
 }
@@ -265,23 +240,6 @@ static const char *proxy_for(bgjob_job *job, const char *url)
     if (!v)
         v = job_env2(job, "all_proxy", "ALL_PROXY");
     return v ? v : "";
-}
-
-/* The process's umask, read without changing it (umask(2) would race with other threads). */
-static mode_t current_umask(void)
-{
-    mode_t m = 022;
-    FILE *f = fopen("/proc/self/status", "re");
-    if (!f)
-        return m;
-    char line[256];
-    while (fgets(line, sizeof line, f))
-        if (!strncmp(line, "Umask:", 6)) {
-            m = (mode_t)strtoul(line + 6, NULL, 8);
-            break;
-        }
-    fclose(f);
-    return m;
 }
 
 static void failf(bgjob_job *job, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -345,7 +303,7 @@ static int fetch(bgjob_job *job, int argc, char **argv, void *payload)
             tmp = NULL;
             goto out;
         }
-        fchmod(x.fd, 0666 & ~current_umask());
+        fchmod(x.fd, 0666 & ~pu_umask());
     }
 
     h = curl_easy_init();
@@ -432,14 +390,9 @@ static int fetch(bgjob_job *job, int argc, char **argv, void *payload)
     if (x.body.oom || x.headers.oom)
         goto oom;
     switch (res) {
-    case CURLE_OK:
-        break;
-    case CURLE_COULDNT_RESOLVE_HOST:
-        failf(job, "%s: Could not resolve host", url);
-        goto out;
-    case CURLE_COULDNT_RESOLVE_PROXY:
-        failf(job, "%s: Could not resolve proxy", url);
-        goto out;
+    case CURLE_OK: break;
+    case CURLE_COULDNT_RESOLVE_HOST: failf(job, "%s: Could not resolve host", url); goto out;
+    case CURLE_COULDNT_RESOLVE_PROXY: failf(job, "%s: Could not resolve proxy", url); goto out;
     case CURLE_COULDNT_CONNECT: {
         long oserr = 0;
         curl_easy_getinfo(h, CURLINFO_OS_ERRNO, &oserr);
@@ -469,9 +422,7 @@ static int fetch(bgjob_job *job, int argc, char **argv, void *payload)
     case CURLE_SSL_CIPHER:
         failf(job, "%s: TLS: %s", url, errbuf[0] ? errbuf : curl_easy_strerror(res));
         goto out;
-    default:
-        failf(job, "%s: %s", url, errbuf[0] ? errbuf : curl_easy_strerror(res));
-        goto out;
+    default: failf(job, "%s: %s", url, errbuf[0] ? errbuf : curl_easy_strerror(res)); goto out;
     }
     if (code >= 400) {
         failf(job, "%s: HTTP %ld%s%s", url, code, x.reason[0] ? " " : "", x.reason);
