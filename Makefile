@@ -36,6 +36,7 @@ SAN_asan := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-r
 SAN_tsan := -fsanitize=thread
 
 C_TESTS := $(basename $(notdir $(wildcard tests/c/test_*.c)))
+TEST_C_HDRS := $(wildcard tests/c/*.h)
 
 .PHONY: deps-build deps-format all demo test check-full bench install uninstall deps deps-bench clean \
         test-c test-c-tsan test-c-asan test-bats test-bats-asan
@@ -66,13 +67,13 @@ build/plugins/noinit.so: tests/c/noinit_plugin.c
 	$(CC) $(BASE_CFLAGS) -shared $< -o $@
 
 # ---- C tests of lib/ (no bash) ----
-build/c/%: tests/c/%.c $(LIB_SRCS) $(LIB_HDRS)
+build/c/%: tests/c/%.c $(LIB_SRCS) $(LIB_HDRS) $(TEST_C_HDRS)
 	@mkdir -p $(dir $@)
 	$(CC) $(BASE_CFLAGS) -Ilib $< $(LIB_SRCS) -o $@ -lm
-build/c-tsan/%: tests/c/%.c $(LIB_SRCS) $(LIB_HDRS)
+build/c-tsan/%: tests/c/%.c $(LIB_SRCS) $(LIB_HDRS) $(TEST_C_HDRS)
 	@mkdir -p $(dir $@)
 	$(CC) $(BASE_CFLAGS) $(SAN_tsan) -Ilib $< $(LIB_SRCS) -o $@ -lm
-build/c-asan/%: tests/c/%.c $(LIB_SRCS) $(LIB_HDRS)
+build/c-asan/%: tests/c/%.c $(LIB_SRCS) $(LIB_HDRS) $(TEST_C_HDRS)
 	@mkdir -p $(dir $@)
 	$(CC) $(BASE_CFLAGS) $(SAN_asan) -Ilib $< $(LIB_SRCS) -o $@ -lm
 

@@ -10,7 +10,6 @@
  * the same.
  */
 #define _GNU_SOURCE
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -24,6 +23,7 @@
 #include "check.h"
 #include "jobs.h"
 #include "registry.h"
+#include "testutil.h"
 
 /* Bound of every wait: only a bug makes a job take this long. */
 #define LIMIT 300.0
@@ -65,19 +65,6 @@ static int wait_ids(const int64_t *ids, size_t n)
     } while (0)
 
 static int base_tasks;  /* threads of the process before the pool started any */
-
-static int ntasks(void)
-{
-    DIR *d = opendir("/proc/self/task");
-    if (!d)
-        return -1;
-    int n = 0;
-    struct dirent *e;
-    while ((e = readdir(d)))
-        n += e->d_name[0] != '.';
-    closedir(d);
-    return n;
-}
 
 /*
  * True when the pool's only busy workers are BUSY jobs waiting in a condition

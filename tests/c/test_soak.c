@@ -24,7 +24,6 @@
  * BGJ_SOAK_FORKS overrides the number of forks (default jobs/400).
  */
 #define _GNU_SOURCE
-#include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <malloc.h>
@@ -39,6 +38,7 @@
 #include "check.h"
 #include "jobs.h"
 #include "registry.h"
+#include "testutil.h"
 #include "vars.h"
 
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
@@ -63,19 +63,6 @@ static double now(void) { return bgj_mono(); }
 #define LIMIT 300.0
 
 static int base_tasks;  /* threads of the process before the pool started any */
-
-static int ntasks(void)
-{
-    DIR *d = opendir("/proc/self/task");
-    if (!d)
-        return -1;
-    int n = 0;
-    struct dirent *e;
-    while ((e = readdir(d)))
-        n += e->d_name[0] != '.';
-    closedir(d);
-    return n;
-}
 
 enum expect {
     E_ARITH,      /* Completed, result = value */
