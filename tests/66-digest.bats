@@ -5,24 +5,14 @@
 # all files; kill stops a running hash; shells that exit while daemon digest
 # jobs run neither crash nor hang.
 
-load helper
+load plugin_helper
 
-PLUGINS=${BGJOB_PLUGINS:-$BGJOB_ROOT/build/plugins}
 DIGEST_SO=$PLUGINS/digest.so
 export DIGEST_SO
 LOAD='bgjob load "$DIGEST_SO" || exit 98'
 
-setup() {
-  D=$BATS_TEST_TMPDIR/files
-  mkdir -p "$D"
-  cd "$D"
-}
-
 # digest_of ARGS...: the result (or traceback body) of one digest job over ARGS, and its status as the last line.
-digest_of() {
-  bgsh "$LOAD"'; bgjob new -f digest "$@" || exit $?; if bgjob wait 0; then bgjob result 0; echo "status=ok"
-    else bgjob traceback 0 | tail -n +2; echo "status=dead"; fi' "$@"
-}
+digest_of() { plugin_job digest '' "$@"; }
 
 @test "load by path succeeds silently and funcs lists digest" {
   run -0 --separate-stderr bgsh "$LOAD"'; bgjob funcs'

@@ -6,9 +6,8 @@
 # job's environment, progress, kill, timeouts, options checked at `new`,
 # and shells that exit while daemon fetch jobs run.
 
-load helper
+load plugin_helper
 
-PLUGINS=${BGJOB_PLUGINS:-$BGJOB_ROOT/build/plugins}
 FETCH_SO=$PLUGINS/fetch.so
 export FETCH_SO
 LOAD='bgjob load "$FETCH_SO" || exit 98'
@@ -31,17 +30,8 @@ teardown_file() {
   kill "$(cat "$BATS_FILE_TMPDIR/server.pid")" 2>/dev/null || :
 }
 
-setup() {
-  D=$BATS_TEST_TMPDIR/files
-  mkdir -p "$D"
-  cd "$D"
-}
-
-# fetch_of ARGS...: one fetch job over ARGS; its result (or traceback body), then status=ok|dead.
-fetch_of() {
-  bgsh "$LOAD"'; bgjob new -f fetch "$@" || exit $?; if bgjob wait -t 30 0; then bgjob result 0; echo "status=ok"
-    else bgjob traceback 0 | tail -n +2; echo "status=dead"; fi' "$@"
-}
+# fetch_of ARGS...: one fetch job over ARGS (waited for 30 s at most); its result (or traceback body), then status=ok|dead.
+fetch_of() { plugin_job fetch 30 "$@"; }
 
 @test "load by path succeeds silently and funcs lists fetch" {
   run -0 --separate-stderr bgsh "$LOAD"'; bgjob funcs'
