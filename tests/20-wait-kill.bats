@@ -221,14 +221,18 @@ teardown() {
 
 # ---- Ctrl-C in an interactive shell ----
 
-@test "Ctrl-C interrupts bgjob wait in an interactive shell at once and the job keeps running" {
+# ctrl_c_interrupts WAIT: in an interactive shell, the command WAIT waits for
+# job 0, a `sleep 600' job; Ctrl-C must bring the prompt back at once with
+# status 130, skip the rest of the command line and leave the job Running,
+# and the shell must still kill and wait for it.
+ctrl_c_interrupts() {
+  local wait=$1 t0 t1
   tmux_start
-  tmux_type 'enable -f "$BGJOB_SO" bgjob; bgjob new -f sleep 600; echo WAIT""ING; bgjob wait; echo "rc=$?"'
+  tmux_type 'enable -f "$BGJOB_SO" bgjob; bgjob new -f sleep 600; echo WAIT""ING; '"$wait"'; echo "rc=$?"'
   wait_for 60 pane_contains_line WAITING || { pane_text; fail "the job was not started"; }
-  wait_for 60 shell_in_ppoll || { pane_text; fail "bgjob wait did not start waiting"; }
+  wait_for 60 shell_in_ppoll || { pane_text; fail "$wait did not start waiting"; }
   # still waiting: the command line has not finished
   run ! pane_has_prompt
-  local t0 t1
   t0=$(now_us)
   tmux_key C-c
   wait_for 60 pane_has_prompt || { pane_text; fail "no prompt after Ctrl-C"; }
@@ -245,20 +249,12 @@ teardown() {
   wait_for 60 pane_contains_line 'killed=1' || { pane_text; fail "kill after Ctrl-C failed"; }
 }
 
+@test "Ctrl-C interrupts bgjob wait in an interactive shell at once and the job keeps running" {
+  ctrl_c_interrupts 'bgjob wait'
+}
+
 @test "Ctrl-C interrupts bgjob result -w in an interactive shell at once and the job keeps running" {
-  tmux_start
-  tmux_type 'enable -f "$BGJOB_SO" bgjob; bgjob new -f sleep 30; echo WAIT""ING; bgjob result -w 0; echo "rc=$?"'
-  wait_for 10 pane_contains_line WAITING || { pane_text; fail "the job was not started"; }
-  wait_for 5 shell_in_ppoll || { pane_text; fail "bgjob result -w did not start waiting"; }
-  run ! pane_has_prompt
-  tmux_key C-c
-  wait_for 5 pane_has_prompt || { pane_text; fail "no prompt after Ctrl-C"; }
-  tmux_type 'echo "after=$?"; bgjob status -v S; echo "state=${S[0]}"'
-  wait_for 5 pane_contains_line 'state=Running' || { pane_text; fail "the job is not Running after Ctrl-C"; }
-  run -0 pane_contains_line 'after=130'
-  run ! pane_contains_line 'rc=0'
-  tmux_type 'bgjob kill 0; bgjob wait 0; echo "killed=$?"'
-  wait_for 5 pane_contains_line 'killed=1' || { pane_text; fail "kill after Ctrl-C failed"; }
+  ctrl_c_interrupts 'bgjob result -w 0'
 }
 
 # ---- kill ----
