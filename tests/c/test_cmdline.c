@@ -114,24 +114,26 @@ int main(void)
     CHECK(strcmp(c.words[0], "./x.so") == 0);
     bgj_cmdline_free(&c);
 
-    char *h1[] = {"--help"}, *h2[] = {"wait", "-n", "--help"}, *h3[] = {"help"}, *h4[] = {"-h"},
-         *h5[] = {"--usage"}, *h6[] = {"help", "--usage"}, *h7[] = {"--version"}, *h8[] = {"new", "--version"};
-    CHECK(bgj_cmdline_parse(1, h1, &c, NULL) == 0 && c.cmd == BGJ_CMD_HELP && c.help == BGJ_HELP_FULL);
-    bgj_cmdline_free(&c);
-    CHECK(bgj_cmdline_parse(3, h2, &c, NULL) == 0 && c.cmd == BGJ_CMD_HELP && c.help == BGJ_HELP_FULL);
-    bgj_cmdline_free(&c);
-    CHECK(bgj_cmdline_parse(1, h3, &c, NULL) == 0 && c.cmd == BGJ_CMD_HELP && c.help == BGJ_HELP_FULL);
-    bgj_cmdline_free(&c);
-    CHECK(bgj_cmdline_parse(1, h4, &c, NULL) == 0 && c.cmd == BGJ_CMD_HELP && c.help == BGJ_HELP_FULL);
-    bgj_cmdline_free(&c);
-    CHECK(bgj_cmdline_parse(1, h5, &c, NULL) == 0 && c.cmd == BGJ_CMD_HELP && c.help == BGJ_HELP_USAGE);
-    bgj_cmdline_free(&c);
-    CHECK(bgj_cmdline_parse(2, h6, &c, NULL) == 0 && c.cmd == BGJ_CMD_HELP && c.help == BGJ_HELP_USAGE);
-    bgj_cmdline_free(&c);
-    CHECK(bgj_cmdline_parse(1, h7, &c, NULL) == 0 && c.cmd == BGJ_CMD_HELP && c.help == BGJ_HELP_VERSION);
-    bgj_cmdline_free(&c);
-    CHECK(bgj_cmdline_parse(2, h8, &c, NULL) == 0 && c.cmd == BGJ_CMD_HELP && c.help == BGJ_HELP_VERSION);
-    bgj_cmdline_free(&c);
+    /* the forms of help, usage and version */
+    struct {
+        int argc;
+        char *argv[3];
+        enum bgj_help help;
+    } helps[] = {
+        {1, {"--help"}, BGJ_HELP_FULL},       {3, {"wait", "-n", "--help"}, BGJ_HELP_FULL},
+        {1, {"help"}, BGJ_HELP_FULL},         {1, {"-h"}, BGJ_HELP_FULL},
+        {1, {"--usage"}, BGJ_HELP_USAGE},     {2, {"help", "--usage"}, BGJ_HELP_USAGE},
+        {1, {"--version"}, BGJ_HELP_VERSION}, {2, {"new", "--version"}, BGJ_HELP_VERSION},
+    };
+    for (size_t i = 0; i < sizeof helps / sizeof *helps; i++) {
+        int ok = bgj_cmdline_parse(helps[i].argc, helps[i].argv, &c, NULL) == 0 && c.cmd == BGJ_CMD_HELP &&
+                 c.help == helps[i].help;
+        CHECK(ok);
+        if (!ok)
+            fprintf(stderr, "  help form %zu: %s %s\n", i, helps[i].argv[0],
+                    helps[i].argv[1] ? helps[i].argv[1] : "");
+        bgj_cmdline_free(&c);
+    }
     /* without a struct bgj_err, the code alone */
     char *e1[] = {"bogus"};
     CHECK(bgj_cmdline_parse(1, e1, &c, NULL) == BGJ_EUSAGE);
