@@ -190,6 +190,38 @@ static int state_of(int64_t id)
     return j ? bgj_state_of(j) : -1;
 }
 
+/*
+ * Submits the probe jobs PS[0..N-1] as IDS[0..N-1]; the Ith has a timeout of
+ * TIMEOUT(I) seconds when TIMEOUT is given, and is a daemon when I is a
+ * multiple of DAEMON_EVERY (when that is positive).
+ */
+static void submit_probes(struct probe *ps, int64_t *ids, int n, double (*timeout)(int i), int daemon_every)
+{
+    for (int i = 0; i < n; i++) {
+        ps[i] = probe_new();
+        ids[i] = submit_probe(&ps[i], timeout ? timeout(i) : 0, daemon_every > 0 && i % daemon_every == 0);
+    }
+}
+
+/*
+ * Submits a probe job P with TIMEOUT, kills it once it polls its cancel
+ * descriptor, and checks that it ended Dead, killed.  Returns its id.
+ */
+static int64_t kill_polling_probe(struct probe *p, double timeout)
+{
+    *p = probe_new();
+    p->ready = eventfd(0, EFD_CLOEXEC);
+    int64_t id = submit_probe(p, timeout, 0);
+    fd_wait(p->ready);
+    CHECK(bgj_cancel(bgj_find(id)) == 0);
+    CHECK(wait_ids(&id, 1) == 0);
+    CHECK(state_of(id) == BGJ_DEAD);
+    CHECK_STR(error_of(id), "cancelled by bgjob kill");
+    CHECK(p->reason == BGJ_CANCEL_KILL);
+    close(p->ready);
+    return id;
+}
+
 static void flush_all(void)
 {
     size_t nc = 0, nd = 0;
@@ -453,6 +485,10 @@ static int64_t submit_quick(double *start, double timeout)
     return bgj_submit(j, 0);
 }
 
+/* The timeouts of test_timeouts' TIMERS jobs, neither in order nor all different. */
+enum { TIMERS = 12 };
+static double timer_timeout(int i) { return (TIMERS - i) * 0.01 + (i % 3) * 0.005; }
+
 static void test_timeouts(void)
 {
     struct bgj_pool_stats st;
@@ -488,29 +524,18 @@ static void test_timeouts(void)
     CHECK_STR(error_of(is), "timed out after 0.001 seconds");
 
     /* a kill before the deadline is a kill */
-    struct probe c = probe_new();
-    c.ready = eventfd(0, EFD_CLOEXEC);
-    int64_t ic = submit_probe(&c, 100000, 0);
-    fd_wait(c.ready);
-    CHECK(bgj_cancel(bgj_find(ic)) == 0);
-    CHECK(wait_ids(&ic, 1) == 0);
-    CHECK_STR(error_of(ic), "cancelled by bgjob kill");
-    CHECK(c.reason == BGJ_CANCEL_KILL);
-    close(c.ready);
+    struct probe c;
+    kill_polling_probe(&c, 100000);
 
     /* many timers, earliest first or not: each job times out with its own figure */
-    enum { K = 12 };
-    struct probe ps[K];
-    int64_t ids[K];
-    for (int i = 0; i < K; i++) {
-        ps[i] = probe_new();
-        ids[i] = submit_probe(&ps[i], (K - i) * 0.01 + (i % 3) * 0.005, i % 4 == 0);
-    }
-    CHECK(wait_ids(ids, K) == 0);
+    struct probe ps[TIMERS];
+    int64_t ids[TIMERS];
+    submit_probes(ps, ids, TIMERS, timer_timeout, 4);
+    CHECK(wait_ids(ids, TIMERS) == 0);
     size_t wrong = 0;
-    for (int i = 0; i < K; i++) {
+    for (int i = 0; i < TIMERS; i++) {
         char want[64];
-        snprintf(want, sizeof want, "timed out after %g seconds", (K - i) * 0.01 + (i % 3) * 0.005);
+        snprintf(want, sizeof want, "timed out after %g seconds", timer_timeout(i));
         wrong += strcmp(error_of(ids[i]), want) != 0 || ps[i].reason != BGJ_CANCEL_TIMEOUT;
     }
     CHECK(wrong == 0);
@@ -560,19 +585,11 @@ static void test_timeouts(void)
 static void test_cancel_fd(void)
 {
     /* killed while it polls its descriptor */
-    struct probe a = probe_new();
-    a.ready = eventfd(0, EFD_CLOEXEC);
-    int64_t ia = submit_probe(&a, 0, 0);
-    fd_wait(a.ready);
-    CHECK(bgj_cancel(bgj_find(ia)) == 0);
-    CHECK(wait_ids(&ia, 1) == 0);
-    CHECK(state_of(ia) == BGJ_DEAD);
-    CHECK_STR(error_of(ia), "cancelled by bgjob kill");
-    CHECK(a.reason == BGJ_CANCEL_KILL);
+    struct probe a;
+    kill_polling_probe(&a, 0);
     CHECK(a.fd >= 230);
     CHECK(a.cloexec);
     CHECK(fcntl(a.fd, F_GETFD) == -1 && errno == EBADF);  /* closed when the job ended */
-    close(a.ready);
 
     /* killed before it asked for its descriptor: the descriptor is readable at once */
     struct probe b = probe_new();
@@ -593,10 +610,7 @@ static void test_cancel_fd(void)
     enum { K = 40 };
     struct probe ps[K];
     int64_t ids[K];
-    for (int i = 0; i < K; i++) {
-        ps[i] = probe_new();
-        ids[i] = submit_probe(&ps[i], 0, 0);
-    }
+    submit_probes(ps, ids, K, NULL, 0);
     for (int i = K - 1; i >= 0; i--)
         CHECK(bgj_cancel(bgj_find(ids[i])) == 0);
     CHECK(wait_ids(ids, K) == 0);
