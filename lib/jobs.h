@@ -34,10 +34,16 @@ enum bgj_cancel_reason { BGJ_CANCEL_KILL = 1, BGJ_CANCEL_TIMEOUT = 2, BGJ_CANCEL
 typedef int (*bgj_run_fn)(bgjob_job *job, void *arg);
 typedef void (*bgj_release_fn)(void *arg);
 
+/* The manager's doubly linked lists of jobs, and a job's links in one of them. */
+enum bgj_list { BGJ_RUNQ, BGJ_TIMERS };
+struct bgj_links {
+    struct bgjob_job *prev, *next;
+};
+
 struct bgjob_job {
     int64_t id;
-    struct bgjob_job *prev, *next;   /* run queue links, under the manager lock */
-    struct bgjob_job *tprev, *tnext; /* timer list links (running jobs with a timeout), same lock */
+    /* [BGJ_RUNQ]: run queue, [BGJ_TIMERS]: timer list (running jobs with a timeout); under the manager lock */
+    struct bgj_links link[2];
     char *result;            /* written by the worker while running */
     char *error;
     char *assignments;       /* arithmetic jobs: eval-able declare statements */

@@ -200,12 +200,27 @@ int bgj_orphaned(const bgjob_job *j)
 
 /* ---- the run queue and the timer list (under P.lock) ---- */
 
+/* Takes J out of the list L whose first job is *HEAD and last *TAIL (TAIL NULL: a list with no tail pointer). */
+static void list_unlink(enum bgj_list l, bgjob_job **head, bgjob_job **tail, bgjob_job *j)
+{
+    struct bgj_links *k = &j->link[l];
+    if (k->prev)
+        k->prev->link[l].next = k->next;
+    else
+        *head = k->next;
+    if (k->next)
+        k->next->link[l].prev = k->prev;
+    else if (tail)
+        *tail = k->prev;
+    k->prev = k->next = NULL;
+}
+
 static void queue_append(bgjob_job *j)
 {
-    j->prev = P.s.tail;
-    j->next = NULL;
+    j->link[BGJ_RUNQ].prev = P.s.tail;
+    j->link[BGJ_RUNQ].next = NULL;
     if (P.s.tail)
-        P.s.tail->next = j;
+        P.s.tail->link[BGJ_RUNQ].next = j;
     else
         P.s.head = j;
     P.s.tail = j;
@@ -216,39 +231,25 @@ static void queue_append(bgjob_job *j)
 
 static void queue_unlink(bgjob_job *j)
 {
-    if (j->prev)
-        j->prev->next = j->next;
-    else
-        P.s.head = j->next;
-    if (j->next)
-        j->next->prev = j->prev;
-    else
-        P.s.tail = j->prev;
     if (P.s.first_queued == j)
-        P.s.first_queued = j->next;
-    j->prev = j->next = NULL;
+        P.s.first_queued = j->link[BGJ_RUNQ].next;
+    list_unlink(BGJ_RUNQ, &P.s.head, &P.s.tail, j);
     j->in_queue = 0;
 }
 
 static void timer_add(bgjob_job *j)
 {
-    j->tprev = NULL;
-    j->tnext = P.s.timed;
+    j->link[BGJ_TIMERS].prev = NULL;
+    j->link[BGJ_TIMERS].next = P.s.timed;
     if (P.s.timed)
-        P.s.timed->tprev = j;
+        P.s.timed->link[BGJ_TIMERS].prev = j;
     P.s.timed = j;
     j->timed = 1;
 }
 
 static void timer_del(bgjob_job *j)
 {
-    if (j->tprev)
-        j->tprev->tnext = j->tnext;
-    else
-        P.s.timed = j->tnext;
-    if (j->tnext)
-        j->tnext->tprev = j->tprev;
-    j->tprev = j->tnext = NULL;
+    list_unlink(BGJ_TIMERS, &P.s.timed, NULL, j);
     j->timed = 0;
 }
 
@@ -258,7 +259,7 @@ static void promote(void)
     while (P.s.first_queued && P.s.nactive < P.max_running) {
         bgjob_job *j = P.s.first_queued;
         atomic_store_explicit(&j->state, BGJ_RUNNING, memory_order_release);
-        P.s.first_queued = j->next;
+        P.s.first_queued = j->link[BGJ_RUNQ].next;
         P.s.nqueued--;
         P.s.nactive++;
         if (!j->daemon) {
@@ -312,11 +313,11 @@ static unsigned dispatch(unsigned self)
     return spawn;
 }
 
-/* Empties the queue (no worker can be had) and returns its jobs, still linked through `next`. */
+/* Empties the queue (no worker can be had) and returns its jobs, still linked through their run queue links. */
 static bgjob_job *strand_queue(void)
 {
     bgjob_job *list = P.s.head;
-    for (bgjob_job *j = list; j; j = j->next)
+    for (bgjob_job *j = list; j; j = j->link[BGJ_RUNQ].next)
         j->in_queue = 0;
     P.s.head = P.s.tail = P.s.first_queued = NULL;
     P.s.nactive -= atomic_load(&P.s.npending);
@@ -365,8 +366,8 @@ static void spawn_workers(unsigned n)
         stranded = strand_queue();
     pthread_mutex_unlock(&P.lock);
     while (stranded) {
-        bgjob_job *next = stranded->next;
-        stranded->prev = stranded->next = NULL;
+        bgjob_job *next = stranded->link[BGJ_RUNQ].next;
+        stranded->link[BGJ_RUNQ].prev = stranded->link[BGJ_RUNQ].next = NULL;
         stranded->error = strdup(bgj_strerror(BGJ_ETHREAD));
         if (stranded->release && stranded->arg) {
             stranded->release(stranded->arg);
@@ -564,7 +565,7 @@ static void *timer_main(void *unused)
     pthread_mutex_lock(&P.lock);
     for (;;) {
         bgjob_job *first = P.s.timed;
-        for (bgjob_job *j = P.s.timed; j; j = j->tnext)
+        for (bgjob_job *j = P.s.timed; j; j = j->link[BGJ_TIMERS].next)
             if (j->deadline < first->deadline)
                 first = j;
         if (!first) {
