@@ -1,9 +1,9 @@
 /*
  * plugin_util.h - helpers shared by the plugins shipped with bgjob (the
- * directories of plugins/): a growable string and the process umask.  Header
- * only (static inline), so that each plugin still builds from its own
- * directory with nothing but pkg-config flags and -I../common.  No shared
- * state: a buffer belongs to its caller.
+ * directories of plugins/): a growable string, the process umask and the
+ * steps of an init function.  Header only (static inline), so that each
+ * plugin still builds from its own directory with nothing but pkg-config
+ * flags and -I../common.  No shared state: a buffer belongs to its caller.
  */
 #ifndef BGJOB_PLUGIN_UTIL_H
 #define BGJOB_PLUGIN_UTIL_H
@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/types.h>
+
+#include <bgjob.h>
 
 /* ---- a growable string ---- */
 
@@ -54,18 +56,38 @@ static inline void pu_putc(struct pu_buf *b, char c) { pu_add(b, &c, 1); }
    cannot be read. */
 static inline mode_t pu_umask(void)
 {
-    mode_t m = 022;
+    unsigned m = 022;
     FILE *f = fopen("/proc/self/status", "re");
-    if (!f)
-        return m;
-    char line[256];
-    while (fgets(line, sizeof line, f))
-        if (!strncmp(line, "Umask:", 6)) {
-            m = (mode_t)strtoul(line + 6, NULL, 8);
-            break;
-        }
-    fclose(f);
-    return m;
+    if (f) {
+        char line[256];
+        while (fgets(line, sizeof line, f))
+            if (sscanf(line, "Umask: %o", &m) == 1)
+                break;
+        fclose(f);
+    }
+    return (mode_t)m;
+}
+
+/* ---- the init function ---- */
+
+/* Keeps TABLE in *API and checks that it is version 2 or later, the API the
+   plugins use; 0, or 1 after saying so on stderr as plugin NAME. */
+static inline int pu_init(const struct bgjob_api **api, const struct bgjob_api *table, const char *name)
+{
+    *api = table;
+    if (table->version < 2) {
+        fprintf(stderr, "%s: needs bgjob plugin API version 2 or later\n", name);
+        return 1;
+    }
+    return 0;
+}
+
+/* Registers callback NAME (FN, USAGE, no payload) and CHECK, its check of
+   the arguments at `bgjob new`; 0, or 1 when either fails. */
+static inline int pu_register(const struct bgjob_api *api, const char *name, bgjob_callback fn,
+                              const char *usage, bgjob_check check)
+{
+    return api->register_callback(name, fn, usage, NULL, NULL) || api->set_check(name, check) ? 1 : 0;
 }
 
 #endif

@@ -323,15 +323,10 @@ done:;
 
 BGJOB_EXPORT int bgjob_plugin_init(const struct bgjob_api *table)
 {
-    api = table;
-    if (api->version < 2) {
-        fprintf(stderr, "digest: needs bgjob plugin API version 2 or later\n");
+    if (pu_init(&api, table, "digest"))
         return 1;
-    }
     /* No atexit cleanup: daemon jobs may still hash while the shell exits. */
     if (!OPENSSL_init_crypto(OPENSSL_INIT_NO_ATEXIT, NULL))
         return 1;
-    if (api->register_callback("digest", digest, USAGE, NULL, NULL) || api->set_check("digest", check))
-        return 1;
-    return 0;
+    return pu_register(api, "digest", digest, USAGE, check);
 }

@@ -473,17 +473,12 @@ out:
 
 BGJOB_EXPORT int bgjob_plugin_init(const struct bgjob_api *table)
 {
-    api = table;
-    if (api->version < 2) {
-        fprintf(stderr, "fetch: needs bgjob plugin API version 2 or later\n");
+    if (pu_init(&api, table, "fetch"))
         return 1;
-    }
     /* OpenSSL first, without its exit-time cleanup; libcurl's own init then finds it initialised. */
     if (!OPENSSL_init_crypto(OPENSSL_INIT_NO_ATEXIT, NULL))
         return 1;
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
         return 1;
-    if (api->register_callback("fetch", fetch, USAGE, NULL, NULL) || api->set_check("fetch", check))
-        return 1;
-    return 0;
+    return pu_register(api, "fetch", fetch, USAGE, check);
 }
