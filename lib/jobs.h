@@ -43,6 +43,7 @@ struct bgjob_job {
     char *assignments;       /* arithmetic jobs: eval-able declare statements */
     char *messages;          /* arithmetic jobs: lines bash would have printed while carrying on */
     struct bgj_info *info;   /* extra fields set by the callback (info.h; under its own lock) */
+    char *handler;           /* new -c FUNC: completion handler's name, or NULL; main thread only */
     bgj_run_fn run;
     bgj_release_fn release;
     void *arg;

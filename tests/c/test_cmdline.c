@@ -219,5 +219,20 @@ int main(void)
     expect_error("funcs x", "too many arguments");
     expect_error("traceback 1 2", "too many arguments");
     expect_error("-q", "invalid option");
+
+    /* notify [prompt|now|off]; wait -q */
+    PARSE_OK("notify", BGJ_CMD_NOTIFY);
+    CHECK(c.nwords == 0);
+    bgj_cmdline_free(&c);
+    PARSE_OK("notify now", BGJ_CMD_NOTIFY);
+    CHECK(c.nwords == 1 && strcmp(c.words[0], "now") == 0);
+    bgj_cmdline_free(&c);
+    expect_error("notify later", "later: not a mode (prompt, now or off)");
+    expect_error("notify now off", "too many arguments");
+    expect_error("notify -x", "invalid option");
+    PARSE_OK("wait -qn 3", BGJ_CMD_WAIT);
+    CHECK(c.opt_q && c.opt_n && c.nids == 1 && c.ids[0] == 3);
+    bgj_cmdline_free(&c);
+    expect_error("result -q 1", "-q: invalid option");
     return check_done("cmdline");
 }
