@@ -1,0 +1,219 @@
+#!/usr/bin/env bats
+# 75-prompt: bgjob at the interactive prompt, in a real bash in tmux:
+# completion notices (`notify prompt|now|off`), handlers at the prompt, the
+# progress line of `wait`, tab completion, and the readline hooks going away
+# with `enable -d`.  Also: nothing of this in a script.
+
+load helper
+load interactive/tmux
+
+teardown() {
+  tmux_stop
+}
+
+# Defined in the pane's shell: waits for every job to end without reaching a
+# safe point (`bgjob __complete` runs no handler and marks nothing seen).
+UNTIL='until_finished() { local f=$HOME/unfinished; while bgjob __complete ids unfinished > "$f"; [[ -s $f ]]; do :; done; }'
+
+start_shell() {
+  tmux_start
+  tmux_type 'enable -f "$BGJOB_SO" bgjob; '"$UNTIL"'; echo READ""Y'
+  wait_for 10 pane_contains_line READY || { pane_text; fail "bgjob not enabled"; }
+}
+
+# last_line: the last non-empty line of the pane.
+last_line() {
+  pane_text | sed -e '/^[[:space:]]*$/d' -e 's/[[:space:]]*$//' | tail -n 1
+}
+
+# line_after TEXT: the line that follows the first line exactly TEXT.
+line_after() {
+  pane_text | sed 's/[[:space:]]*$//' | awk -v t="$1" 'f { print; exit } $0 == t { f = 1 }'
+}
+
+# Records everything the pane's programs write (erased lines too) in $RAW.
+record_raw() {
+  RAW=$BATS_TEST_TMPDIR/raw
+  : > "$RAW"
+  tmux_cmd pipe-pane -o "cat >> '$RAW'"
+}
+
+cursor_x() {
+  tmux_cmd display-message -p '#{cursor_x}'
+}
+
+@test "notify prompt (the default): a notice per ended job just before the next prompt, and the job counts as seen" {
+  start_shell
+  tmux_type 'bgjob notify; bgjob new 6*7; bgjob new 1/0; until_finished; echo MA""RK'
+  wait_for 10 pane_contains_line MARK || { pane_text; fail "no MARK"; }
+  wait_for 10 pane_has_prompt || { pane_text; fail "no prompt"; }
+  run -0 pane_contains_line prompt
+  assert_equal "$(line_after MARK)" 'bgjob: 0 Completed  6*7'
+  assert_equal "$(line_after 'bgjob: 0 Completed  6*7')" 'bgjob: 1 Dead  1/0'
+  assert_equal "$(line_after 'bgjob: 1 Dead  1/0')" "${TMUX_PROMPT% }"
+  # shown once, and seen: status -n has nothing new, flush does not refuse
+  tmux_type 'echo "new=[$(bgjob status -n)]"; bgjob flush; echo "flush=$?"'
+  wait_for 10 pane_contains_line 'flush=0' || { pane_text; fail "flush refused"; }
+  run -0 pane_contains_line 'new=[]'
+  [ "$(pane_text | grep -c '^bgjob: 0 Completed')" = 1 ] || { pane_text; fail "the notice was shown twice"; }
+}
+
+@test "notify off: no notice, and the job stays unseen" {
+  start_shell
+  tmux_type 'bgjob notify off; bgjob notify; bgjob new 5; until_finished; echo MA""RK'
+  wait_for 10 pane_contains_line MARK || { pane_text; fail "no MARK"; }
+  wait_for 10 pane_has_prompt || { pane_text; fail "no prompt"; }
+  run -0 pane_contains_line off
+  assert_equal "$(line_after MARK)" "${TMUX_PROMPT% }"
+  tmux_type 'bgjob status -n'
+  wait_for 10 pane_contains_line '0 : 5' || { pane_text; fail "the job is not unseen"; }
+  run ! pane_contains_line 'bgjob: 0 Completed  5'
+}
+
+@test "notify now: the notice appears while a half-typed command waits, which is redrawn intact and still runs" {
+  start_shell
+  tmux_type 'bgjob notify now; bgjob new -f sleep 3 later; echo MA""RK'
+  wait_for 10 pane_contains_line MARK || { pane_text; fail "no MARK"; }
+  wait_for 10 pane_has_prompt || { pane_text; fail "no prompt"; }
+  # half a command, the cursor moved two places left, while the job runs
+  tmux_cmd send-keys -l -- 'echo half'
+  tmux_key Left
+  tmux_key Left
+  local want_x=$(( ${#TMUX_PROMPT} + 7 ))
+  wait_for 10 test_cursor "$want_x" || { pane_text; fail "cursor not at $want_x"; }
+  run ! pane_contains_line 'bgjob: 0 Completed  sleep 3 later'
+  wait_for 20 pane_contains_line 'bgjob: 0 Completed  sleep 3 later' || { pane_text; fail "no notice while readline waits"; }
+  # the notice is above the prompt, the prompt and text are redrawn, the cursor where it was
+  assert_equal "$(line_after 'bgjob: 0 Completed  sleep 3 later')" "${TMUX_PROMPT}echo half"
+  assert_equal "$(last_line)" "${TMUX_PROMPT}echo half"
+  wait_for 5 test_cursor "$want_x" || { pane_text; fail "cursor moved: $(cursor_x), wanted $want_x"; }
+  tmux_cmd send-keys -l -- 'X'
+  tmux_key Enter
+  wait_for 10 pane_contains_line 'haXlf' || { pane_text; fail "the half command did not run as edited"; }
+}
+
+test_cursor() {
+  [ "$(cursor_x)" = "$1" ]
+}
+
+@test "notify now prints nothing while a foreground command runs: the notice waits for the prompt" {
+  start_shell
+  tmux_type 'bgjob notify now; bgjob new -f sleep 0.2 quick; echo BEF""ORE; sleep 1.5; echo AFT""ER'
+  wait_for 10 pane_contains_line AFTER || { pane_text; fail "no AFTER"; }
+  wait_for 10 pane_has_prompt || { pane_text; fail "no prompt"; }
+  assert_equal "$(line_after BEFORE)" AFTER
+  assert_equal "$(line_after AFTER)" 'bgjob: 0 Completed  sleep 0.2 quick'
+}
+
+@test "a completion handler runs before the next prompt, after the notices, also with notify off" {
+  start_shell
+  tmux_type 'h() { echo "H $1 $2"; }; bgjob new -c h 5; until_finished; echo MA""RK'
+  wait_for 10 pane_contains_line MARK || { pane_text; fail "no MARK"; }
+  wait_for 10 pane_has_prompt || { pane_text; fail "no prompt"; }
+  assert_equal "$(line_after MARK)" 'bgjob: 0 Completed  5'
+  assert_equal "$(line_after 'bgjob: 0 Completed  5')" 'H 0 Completed'
+  # with notify off, a handler still runs before the prompt, without a notice
+  tmux_type 'bgjob notify off; bgjob new -c h 6; until_finished; echo MA""RK2'
+  wait_for 10 pane_contains_line MARK2 || { pane_text; fail "no MARK2"; }
+  wait_for 10 pane_has_prompt || { pane_text; fail "no prompt"; }
+  assert_equal "$(line_after MARK2)" 'H 1 Completed'
+  [ "$(pane_text | grep -c '^H 0 Completed')" = 1 ] || { pane_text; fail "handler ran twice"; }
+}
+
+@test "in now mode handlers run at once too (notify now)" {
+  start_shell
+  tmux_type 'h() { echo "H $1 $2"; }; bgjob notify now; bgjob new -c h -f sleep 2 z; echo MA""RK'
+  wait_for 10 pane_contains_line MARK || { pane_text; fail "no MARK"; }
+  tmux_cmd send-keys -l -- 'echo typed'
+  wait_for 20 pane_contains_line 'H 0 Completed' || { pane_text; fail "the handler did not run"; }
+  assert_equal "$(last_line)" "${TMUX_PROMPT}echo typed"
+  tmux_key Enter
+  wait_for 10 pane_contains_line 'typed' || { pane_text; fail "the typed command did not run"; }
+}
+
+@test "wait draws a progress line on the terminal and erases it when it returns, also on Ctrl-C" {
+  start_shell
+  record_raw
+  tmux_type 'bgjob new -f sleep 30; bgjob new 1/0; bgjob wait; echo "rc=$?"'
+  wait_for 10 eval 'pane_text | grep -q "^bgjob: waiting: 1/2 done, 1 running, 1 failed, .* elapsed"' ||
+    { pane_text; fail "no progress line"; }
+  tmux_key C-c
+  wait_for 10 pane_has_prompt || { pane_text; fail "no prompt after Ctrl-C"; }
+  run ! eval 'pane_text | grep -q "bgjob: waiting"'
+  tmux_type 'bgjob kill 0; bgjob new -f sleep 1.5; bgjob wait 2; echo "rc=$?"'
+  wait_for 20 pane_contains_line 'rc=0' || { pane_text; fail "wait did not end"; }
+  run ! eval 'pane_text | grep -q "bgjob: waiting"'
+  [ "$(grep -c 'bgjob: waiting: 0/1 done' "$RAW")" -ge 1 ] || fail "the second wait drew no line"
+}
+
+@test "wait -q draws nothing, nor does a non-interactive shell with stderr on the terminal" {
+  start_shell
+  record_raw
+  tmux_type 'bgjob new -f sleep 1.2; bgjob wait -q; echo "rc=$?"'
+  wait_for 20 pane_contains_line 'rc=0' || { pane_text; fail "wait did not end"; }
+  tmux_type 'bash --norc -c '\''enable -f "$BGJOB_SO" bgjob; bgjob new -f sleep 1.2; bgjob wait; echo "script=$?"'\'
+  wait_for 20 pane_contains_line 'script=0' || { pane_text; fail "the script did not end"; }
+  run ! grep -q 'bgjob: waiting' "$RAW"
+}
+
+@test "Tab completes subcommands, options, and the job numbers that fit the subcommand" {
+  start_shell
+  tmux_type 'bgjob notify off; bgjob new 1; bgjob new 1/0; bgjob new -f sleep 60; bgjob new 2; bgjob wait -q 0 1 3; myhandler() { :; }; clear'
+  wait_for 10 pane_has_prompt || { pane_text; fail "no prompt"; }
+  tmux_cmd send-keys -l -- 'bgjob st'
+  tmux_key Tab
+  wait_for 10 eval '[ "$(last_line)" = "${TMUX_PROMPT}bgjob status" ]' || { pane_text; fail "st did not complete to status"; }
+  tmux_key C-u
+  tmux_cmd send-keys -l -- 'bgjob result '
+  tmux_key Tab
+  tmux_key Tab
+  wait_for 10 eval 'pane_text | grep -qxE "0 +3 *"' || { pane_text; fail "result did not offer 0 and 3"; }
+  tmux_key C-u
+  tmux_cmd send-keys -l -- 'bgjob traceback '
+  tmux_key Tab
+  wait_for 10 eval '[ "$(last_line)" = "${TMUX_PROMPT}bgjob traceback 1" ]' || { pane_text; fail "traceback did not offer 1"; }
+  tmux_key C-u
+  tmux_cmd send-keys -l -- 'bgjob kill '
+  tmux_key Tab
+  wait_for 10 eval '[ "$(last_line)" = "${TMUX_PROMPT}bgjob kill 2" ]' || { pane_text; fail "kill did not offer 2"; }
+  tmux_key C-u
+  tmux_cmd send-keys -l -- 'bgjob new -c myhand'
+  tmux_key Tab
+  wait_for 10 eval '[ "$(last_line)" = "${TMUX_PROMPT}bgjob new -c myhandler" ]' || { pane_text; fail "-c did not offer the function"; }
+  tmux_key C-u
+  tmux_cmd send-keys -l -- 'bgjob new -f sl'
+  tmux_key Tab
+  wait_for 10 eval '[ "$(last_line)" = "${TMUX_PROMPT}bgjob new -f sleep" ]' || { pane_text; fail "-f did not offer sleep"; }
+  tmux_key C-u
+  tmux_cmd send-keys -l -- 'bgjob wait -'
+  tmux_key Tab
+  tmux_key Tab
+  wait_for 10 eval 'pane_text | grep -qE "^-n +-p +-q +-t *$"' || { pane_text; fail "wait's options not offered"; }
+  tmux_key C-u
+  # completing marked nothing seen
+  tmux_type 'bgjob kill 2; bgjob wait -q 2; bgjob status -n -v S; echo "unseen=${#S[@]}"'
+  wait_for 10 eval 'pane_text | grep -qx "unseen=4"' || { pane_text; fail "completion marked jobs seen"; }
+}
+
+@test "enable -d takes the prompt hooks away and enable -f puts them back" {
+  start_shell
+  tmux_type 'bgjob new 5; until_finished; enable -d bgjob; echo MA""RK'
+  wait_for 10 pane_contains_line MARK || { pane_text; fail "no MARK"; }
+  wait_for 10 pane_has_prompt || { pane_text; fail "no prompt"; }
+  assert_equal "$(line_after MARK)" "${TMUX_PROMPT% }"
+  tmux_type 'enable -f "$BGJOB_SO" bgjob; echo MA""RK2'
+  wait_for 10 pane_contains_line MARK2 || { pane_text; fail "no MARK2"; }
+  wait_for 10 pane_has_prompt || { pane_text; fail "no prompt"; }
+  assert_equal "$(line_after MARK2)" 'bgjob: 0 Completed  5'
+}
+
+@test "a script gets no notice, no prompt hook and no progress line: notify says off" {
+  run -0 --separate-stderr bgsh '
+    h() { echo "h $1"; }
+    bgjob notify
+    bgjob new 1; bgjob new -c h 2; bgjob new -f sleep 0.6
+    bgjob wait; echo "rc=$?"
+    complete -p bgjob 2>/dev/null || echo "no compspec"'
+  assert_output $'off\nh 1\nrc=0\nno compspec'
+  assert_equal "$stderr" ''
+}
