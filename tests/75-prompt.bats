@@ -98,11 +98,11 @@ test_cursor() {
 
 @test "notify now prints nothing while a foreground command runs: the notice waits for the prompt" {
   start_shell
-  tmux_type 'bgjob notify now; bgjob new -f sleep 0.2 quick; echo BEF""ORE; sleep 1.5; echo AFT""ER'
+  tmux_type 'bgjob notify now; bgjob new -f sleep 0.3 quick; echo BEF""ORE; until_finished; echo AFT""ER'
   wait_for 10 pane_contains_line AFTER || { pane_text; fail "no AFTER"; }
   wait_for 10 pane_has_prompt || { pane_text; fail "no prompt"; }
   assert_equal "$(line_after BEFORE)" AFTER
-  assert_equal "$(line_after AFTER)" 'bgjob: 0 Completed  sleep 0.2 quick'
+  assert_equal "$(line_after AFTER)" 'bgjob: 0 Completed  sleep 0.3 quick'
 }
 
 @test "a completion handler runs before the next prompt, after the notices, also with notify off" {
