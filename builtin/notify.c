@@ -52,7 +52,12 @@ static struct {
     size_t n, cap;
     pid_t pid;      /* the process the list belongs to */
     int running;    /* a handler is running */
+    int dirty;      /* a job was listed since the last full look */
+    unsigned long looked_at;  /* bgj_finished_total() at the last full look */
 } H;
+
+/* bgj_finished_total() when the last look found no notice to print (+1; 0: never). */
+static unsigned long notices_looked_at;
 
 static bgj_rl_hook *prev_startup, *prev_event;
 static int startup_installed, event_installed;
@@ -74,6 +79,7 @@ static void own_list(void)
         H.n = 0;
         H.pid = me;
         H.running = 0;
+        H.dirty = 1;
     }
 }
 
@@ -99,8 +105,10 @@ int bgj_handler_set(bgjob_job *job, const char *func)
 void bgj_handler_submitted(bgjob_job *job)
 {
     /* bgj_handler_set made room for it. */
-    if (job->handler && H.n < H.cap)
+    if (job->handler && H.n < H.cap) {
         H.ids[H.n++] = job->id;
+        H.dirty = 1;
+    }
 }
 
 /* True once the shell runs its EXIT trap: no handler runs any more. */
@@ -109,9 +117,15 @@ static int exiting(void)
     return signal_in_progress(BGJ_EXIT_TRAP) != 0;
 }
 
+/* Nothing can be due while no job was listed and none finished since the last full look. */
+static int unchanged(void)
+{
+    return !H.dirty && bgj_finished_total() == H.looked_at;
+}
+
 int bgj_handlers_due(void)
 {
-    if (H.n == 0 || H.running || H.pid != getpid() || exiting())
+    if (H.n == 0 || H.running || unchanged() || H.pid != getpid() || exiting())
         return 0;
     for (size_t i = 0; i < H.n; i++) {
         bgjob_job *j = bgj_find(H.ids[i]);
@@ -152,12 +166,15 @@ static void call_handler(const char *func, int64_t id, int state)
 
 void bgj_run_handlers(void)
 {
-    if (H.n == 0 || H.running)
+    if (H.n == 0 || H.running || unchanged())
         return;
     own_list();
     if (H.n == 0 || exiting())
         return;
     H.running = 1;
+    /* Read first: a job that finishes during the look is looked at next time. */
+    unsigned long total = bgj_finished_total();
+    H.dirty = 0;
     int saved_status = last_command_exit_value;
     size_t i = 0;
     while (i < H.n) {
@@ -180,9 +197,12 @@ void bgj_run_handlers(void)
         }
         call_handler(func, id, s);
         free(func);
-        if (exiting())
+        if (exiting()) {
+            H.dirty = 1;
             break;
+        }
     }
+    H.looked_at = total;
     last_command_exit_value = saved_status;
     H.running = 0;
 }
@@ -197,11 +217,18 @@ static int has_control(const char *s)
     return 0;
 }
 
+/* Seen marks only ever get set: while no job finishes, a look that found nothing stays right. */
 static int notices_due(void)
 {
     if (current_mode() == MODE_OFF || !bgj_is_owner())
         return 0;
-    return bgj_unseen() > 0;
+    unsigned long total = bgj_finished_total();
+    if (notices_looked_at == total + 1)
+        return 0;
+    if (bgj_unseen() > 0)
+        return 1;
+    notices_looked_at = total + 1;
+    return 0;
 }
 
 /* One line per finished job not yet seen: "bgjob: N State  command"; each is marked seen. */

@@ -143,3 +143,13 @@ H='h() { echo "h $1 $2"; }'
   assert_output 'rc=1'
   assert_equal "$stderr" 'bgjob: job 0: completion handler h returned status 5'
 }
+
+@test "2000 jobs with handlers: each handler runs exactly once, in job order when they ended together" {
+  run -0 --separate-stderr bgsh '
+    n=0; last=-1; order=ok
+    h() { ((n++)); ((last < $1)) || order=bad; last=$1; }
+    for ((i = 0; i < 2000; i++)); do bgjob new -c h "$i"; done
+    bgjob wait; bgjob wait; bgjob status -v S
+    echo "n=$n order=$order"'
+  assert_output 'n=2000 order=ok'
+}
