@@ -118,6 +118,11 @@ test_cursor() {
   wait_for 10 pane_has_prompt || { pane_text; fail "no prompt"; }
   assert_equal "$(line_after MARK2)" 'H 1 Completed'
   [ "$(pane_text | grep -c '^H 0 Completed')" = 1 ] || { pane_text; fail "handler ran twice"; }
+  # $? is the last command's, not the handler's
+  tmux_type 'bgjob new -c h 7; until_finished; false'
+  wait_for 10 pane_contains_line 'H 2 Completed' || { pane_text; fail "no handler for job 2"; }
+  tmux_type 'echo "st=$?"'
+  wait_for 10 pane_contains_line 'st=1' || { pane_text; fail "the handler changed \$?"; }
 }
 
 @test "in now mode handlers run at once too (notify now)" {
@@ -131,7 +136,7 @@ test_cursor() {
   wait_for 10 pane_contains_line 'typed' || { pane_text; fail "the typed command did not run"; }
 }
 
-@test "wait draws a progress line on the terminal and erases it when it returns, also on Ctrl-C" {
+@test "wait draws a progress line on the terminal and erases it when it returns, also on Ctrl-C and timeout" {
   start_shell
   record_raw
   tmux_type 'bgjob new -f sleep 30; bgjob new 1/0; bgjob wait; echo "rc=$?"'
@@ -139,6 +144,9 @@ test_cursor() {
     { pane_text; fail "no progress line"; }
   tmux_key C-c
   wait_for 10 pane_has_prompt || { pane_text; fail "no prompt after Ctrl-C"; }
+  run ! eval 'pane_text | grep -q "bgjob: waiting"'
+  tmux_type 'bgjob wait -t 1 0; echo "timeout=$?"'
+  wait_for 20 pane_contains_line 'timeout=124' || { pane_text; fail "wait -t did not time out"; }
   run ! eval 'pane_text | grep -q "bgjob: waiting"'
   tmux_type 'bgjob kill 0; bgjob new -f sleep 1.5; bgjob wait 2; echo "rc=$?"'
   wait_for 20 pane_contains_line 'rc=0' || { pane_text; fail "wait did not end"; }
