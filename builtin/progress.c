@@ -12,6 +12,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -84,8 +85,14 @@ double bgj_progress_update(struct bgj_progress *p, bgjob_job **t, const int *st,
     char failed_text[32] = "";
     if (failed)
         snprintf(failed_text, sizeof failed_text, ", %zu failed", failed);
-    fprintf(stderr, "\r\033[Kbgjob: waiting: %zu/%zu done, %zu running%s%s, %s elapsed%s", done, n, running,
-            failed_text, pct, el, left);
+    char line[256];
+    snprintf(line, sizeof line, "bgjob: waiting: %zu/%zu done, %zu running%s%s, %s elapsed%s", done, n, running,
+             failed_text, pct, el, left);
+    /* One row only, or the erase would leave the wrapped part behind. */
+    struct winsize ws;
+    if (ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 1 && (size_t)ws.ws_col - 1 < sizeof line)
+        line[ws.ws_col - 1] = 0;
+    fprintf(stderr, "\r\033[K%s", line);
     fflush(stderr);
     p->drawn = 1;
     p->last = now;

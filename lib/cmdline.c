@@ -208,6 +208,8 @@ int bgj_cmdline_parse(int argc, char **argv, struct bgj_cmdline *c, struct bgj_e
                     c->pname_word = word;
                     break;
                 case 'c':
+                    if (!*arg)
+                        return fail(err, "-c: a function name is required");
                     c->cname = arg;
                     break;
                 case 'f':

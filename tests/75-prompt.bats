@@ -225,3 +225,14 @@ test_cursor() {
   assert_output $'off\nh 1\nrc=0\nno compspec'
   assert_equal "$stderr" ''
 }
+
+@test "on a narrow terminal the progress line is cut to one row, so erasing it leaves nothing behind" {
+  start_shell
+  tmux_cmd resize-window -x 40
+  record_raw
+  tmux_type 'bgjob new -f sleep 30; bgjob new 1/0; bgjob wait -t 1.5; echo "rc=$?"'
+  wait_for 20 pane_contains_line 'rc=124' || { pane_text; fail "wait -t did not time out"; }
+  grep -q 'bgjob: waiting' "$RAW" || fail "no progress line drawn"
+  run ! eval 'pane_text | grep -q "bgjob: wait\|elapsed"'
+  tmux_type 'bgjob kill 0'
+}

@@ -234,5 +234,15 @@ int main(void)
     CHECK(c.opt_q && c.opt_n && c.nids == 1 && c.ids[0] == 3);
     bgj_cmdline_free(&c);
     expect_error("result -q 1", "-q: invalid option");
+    PARSE_OK("new -c h -f sleep 1", BGJ_CMD_NEW);
+    CHECK(c.cname && strcmp(c.cname, "h") == 0);
+    bgj_cmdline_free(&c);
+    {
+        char *argv[] = {"new", "-c", "", "1", NULL};
+        struct bgj_err e = {0};
+        CHECK(bgj_cmdline_parse(4, argv, &c, &e) == BGJ_EUSAGE && strstr(bgj_err_text(&e), "-c: a function name is required"));
+        bgj_err_clear(&e);
+        bgj_cmdline_free(&c);
+    }
     return check_done("cmdline");
 }
