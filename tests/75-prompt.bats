@@ -236,3 +236,25 @@ test_cursor() {
   run ! eval 'pane_text | grep -q "bgjob: wait\|elapsed"'
   tmux_type 'bgjob kill 0'
 }
+
+# ibash SCRIPT: SCRIPT in an interactive bash (bash -i) reading nothing from a terminal.
+ibash() {
+  env ${BGJOB_PRELOAD:+LD_PRELOAD=$BGJOB_PRELOAD} bash --norc --noprofile -i -c "$1" </dev/null 3>&-
+}
+
+@test "enabling bgjob in an interactive shell registers its completion, unless the user has one for bgjob" {
+  run -0 --separate-stderr ibash 'enable -f "$BGJOB_SO" bgjob; complete -p bgjob'
+  assert_output 'complete -F _bgjob_complete bgjob'
+  run -0 --separate-stderr ibash 'complete -W mine bgjob; enable -f "$BGJOB_SO" bgjob; complete -p bgjob'
+  assert_output "complete -W 'mine' bgjob"
+}
+
+@test "the completion function offers job numbers by state without marking them seen" {
+  run -0 --separate-stderr ibash 'enable -f "$BGJOB_SO" bgjob
+    bgjob new 1; bgjob new 1/0; bgjob new -f sleep 30; bgjob wait -q 0 1
+    c() { COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); _bgjob_complete; echo "${COMPREPLY[*]}"; }
+    c bgjob result ""; c bgjob traceback ""; c bgjob kill ""; c bgjob remove ""; c bgjob show ""
+    c bgjob notify n; c bgjob wait -p BGJOB_L; c bgjob new -d -f sl
+    bgjob kill 2; bgjob wait -q 2; bgjob status -n -v S; echo "unseen=${#S[@]}"'
+  assert_output $'0\n1\n2\n0 1\n0 1 2\nnow\nBGJOB_LAST\nsleep\nunseen=3'
+}

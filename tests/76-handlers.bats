@@ -153,3 +153,11 @@ H='h() { echo "h $1 $2"; }'
     echo "n=$n distinct=${#ran[@]} twice=$twice"'
   assert_output 'n=2000 distinct=2000 twice=0'
 }
+
+@test "new -c with an empty name is a usage error and creates no job" {
+  run -2 --separate-stderr bgsh 'bgjob new -c "" 1'
+  [[ $stderr == *'bgjob: new: -c: a function name is required'* ]] || fail "$stderr"
+  [[ $stderr == *'bgjob: usage: bgjob new'* ]] || fail "$stderr"
+  run -0 --separate-stderr bgsh 'bgjob new -c "" 1; bgjob new 2; echo "$BGJOB_LAST"'
+  assert_output 0
+}
