@@ -6,6 +6,12 @@
 # numbers come from `bgjob __complete', which marks nothing seen and runs no
 # completion handler.
 
+# _bgjob_reply COMPGEN-ARGS...: COMPREPLY from compgen, one word a line (file names may hold blanks).
+_bgjob_reply() {
+  local IFS=$'\n'
+  COMPREPLY=($(compgen "$@"))
+}
+
 _bgjob_complete() {
   local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD-1]}
   local sub=${COMP_WORDS[1]} opts= kind= i fpos=0
@@ -21,9 +27,10 @@ _bgjob_complete() {
     done
     if ((fpos && COMP_CWORD > fpos + 1)); then
       if [[ ${COMP_WORDS[fpos+1]} == run ]] && ((COMP_CWORD == fpos + 2)); then
-        COMPREPLY=($(compgen -c -- "$cur"))
+        _bgjob_reply -c -- "$cur"
       else
-        COMPREPLY=($(compgen -f -- "$cur"))
+        compopt -o filenames 2>/dev/null
+        _bgjob_reply -f -- "$cur"
       fi
       return 0
     fi
@@ -44,7 +51,7 @@ _bgjob_complete() {
     flush) opts='-f' ;;
     wait) opts='-n -q -p -t'; kind=unfinished ;;
     kill) kind=unfinished ;;
-    load) COMPREPLY=($(compgen -f -- "$cur")); return 0 ;;
+    load) compopt -o filenames 2>/dev/null; _bgjob_reply -f -- "$cur"; return 0 ;;
     notify) ((COMP_CWORD == 2)) && COMPREPLY=($(compgen -W 'prompt now off' -- "$cur")); return 0 ;;
     help) ((COMP_CWORD == 2)) && COMPREPLY=($(compgen -W '--usage --version' -- "$cur")); return 0 ;;
   esac

@@ -258,3 +258,13 @@ ibash() {
     bgjob kill 2; bgjob wait -q 2; bgjob status -n -v S; echo "unseen=${#S[@]}"'
   assert_output $'0\n1\n2\n0 1\n0 1 2\nnow\nBGJOB_LAST\nsleep\nunseen=3'
 }
+
+@test "the completion function offers files after load and after a callback's name, blanks and all, and commands after -f run" {
+  mkdir -p "$BATS_TEST_TMPDIR/d" && touch "$BATS_TEST_TMPDIR/d/my plugin.so"
+  cd "$BATS_TEST_TMPDIR/d"
+  run -0 --separate-stderr ibash 'enable -f "$BGJOB_SO" bgjob
+    c() { COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); _bgjob_complete; printf "[%s]" "${COMPREPLY[@]}"; echo; }
+    bgjob_test_cmd_x() { :; }
+    c bgjob load my; c bgjob new -d -f sleep my; c bgjob new -f run bgjob_test_cmd_; c bgjob new -f run ls my'
+  assert_output $'[my plugin.so]\n[my plugin.so]\n[bgjob_test_cmd_x]\n[my plugin.so]'
+}
