@@ -39,6 +39,7 @@ extern bgj_rl_hook *rl_startup_hook, *rl_event_hook;
 extern int rl_clear_visible_line(void);
 extern int rl_on_new_line(void);
 extern int rl_forced_update_display(void);
+extern char *rl_prompt;
 extern int exit_immediately_on_error;
 extern int signal_in_progress(int);
 #define BGJ_EXIT_TRAP 0
@@ -277,6 +278,10 @@ static int event_hook(void)
         return r;
     if (notices_due() || bgj_handlers_due()) {
         rl_clear_visible_line();
+        /* A prompt of several lines: readline redraws the lines before the last one too. */
+        for (const char *p = rl_prompt; p && *p; p++)
+            if (*p == '\n')
+                fputs("\033[A\r\033[2K", stderr);
         prompt_point();
         rl_on_new_line();
         rl_forced_update_display();

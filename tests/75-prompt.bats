@@ -268,3 +268,16 @@ ibash() {
     c bgjob load my; c bgjob new -d -f sleep my; c bgjob new -f run bgjob_test_cmd_; c bgjob new -f run ls my'
   assert_output $'[my plugin.so]\n[my plugin.so]\n[bgjob_test_cmd_x]\n[my plugin.so]'
 }
+
+@test "notify now with a prompt of two lines: the notice goes above both, each drawn once" {
+  start_shell
+  tmux_type 'bgjob notify now; PS1="TOP""LINE\n> "; bgjob new -f sleep 2 two; echo MA""RK'
+  wait_for 10 pane_contains_line MARK || { pane_text; fail "no MARK"; }
+  wait_for 10 eval '[ "$(last_line)" = ">" ]' || { pane_text; fail "no two-line prompt"; }
+  tmux_cmd send-keys -l -- 'echo typed'
+  wait_for 20 pane_contains_line 'bgjob: 0 Completed  sleep 2 two' || { pane_text; fail "no notice"; }
+  assert_equal "$(line_after MARK)" 'bgjob: 0 Completed  sleep 2 two'
+  assert_equal "$(line_after 'bgjob: 0 Completed  sleep 2 two')" 'TOPLINE'
+  assert_equal "$(last_line)" '> echo typed'
+  [ "$(pane_text | grep -c '^TOPLINE$')" = 1 ] || { pane_text; fail "the first prompt line was drawn twice"; }
+}
