@@ -40,6 +40,9 @@ extern int rl_clear_visible_line(void);
 extern int rl_on_new_line(void);
 extern int rl_forced_update_display(void);
 extern char *rl_prompt;
+/* parse.y: the prompt string in use, and PS1's value (PS1 starts a command, PS2 continues one). */
+extern char *current_prompt_string;
+extern char *ps1_prompt;
 extern int exit_immediately_on_error;
 extern int signal_in_progress(int);
 #define BGJ_EXIT_TRAP 0
@@ -260,11 +263,20 @@ static void prompt_point(void)
     bgj_run_handlers();
 }
 
+/*
+ * True when readline reads the first line of a command: not a continuation
+ * line (PS2, the parser is in the middle of a command: no shell code may run
+ * then), nor inside `read -e' or another builtin that calls readline.
+ */
+static int at_ps1(void)
+{
+    return !executing_builtin && current_prompt_string == ps1_prompt;
+}
+
 static int startup_hook(void)
 {
     int r = prev_startup ? prev_startup() : 0;
-    /* Not inside `read -e' or another builtin that calls readline. */
-    if (!executing_builtin) {
+    if (at_ps1()) {
         H.running = 0;  /* at the prompt no handler can be running (one may have been cut short) */
         prompt_point();
     }
@@ -274,7 +286,7 @@ static int startup_hook(void)
 static int event_hook(void)
 {
     int r = prev_event ? prev_event() : 0;
-    if (executing_builtin || current_mode() != MODE_NOW)
+    if (!at_ps1() || current_mode() != MODE_NOW)
         return r;
     if (notices_due() || bgj_handlers_due()) {
         rl_clear_visible_line();

@@ -281,3 +281,29 @@ ibash() {
   assert_equal "$(last_line)" '> echo typed'
   [ "$(pane_text | grep -c '^TOPLINE$')" = 1 ] || { pane_text; fail "the first prompt line was drawn twice"; }
 }
+
+# job_ended_probe: presses C-t, bound (bind -x) to write the unfinished jobs
+# and "end" to $HOME/probe without reaching a safe point; true once the file
+# holds only "end" (an empty or half-written file is not a result).
+job_ended_probe() {
+  tmux_key C-t
+  [ "$(cat "$BATS_TEST_TMPDIR/probe" 2>/dev/null)" = end ]
+}
+
+@test "nothing runs or prints before a continuation prompt (PS2): it waits for the command to be complete" {
+  start_shell
+  tmux_type 'bind -x '\''"\C-t": { bgjob __complete ids unfinished; echo end; } > "$HOME/probe"'\''; h() { echo "H $1 $2"; }; bgjob new -c h -f sleep 1 s; echo MA""RK'
+  wait_for 10 pane_contains_line MARK || { pane_text; fail "no MARK"; }
+  wait_for 10 pane_has_prompt || { pane_text; fail "no prompt"; }
+  run ! pane_contains_line 'H 0 Completed'
+  # the first line of a command typed; the job ends before Enter
+  tmux_cmd send-keys -l -- 'for i in 1; do'
+  wait_for 20 job_ended_probe || { pane_text; fail "the job did not end"; }
+  tmux_key Enter
+  wait_for 10 eval '[ "$(last_line)" = ">" ]' || { pane_text; fail "no PS2 prompt"; }
+  tmux_type 'echo "i=$i"; done'
+  wait_for 10 pane_contains_line 'H 0 Completed' || { pane_text; fail "no handler after the command"; }
+  assert_equal "$(line_after "${TMUX_PROMPT}for i in 1; do")" '> echo "i=$i"; done'
+  assert_equal "$(line_after 'i=1')" 'bgjob: 0 Completed  sleep 1 s'
+  assert_equal "$(line_after 'bgjob: 0 Completed  sleep 1 s')" 'H 0 Completed'
+}
