@@ -4,13 +4,18 @@
  * show the one and run the other at the interactive prompt.
  *
  * Main thread only; no lock.  Workers never see any of this: a notice or a
- * handler is decided by reading a job's published state.
+ * handler is decided by reading a job's published state, and nothing is
+ * looked at again while bgj_finished_total() (the count of finished jobs)
+ * has not changed and no handler was added.
  *
- * Notices (interactive shells only): in `prompt` mode, readline's startup
- * hook prints one line per job finished and not yet seen, just before the
- * prompt; in `now` mode readline's event hook (called about ten times a
- * second while readline waits for a key) also does it, clearing the visible
- * line first and redrawing prompt, text and cursor afterwards.  A job shown
+ * Notices (interactive shells with readline only): in `prompt` mode,
+ * readline's startup hook prints one line per job finished and not yet
+ * seen, just before the prompt; in `now` mode readline's event hook (called
+ * about ten times a second while readline waits for a key) also does it,
+ * clearing the visible line (and the lines of a multi-line prompt) first and
+ * redrawing prompt, text and cursor afterwards.  Both act only before the
+ * first line of a command (PS1): never at a continuation prompt, where the
+ * parser is in the middle of a command, nor inside `read -e`.  A job shown
  * by a notice is marked seen.  Both hooks chain the hook found when they
  * were installed and put it back on unload.
  *
@@ -18,10 +23,12 @@
  * kept in creation order.  At each safe point (the start of a `bgjob`
  * command, each wake-up of `bgjob wait`, the prompt) every finished one is
  * taken off the list, then its function runs as `FUNC ID STATE` through
- * evalstring, so each runs once, in job order.  Handlers do not nest: a
- * `bgjob` command run by a handler runs none.  Only the process that created
- * the job runs its handler (a subshell drops its copy of the list), and none
- * runs once the shell has begun to exit (its EXIT trap).
+ * evalstring (with `set -e' off, $? kept), so each runs once, in job order
+ * among those found finished together.  It runs with the redirections of
+ * the bgjob command it runs in.  Handlers do not nest: a `bgjob` command run
+ * by a handler runs none.  Only the process that created the job runs its
+ * handler (a subshell drops its copy of the list), and none runs once the
+ * shell has begun to exit (its EXIT trap).
  */
 #include "bgjob_builtin.h"
 
