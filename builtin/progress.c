@@ -4,11 +4,15 @@
  * one self-updating line on stderr (jobs done / total, running, failed, the
  * combined progress of the jobs that report it, elapsed time, an estimate of
  * the time left), at most ten times a second, and erases it when the wait
- * ends.  `wait -q` draws nothing.
+ * ends.  `wait -q` draws nothing.  The estimate is the longest of the
+ * running jobs' own (the time each ran over the part it reports done), or
+ * without any, the pace of the jobs done so far.
  *
  * Main thread only; the state is the caller's struct bgj_progress.
  */
 #include "bgjob_builtin.h"
+
+#include "../lib/clock.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -53,7 +57,7 @@ double bgj_progress_update(struct bgj_progress *p, bgjob_job **t, const int *st,
     if (p->drawn && now - p->last < INTERVAL)
         return p->last + INTERVAL;
     size_t done = 0, failed = 0, running = 0, reporting = 0;
-    double sum = 0;
+    double sum = 0, left_max = -1, wall = bgj_now();
     for (size_t i = 0; i < n; i++) {
         int s = st[i] >= 0 ? st[i] : bgj_state_of(t[i]);
         if (bgj_finished(s)) {
@@ -66,20 +70,26 @@ double bgj_progress_update(struct bgj_progress *p, bgjob_job **t, const int *st,
         if (s == BGJ_RUNNING)
             running++;
         double f = bgj_progress(t[i]);
-        if (f >= 0) {
-            reporting++;
-            sum += f;
-        }
+        if (f < 0)
+            continue;
+        reporting++;
+        sum += f;
+        /* This job's own pace: the time it ran over the part it did. */
+        double ran = wall - bgj_started_of(t[i]);
+        if (f > 0 && ran > 0 && bgj_started_of(t[i]) > 0 && ran * (1 - f) / f > left_max)
+            left_max = ran * (1 - f) / f;
     }
-    double frac = n ? sum / (double)n : 0;
     double elapsed = now - p->start;
+    /* Without a job that reports progress, the pace of the jobs done so far. */
+    if (left_max < 0 && done > 0 && done < n && reporting == 0)
+        left_max = elapsed * (double)(n - done) / (double)done;
     char el[32], left[48] = "", pct[24] = "";
     clock_text(el, sizeof el, elapsed);
     if (reporting)
-        snprintf(pct, sizeof pct, ", %.0f%%", frac * 100);
-    if (frac > 0 && frac < 1) {
+        snprintf(pct, sizeof pct, ", %.0f%%", n ? sum / (double)n * 100 : 0);
+    if (left_max >= 0) {
         char c[32];
-        clock_text(c, sizeof c, elapsed * (1 - frac) / frac);
+        clock_text(c, sizeof c, left_max);
         snprintf(left, sizeof left, ", ~%s left", c);
     }
     char failed_text[32] = "";
