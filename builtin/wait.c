@@ -62,29 +62,35 @@ static void refresh(bgjob_job **t, int *st, size_t n)
 /*
  * Looks at the targets: returns -1 while the wait must go on, otherwise the
  * status wait returns, with *WHICH the index of the deciding job.  ANY is -n.
+ * Targets before *FROM are known finished (all are, without ANY), so a
+ * wait for many jobs does not read the finished ones again at each wake-up.
  */
-static int verdict(bgjob_job **t, int *st, size_t n, int any, int unknown, long *which)
+static int verdict(bgjob_job **t, int *st, size_t n, int any, int unknown, long *which, size_t *from)
 {
-    int dead = 0;
-    long last = -1;
-    refresh(t, st, n);
-    for (size_t i = 0; i < n; i++) {
-        int s = st[i];
-        if (s >= 0) {
+    for (size_t i = any ? 0 : *from; i < n; i++) {
+        if (st[i] < 0) {
+            int s = bgj_state_of(t[i]);
+            if (bgj_finished(s))
+                st[i] = s;
+        }
+        if (st[i] >= 0) {
             if (any) {
                 *which = (long)i;
-                return s == BGJ_COMPLETED ? 0 : 1;
+                return st[i] == BGJ_COMPLETED ? 0 : 1;
             }
-            if (s == BGJ_DEAD)
-                dead = 1;
-            last = (long)i;
         } else if (!any) {
+            *from = i;
             return -1;
         }
     }
     if (any)
         return -1;
-    *which = last;
+    *from = n;
+    int dead = 0;
+    for (size_t i = 0; i < n; i++)
+        if (st[i] == BGJ_DEAD)
+            dead = 1;
+    *which = n ? (long)n - 1 : -1;
     return (dead || unknown) ? EXECUTION_FAILURE : EXECUTION_SUCCESS;
 }
 
@@ -113,6 +119,7 @@ int bgj_wait_jobs_ex(bgjob_job **t, size_t n, int any, int unknown, double timeo
     struct bgj_progress prog;
     bgj_progress_begin(&prog, !(flags & BGJ_WAIT_PROGRESS));
     int handlers = flags & BGJ_WAIT_HANDLERS;
+    size_t from = 0;
     sigset_t mask;
     sigprocmask(SIG_SETMASK, NULL, &mask);
     sigaddset(&mask, SIGCHLD);
@@ -120,7 +127,7 @@ int bgj_wait_jobs_ex(bgjob_job **t, size_t n, int any, int unknown, double timeo
     int rc;
     /* A job that is about to finish is cheaper to spin for than to sleep for. */
     double spin_until = mono_now() + 30e-6;
-    while ((rc = verdict(t, st, n, any, unknown, &which)) < 0 && mono_now() < spin_until)
+    while ((rc = verdict(t, st, n, any, unknown, &which, &from)) < 0 && mono_now() < spin_until)
         ;
     for (;;) {
         /* Handlers of the jobs that ended run as they end (the line is off the screen meanwhile). */
@@ -133,12 +140,12 @@ int bgj_wait_jobs_ex(bgjob_job **t, size_t n, int any, int unknown, double timeo
                 if (st[i] < 0 && bgj_find(ids[i]) != t[i])
                     st[i] = BGJ_DEAD;
         }
-        rc = verdict(t, st, n, any, unknown, &which);
+        rc = verdict(t, st, n, any, unknown, &which, &from);
         if (rc >= 0)
             break;
         double next_draw = bgj_progress_update(&prog, t, st, n);
         int fd = bgj_wait_arm();
-        rc = verdict(t, st, n, any, unknown, &which);  /* a job may have finished before we armed */
+        rc = verdict(t, st, n, any, unknown, &which, &from);  /* a job may have finished before we armed */
         if (rc >= 0) {
             bgj_wait_disarm();
             break;
