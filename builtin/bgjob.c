@@ -214,9 +214,10 @@ EXPORT int bgjob_builtin_load(char *name)
 
 EXPORT void bgjob_builtin_unload(char *name)
 {
-    /* The module stays mapped (nodelete) and the jobs keep running; only the readline hooks go. */
+    /* The module stays mapped (nodelete) and the jobs keep running; the readline hooks and the completion go. */
     (void)name;
     bgj_notify_unload();
+    bgj_completion_unload();
 }
 
 /*

@@ -93,6 +93,7 @@ void bgj_run_handlers(void);                                 /* a safe point: ru
 
 /* completion.c: tab completion */
 void bgj_completion_load(void);                              /* defines and registers it (interactive shells) */
+void bgj_completion_unload(void);                            /* unregisters it, if the load hook registered it */
 int bgj_cmd_complete(int argc, char **argv);                 /* `bgjob __complete ...': the completion's queries */
 
 /* progress.c: wait's progress line */

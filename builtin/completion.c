@@ -1,8 +1,9 @@
 /*
  * completion.c - tab completion: the completion script (bgjob-completion.bash,
  * embedded at build time) defined and registered when bgjob is enabled in an
- * interactive shell, and `bgjob __complete`, the queries it makes (job
- * numbers by state, callback names) without marking anything seen.
+ * interactive shell (and unregistered by `enable -d`), and `bgjob
+ * __complete`, the queries it makes (job numbers by state, callback names)
+ * without marking anything seen.
  *
  * Main thread only; no state of its own.
  */
@@ -33,6 +34,18 @@ void bgj_completion_load(void)
         return;
     snprintf(s, len, "%s%s", completion_script, has_spec ? "" : "complete -F _bgjob_complete bgjob\n");
     evalstring(s, "bgjob", SEVAL_NOHIST);  /* frees s */
+}
+
+void bgj_completion_unload(void)
+{
+    if (!interactive_shell)
+        return;
+    /* Only the compspec the load hook made: a user's own stays. */
+    static const char undo[] =
+        "if [[ $(complete -p bgjob 2>/dev/null) == 'complete -F _bgjob_complete bgjob' ]]; then complete -r bgjob; fi\n";
+    char *s = strdup(undo);
+    if (s)
+        evalstring(s, "bgjob", SEVAL_NOHIST);  /* frees s */
 }
 
 /* Does a job in STATE belong to KIND (all, completed, dead, finished, unfinished)? */

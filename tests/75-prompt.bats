@@ -250,6 +250,14 @@ ibash() {
   assert_output "complete -W 'mine' bgjob"
 }
 
+@test "enable -d unregisters the completion it registered, and only that one" {
+  run -0 --separate-stderr ibash 'enable -f "$BGJOB_SO" bgjob; enable -d bgjob; complete -p bgjob 2>/dev/null || echo gone
+    enable -f "$BGJOB_SO" bgjob; complete -p bgjob'
+  assert_output $'gone\ncomplete -F _bgjob_complete bgjob'
+  run -0 --separate-stderr ibash 'complete -W mine bgjob; enable -f "$BGJOB_SO" bgjob; enable -d bgjob; complete -p bgjob'
+  assert_output "complete -W 'mine' bgjob"
+}
+
 @test "the completion function offers job numbers by state without marking them seen" {
   run -0 --separate-stderr ibash 'enable -f "$BGJOB_SO" bgjob
     bgjob new 1; bgjob new 1/0; bgjob new -f sleep 30; bgjob wait -q 0 1
