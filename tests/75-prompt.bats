@@ -38,6 +38,10 @@ record_raw() {
   tmux_cmd pipe-pane -o "cat >> '$RAW'"
 }
 
+# Typed into the pane's shell: C-t kills job 0 from inside readline (bind -x),
+# so a job ends while a half-typed line waits, when the test says so.
+KILL_KEY='bind -x '\''"\C-t": bgjob kill 0'\'
+
 cursor_x() {
   tmux_cmd display-message -p '#{cursor_x}'
 }
@@ -72,7 +76,7 @@ cursor_x() {
 
 @test "notify now: the notice appears while a half-typed command waits, which is redrawn intact and still runs" {
   start_shell
-  tmux_type 'bgjob notify now; bgjob new -f sleep 3 later; echo MA""RK'
+  tmux_type "$KILL_KEY"'; bgjob notify now; bgjob new -f sleep 60 later; echo MA""RK'
   wait_for 10 pane_contains_line MARK || { pane_text; fail "no MARK"; }
   wait_for 10 pane_has_prompt || { pane_text; fail "no prompt"; }
   # half a command, the cursor moved two places left, while the job runs
@@ -81,10 +85,12 @@ cursor_x() {
   tmux_key Left
   local want_x=$(( ${#TMUX_PROMPT} + 7 ))
   wait_for 10 test_cursor "$want_x" || { pane_text; fail "cursor not at $want_x"; }
-  run ! pane_contains_line 'bgjob: 0 Completed  sleep 3 later'
-  wait_for 20 pane_contains_line 'bgjob: 0 Completed  sleep 3 later' || { pane_text; fail "no notice while readline waits"; }
+  run ! pane_contains_line 'bgjob: 0 Dead  sleep 60 later'
+  # the job ends now
+  tmux_key C-t
+  wait_for 20 pane_contains_line 'bgjob: 0 Dead  sleep 60 later' || { pane_text; fail "no notice while readline waits"; }
   # the notice is above the prompt, the prompt and text are redrawn, the cursor where it was
-  assert_equal "$(line_after 'bgjob: 0 Completed  sleep 3 later')" "${TMUX_PROMPT}echo half"
+  assert_equal "$(line_after 'bgjob: 0 Dead  sleep 60 later')" "${TMUX_PROMPT}echo half"
   assert_equal "$(last_line)" "${TMUX_PROMPT}echo half"
   wait_for 5 test_cursor "$want_x" || { pane_text; fail "cursor moved: $(cursor_x), wanted $want_x"; }
   tmux_cmd send-keys -l -- 'X'
@@ -127,10 +133,14 @@ test_cursor() {
 
 @test "in now mode handlers run at once too (notify now)" {
   start_shell
-  tmux_type 'h() { echo "H $1 $2"; }; bgjob notify now; bgjob new -c h -f sleep 2 z; echo MA""RK'
+  tmux_type "$KILL_KEY"'; h() { echo "H $1 $2"; }; bgjob notify now; bgjob new -c h -f sleep 60 z; echo MA""RK'
   wait_for 10 pane_contains_line MARK || { pane_text; fail "no MARK"; }
+  wait_for 10 pane_has_prompt || { pane_text; fail "no prompt"; }
   tmux_cmd send-keys -l -- 'echo typed'
-  wait_for 20 pane_contains_line 'H 0 Completed' || { pane_text; fail "the handler did not run"; }
+  wait_for 10 eval '[ "$(last_line)" = "${TMUX_PROMPT}echo typed" ]' || { pane_text; fail "not typed"; }
+  run ! pane_contains_line 'H 0 Dead'
+  tmux_key C-t
+  wait_for 20 pane_contains_line 'H 0 Dead' || { pane_text; fail "the handler did not run"; }
   assert_equal "$(last_line)" "${TMUX_PROMPT}echo typed"
   tmux_key Enter
   wait_for 10 pane_contains_line 'typed' || { pane_text; fail "the typed command did not run"; }
@@ -280,13 +290,15 @@ ibash() {
 
 @test "notify now with a prompt of two lines: the notice goes above both, each drawn once" {
   start_shell
-  tmux_type 'bgjob notify now; PS1="TOP""LINE\n> "; bgjob new -f sleep 2 two; echo MA""RK'
+  tmux_type "$KILL_KEY"'; bgjob notify now; PS1="TOP""LINE\n> "; bgjob new -f sleep 60 two; echo MA""RK'
   wait_for 10 pane_contains_line MARK || { pane_text; fail "no MARK"; }
   wait_for 10 eval '[ "$(last_line)" = ">" ]' || { pane_text; fail "no two-line prompt"; }
   tmux_cmd send-keys -l -- 'echo typed'
-  wait_for 20 pane_contains_line 'bgjob: 0 Completed  sleep 2 two' || { pane_text; fail "no notice"; }
-  assert_equal "$(line_after MARK)" 'bgjob: 0 Completed  sleep 2 two'
-  assert_equal "$(line_after 'bgjob: 0 Completed  sleep 2 two')" 'TOPLINE'
+  wait_for 10 eval '[ "$(last_line)" = "> echo typed" ]' || { pane_text; fail "not typed"; }
+  tmux_key C-t
+  wait_for 20 pane_contains_line 'bgjob: 0 Dead  sleep 60 two' || { pane_text; fail "no notice"; }
+  assert_equal "$(line_after MARK)" 'bgjob: 0 Dead  sleep 60 two'
+  assert_equal "$(line_after 'bgjob: 0 Dead  sleep 60 two')" 'TOPLINE'
   assert_equal "$(last_line)" '> echo typed'
   [ "$(pane_text | grep -c '^TOPLINE$')" = 1 ] || { pane_text; fail "the first prompt line was drawn twice"; }
 }
