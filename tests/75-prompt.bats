@@ -60,6 +60,11 @@ cursor_x() {
   wait_for 10 pane_contains_line 'flush=0' || { pane_text; fail "flush refused"; }
   run -0 pane_contains_line 'new=[]'
   [ "$(pane_text | grep -c '^bgjob: 0 Completed')" = 1 ] || { pane_text; fail "the notice was shown twice"; }
+  # a job already reported (here by status) gets no notice
+  tmux_type 'bgjob new 9; until_finished; bgjob status -v S; echo MA""RK3'
+  wait_for 10 pane_contains_line MARK3 || { pane_text; fail "no MARK3"; }
+  wait_for 10 pane_has_prompt || { pane_text; fail "no prompt"; }
+  assert_equal "$(line_after MARK3)" "${TMUX_PROMPT% }"
 }
 
 @test "notify off: no notice, and the job stays unseen" {
