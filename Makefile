@@ -27,7 +27,10 @@ SO_LDFLAGS := -shared -Wl,-soname,bgjob -Wl,-z,relro -Wl,-z,now -Wl,-z,nodelete 
 ARITH_SRCS ?= lib/arith_lex.c lib/arith_eval.c lib/arith_assign.c lib/vars.c lib/strbuf.c lib/names.c lib/errors.c
 LIB_SRCS := lib/clock.c lib/info.c lib/jobenv.c lib/job.c lib/table.c lib/pool.c lib/registry.c lib/sleep_callback.c lib/cmdline.c lib/arith_job.c $(ARITH_SRCS)
 SNAPSHOT_SRCS ?= builtin/snapshot.c builtin/newarith.c
-BUILTIN_SRCS := builtin/bgjob.c builtin/newjob.c builtin/report.c builtin/manage.c builtin/plugins.c builtin/shellvar.c builtin/wait.c $(SNAPSHOT_SRCS)
+BUILTIN_SRCS := builtin/bgjob.c builtin/newjob.c builtin/report.c builtin/manage.c builtin/plugins.c builtin/shellvar.c builtin/wait.c \
+                builtin/notify.c builtin/progress.c builtin/completion.c $(SNAPSHOT_SRCS)
+# The completion script, embedded in bgjob.so as a C string literal.
+COMPLETION_INC := build/gen/bgjob-completion.inc
 LIB_HDRS := $(wildcard lib/*.h)
 BUILTIN_HDRS := $(wildcard builtin/*.h)
 
@@ -43,12 +46,16 @@ TEST_C_HDRS := $(wildcard tests/c/*.h)
 
 all: bgjob.so examples/bgjob-example.so
 
-bgjob.so: $(LIB_SRCS) $(BUILTIN_SRCS) $(LIB_HDRS) $(BUILTIN_HDRS) | deps-build
-	$(CC) $(BASE_CFLAGS) $(BASH_INC) $(PLUGIN_DEF) -Ilib -Ibuiltin $(LIB_SRCS) $(BUILTIN_SRCS) $(SO_LDFLAGS) -o $@
-
-build/asan/bgjob.so: $(LIB_SRCS) $(BUILTIN_SRCS) $(LIB_HDRS) $(BUILTIN_HDRS) | deps-build
+$(COMPLETION_INC): builtin/bgjob-completion.bash
 	@mkdir -p $(dir $@)
-	$(CC) $(BASE_CFLAGS) $(SAN_asan) $(BASH_INC) $(PLUGIN_DEF) -Ilib -Ibuiltin $(LIB_SRCS) $(BUILTIN_SRCS) $(SO_LDFLAGS) -o $@
+	sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/"/' -e 's/$$/\\n"/' $< > $@
+
+bgjob.so: $(LIB_SRCS) $(BUILTIN_SRCS) $(LIB_HDRS) $(BUILTIN_HDRS) $(COMPLETION_INC) | deps-build
+	$(CC) $(BASE_CFLAGS) $(BASH_INC) $(PLUGIN_DEF) -Ilib -Ibuiltin -Ibuild/gen $(LIB_SRCS) $(BUILTIN_SRCS) $(SO_LDFLAGS) -o $@
+
+build/asan/bgjob.so: $(LIB_SRCS) $(BUILTIN_SRCS) $(LIB_HDRS) $(BUILTIN_HDRS) $(COMPLETION_INC) | deps-build
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE_CFLAGS) $(SAN_asan) $(BASH_INC) $(PLUGIN_DEF) -Ilib -Ibuiltin -Ibuild/gen $(LIB_SRCS) $(BUILTIN_SRCS) $(SO_LDFLAGS) -o $@
 
 examples/bgjob-example.so: examples/bgjob-example.c lib/bgjob.h
 	$(CC) $(BASE_CFLAGS) -Ilib -shared -Wl,-z,now $< -o $@
@@ -148,14 +155,18 @@ demo: deps all
 LOADABLES_DIR := $(PREFIX)/lib/bash
 INCLUDE_DIR := $(PREFIX)/include
 PKGCONFIG_DIR := $(PREFIX)/lib/pkgconfig
+COMPLETIONS_DIR := $(PREFIX)/share/bash-completion/completions
 install: bgjob.so
-	install -d $(DESTDIR)$(LOADABLES_DIR) $(DESTDIR)$(INCLUDE_DIR) $(DESTDIR)$(PKGCONFIG_DIR) $(DESTDIR)$(PLUGIN_DIR)
+	install -d $(DESTDIR)$(LOADABLES_DIR) $(DESTDIR)$(INCLUDE_DIR) $(DESTDIR)$(PKGCONFIG_DIR) $(DESTDIR)$(PLUGIN_DIR) $(DESTDIR)$(COMPLETIONS_DIR)
+	install -m 644 builtin/bgjob-completion.bash $(DESTDIR)$(COMPLETIONS_DIR)/bgjob
+	echo 'complete -F _bgjob_complete bgjob' >> $(DESTDIR)$(COMPLETIONS_DIR)/bgjob
 	install -m 755 bgjob.so $(DESTDIR)$(LOADABLES_DIR)/bgjob
 	install -m 644 lib/bgjob.h $(DESTDIR)$(INCLUDE_DIR)/bgjob.h
 	sed -e 's|@PREFIX@|$(PREFIX)|g' bgjob.pc.in > $(DESTDIR)$(PKGCONFIG_DIR)/bgjob.pc
 	$(if $(SDK_ONLY),,$(MAKE) --no-print-directory install-plugins)
 uninstall:
-	rm -f $(DESTDIR)$(LOADABLES_DIR)/bgjob $(DESTDIR)$(INCLUDE_DIR)/bgjob.h $(DESTDIR)$(PKGCONFIG_DIR)/bgjob.pc
+	rm -f $(DESTDIR)$(LOADABLES_DIR)/bgjob $(DESTDIR)$(INCLUDE_DIR)/bgjob.h $(DESTDIR)$(PKGCONFIG_DIR)/bgjob.pc \
+	  $(DESTDIR)$(COMPLETIONS_DIR)/bgjob
 
 # ---- Debian packages ----
 DEB_BUILD := gcc make libc6-dev bash-builtins pkg-config libssl-dev libcurl4-openssl-dev

@@ -35,11 +35,12 @@ static const struct subcmd subcmds[] = {
     {"traceback", BGJ_CMD_TRACEBACK, ""},
     {"remove", BGJ_CMD_REMOVE, ""},
     {"flush", BGJ_CMD_FLUSH, "f"},
-    {"wait", BGJ_CMD_WAIT, "nt:p:"},
+    {"wait", BGJ_CMD_WAIT, "nqt:p:"},
     {"kill", BGJ_CMD_KILL, ""},
     {"funcs", BGJ_CMD_FUNCS, ""},
     {"load", BGJ_CMD_LOAD, ""},
     {"help", BGJ_CMD_HELP, ""},
+    {"notify", BGJ_CMD_NOTIFY, ""},
 };
 
 #define NSUBCMDS (sizeof subcmds / sizeof *subcmds)
@@ -207,6 +208,8 @@ int bgj_cmdline_parse(int argc, char **argv, struct bgj_cmdline *c, struct bgj_e
                     c->pname_word = word;
                     break;
                 case 'c':
+                    if (!*arg)
+                        return fail(err, "-c: a function name is required");
                     c->cname = arg;
                     break;
                 case 'f':
@@ -231,6 +234,8 @@ int bgj_cmdline_parse(int argc, char **argv, struct bgj_cmdline *c, struct bgj_e
                 c->opt_f = 1;
             else if (*p == 'w')
                 c->opt_w = 1;
+            else if (*p == 'q')
+                c->opt_q = 1;
         }
     }
 
@@ -253,6 +258,14 @@ int bgj_cmdline_parse(int argc, char **argv, struct bgj_cmdline *c, struct bgj_e
             return fail(err, nops ? "too many arguments" : "a plugin name or path is required");
         c->words = ops;
         c->nwords = 1;
+        return 0;
+    case BGJ_CMD_NOTIFY:
+        if (nops > 1)
+            return fail(err, "too many arguments");
+        if (nops == 1 && strcmp(ops[0], "prompt") != 0 && strcmp(ops[0], "now") != 0 && strcmp(ops[0], "off") != 0)
+            return fail(err, "%s: not a mode (prompt, now or off)", shown(ops[0], sb, sizeof sb));
+        c->words = ops;
+        c->nwords = nops;
         return 0;
     case BGJ_CMD_STATUS:
     case BGJ_CMD_FLUSH:

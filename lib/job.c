@@ -38,6 +38,7 @@ void bgj_job_free(bgjob_job *j)
     free(j->error);
     free(j->assignments);
     free(j->messages);
+    free(j->handler);
     bgj_info_free(j->info);
     free(j);
 }

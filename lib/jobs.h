@@ -49,6 +49,7 @@ struct bgjob_job {
     char *assignments;       /* arithmetic jobs: eval-able declare statements */
     char *messages;          /* arithmetic jobs: lines bash would have printed while carrying on */
     struct bgj_info *info;   /* extra fields set by the callback (info.h; under its own lock) */
+    char *handler;           /* new -c FUNC: completion handler's name, or NULL; main thread only */
     bgj_run_fn run;
     bgj_release_fn release;
     void *arg;
@@ -208,6 +209,14 @@ int bgj_is_owner(void);
  */
 int bgj_wait_arm(void);
 void bgj_wait_disarm(void);
+
+/*
+ * How many jobs have finished in this process so far (also jobs killed while
+ * queued).  Increases after each job's finished state is published, so a
+ * caller that reads it before looking at the jobs may skip the next look
+ * while it is unchanged.  Any thread.
+ */
+unsigned long bgj_finished_total(void);
 
 /* Pool figures for diagnostics and tests (timer: 1 while the timer thread exists). */
 struct bgj_pool_stats {

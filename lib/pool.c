@@ -82,6 +82,7 @@ static struct {
     unsigned generation;
     pid_t owner;
     int initialized;
+    _Atomic unsigned long nfinished; /* jobs finished so far (bgj_finished_total) */
 } P = {
     .lock = PTHREAD_MUTEX_INITIALIZER,
     .cancel_lock = PTHREAD_MUTEX_INITIALIZER,
@@ -404,6 +405,7 @@ static void publish(bgjob_job *j, int state, int was_active, int by_worker)
     promote();
     unsigned spawn = dispatch(by_worker);
     atomic_store_explicit(&j->state, state, memory_order_release);
+    atomic_fetch_add_explicit(&P.nfinished, 1, memory_order_release);
     int notify = P.s.armed > 0;
     if (P.s.exit_waiters && P.s.nondaemon_running + P.s.nondaemon_queued == 0)
         pthread_cond_broadcast(&P.drained);
@@ -734,6 +736,11 @@ void bgj_cancel_daemons(void)
 int bgj_is_owner(void)
 {
     return P.initialized && P.owner == getpid();
+}
+
+unsigned long bgj_finished_total(void)
+{
+    return atomic_load_explicit(&P.nfinished, memory_order_acquire);
 }
 
 int bgj_wait_arm(void)

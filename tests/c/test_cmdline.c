@@ -221,5 +221,30 @@ int main(void)
     expect_error("funcs x", "too many arguments");
     expect_error("traceback 1 2", "too many arguments");
     expect_error("-q", "invalid option");
+
+    /* notify [prompt|now|off]; wait -q */
+    PARSE_OK("notify", BGJ_CMD_NOTIFY);
+    CHECK(c.nwords == 0);
+    bgj_cmdline_free(&c);
+    PARSE_OK("notify now", BGJ_CMD_NOTIFY);
+    CHECK(c.nwords == 1 && strcmp(c.words[0], "now") == 0);
+    bgj_cmdline_free(&c);
+    expect_error("notify later", "later: not a mode (prompt, now or off)");
+    expect_error("notify now off", "too many arguments");
+    expect_error("notify -x", "invalid option");
+    PARSE_OK("wait -qn 3", BGJ_CMD_WAIT);
+    CHECK(c.opt_q && c.opt_n && c.nids == 1 && c.ids[0] == 3);
+    bgj_cmdline_free(&c);
+    expect_error("result -q 1", "-q: invalid option");
+    PARSE_OK("new -c h -f sleep 1", BGJ_CMD_NEW);
+    CHECK(c.cname && strcmp(c.cname, "h") == 0);
+    bgj_cmdline_free(&c);
+    {
+        char *argv[] = {"new", "-c", "", "1", NULL};
+        struct bgj_err e = {0};
+        CHECK(bgj_cmdline_parse(4, argv, &c, &e) == BGJ_EUSAGE && strstr(bgj_err_text(&e), "-c: a function name is required"));
+        bgj_err_clear(&e);
+        bgj_cmdline_free(&c);
+    }
     return check_done("cmdline");
 }

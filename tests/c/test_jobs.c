@@ -233,11 +233,13 @@ static void test_many_results(void)
     enum { N = 20000 };
     int64_t *ids = malloc(N * sizeof *ids);
     int64_t first = bgj_next_id();
+    unsigned long finished_before = bgj_finished_total();
     for (intptr_t i = 0; i < N; i++) {
         ids[i] = submit_value(i);
         CHECK(ids[i] == first + i);
     }
     CHECK(wait_ids(ids, N) == 0);
+    CHECK(bgj_finished_total() - finished_before == N);
     size_t completed = 0, dead = 0, wrong = 0;
     for (intptr_t i = 0; i < N; i++) {
         bgjob_job *j = bgj_find(ids[i]);
