@@ -29,20 +29,20 @@
  * after a usage error, of `bgjob --usage` (README's command list is its
  * output, checked by a test) and of the subcommand lines of `help bgjob`.
  */
-#define SYN_NEW_EXPR "new [-d] [-v VAR] [-t SECONDS] [-c FUNC] [--] EXPRESSION..."
-#define SYN_NEW_CB "new [-d] [-v VAR] [-t SECONDS] [-c FUNC] -f NAME [ARG...]"
-#define SYN_STATUS "[status [-n] [-v ARRAY]]"
-#define SYN_SHOW "show [-v ARRAY] ID"
-#define SYN_RESULT "result [-w] [-v VAR] ID"
+#define SYN_NEW_EXPR  "new [-d] [-v VAR] [-t SECONDS] [-c FUNC] [--] EXPRESSION..."
+#define SYN_NEW_CB    "new [-d] [-v VAR] [-t SECONDS] [-c FUNC] -f NAME [ARG...]"
+#define SYN_STATUS    "[status [-n] [-v ARRAY]]"
+#define SYN_SHOW      "show [-v ARRAY] ID"
+#define SYN_RESULT    "result [-w] [-v VAR] ID"
 #define SYN_TRACEBACK "traceback [ID]"
-#define SYN_REMOVE "remove ID..."
-#define SYN_FLUSH "flush [-f]"
-#define SYN_WAIT "wait [-nq] [-p VAR] [-t SECONDS] [ID...]"
-#define SYN_KILL "kill ID..."
-#define SYN_FUNCS "funcs"
-#define SYN_LOAD "load NAME|PATH"
-#define SYN_NOTIFY "notify [prompt|now|off]"
-#define SYN_HELP "help [--usage|--version]"
+#define SYN_REMOVE    "remove ID..."
+#define SYN_FLUSH     "flush [-f]"
+#define SYN_WAIT      "wait [-nq] [-p VAR] [-t SECONDS] [ID...]"
+#define SYN_KILL      "kill ID..."
+#define SYN_FUNCS     "funcs"
+#define SYN_LOAD      "load NAME|PATH"
+#define SYN_NOTIFY    "notify [prompt|now|off]"
+#define SYN_HELP      "help [--usage|--version]"
 
 static const struct usage {
     enum bgj_cmd cmd;
@@ -105,7 +105,8 @@ const char *bgj_state_name(int state)
 int bgj_job_error(int64_t id, int code)
 {
     if (code == BGJ_EDEAD)
-        builtin_error("job %lld %s (see `bgjob traceback %lld')", (long long)id, bgj_strerror(code), (long long)id);
+        builtin_error("job %lld %s (see `bgjob traceback %lld')", (long long)id, bgj_strerror(code),
+                      (long long)id);
     else
         builtin_error("job %lld %s", (long long)id, bgj_strerror(code));
     return EXECUTION_FAILURE;
@@ -126,10 +127,7 @@ bgjob_job *bgj_lookup(int64_t id)
     return j;
 }
 
-static void registry_error(const char *msg)
-{
-    builtin_error("%s", msg);
-}
+static void registry_error(const char *msg) { builtin_error("%s", msg); }
 
 /* Waits up to MS milliseconds (forever when negative) for the non-daemon jobs; 1 when interrupted. */
 static int wait_nondaemon(int ms)
@@ -173,10 +171,14 @@ static void exit_handler(void)
     if (running + queued == 0)
         return;
     if (queued)
-        fprintf(stderr, "bgjob: waiting for %u running and %u queued job%s to finish before the shell exits (daemon jobs, `bgjob new -d', are not waited for)\n",
+        fprintf(stderr,
+                "bgjob: waiting for %u running and %u queued job%s to finish before the shell exits (daemon "
+                "jobs, `bgjob new -d', are not waited for)\n",
                 running, queued, queued == 1 ? "" : "s");
     else
-        fprintf(stderr, "bgjob: waiting for %u running job%s to finish before the shell exits (daemon jobs, `bgjob new -d', are not waited for)\n",
+        fprintf(stderr,
+                "bgjob: waiting for %u running job%s to finish before the shell exits (daemon jobs, `bgjob "
+                "new -d', are not waited for)\n",
                 running, running == 1 ? "" : "s");
     fflush(stderr);
     if (wait_nondaemon(-1)) {

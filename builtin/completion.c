@@ -33,7 +33,7 @@ void bgj_completion_load(void)
     if (!s)
         return;
     snprintf(s, len, "%s%s", completion_script, has_spec ? "" : "complete -F _bgjob_complete bgjob\n");
-    evalstring(s, "bgjob", SEVAL_NOHIST);  /* frees s */
+    evalstring(s, "bgjob", SEVAL_NOHIST); /* frees s */
 }
 
 void bgj_completion_unload(void)
@@ -41,11 +41,11 @@ void bgj_completion_unload(void)
     if (!interactive_shell)
         return;
     /* Only the compspec the load hook made: a user's own stays. */
-    static const char undo[] =
-        "if [[ $(complete -p bgjob 2>/dev/null) == 'complete -F _bgjob_complete bgjob' ]]; then complete -r bgjob; fi\n";
+    static const char undo[] = "if [[ $(complete -p bgjob 2>/dev/null) == 'complete -F _bgjob_complete "
+                               "bgjob' ]]; then complete -r bgjob; fi\n";
     char *s = strdup(undo);
     if (s)
-        evalstring(s, "bgjob", SEVAL_NOHIST);  /* frees s */
+        evalstring(s, "bgjob", SEVAL_NOHIST); /* frees s */
 }
 
 /* Does a job in STATE belong to KIND (all, completed, dead, finished, unfinished)? */

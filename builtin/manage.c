@@ -48,7 +48,8 @@ int bgj_cmd_flush(struct bgj_cmdline *c)
             return EXECUTION_FAILURE;
         }
         fflush(stdout);
-        builtin_error("nothing flushed: the jobs above finished since the last report (see them, then flush again, or use `bgjob flush -f')");
+        builtin_error("nothing flushed: the jobs above finished since the last report (see them, then flush "
+                      "again, or use `bgjob flush -f')");
         return EXECUTION_FAILURE;
     }
     size_t ncompleted = 0, ndead = 0;

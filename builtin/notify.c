@@ -56,15 +56,15 @@ extern int signal_in_progress(int);
 
 enum { MODE_OFF, MODE_PROMPT, MODE_NOW };
 static const char *const mode_names[] = {"off", "prompt", "now"};
-static int mode = -1;  /* -1: not decided yet (prompt in an interactive shell, else off) */
+static int mode = -1; /* -1: not decided yet (prompt in an interactive shell, else off) */
 
 static struct {
     int64_t *ids;
     size_t n, cap;
-    pid_t pid;      /* the process the list belongs to */
-    int running;    /* a handler is running */
-    int dirty;      /* a job was listed since the last full look */
-    unsigned long looked_at;  /* bgj_finished_total() at the last full look */
+    pid_t pid;               /* the process the list belongs to */
+    int running;             /* a handler is running */
+    int dirty;               /* a job was listed since the last full look */
+    unsigned long looked_at; /* bgj_finished_total() at the last full look */
 } H;
 
 /* bgj_finished_total() when the last look found no notice to print (+1; 0: never). */
@@ -123,16 +123,10 @@ void bgj_handler_submitted(bgjob_job *job)
 }
 
 /* True once the shell runs its EXIT trap: no handler runs any more. */
-static int exiting(void)
-{
-    return signal_in_progress(BGJ_EXIT_TRAP) != 0;
-}
+static int exiting(void) { return signal_in_progress(BGJ_EXIT_TRAP) != 0; }
 
 /* Nothing can be due while no job was listed and none finished since the last full look. */
-static int unchanged(void)
-{
-    return !H.dirty && bgj_finished_total() == H.looked_at;
-}
+static int unchanged(void) { return !H.dirty && bgj_finished_total() == H.looked_at; }
 
 int bgj_handlers_due(void)
 {
@@ -167,10 +161,11 @@ static void call_handler(const char *func, int64_t id, int state)
     /* A failing handler must not end the script through `set -e'. */
     int saved_errexit = exit_immediately_on_error;
     exit_immediately_on_error = 0;
-    int r = evalstring(cmd, "bgjob", SEVAL_NOHIST);  /* frees cmd */
+    int r = evalstring(cmd, "bgjob", SEVAL_NOHIST); /* frees cmd */
     exit_immediately_on_error = saved_errexit;
     if (r != 0) {
-        fprintf(stderr, "bgjob: job %lld: completion handler %s returned status %d\n", (long long)id, func, r);
+        fprintf(stderr, "bgjob: job %lld: completion handler %s returned status %d\n", (long long)id, func,
+                r);
         fflush(stderr);
     }
 }
@@ -200,8 +195,8 @@ void bgj_run_handlers(void)
         memmove(H.ids + i, H.ids + i + 1, (H.n - i - 1) * sizeof *H.ids);
         H.n--;
         if (!j || !j->handler)
-            continue;  /* removed before its handler could run */
-        char *func = strdup(j->handler);  /* the handler may remove the job */
+            continue;                    /* removed before its handler could run */
+        char *func = strdup(j->handler); /* the handler may remove the job */
         if (!func) {
             fprintf(stderr, "bgjob: job %lld: completion handler: out of memory\n", (long long)id);
             continue;
@@ -275,16 +270,13 @@ static void prompt_point(void)
  * line (PS2, the parser is in the middle of a command: no shell code may run
  * then), nor inside `read -e' or another builtin that calls readline.
  */
-static int at_ps1(void)
-{
-    return !executing_builtin && current_prompt_string == ps1_prompt;
-}
+static int at_ps1(void) { return !executing_builtin && current_prompt_string == ps1_prompt; }
 
 static int startup_hook(void)
 {
     int r = prev_startup ? prev_startup() : 0;
     if (at_ps1()) {
-        H.running = 0;  /* at the prompt no handler can be running (one may have been cut short) */
+        H.running = 0; /* at the prompt no handler can be running (one may have been cut short) */
         prompt_point();
     }
     return r;

@@ -20,8 +20,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#define FIRST_DRAW 0.5   /* seconds into the wait */
-#define INTERVAL 0.1     /* between two updates */
+#define FIRST_DRAW 0.5 /* seconds into the wait */
+#define INTERVAL   0.1 /* between two updates */
 
 static double mono(void)
 {
@@ -96,8 +96,8 @@ double bgj_progress_update(struct bgj_progress *p, bgjob_job **t, const int *st,
     if (failed)
         snprintf(failed_text, sizeof failed_text, ", %zu failed", failed);
     char line[256];
-    snprintf(line, sizeof line, "bgjob: waiting: %zu/%zu done, %zu running%s%s, %s elapsed%s", done, n, running,
-             failed_text, pct, el, left);
+    snprintf(line, sizeof line, "bgjob: waiting: %zu/%zu done, %zu running%s%s, %s elapsed%s", done, n,
+             running, failed_text, pct, el, left);
     /* One row only, or the erase would leave the wrapped part behind. */
     struct winsize ws;
     if (ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 1 && (size_t)ws.ws_col - 1 < sizeof line)

@@ -99,7 +99,8 @@ int bgj_wait_jobs(bgjob_job **t, size_t n, int any, int unknown, double timeout,
     return bgj_wait_jobs_ex(t, n, any, unknown, timeout, which_id, 0);
 }
 
-int bgj_wait_jobs_ex(bgjob_job **t, size_t n, int any, int unknown, double timeout, int64_t *which_id, int flags)
+int bgj_wait_jobs_ex(bgjob_job **t, size_t n, int any, int unknown, double timeout, int64_t *which_id,
+                     int flags)
 {
     long which = -1;
     double deadline = timeout >= 0 ? mono_now() + timeout : 0;
@@ -145,7 +146,7 @@ int bgj_wait_jobs_ex(bgjob_job **t, size_t n, int any, int unknown, double timeo
             break;
         double next_draw = bgj_progress_update(&prog, t, st, n);
         int fd = bgj_wait_arm();
-        rc = verdict(t, st, n, any, unknown, &which, &from);  /* a job may have finished before we armed */
+        rc = verdict(t, st, n, any, unknown, &which, &from); /* a job may have finished before we armed */
         if (rc >= 0) {
             bgj_wait_disarm();
             break;
@@ -165,7 +166,7 @@ int bgj_wait_jobs_ex(bgjob_job **t, size_t n, int any, int unknown, double timeo
         }
         struct timespec slice = {0, 10000000};
         if (fd < 0 && (!tsp || tsp->tv_sec > 0 || tsp->tv_nsec > slice.tv_nsec))
-            tsp = &slice;  /* no descriptor: poll in short slices */
+            tsp = &slice; /* no descriptor: poll in short slices */
         struct timespec draw;
         if (next_draw >= 0) {
             double d = next_draw - mono_now();
@@ -219,7 +220,7 @@ int bgj_cmd_wait(struct bgj_cmdline *c, const struct bgj_args *a)
             return r;
         }
         if (legal_identifier(c->pname))
-            unbind_variable(c->pname);  /* unset unless a job ends, as bash's wait -p does */
+            unbind_variable(c->pname); /* unset unless a job ends, as bash's wait -p does */
     }
     size_t cap = c->nids ? c->nids : bgj_count();
     bgjob_job **t = malloc((cap ? cap : 1) * sizeof *t);

@@ -43,15 +43,9 @@ void bgj_job_free(bgjob_job *j)
     free(j);
 }
 
-void bgj_job_set_timeout(bgjob_job *j, double seconds)
-{
-    j->timeout = seconds > 0 ? seconds : 0;
-}
+void bgj_job_set_timeout(bgjob_job *j, double seconds) { j->timeout = seconds > 0 ? seconds : 0; }
 
-double bgj_job_timeout(const bgjob_job *j)
-{
-    return j->timeout;
-}
+double bgj_job_timeout(const bgjob_job *j) { return j->timeout; }
 
 double bgj_progress(const bgjob_job *j)
 {

@@ -53,19 +53,19 @@
 
 /* Everything a forked child starts afresh: the child zeroes it with one memset. */
 struct pool_state {
-    bgjob_job *head, *tail;        /* run queue */
-    bgjob_job *first_queued;       /* first job of the queue in state Queued */
-    _Atomic unsigned npending;     /* jobs counted as running, not yet picked up (spinners read it unlocked) */
-    unsigned npending_callback;    /* of those, callback jobs: each needs a worker of its own */
-    unsigned nqueued;              /* jobs waiting for the running cap */
-    unsigned nactive;              /* jobs counted as running: pending or on a worker */
-    unsigned nrunning_arith;       /* workers running an arithmetic job: free again within microseconds */
+    bgjob_job *head, *tail;     /* run queue */
+    bgjob_job *first_queued;    /* first job of the queue in state Queued */
+    _Atomic unsigned npending;  /* jobs counted as running, not yet picked up (spinners read it unlocked) */
+    unsigned npending_callback; /* of those, callback jobs: each needs a worker of its own */
+    unsigned nqueued;           /* jobs waiting for the running cap */
+    unsigned nactive;           /* jobs counted as running: pending or on a worker */
+    unsigned nrunning_arith;    /* workers running an arithmetic job: free again within microseconds */
     unsigned nthreads, nsleeping, nspin, tokens;
-    unsigned nstarting;            /* threads created that have not yet looked for work */
+    unsigned nstarting; /* threads created that have not yet looked for work */
     unsigned nondaemon_running, nondaemon_queued;
     unsigned exit_waiters, armed;
-    bgjob_job *timed;              /* timer list: running jobs with a timeout */
-    int timer_started;             /* the timer thread exists (or is being started) */
+    bgjob_job *timed;  /* timer list: running jobs with a timeout */
+    int timer_started; /* the timer thread exists (or is being started) */
 };
 
 static struct {
@@ -190,7 +190,7 @@ void bgj_set_idle_timeout(double seconds)
 {
     pthread_mutex_lock(&P.lock);
     P.idle_seconds = seconds > 0 ? seconds : BGJ_IDLE_SECONDS;
-    pthread_cond_broadcast(&P.wake);  /* sleeping workers re-read it */
+    pthread_cond_broadcast(&P.wake); /* sleeping workers re-read it */
     pthread_mutex_unlock(&P.lock);
 }
 
@@ -420,9 +420,7 @@ static char *cancel_text(const bgjob_job *j, int why, int before_start)
 {
     char buf[96];
     switch (why) {
-    case BGJ_CANCEL_TIMEOUT:
-        snprintf(buf, sizeof buf, "timed out after %g seconds", j->timeout);
-        break;
+    case BGJ_CANCEL_TIMEOUT: snprintf(buf, sizeof buf, "timed out after %g seconds", j->timeout); break;
     case BGJ_CANCEL_EXIT:
         snprintf(buf, sizeof buf, "cancelled at shell exit%s", before_start ? " before it started" : "");
         break;
@@ -545,7 +543,7 @@ static void *worker_main(void *unused)
             pthread_cond_timedwait(&P.wake, &P.lock, &dl);
         }
         if (P.s.tokens > 0) {
-            P.s.tokens--;  /* whoever handed the token already took us off nsleeping */
+            P.s.tokens--; /* whoever handed the token already took us off nsleeping */
             continue;
         }
         P.s.nsleeping--;
@@ -601,7 +599,7 @@ int64_t bgj_submit(bgjob_job *j, int daemon)
     int full = P.s.nactive >= P.max_running && P.s.nqueued >= P.max_queued;
     int start_timer = !full && j->timeout > 0 && !P.s.timer_started;
     if (start_timer)
-        P.s.timer_started = 1;  /* only the main thread starts it */
+        P.s.timer_started = 1; /* only the main thread starts it */
     pthread_mutex_unlock(&P.lock);
     if (full) {
         bgj_job_free(j);
@@ -665,10 +663,7 @@ int bgj_cancel_why(bgjob_job *j, int why)
     return 0;
 }
 
-int bgj_cancel(bgjob_job *j)
-{
-    return bgj_cancel_why(j, BGJ_CANCEL_KILL);
-}
+int bgj_cancel(bgjob_job *j) { return bgj_cancel_why(j, BGJ_CANCEL_KILL); }
 
 int bgj_job_cancel_fd(bgjob_job *j)
 {
@@ -733,15 +728,9 @@ void bgj_cancel_daemons(void)
     }
 }
 
-int bgj_is_owner(void)
-{
-    return P.initialized && P.owner == getpid();
-}
+int bgj_is_owner(void) { return P.initialized && P.owner == getpid(); }
 
-unsigned long bgj_finished_total(void)
-{
-    return atomic_load_explicit(&P.nfinished, memory_order_acquire);
-}
+unsigned long bgj_finished_total(void) { return atomic_load_explicit(&P.nfinished, memory_order_acquire); }
 
 int bgj_wait_arm(void)
 {

@@ -29,15 +29,15 @@ static int parse(const char *line, struct bgj_cmdline *c, char **buf)
     return r;
 }
 
-#define PARSE_OK(line, expect_cmd)                      \
-    do {                                                \
-        char *b_;                                       \
-        int r_ = parse(line, &c, &b_);                  \
-        CHECK(r_ == 0);                                 \
-        CHECK(c.cmd == (expect_cmd));                   \
-        if (r_ != 0)                                    \
-            fprintf(stderr, "  line: %s: %s\n", line, last_err); \
-        (void)b_;                                       \
+#define PARSE_OK(line, expect_cmd)                                                                           \
+    do {                                                                                                     \
+        char *b_;                                                                                            \
+        int r_ = parse(line, &c, &b_);                                                                       \
+        CHECK(r_ == 0);                                                                                      \
+        CHECK(c.cmd == (expect_cmd));                                                                        \
+        if (r_ != 0)                                                                                         \
+            fprintf(stderr, "  line: %s: %s\n", line, last_err);                                             \
+        (void)b_;                                                                                            \
     } while (0)
 
 static void expect_error(const char *line, const char *msg_part)
@@ -176,8 +176,8 @@ int main(void)
     CHECK(bgj_parse_seconds("1e-3", &t) == 0 && t == 1e-3);
     CHECK(bgj_parse_seconds("0", &t) == 0 && t == 0);
     CHECK(bgj_parse_seconds("1e9", &t) == 0);
-    const char *bad[] = {"", " 1", "1 ", "-1", "+-1", "inf", "nan", "INF", "1e999", "2e9", "0x", "x", ".", "1s",
-                         "++1", NULL};
+    const char *bad[] = {"",      " 1",  "1 ", "-1", "+-1", "inf", "nan", "INF",
+                         "1e999", "2e9", "0x", "x",  ".",   "1s",  "++1", NULL};
     for (int k = 0; bad[k]; k++) {
         int r = bgj_parse_seconds(bad[k], &t);
         if (r != BGJ_EINVAL)
@@ -242,7 +242,8 @@ int main(void)
     {
         char *argv[] = {"new", "-c", "", "1", NULL};
         struct bgj_err e = {0};
-        CHECK(bgj_cmdline_parse(4, argv, &c, &e) == BGJ_EUSAGE && strstr(bgj_err_text(&e), "-c: a function name is required"));
+        CHECK(bgj_cmdline_parse(4, argv, &c, &e) == BGJ_EUSAGE &&
+              strstr(bgj_err_text(&e), "-c: a function name is required"));
         bgj_err_clear(&e);
         bgj_cmdline_free(&c);
     }

@@ -56,15 +56,15 @@ static int wait_ids(const int64_t *ids, size_t n)
 }
 
 /* Polls a pool figure: waits until COND holds (at most LIMIT seconds). */
-#define WAIT_UNTIL(cond)                                       \
-    do {                                                       \
-        double end_ = bgj_mono() + LIMIT;                      \
-        while (!(cond) && bgj_mono() < end_)                   \
-            usleep(200);                                       \
-        CHECK(cond);                                           \
+#define WAIT_UNTIL(cond)                                                                                     \
+    do {                                                                                                     \
+        double end_ = bgj_mono() + LIMIT;                                                                    \
+        while (!(cond) && bgj_mono() < end_)                                                                 \
+            usleep(200);                                                                                     \
+        CHECK(cond);                                                                                         \
     } while (0)
 
-static int base_tasks;  /* threads of the process before the pool started any */
+static int base_tasks; /* threads of the process before the pool started any */
 
 /*
  * True when the pool's only busy workers are BUSY jobs waiting in a condition
@@ -138,8 +138,8 @@ static int64_t submit_sleep(const char *secs, int daemon)
  */
 struct probe {
     int started, gate, ready;
-    int own_text;             /* word its own error text */
-    int fd, cloexec, reason;  /* seen by the job */
+    int own_text;            /* word its own error text */
+    int fd, cloexec, reason; /* seen by the job */
 };
 
 static struct probe probe_new(void)
@@ -457,7 +457,8 @@ static void test_kill_many_queued(void)
     wrong = 0;
     for (int i = 0; i < N; i++) {
         bgjob_job *j = bgj_find(ids[i]);
-        wrong += bgj_state_of(j) != BGJ_DEAD || !j->error || strncmp(j->error, "cancelled by bgjob kill", 23) != 0;
+        wrong +=
+            bgj_state_of(j) != BGJ_DEAD || !j->error || strncmp(j->error, "cancelled by bgjob kill", 23) != 0;
     }
     CHECK(wrong == 0);
     bgj_pool_stats(&st);
@@ -475,7 +476,7 @@ static void test_kill_many_queued(void)
 static int run_quick(bgjob_job *j, void *arg)
 {
     double *start = arg;
-    *start = j->deadline - j->timeout;  /* the moment the pool started the clock */
+    *start = j->deadline - j->timeout; /* the moment the pool started the clock */
     j->result = strdup("quick");
     return 0;
 }
@@ -495,7 +496,7 @@ static void test_timeouts(void)
 {
     struct bgj_pool_stats st;
     bgj_pool_stats(&st);
-    CHECK(st.timer == 0);  /* no timed job yet: no timer thread */
+    CHECK(st.timer == 0); /* no timed job yet: no timer thread */
 
     /* a timed job that blocks until cancelled ends Dead, timed out */
     struct probe a = probe_new();
@@ -570,7 +571,7 @@ static void test_timeouts(void)
     double start = 0;
     int64_t iw = submit_quick(&start, 0.05);
     CHECK(state_of(iw) == BGJ_QUEUED);
-    usleep(100000);  /* queued for at least twice its timeout: longer under load only helps */
+    usleep(100000); /* queued for at least twice its timeout: longer under load only helps */
     CHECK(state_of(iw) == BGJ_QUEUED);
     double released = bgj_mono();
     CHECK(bgj_cancel(bgj_find(iblk)) == 0);
@@ -591,7 +592,7 @@ static void test_cancel_fd(void)
     kill_polling_probe(&a, 0);
     CHECK(a.fd >= 230);
     CHECK(a.cloexec);
-    CHECK(fcntl(a.fd, F_GETFD) == -1 && errno == EBADF);  /* closed when the job ended */
+    CHECK(fcntl(a.fd, F_GETFD) == -1 && errno == EBADF); /* closed when the job ended */
 
     /* killed before it asked for its descriptor: the descriptor is readable at once */
     struct probe b = probe_new();
@@ -600,7 +601,7 @@ static void test_cancel_fd(void)
     int64_t ib = submit_probe(&b, 0, 0);
     fd_wait(b.started);
     CHECK(bgj_cancel(bgj_find(ib)) == 0);
-    CHECK(state_of(ib) == BGJ_RUNNING);  /* it waits for the gate */
+    CHECK(state_of(ib) == BGJ_RUNNING); /* it waits for the gate */
     fd_post(b.gate);
     CHECK(wait_ids(&ib, 1) == 0);
     CHECK_STR(error_of(ib), "cancelled by bgjob kill");
@@ -618,7 +619,8 @@ static void test_cancel_fd(void)
     CHECK(wait_ids(ids, K) == 0);
     size_t wrong = 0;
     for (int i = 0; i < K; i++)
-        wrong += state_of(ids[i]) != BGJ_DEAD || strncmp(error_of(ids[i]), "cancelled by bgjob kill", 23) != 0;
+        wrong +=
+            state_of(ids[i]) != BGJ_DEAD || strncmp(error_of(ids[i]), "cancelled by bgjob kill", 23) != 0;
     CHECK(wrong == 0);
     flush_all();
 }
@@ -640,7 +642,7 @@ static void test_exit_support(void)
     fd_wait(n1.ready);
 
     bgj_cancel_daemons();
-    CHECK(state_of(id2) == BGJ_DEAD);  /* queued: at once */
+    CHECK(state_of(id2) == BGJ_DEAD); /* queued: at once */
     CHECK_STR(error_of(id2), "cancelled at shell exit before it started");
     CHECK(wait_ids(&id1, 1) == 0);
     CHECK_STR(error_of(id1), "cancelled at shell exit");
@@ -775,7 +777,7 @@ static void test_idle_workers_leave(void)
 
 int main(void)
 {
-    alarm(1800);  /* a hang fails the test instead of blocking the run */
+    alarm(1800); /* a hang fails the test instead of blocking the run */
     base_tasks = ntasks();
     CHECK(bgj_init() == 0);
     bgj_registry_init();

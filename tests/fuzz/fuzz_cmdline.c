@@ -183,7 +183,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             break;
         case BGJ_CMD_NOTIFY:
             if (c.nids || c.nwords > 1 ||
-                (c.nwords == 1 && strcmp(c.words[0], "prompt") && strcmp(c.words[0], "now") && strcmp(c.words[0], "off")))
+                (c.nwords == 1 && strcmp(c.words[0], "prompt") && strcmp(c.words[0], "now") &&
+                 strcmp(c.words[0], "off")))
                 violated("notify with an operand that is not a mode", argc, argv);
             break;
         case BGJ_CMD_STATUS:
@@ -192,8 +193,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             if (c.nids || c.nwords)
                 violated("operands accepted where none are allowed", argc, argv);
             break;
-        default:
-            break;
+        default: break;
         }
     }
     bgj_cmdline_free(&c);
