@@ -4,6 +4,7 @@
 #   make demo         run the demo in a real bash
 #   make test         every test (C tests plain and under sanitizers, bats, arithmetic)
 #   make check-full   make test plus the long and slow checks
+#   make format-check every C file formatted as .clang-format says (changes nothing)
 #   make bench        benchmarks (ratios against the alternatives, same run)
 #   make install      PREFIX=/usr/local DESTDIR=
 #   make deps         install the Debian packages the build and tests need
@@ -26,7 +27,10 @@ SO_LDFLAGS := -shared -Wl,-soname,bgjob -Wl,-z,relro -Wl,-z,now -Wl,-z,nodelete 
 ARITH_SRCS ?= lib/arith_lex.c lib/arith_eval.c lib/arith_assign.c lib/vars.c lib/strbuf.c lib/names.c lib/errors.c
 LIB_SRCS := lib/clock.c lib/info.c lib/jobenv.c lib/job.c lib/table.c lib/pool.c lib/registry.c lib/spawn.c lib/sleep_callback.c lib/run_callback.c lib/cmdline.c lib/arith_job.c $(ARITH_SRCS)
 SNAPSHOT_SRCS ?= builtin/snapshot.c builtin/newarith.c
-BUILTIN_SRCS := builtin/bgjob.c builtin/newjob.c builtin/newrun.c builtin/report.c builtin/manage.c builtin/plugins.c builtin/shellvar.c builtin/wait.c $(SNAPSHOT_SRCS)
+BUILTIN_SRCS := builtin/bgjob.c builtin/newjob.c builtin/newrun.c builtin/report.c builtin/manage.c builtin/plugins.c builtin/shellvar.c builtin/wait.c \
+                builtin/notify.c builtin/progress.c builtin/completion.c $(SNAPSHOT_SRCS)
+# The completion script, embedded in bgjob.so as a C string literal.
+COMPLETION_INC := build/gen/bgjob-completion.inc
 LIB_HDRS := $(wildcard lib/*.h)
 BUILTIN_HDRS := $(wildcard builtin/*.h)
 
@@ -35,18 +39,23 @@ SAN_asan := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-r
 SAN_tsan := -fsanitize=thread
 
 C_TESTS := $(basename $(notdir $(wildcard tests/c/test_*.c)))
+TEST_C_HDRS := $(wildcard tests/c/*.h)
 
-.PHONY: deps-build all demo test check-full bench install uninstall deps deps-bench clean \
+.PHONY: deps-build deps-format all demo test check-full bench install uninstall deps deps-bench clean \
         test-c test-c-tsan test-c-asan test-bats test-bats-asan
 
 all: bgjob.so examples/bgjob-example.so
 
-bgjob.so: $(LIB_SRCS) $(BUILTIN_SRCS) $(LIB_HDRS) $(BUILTIN_HDRS) | deps-build
-	$(CC) $(BASE_CFLAGS) $(BASH_INC) $(PLUGIN_DEF) -Ilib -Ibuiltin $(LIB_SRCS) $(BUILTIN_SRCS) $(SO_LDFLAGS) -o $@
-
-build/asan/bgjob.so: $(LIB_SRCS) $(BUILTIN_SRCS) $(LIB_HDRS) $(BUILTIN_HDRS) | deps-build
+$(COMPLETION_INC): builtin/bgjob-completion.bash
 	@mkdir -p $(dir $@)
-	$(CC) $(BASE_CFLAGS) $(SAN_asan) $(BASH_INC) $(PLUGIN_DEF) -Ilib -Ibuiltin $(LIB_SRCS) $(BUILTIN_SRCS) $(SO_LDFLAGS) -o $@
+	sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/"/' -e 's/$$/\\n"/' $< > $@
+
+bgjob.so: $(LIB_SRCS) $(BUILTIN_SRCS) $(LIB_HDRS) $(BUILTIN_HDRS) $(COMPLETION_INC) | deps-build
+	$(CC) $(BASE_CFLAGS) $(BASH_INC) $(PLUGIN_DEF) -Ilib -Ibuiltin -Ibuild/gen $(LIB_SRCS) $(BUILTIN_SRCS) $(SO_LDFLAGS) -o $@
+
+build/asan/bgjob.so: $(LIB_SRCS) $(BUILTIN_SRCS) $(LIB_HDRS) $(BUILTIN_HDRS) $(COMPLETION_INC) | deps-build
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE_CFLAGS) $(SAN_asan) $(BASH_INC) $(PLUGIN_DEF) -Ilib -Ibuiltin -Ibuild/gen $(LIB_SRCS) $(BUILTIN_SRCS) $(SO_LDFLAGS) -o $@
 
 examples/bgjob-example.so: examples/bgjob-example.c lib/bgjob.h
 	$(CC) $(BASE_CFLAGS) -Ilib -shared -Wl,-z,now $< -o $@
@@ -65,13 +74,13 @@ build/plugins/noinit.so: tests/c/noinit_plugin.c
 	$(CC) $(BASE_CFLAGS) -shared $< -o $@
 
 # ---- C tests of lib/ (no bash) ----
-build/c/%: tests/c/%.c $(LIB_SRCS) $(LIB_HDRS)
+build/c/%: tests/c/%.c $(LIB_SRCS) $(LIB_HDRS) $(TEST_C_HDRS)
 	@mkdir -p $(dir $@)
 	$(CC) $(BASE_CFLAGS) -Ilib $< $(LIB_SRCS) -o $@ -lm
-build/c-tsan/%: tests/c/%.c $(LIB_SRCS) $(LIB_HDRS)
+build/c-tsan/%: tests/c/%.c $(LIB_SRCS) $(LIB_HDRS) $(TEST_C_HDRS)
 	@mkdir -p $(dir $@)
 	$(CC) $(BASE_CFLAGS) $(SAN_tsan) -Ilib $< $(LIB_SRCS) -o $@ -lm
-build/c-asan/%: tests/c/%.c $(LIB_SRCS) $(LIB_HDRS)
+build/c-asan/%: tests/c/%.c $(LIB_SRCS) $(LIB_HDRS) $(TEST_C_HDRS)
 	@mkdir -p $(dir $@)
 	$(CC) $(BASE_CFLAGS) $(SAN_asan) -Ilib $< $(LIB_SRCS) -o $@ -lm
 
@@ -87,8 +96,14 @@ BATS_FILES := $(sort $(wildcard tests/[0-9][0-9]-*.bats))
 test-bats: all build/plugins/badversion.so build/plugins/noinit.so build/plugins/example-v1.so
 	BGJOB_SO=$(CURDIR)/bgjob.so tests/run-bats.sh $(BATS_FILES)
 # gcc 12's ASan runtime does not make its allocator fork-safe (glibc's malloc
-# is): a child forked while a worker is inside malloc can hang.  `make test`
-# therefore leaves the fork-heavy files out of the ASan run; check-full runs all.
+# is): a child forked while a worker is inside malloc (or while a new worker
+# thread is starting) can hang.  The files of the ASan run fork no child while
+# a job may be allocating (tests/90-badinput.bats builds its big strings with
+# printf -v before any job exists; the signal tests wait for the job to run
+# its callback first).  The files whose subject is forking while jobs run stay
+# out of the ASan run of `make test`; check-full runs them too.  In every run
+# each bash a test starts is under `timeout' (tests/helper.bash): a hang fails
+# its test with a message instead of stalling the run.
 BATS_FORK_HEAVY := tests/40-subshell.bats tests/50-exit-unload.bats tests/80-stress.bats
 BATS_ASAN_FILES ?= $(filter-out $(BATS_FORK_HEAVY),$(BATS_FILES))
 test-bats-asan: build/asan/bgjob.so examples/bgjob-example.so build/plugins/badversion.so build/plugins/noinit.so build/plugins/example-v1.so
@@ -96,26 +111,42 @@ test-bats-asan: build/asan/bgjob.so examples/bgjob-example.so build/plugins/badv
 	  ASAN_OPTIONS=detect_leaks=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	  tests/run-bats.sh $(BATS_ASAN_FILES)
 
--include tests/arith/arith.mk
--include tests/hardening.mk
+# Every suite's rules.  Plain `include': a missing file is an error, so a
+# suite cannot drop out of `make test' unnoticed.  bench.mk is optional (the
+# benchmarks are not a test).
+include tests/arith/arith.mk
+include tests/hardening.mk
 -include bench/bench.mk
+include plugins/plugins.mk
 
+# The suites `make test' runs, as they record themselves in build/test-summary;
+# tests/summary.sh fails when one of them recorded nothing.
+TEST_SUITES := c-plain c-tsan c-asan bats bats-asan arith fuzz-replay-cmdline fuzz-replay-arith \
+               fuzz-cmdline fuzz-arith
+TEST_STEPS := test-c test-c-tsan test-c-asan test-bats test-bats-asan test-arith-summary test-hardening
+
+.PHONY: test-arith-summary format-check
+test-arith-summary:
+	@tests/run-arith.sh $(MAKE) --no-print-directory test-arith
+
+# Every step runs even when an earlier one failed; the summary then prints one
+# line per suite and, last, "N passed, M failed" counting suites.
 test: deps
-	@rm -f build/test-summary
-	$(MAKE) --no-print-directory all
-	$(MAKE) --no-print-directory test-c
-	$(MAKE) --no-print-directory test-c-tsan
-	$(MAKE) --no-print-directory test-c-asan
-	$(MAKE) --no-print-directory test-bats
-	$(MAKE) --no-print-directory test-bats-asan
-	@if grep -q '^test-arith:' tests/arith/arith.mk 2>/dev/null; then tests/run-arith.sh $(MAKE) --no-print-directory test-arith; fi
-	@if grep -q '^test-hardening:' tests/hardening.mk 2>/dev/null; then $(MAKE) --no-print-directory test-hardening; fi
-	@tests/summary.sh
+	@rm -f build/test-summary; rc=0; \
+	$(MAKE) --no-print-directory all || rc=1; \
+	for t in $(TEST_STEPS); do $(MAKE) --no-print-directory $$t || rc=1; done; \
+	tests/summary.sh $(TEST_SUITES) || rc=1; \
+	exit $$rc
 
 check-full: test
 	$(MAKE) --no-print-directory test-bats-asan BATS_ASAN_FILES="$(BATS_FORK_HEAVY)"
-	@if grep -q '^check-arith-long:' tests/arith/arith.mk 2>/dev/null; then $(MAKE) --no-print-directory check-arith-long; fi
-	@if grep -q '^check-hardening:' tests/hardening.mk 2>/dev/null; then $(MAKE) --no-print-directory check-hardening; fi
+	$(MAKE) --no-print-directory check-arith-long
+	$(MAKE) --no-print-directory check-hardening
+
+# ---- formatting: every C file against .clang-format (changes nothing) ----
+FORMAT_FILES = $(shell find lib builtin tests bench examples $(wildcard plugins) -name '*.[ch]' | sort)
+format-check: deps-format
+	clang-format --style=file --dry-run --Werror $(FORMAT_FILES)
 
 demo: deps all
 	bash --norc --noprofile examples/demo.sh "$(CURDIR)/bgjob.so"
@@ -124,17 +155,23 @@ demo: deps all
 LOADABLES_DIR := $(PREFIX)/lib/bash
 INCLUDE_DIR := $(PREFIX)/include
 PKGCONFIG_DIR := $(PREFIX)/lib/pkgconfig
+COMPLETIONS_DIR := $(PREFIX)/share/bash-completion/completions
 install: bgjob.so
-	install -d $(DESTDIR)$(LOADABLES_DIR) $(DESTDIR)$(INCLUDE_DIR) $(DESTDIR)$(PKGCONFIG_DIR) $(DESTDIR)$(PLUGIN_DIR)
+	install -d $(DESTDIR)$(LOADABLES_DIR) $(DESTDIR)$(INCLUDE_DIR) $(DESTDIR)$(PKGCONFIG_DIR) $(DESTDIR)$(PLUGIN_DIR) $(DESTDIR)$(COMPLETIONS_DIR)
+	install -m 644 builtin/bgjob-completion.bash $(DESTDIR)$(COMPLETIONS_DIR)/bgjob
+	echo 'complete -F _bgjob_complete bgjob' >> $(DESTDIR)$(COMPLETIONS_DIR)/bgjob
 	install -m 755 bgjob.so $(DESTDIR)$(LOADABLES_DIR)/bgjob
 	install -m 644 lib/bgjob.h $(DESTDIR)$(INCLUDE_DIR)/bgjob.h
 	sed -e 's|@PREFIX@|$(PREFIX)|g' bgjob.pc.in > $(DESTDIR)$(PKGCONFIG_DIR)/bgjob.pc
+	$(if $(SDK_ONLY),,$(MAKE) --no-print-directory install-plugins)
 uninstall:
-	rm -f $(DESTDIR)$(LOADABLES_DIR)/bgjob $(DESTDIR)$(INCLUDE_DIR)/bgjob.h $(DESTDIR)$(PKGCONFIG_DIR)/bgjob.pc
+	rm -f $(DESTDIR)$(LOADABLES_DIR)/bgjob $(DESTDIR)$(INCLUDE_DIR)/bgjob.h $(DESTDIR)$(PKGCONFIG_DIR)/bgjob.pc \
+	  $(DESTDIR)$(COMPLETIONS_DIR)/bgjob
 
 # ---- Debian packages ----
-DEB_BUILD := gcc make libc6-dev bash-builtins
-DEB_TEST := bats bats-assert bats-support tmux pkg-config
+DEB_BUILD := gcc make libc6-dev bash-builtins pkg-config libssl-dev libcurl4-openssl-dev
+DEB_TEST := bats bats-assert bats-support tmux pkg-config procps coreutils python3
+DEB_FORMAT := clang-format
 define apt_install
 	@missing=$$(for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
@@ -147,7 +184,9 @@ endef
 deps-build:
 	$(call apt_install,$(DEB_BUILD))
 deps:
-	$(call apt_install,$(DEB_BUILD) $(DEB_TEST))
+	$(call apt_install,$(DEB_BUILD) $(DEB_TEST) $(DEB_FORMAT))
+deps-format:
+	$(call apt_install,$(DEB_FORMAT))
 
 clean:
 	rm -rf build bgjob.so examples/bgjob-example.so

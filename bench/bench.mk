@@ -1,5 +1,5 @@
 # bench/bench.mk - `make bench`: bgjob against the ways bash users run background
-# work today, same run, same machine (issue 5; docs/benchmarks.md).
+# work today, same run, same machine (docs/benchmarks.md).
 #
 #   make bench            full run (5 reps, about 2-5 minutes)
 #   make bench QUICK=1    smaller counts, under a minute
@@ -11,7 +11,7 @@
 
 QUICK ?=
 REPS ?= 5
-BENCH_PEERS := parallel python3-ipython
+BENCH_PEERS := parallel python3-ipython curl
 
 .PHONY: bench deps-bench
 
@@ -57,3 +57,10 @@ deps-bench:
 	    echo "deps-bench: $$p unavailable ($${reason:-not installed}); its rows will be skipped"; \
 	  done; \
 	fi
+
+# The digest and fetch plugins against a process per item and one process
+# over all items (bench/plugins_bench.sh; QUICK=1 for small counts).
+.PHONY: bench-plugins
+bench-plugins: all
+	QUICK=$(QUICK) REPS=$(REPS) BGJOB_SO=$(CURDIR)/bgjob.so BGJOB_PLUGINS=$(CURDIR)/build/plugins \
+	  bash bench/plugins_bench.sh

@@ -29,19 +29,20 @@
  * after a usage error, of `bgjob --usage` (README's command list is its
  * output, checked by a test) and of the subcommand lines of `help bgjob`.
  */
-#define SYN_NEW_EXPR "new [-d] [-v VAR] [-t SECONDS] [-c FUNC] [--] EXPRESSION..."
-#define SYN_NEW_CB "new [-d] [-v VAR] [-t SECONDS] [-c FUNC] -f NAME [ARG...]"
-#define SYN_STATUS "[status [-n] [-v ARRAY]]"
-#define SYN_SHOW "show [-v ARRAY] ID"
-#define SYN_RESULT "result [-w] [-v VAR] ID"
+#define SYN_NEW_EXPR  "new [-d] [-v VAR] [-t SECONDS] [-c FUNC] [--] EXPRESSION..."
+#define SYN_NEW_CB    "new [-d] [-v VAR] [-t SECONDS] [-c FUNC] -f NAME [ARG...]"
+#define SYN_STATUS    "[status [-n] [-v ARRAY]]"
+#define SYN_SHOW      "show [-v ARRAY] ID"
+#define SYN_RESULT    "result [-w] [-v VAR] ID"
 #define SYN_TRACEBACK "traceback [ID]"
-#define SYN_REMOVE "remove ID..."
-#define SYN_FLUSH "flush [-f]"
-#define SYN_WAIT "wait [-n] [-p VAR] [-t SECONDS] [ID...]"
-#define SYN_KILL "kill ID..."
-#define SYN_FUNCS "funcs"
-#define SYN_LOAD "load NAME|PATH"
-#define SYN_HELP "help [--usage|--version]"
+#define SYN_REMOVE    "remove ID..."
+#define SYN_FLUSH     "flush [-f]"
+#define SYN_WAIT      "wait [-nq] [-p VAR] [-t SECONDS] [ID...]"
+#define SYN_KILL      "kill ID..."
+#define SYN_FUNCS     "funcs"
+#define SYN_LOAD      "load NAME|PATH"
+#define SYN_NOTIFY    "notify [prompt|now|off]"
+#define SYN_HELP      "help [--usage|--version]"
 
 static const struct usage {
     enum bgj_cmd cmd;
@@ -56,10 +57,11 @@ static const struct usage {
     {BGJ_CMD_TRACEBACK, SYN_TRACEBACK, "error report of dead jobs"},
     {BGJ_CMD_REMOVE, SYN_REMOVE, "delete finished jobs"},
     {BGJ_CMD_FLUSH, SYN_FLUSH, "delete all finished jobs"},
-    {BGJ_CMD_WAIT, SYN_WAIT, "wait for the jobs (-n: for one of them)"},
+    {BGJ_CMD_WAIT, SYN_WAIT, "wait for the jobs (-n: for one; -q: no progress line)"},
     {BGJ_CMD_KILL, SYN_KILL, "cancel jobs"},
     {BGJ_CMD_FUNCS, SYN_FUNCS, "list callbacks and their usage"},
     {BGJ_CMD_LOAD, SYN_LOAD, "load a plugin of callbacks"},
+    {BGJ_CMD_NOTIFY, SYN_NOTIFY, "completion notices at the prompt"},
     {BGJ_CMD_HELP, SYN_HELP, "help (--help, -h), usage, version"},
 };
 #define NUSAGES (sizeof usages / sizeof *usages)
@@ -103,7 +105,8 @@ const char *bgj_state_name(int state)
 int bgj_job_error(int64_t id, int code)
 {
     if (code == BGJ_EDEAD)
-        builtin_error("job %lld %s (see `bgjob traceback %lld')", (long long)id, bgj_strerror(code), (long long)id);
+        builtin_error("job %lld %s (see `bgjob traceback %lld')", (long long)id, bgj_strerror(code),
+                      (long long)id);
     else
         builtin_error("job %lld %s", (long long)id, bgj_strerror(code));
     return EXECUTION_FAILURE;
@@ -124,10 +127,7 @@ bgjob_job *bgj_lookup(int64_t id)
     return j;
 }
 
-static void registry_error(const char *msg)
-{
-    builtin_error("%s", msg);
-}
+static void registry_error(const char *msg) { builtin_error("%s", msg); }
 
 /* Waits up to MS milliseconds (forever when negative) for the non-daemon jobs; 1 when interrupted. */
 static int wait_nondaemon(int ms)
@@ -171,10 +171,14 @@ static void exit_handler(void)
     if (running + queued == 0)
         return;
     if (queued)
-        fprintf(stderr, "bgjob: waiting for %u running and %u queued job%s to finish before the shell exits (daemon jobs, `bgjob new -d', are not waited for)\n",
+        fprintf(stderr,
+                "bgjob: waiting for %u running and %u queued job%s to finish before the shell exits (daemon "
+                "jobs, `bgjob new -d', are not waited for)\n",
                 running, queued, queued == 1 ? "" : "s");
     else
-        fprintf(stderr, "bgjob: waiting for %u running job%s to finish before the shell exits (daemon jobs, `bgjob new -d', are not waited for)\n",
+        fprintf(stderr,
+                "bgjob: waiting for %u running job%s to finish before the shell exits (daemon jobs, `bgjob "
+                "new -d', are not waited for)\n",
                 running, running == 1 ? "" : "s");
     fflush(stderr);
     if (wait_nondaemon(-1)) {
@@ -194,23 +198,28 @@ EXPORT int bgjob_builtin_load(char *name)
         builtin_error("this bash uses its own non-thread-safe malloc; bgjob can not run here");
         return 0;
     }
-    if (loaded)
-        return 1;
-    if (bgj_init() != 0) {
-        builtin_error("can not initialise the job manager");
-        return 0;
+    if (!loaded) {
+        if (bgj_init() != 0) {
+            builtin_error("can not initialise the job manager");
+            return 0;
+        }
+        bgj_registry_error = registry_error;
+        bgj_registry_init();
+        atexit(exit_handler);
+        loaded = 1;
     }
-    bgj_registry_error = registry_error;
-    bgj_registry_init();
-    atexit(exit_handler);
-    loaded = 1;
+    /* Interactive shells: notices and handlers at the prompt, tab completion. */
+    bgj_notify_load();
+    bgj_completion_load();
     return 1;
 }
 
 EXPORT void bgjob_builtin_unload(char *name)
 {
-    /* Nothing to undo: the module stays mapped (nodelete) and the jobs keep running. */
+    /* The module stays mapped (nodelete) and the jobs keep running; the readline hooks and the completion go. */
     (void)name;
+    bgj_notify_unload();
+    bgj_completion_unload();
 }
 
 /*
@@ -250,6 +259,16 @@ int bgjob_builtin(WORD_LIST *list)
     }
     a.argv[a.argc] = NULL;
 
+    /* The completion function's queries: no handler runs, nothing is marked seen. */
+    if (a.argc > 0 && strcmp(a.argv[0], "__complete") == 0) {
+        int r = bgj_cmd_complete(a.argc - 1, a.argv + 1);
+        free(a.argv);
+        free(a.wordv);
+        return r;
+    }
+    /* A safe point: handlers of jobs that ended run first. */
+    bgj_run_handlers();
+
     struct bgj_cmdline c;
     struct bgj_err err = {0};
     int p = bgj_cmdline_parse(a.argc, a.argv, &c, &err);
@@ -282,6 +301,7 @@ int bgjob_builtin(WORD_LIST *list)
         case BGJ_CMD_KILL: rc = bgj_cmd_kill(&c); break;
         case BGJ_CMD_FUNCS: rc = bgj_cmd_funcs(); break;
         case BGJ_CMD_LOAD: rc = bgj_cmd_load(&c); break;
+        case BGJ_CMD_NOTIFY: rc = bgj_cmd_notify(&c); break;
         default:
             if (c.help == BGJ_HELP_USAGE)
                 rc = print_usages();
@@ -326,7 +346,10 @@ static char *bgjob_doc[] = {
     "        -d          daemon job: the shell does not wait for it at exit.",
     "        -t SECONDS  the job's time limit, counted from its start: then it",
     "                    is cancelled as by `kill' and ends Dead, timed out.",
-    "        -c FUNC     a completion handler's name (accepted, not yet run).",
+    "        -c FUNC     completion handler: the shell function FUNC runs as",
+    "                    `FUNC ID STATE' once the job has ended, at the first",
+    "                    safe point (in `wait', before the prompt, or at the",
+    "                    start of the next `bgjob' command), once.",
     "  " SYN_STATUS,
     "        List jobs by state (the default subcommand).  -n lists only jobs",
     "        that finished since the last report; -v fills the associative",
@@ -352,6 +375,8 @@ static char *bgjob_doc[] = {
     "        gave the status.  Returns 0 if they completed, 1 if one is dead or",
     "        unknown, 124 after the timeout, 128+N if signal N interrupts it,",
     "        127 for -n or -p with nothing to wait for (VAR is then unset).",
+    "        In an interactive shell with stderr on a terminal, a wait longer",
+    "        than half a second shows a progress line; -q: none.",
     "  " SYN_KILL,
     "        Cancel jobs: a queued job ends at once, a running callback is asked",
     "        to stop.  A killed job ends Dead.",
@@ -362,6 +387,12 @@ static char *bgjob_doc[] = {
     "        without a slash is looked for, also as NAME.so, in the directories",
     "        of BASH_LOADABLES_PATH, then in the plugin directory (--version).",
     "        Loading a plugin already loaded does nothing.",
+    "  " SYN_NOTIFY,
+    "        Interactive shells: a line on stderr for each job that ended, just",
+    "        before the next prompt (prompt, the default), or at once while",
+    "        readline waits for input, redrawing the line (now; completion",
+    "        handlers run then too); or none (off).  A job so reported counts",
+    "        as seen.  No argument: print the mode.",
     "  " SYN_HELP,
     "        This help; --usage prints the usage lines, --version the version.",
     "",
@@ -391,6 +422,6 @@ EXPORT struct builtin bgjob_struct = {
     bgjob_builtin,
     BUILTIN_ENABLED | ARRAYREF_BUILTIN,
     bgjob_doc,
-    "bgjob [new|status|show|result|traceback|remove|flush|wait|kill|funcs|load|help] [ARG...]",
+    "bgjob [new|status|show|result|traceback|remove|flush|wait|kill|funcs|load|notify|help] [ARG...]",
     0,
 };

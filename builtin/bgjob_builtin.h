@@ -74,10 +74,39 @@ int bgj_cmd_wait(struct bgj_cmdline *c, const struct bgj_args *a);
  * the number of the job that decided the status (-1 for none).
  */
 int bgj_wait_jobs(bgjob_job **t, size_t n, int any, int unknown, double timeout, int64_t *which);
+/* The same; FLAGS: run completion handlers as the jobs end, draw the progress line (progress.c). */
+#define BGJ_WAIT_HANDLERS 1
+#define BGJ_WAIT_PROGRESS 2
+int bgj_wait_jobs_ex(bgjob_job **t, size_t n, int any, int unknown, double timeout, int64_t *which, int flags);
 
 /* newjob.c */
 int bgj_cmd_new(struct bgj_cmdline *c, const struct bgj_args *a);
 /* newrun.c: CMD of `new -f run` as bash finds it (*PATH malloc'd); 0, or 126/127 after printing why. */
 int bgj_run_find(const char *cmd, char **path);
+
+/* notify.c: completion notices and handlers */
+int bgj_cmd_notify(struct bgj_cmdline *c);
+void bgj_notify_load(void);                                  /* readline hooks (interactive shells) */
+void bgj_notify_unload(void);                                /* puts the previous hooks back */
+int bgj_handler_set(bgjob_job *job, const char *func);       /* before bgj_submit: 0 or BGJ_ENOMEM */
+void bgj_handler_submitted(bgjob_job *job);                  /* after a successful bgj_submit */
+int bgj_handlers_due(void);                                  /* some handler would run now */
+void bgj_run_handlers(void);                                 /* a safe point: runs the due handlers */
+
+/* completion.c: tab completion */
+void bgj_completion_load(void);                              /* defines and registers it (interactive shells) */
+void bgj_completion_unload(void);                            /* unregisters it, if the load hook registered it */
+int bgj_cmd_complete(int argc, char **argv);                 /* `bgjob __complete ...': the completion's queries */
+
+/* progress.c: wait's progress line */
+struct bgj_progress {
+    int on;             /* may draw: interactive shell, stderr a terminal, not -q */
+    int drawn;          /* a line is on the screen */
+    double start, last;
+};
+void bgj_progress_begin(struct bgj_progress *p, int quiet);
+/* Draws or refreshes the line for the N targets with states ST (-1: unfinished); next draw time returned. */
+double bgj_progress_update(struct bgj_progress *p, bgjob_job **t, const int *st, size_t n);
+void bgj_progress_erase(struct bgj_progress *p);
 
 #endif

@@ -13,22 +13,31 @@
 
 extern int interactive_shell;
 
-int bgj_cmd_remove(struct bgj_cmdline *c)
+/* Runs ACT on each job named on the command line, in order.  The status is
+   EXECUTION_FAILURE when a name is not a job (bgj_lookup has said so) or ACT
+   failed for one; the jobs after it are still acted on. */
+static int each_job(const struct bgj_cmdline *c, int (*act)(bgjob_job *j))
 {
     int rc = EXECUTION_SUCCESS;
     for (size_t k = 0; k < c->nids; k++) {
         bgjob_job *j = bgj_lookup(c->ids[k]);
-        if (!j) {
+        if (!j || act(j) != EXECUTION_SUCCESS)
             rc = EXECUTION_FAILURE;
-            continue;
-        }
-        int s = bgj_state_of(j);
-        /* The state read here names the reason, whatever code the manager returns. */
-        if (!bgj_finished(s) || bgj_remove(c->ids[k]) != 0)
-            rc = bgj_job_error(c->ids[k], bgj_unfinished_code(j, bgj_state_of(j)));
     }
     return rc;
 }
+
+static int remove_one(bgjob_job *j)
+{
+    int64_t id = j->id;
+    int s = bgj_state_of(j);
+    /* The state read here names the reason, whatever code the manager returns. */
+    if (!bgj_finished(s) || bgj_remove(id) != 0)
+        return bgj_job_error(id, bgj_unfinished_code(j, bgj_state_of(j)));
+    return EXECUTION_SUCCESS;
+}
+
+int bgj_cmd_remove(struct bgj_cmdline *c) { return each_job(c, remove_one); }
 
 int bgj_cmd_flush(struct bgj_cmdline *c)
 {
@@ -39,7 +48,8 @@ int bgj_cmd_flush(struct bgj_cmdline *c)
             return EXECUTION_FAILURE;
         }
         fflush(stdout);
-        builtin_error("nothing flushed: the jobs above finished since the last report (see them, then flush again, or use `bgjob flush -f')");
+        builtin_error("nothing flushed: the jobs above finished since the last report (see them, then flush "
+                      "again, or use `bgjob flush -f')");
         return EXECUTION_FAILURE;
     }
     size_t ncompleted = 0, ndead = 0;
@@ -53,19 +63,13 @@ int bgj_cmd_flush(struct bgj_cmdline *c)
     return sh_chkwrite(EXECUTION_SUCCESS);
 }
 
-int bgj_cmd_kill(struct bgj_cmdline *c)
+static int kill_one(bgjob_job *j)
 {
-    int rc = EXECUTION_SUCCESS;
-    for (size_t k = 0; k < c->nids; k++) {
-        bgjob_job *j = bgj_lookup(c->ids[k]);
-        if (!j) {
-            rc = EXECUTION_FAILURE;
-            continue;
-        }
-        if (bgj_orphaned(j))
-            rc = bgj_job_error(j->id, BGJ_EPARENT);
-        else if (bgj_cancel(j) != 0)
-            rc = bgj_job_error(j->id, BGJ_EFINISHED);
-    }
-    return rc;
+    if (bgj_orphaned(j))
+        return bgj_job_error(j->id, BGJ_EPARENT);
+    if (bgj_cancel(j) != 0)
+        return bgj_job_error(j->id, BGJ_EFINISHED);
+    return EXECUTION_SUCCESS;
 }
+
+int bgj_cmd_kill(struct bgj_cmdline *c) { return each_job(c, kill_one); }

@@ -190,6 +190,12 @@ int bgj_cmd_new(struct bgj_cmdline *c, const struct bgj_args *a)
         builtin_error("out of memory");
         return EXECUTION_FAILURE;
     }
+    /* new -c FUNC: the completion handler (notify.c runs it). */
+    if (c->cname && bgj_handler_set(job, c->cname) != 0) {
+        bgj_job_free(job);
+        builtin_error("out of memory");
+        return EXECUTION_FAILURE;
+    }
     /* new -t SECONDS: the job's time limit, counted from its start. */
     if (c->has_timeout && c->timeout > 0)
         bgj_job_set_timeout(job, c->timeout);
@@ -202,6 +208,7 @@ int bgj_cmd_new(struct bgj_cmdline *c, const struct bgj_args *a)
             builtin_error("can not start the job: %s", bgj_strerror((int)id));
         return EXECUTION_FAILURE;
     }
+    bgj_handler_submitted(job);
     const char *kind = lost_in();
     if (kind)
         builtin_warning("job %lld belongs to the subshell of this %s and is lost with it (the subshell waits for it "

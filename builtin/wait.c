@@ -11,6 +11,11 @@
  * trapped signal makes wait return 128+N, after which bash runs the trap.
  * Nothing is held when QUIT longjmps: the target list is freed first.
  *
+ * `bgjob wait` also runs the completion handlers (notify.c) of jobs as they
+ * end, and draws the progress line (progress.c).  A target's state is
+ * recorded once it is seen finished and its record is not read afterwards,
+ * as a handler may remove it.
+ *
  * Without job numbers, wait waits for the unfinished jobs of this shell
  * only: in a subshell, jobs the parent was running at the fork are passed
  * over, as bash's `wait` passes over the parent's children.  Naming one of
@@ -40,37 +45,82 @@ static double mono_now(void)
 }
 
 /*
+ * Reads the states of the targets still unfinished into ST (-1 while
+ * unfinished); once a target's state is recorded its record is never read
+ * again, so a completion handler may remove it.
+ */
+static void refresh(bgjob_job **t, int *st, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (st[i] < 0) {
+            int s = bgj_state_of(t[i]);
+            if (bgj_finished(s))
+                st[i] = s;
+        }
+}
+
+/*
  * Looks at the targets: returns -1 while the wait must go on, otherwise the
  * status wait returns, with *WHICH the index of the deciding job.  ANY is -n.
+ * Targets before *FROM are known finished (all are, without ANY), so a
+ * wait for many jobs does not read the finished ones again at each wake-up.
  */
-static int verdict(bgjob_job **t, size_t n, int any, int unknown, long *which)
+static int verdict(bgjob_job **t, int *st, size_t n, int any, int unknown, long *which, size_t *from)
 {
-    int dead = 0;
-    long last = -1;
-    for (size_t i = 0; i < n; i++) {
-        int s = bgj_state_of(t[i]);
-        if (bgj_finished(s)) {
+    for (size_t i = any ? 0 : *from; i < n; i++) {
+        if (st[i] < 0) {
+            int s = bgj_state_of(t[i]);
+            if (bgj_finished(s))
+                st[i] = s;
+        }
+        if (st[i] >= 0) {
             if (any) {
                 *which = (long)i;
-                return s == BGJ_COMPLETED ? 0 : 1;
+                return st[i] == BGJ_COMPLETED ? 0 : 1;
             }
-            if (s == BGJ_DEAD)
-                dead = 1;
-            last = (long)i;
         } else if (!any) {
+            *from = i;
             return -1;
         }
     }
     if (any)
         return -1;
-    *which = last;
+    *from = n;
+    int dead = 0;
+    for (size_t i = 0; i < n; i++)
+        if (st[i] == BGJ_DEAD)
+            dead = 1;
+    *which = n ? (long)n - 1 : -1;
     return (dead || unknown) ? EXECUTION_FAILURE : EXECUTION_SUCCESS;
 }
 
 int bgj_wait_jobs(bgjob_job **t, size_t n, int any, int unknown, double timeout, int64_t *which_id)
 {
+    return bgj_wait_jobs_ex(t, n, any, unknown, timeout, which_id, 0);
+}
+
+int bgj_wait_jobs_ex(bgjob_job **t, size_t n, int any, int unknown, double timeout, int64_t *which_id,
+                     int flags)
+{
     long which = -1;
     double deadline = timeout >= 0 ? mono_now() + timeout : 0;
+    int *st = malloc(n * sizeof *st);
+    int64_t *ids = malloc(n * sizeof *ids);
+    if (!st || !ids) {
+        free(st);
+        free(ids);
+        free(t);
+        builtin_error("out of memory");
+        return EXECUTION_FAILURE;
+    }
+    for (size_t i = 0; i < n; i++) {
+        st[i] = -1;
+        ids[i] = t[i]->id;
+    }
+    struct bgj_progress prog;
+    bgj_progress_begin(&prog, !(flags & BGJ_WAIT_PROGRESS));
+    int handlers = flags & BGJ_WAIT_HANDLERS;
+    size_t from = 0;
     sigset_t mask;
     sigprocmask(SIG_SETMASK, NULL, &mask);
     sigaddset(&mask, SIGCHLD);
@@ -78,14 +128,25 @@ int bgj_wait_jobs(bgjob_job **t, size_t n, int any, int unknown, double timeout,
     int rc;
     /* A job that is about to finish is cheaper to spin for than to sleep for. */
     double spin_until = mono_now() + 30e-6;
-    while ((rc = verdict(t, n, any, unknown, &which)) < 0 && mono_now() < spin_until)
+    while ((rc = verdict(t, st, n, any, unknown, &which, &from)) < 0 && mono_now() < spin_until)
         ;
     for (;;) {
-        rc = verdict(t, n, any, unknown, &which);
+        /* Handlers of the jobs that ended run as they end (the line is off the screen meanwhile). */
+        if (handlers && bgj_handlers_due()) {
+            refresh(t, st, n);
+            bgj_progress_erase(&prog);
+            bgj_run_handlers();
+            /* A target a handler removed had finished: its state is gone, counted as unknown. */
+            for (size_t i = 0; i < n; i++)
+                if (st[i] < 0 && bgj_find(ids[i]) != t[i])
+                    st[i] = BGJ_DEAD;
+        }
+        rc = verdict(t, st, n, any, unknown, &which, &from);
         if (rc >= 0)
             break;
+        double next_draw = bgj_progress_update(&prog, t, st, n);
         int fd = bgj_wait_arm();
-        rc = verdict(t, n, any, unknown, &which);  /* a job may have finished before we armed */
+        rc = verdict(t, st, n, any, unknown, &which, &from); /* a job may have finished before we armed */
         if (rc >= 0) {
             bgj_wait_disarm();
             break;
@@ -105,14 +166,28 @@ int bgj_wait_jobs(bgjob_job **t, size_t n, int any, int unknown, double timeout,
         }
         struct timespec slice = {0, 10000000};
         if (fd < 0 && (!tsp || tsp->tv_sec > 0 || tsp->tv_nsec > slice.tv_nsec))
-            tsp = &slice;  /* no descriptor: poll in short slices */
+            tsp = &slice; /* no descriptor: poll in short slices */
+        struct timespec draw;
+        if (next_draw >= 0) {
+            double d = next_draw - mono_now();
+            if (d < 0.001)
+                d = 0.001;
+            if (!tsp || (double)tsp->tv_sec + tsp->tv_nsec / 1e9 > d) {
+                draw.tv_sec = (time_t)d;
+                draw.tv_nsec = (long)((d - (double)draw.tv_sec) * 1e9);
+                tsp = &draw;
+            }
+        }
         struct pollfd pfd = {.fd = fd, .events = POLLIN};
         int r = ppoll(&pfd, fd >= 0 ? 1 : 0, tsp, &mask);
         int saved = errno;
         bgj_wait_disarm();
         if (r < 0 && saved == EINTR) {
             if (interrupt_state || terminating_signal) {
+                bgj_progress_erase(&prog);
                 free(t);
+                free(st);
+                free(ids);
                 QUIT;
                 return 128 + SIGINT;
             }
@@ -123,9 +198,15 @@ int bgj_wait_jobs(bgjob_job **t, size_t n, int any, int unknown, double timeout,
             }
         }
     }
+    bgj_progress_erase(&prog);
+    /* The handlers of the jobs that decided the status have run when wait returns. */
+    if (handlers)
+        bgj_run_handlers();
     if (which_id)
-        *which_id = which >= 0 ? t[which]->id : -1;
+        *which_id = which >= 0 ? ids[which] : -1;
     free(t);
+    free(st);
+    free(ids);
     return rc;
 }
 
@@ -139,7 +220,7 @@ int bgj_cmd_wait(struct bgj_cmdline *c, const struct bgj_args *a)
             return r;
         }
         if (legal_identifier(c->pname))
-            unbind_variable(c->pname);  /* unset unless a job ends, as bash's wait -p does */
+            unbind_variable(c->pname); /* unset unless a job ends, as bash's wait -p does */
     }
     size_t cap = c->nids ? c->nids : bgj_count();
     bgjob_job **t = malloc((cap ? cap : 1) * sizeof *t);
@@ -179,7 +260,8 @@ int bgj_cmd_wait(struct bgj_cmdline *c, const struct bgj_args *a)
         return ((c->opt_n && c->nids == 0) || c->pname) ? 127 : EXECUTION_SUCCESS;
     }
     int64_t which;
-    int rc = bgj_wait_jobs(t, n, c->opt_n, unknown, c->has_timeout ? c->timeout : -1, &which);
+    int rc = bgj_wait_jobs_ex(t, n, c->opt_n, unknown, c->has_timeout ? c->timeout : -1, &which,
+                              BGJ_WAIT_HANDLERS | (c->opt_q ? 0 : BGJ_WAIT_PROGRESS));
     if (c->pname && which >= 0) {
         char buf[24];
         snprintf(buf, sizeof buf, "%lld", (long long)which);

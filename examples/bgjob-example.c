@@ -117,8 +117,10 @@ static int getenv_check(int argc, char **argv, void *payload, char *msg, size_t 
 BGJOB_EXPORT int bgjob_plugin_init(const struct bgjob_api *table)
 {
     api = table;
-    if (api->register_callback("busy", busy, "busy ITERATIONS  (CPU-bound; result: a checksum)", NULL, NULL) ||
-        api->register_callback("join", join, "join WORD...  (result: the words joined by spaces)", NULL, NULL) ||
+    if (api->register_callback("busy", busy, "busy ITERATIONS  (CPU-bound; result: a checksum)", NULL,
+                               NULL) ||
+        api->register_callback("join", join, "join WORD...  (result: the words joined by spaces)", NULL,
+                               NULL) ||
         api->register_callback("fail", fail, "fail MESSAGE  (ends Dead with MESSAGE)", NULL, NULL))
         return 1;
 #if BGJOB_API_VERSION >= 2

@@ -45,8 +45,7 @@ extern "C" {
 #endif
 
 /* Declares the version symbol that `bgjob load` checks before calling init. */
-#define BGJOB_PLUGIN_VERSION \
-    BGJOB_EXPORT const unsigned int bgjob_plugin_api_version = BGJOB_API_VERSION
+#define BGJOB_PLUGIN_VERSION BGJOB_EXPORT const unsigned int bgjob_plugin_api_version = BGJOB_API_VERSION
 
 /* The running job, as seen by its callback.  Valid only during the call. */
 typedef struct bgjob_job bgjob_job;
@@ -92,7 +91,7 @@ struct bgjob_spawn_req {
     size_t max_output;
 };
 #define BGJOB_SPAWN_DEFAULT 0
-#define BGJOB_SPAWN_FD(fd) ((fd) + 1) /* pass descriptor FD (stored as FD+1) */
+#define BGJOB_SPAWN_FD(fd)  ((fd) + 1) /* pass descriptor FD (stored as FD+1) */
 
 /* (Version 2.)  What api->spawn reports.  Free with api->spawn_free. */
 struct bgjob_spawn_res {
@@ -102,7 +101,7 @@ struct bgjob_spawn_res {
     int cancelled;       /* the job was cancelled (kill, timeout, exit) while it ran */
     char *out;           /* captured stdout (NUL-terminated, may contain NULs), or NULL */
     size_t out_len;
-    char *err;           /* captured stderr, or NULL */
+    char *err; /* captured stderr, or NULL */
     size_t err_len;
 };
 
@@ -119,8 +118,8 @@ struct bgjob_api {
      * is invalid or already registered (an error message is then printed by
      * bgjob).
      */
-    int (*register_callback)(const char *name, bgjob_callback fn, const char *usage,
-                             void *payload, void (*destroy)(void *payload));
+    int (*register_callback)(const char *name, bgjob_callback fn, const char *usage, void *payload,
+                             void (*destroy)(void *payload));
 
     /* Stores a copy of S as the job's result, replacing an earlier one.  Returns 0, or -1 out of memory. */
     int (*set_result)(bgjob_job *job, const char *s);
@@ -178,8 +177,8 @@ struct bgjob_api {
      * program ran (RES says how it ended), or -1 when it could not be
      * started, with a message like "CMD: command not found" in MSG.
      */
-    int (*spawn)(bgjob_job *job, const struct bgjob_spawn_req *req, struct bgjob_spawn_res *res,
-                 char *msg, size_t msglen);
+    int (*spawn)(bgjob_job *job, const struct bgjob_spawn_req *req, struct bgjob_spawn_res *res, char *msg,
+                 size_t msglen);
     /* Frees what spawn stored in RES. */
     void (*spawn_free)(struct bgjob_spawn_res *res);
 };

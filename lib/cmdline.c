@@ -24,22 +24,15 @@
 struct subcmd {
     const char *name;
     enum bgj_cmd cmd;
-    const char *opts;   /* option letters; a ':' after a letter means it takes an argument */
+    const char *opts; /* option letters; a ':' after a letter means it takes an argument */
 };
 
 static const struct subcmd subcmds[] = {
-    {"new", BGJ_CMD_NEW, "dv:f:t:c:"},
-    {"status", BGJ_CMD_STATUS, "nv:"},
-    {"show", BGJ_CMD_SHOW, "v:"},
-    {"result", BGJ_CMD_RESULT, "wv:"},
-    {"traceback", BGJ_CMD_TRACEBACK, ""},
-    {"remove", BGJ_CMD_REMOVE, ""},
-    {"flush", BGJ_CMD_FLUSH, "f"},
-    {"wait", BGJ_CMD_WAIT, "nt:p:"},
-    {"kill", BGJ_CMD_KILL, ""},
-    {"funcs", BGJ_CMD_FUNCS, ""},
-    {"load", BGJ_CMD_LOAD, ""},
-    {"help", BGJ_CMD_HELP, ""},
+    {"new", BGJ_CMD_NEW, "dv:f:t:c:"}, {"status", BGJ_CMD_STATUS, "nv:"},    {"show", BGJ_CMD_SHOW, "v:"},
+    {"result", BGJ_CMD_RESULT, "wv:"}, {"traceback", BGJ_CMD_TRACEBACK, ""}, {"remove", BGJ_CMD_REMOVE, ""},
+    {"flush", BGJ_CMD_FLUSH, "f"},     {"wait", BGJ_CMD_WAIT, "nqt:p:"},     {"kill", BGJ_CMD_KILL, ""},
+    {"funcs", BGJ_CMD_FUNCS, ""},      {"load", BGJ_CMD_LOAD, ""},           {"help", BGJ_CMD_HELP, ""},
+    {"notify", BGJ_CMD_NOTIFY, ""},
 };
 
 #define NSUBCMDS (sizeof subcmds / sizeof *subcmds)
@@ -128,7 +121,7 @@ int bgj_cmdline_parse(int argc, char **argv, struct bgj_cmdline *c, struct bgj_e
     c->vname_word = -1;
     c->pname_word = -1;
     int i = 0;
-    const struct subcmd *sc = &subcmds[1];  /* status */
+    const struct subcmd *sc = &subcmds[1]; /* status */
     if (argc > 0) {
         const char *w = argv[0];
         if (help_word(w, &c->help) || strcmp(w, "-h") == 0) {
@@ -207,6 +200,8 @@ int bgj_cmdline_parse(int argc, char **argv, struct bgj_cmdline *c, struct bgj_e
                     c->pname_word = word;
                     break;
                 case 'c':
+                    if (!*arg)
+                        return fail(err, "-c: a function name is required");
                     c->cname = arg;
                     break;
                 case 'f':
@@ -221,7 +216,7 @@ int bgj_cmdline_parse(int argc, char **argv, struct bgj_cmdline *c, struct bgj_e
                     c->has_timeout = 1;
                     break;
                 }
-                break;  /* the rest of the word was the argument */
+                break; /* the rest of the word was the argument */
             }
             if (*p == 'd')
                 c->opt_d = 1;
@@ -231,6 +226,8 @@ int bgj_cmdline_parse(int argc, char **argv, struct bgj_cmdline *c, struct bgj_e
                 c->opt_f = 1;
             else if (*p == 'w')
                 c->opt_w = 1;
+            else if (*p == 'q')
+                c->opt_q = 1;
         }
     }
 
@@ -254,6 +251,15 @@ int bgj_cmdline_parse(int argc, char **argv, struct bgj_cmdline *c, struct bgj_e
         c->words = ops;
         c->nwords = 1;
         return 0;
+    case BGJ_CMD_NOTIFY:
+        if (nops > 1)
+            return fail(err, "too many arguments");
+        if (nops == 1 && strcmp(ops[0], "prompt") != 0 && strcmp(ops[0], "now") != 0 &&
+            strcmp(ops[0], "off") != 0)
+            return fail(err, "%s: not a mode (prompt, now or off)", shown(ops[0], sb, sizeof sb));
+        c->words = ops;
+        c->nwords = nops;
+        return 0;
     case BGJ_CMD_STATUS:
     case BGJ_CMD_FLUSH:
     case BGJ_CMD_FUNCS:
@@ -274,8 +280,7 @@ int bgj_cmdline_parse(int argc, char **argv, struct bgj_cmdline *c, struct bgj_e
         if (nops == 0)
             return fail(err, "a job number is required");
         break;
-    default:
-        break;
+    default: break;
     }
     if (nops) {
         c->ids = malloc((size_t)nops * sizeof *c->ids);

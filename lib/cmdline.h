@@ -16,9 +16,20 @@
 #include "errors.h"
 
 enum bgj_cmd {
-    BGJ_CMD_NEW, BGJ_CMD_STATUS, BGJ_CMD_SHOW, BGJ_CMD_RESULT, BGJ_CMD_TRACEBACK,
-    BGJ_CMD_REMOVE, BGJ_CMD_FLUSH, BGJ_CMD_WAIT, BGJ_CMD_KILL, BGJ_CMD_FUNCS,
-    BGJ_CMD_LOAD, BGJ_CMD_HELP, BGJ_CMD_COUNT
+    BGJ_CMD_NEW,
+    BGJ_CMD_STATUS,
+    BGJ_CMD_SHOW,
+    BGJ_CMD_RESULT,
+    BGJ_CMD_TRACEBACK,
+    BGJ_CMD_REMOVE,
+    BGJ_CMD_FLUSH,
+    BGJ_CMD_WAIT,
+    BGJ_CMD_KILL,
+    BGJ_CMD_FUNCS,
+    BGJ_CMD_LOAD,
+    BGJ_CMD_HELP,
+    BGJ_CMD_NOTIFY,
+    BGJ_CMD_COUNT
 };
 
 /* What BGJ_CMD_HELP prints. */
@@ -26,20 +37,21 @@ enum bgj_help { BGJ_HELP_FULL, BGJ_HELP_USAGE, BGJ_HELP_VERSION };
 
 struct bgj_cmdline {
     enum bgj_cmd cmd;
-    const char *sub;       /* the subcommand word as typed ("status" when omitted) */
-    int opt_d, opt_n, opt_f, opt_w;
-    enum bgj_help help;    /* for BGJ_CMD_HELP */
-    const char *vname;     /* -v VAR/ARRAY, or NULL */
-    int vname_word;        /* index in argv of the word that held it */
-    const char *pname;     /* wait -p VAR, or NULL */
+    const char *sub; /* the subcommand word as typed ("status" when omitted) */
+    int opt_d, opt_n, opt_f, opt_w, opt_q;
+    enum bgj_help help; /* for BGJ_CMD_HELP */
+    const char *vname;  /* -v VAR/ARRAY, or NULL */
+    int vname_word;     /* index in argv of the word that held it */
+    const char *pname;  /* wait -p VAR, or NULL */
     int pname_word;
-    const char *fname;     /* new -f NAME */
-    const char *cname;     /* new -c FUNC: completion handler (stored only) */
-    char **words;          /* new: expression words or callback arguments; load: the plugin */
+    const char *fname; /* new -f NAME */
+    const char *cname; /* new -c FUNC: completion handler */
+    char **
+        words; /* new: expression words or callback arguments; load: the plugin; notify: the mode (or none) */
     int nwords;
-    int64_t *ids;          /* malloc'd */
+    int64_t *ids; /* malloc'd */
     size_t nids;
-    int has_timeout;       /* -t SECONDS (wait: how long to wait; new: the job's time limit) */
+    int has_timeout; /* -t SECONDS (wait: how long to wait; new: the job's time limit) */
     double timeout;
 };
 

@@ -12,15 +12,12 @@
 const char *bgj_strerror(int code)
 {
     switch (code) {
-    case BGJ_OK:
-        return "success";
-#define BGJ_ERR_CASE(name, text) \
-    case BGJ_##name:             \
-        return text;
+    case BGJ_OK: return "success";
+#define BGJ_ERR_CASE(name, text)                                                                             \
+    case BGJ_##name: return text;
         BGJ_ERRNO_MAP(BGJ_ERR_CASE)
 #undef BGJ_ERR_CASE
-    default:
-        return "unknown error";
+    default: return "unknown error";
     }
 }
 
@@ -51,10 +48,7 @@ int bgj_err_set(struct bgj_err *e, int code, const char *fmt, ...)
     return bgj_err_take(e, code, msg);
 }
 
-const char *bgj_err_text(const struct bgj_err *e)
-{
-    return e->msg ? e->msg : bgj_strerror(e->code);
-}
+const char *bgj_err_text(const struct bgj_err *e) { return e->msg ? e->msg : bgj_strerror(e->code); }
 
 void bgj_err_clear(struct bgj_err *e)
 {

@@ -16,26 +16,26 @@
 #ifndef BGJ_ERRORS_H
 #define BGJ_ERRORS_H
 
-#define BGJ_ERRNO_MAP(X)                                                                          \
-    X(ENOMEM, "out of memory")                                                                    \
-    X(ENOJOB, "not found")                                                                        \
-    X(EQUEUED, "is still queued")                                                                 \
-    X(ERUNNING, "is still running")                                                               \
-    X(EFINISHED, "has already finished")                                                          \
-    X(EPARENT, "belongs to the parent shell (it was unfinished when this subshell was forked)")   \
-    X(EDEAD, "died")                                                                              \
-    X(EFULL, "the queue is full")                                                                 \
-    X(ETHREAD, "could not start a worker thread")                                                 \
-    X(EUSAGE, "usage error")                                                                      \
-    X(EINVAL, "invalid argument")                                                                 \
-    X(ENOTFOUND, "not found")                                                                     \
-    X(EEXIST, "already exists")                                                                   \
-    X(EPLUGIN, "not a usable bgjob plugin")                                                       \
-    X(ESYNTAX, "syntax error")                                                                    \
-    X(EEVAL, "evaluation failed")                                                                 \
-    X(ESPAWN, "could not start the command")                                                      \
-    X(ECANCELLED, "cancelled")                                                                    \
-    X(ETIMEDOUT, "timed out")                                                                     \
+#define BGJ_ERRNO_MAP(X)                                                                                     \
+    X(ENOMEM, "out of memory")                                                                               \
+    X(ENOJOB, "not found")                                                                                   \
+    X(EQUEUED, "is still queued")                                                                            \
+    X(ERUNNING, "is still running")                                                                          \
+    X(EFINISHED, "has already finished")                                                                     \
+    X(EPARENT, "belongs to the parent shell (it was unfinished when this subshell was forked)")              \
+    X(EDEAD, "died")                                                                                         \
+    X(EFULL, "the queue is full")                                                                            \
+    X(ETHREAD, "could not start a worker thread")                                                            \
+    X(EUSAGE, "usage error")                                                                                 \
+    X(EINVAL, "invalid argument")                                                                            \
+    X(ENOTFOUND, "not found")                                                                                \
+    X(EEXIST, "already exists")                                                                              \
+    X(EPLUGIN, "not a usable bgjob plugin")                                                                  \
+    X(ESYNTAX, "syntax error")                                                                               \
+    X(EEVAL, "evaluation failed")                                                                            \
+    X(ESPAWN, "could not start the command")                                                                 \
+    X(ECANCELLED, "cancelled")                                                                               \
+    X(ETIMEDOUT, "timed out")                                                                                \
     X(ESYS, "system error")
 
 enum bgj_errno {
@@ -44,7 +44,7 @@ enum bgj_errno {
 #define BGJ_ERR_ENUM(name, text) BGJ_##name,
     BGJ_ERRNO_MAP(BGJ_ERR_ENUM)
 #undef BGJ_ERR_ENUM
-    BGJ__ELAST
+        BGJ__ELAST
 };
 
 /* The fixed text of CODE ("unknown error" for anything else). */
@@ -61,8 +61,7 @@ struct bgj_err {
  * own text) in E, which may be NULL.  Returns CODE, so a failing function can
  * `return bgj_err_set(err, BGJ_EINVAL, "...", ...);`.
  */
-int bgj_err_set(struct bgj_err *e, int code, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+int bgj_err_set(struct bgj_err *e, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* Same, but E takes ownership of the malloc'd MSG (NULL allowed). */
 int bgj_err_take(struct bgj_err *e, int code, char *msg);
 /* The message of E: its own text, or the code's. */

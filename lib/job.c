@@ -38,19 +38,14 @@ void bgj_job_free(bgjob_job *j)
     free(j->error);
     free(j->assignments);
     free(j->messages);
+    free(j->handler);
     bgj_info_free(j->info);
     free(j);
 }
 
-void bgj_job_set_timeout(bgjob_job *j, double seconds)
-{
-    j->timeout = seconds > 0 ? seconds : 0;
-}
+void bgj_job_set_timeout(bgjob_job *j, double seconds) { j->timeout = seconds > 0 ? seconds : 0; }
 
-double bgj_job_timeout(const bgjob_job *j)
-{
-    return j->timeout;
-}
+double bgj_job_timeout(const bgjob_job *j) { return j->timeout; }
 
 double bgj_progress(const bgjob_job *j)
 {

@@ -34,40 +34,47 @@ enum bgj_cancel_reason { BGJ_CANCEL_KILL = 1, BGJ_CANCEL_TIMEOUT = 2, BGJ_CANCEL
 typedef int (*bgj_run_fn)(bgjob_job *job, void *arg);
 typedef void (*bgj_release_fn)(void *arg);
 
+/* The manager's doubly linked lists of jobs, and a job's links in one of them. */
+enum bgj_list { BGJ_RUNQ, BGJ_TIMERS };
+struct bgj_links {
+    struct bgjob_job *prev, *next;
+};
+
 struct bgjob_job {
     int64_t id;
-    struct bgjob_job *prev, *next;   /* run queue links, under the manager lock */
-    struct bgjob_job *tprev, *tnext; /* timer list links (running jobs with a timeout), same lock */
-    char *result;            /* written by the worker while running */
+    /* [BGJ_RUNQ]: run queue, [BGJ_TIMERS]: timer list (running jobs with a timeout); under the manager lock */
+    struct bgj_links link[2];
+    char *result; /* written by the worker while running */
     char *error;
-    char *assignments;       /* arithmetic jobs: eval-able declare statements */
-    char *messages;          /* arithmetic jobs: lines bash would have printed while carrying on */
-    struct bgj_info *info;   /* extra fields set by the callback (info.h; under its own lock) */
+    char *assignments;     /* arithmetic jobs: eval-able declare statements */
+    char *messages;        /* arithmetic jobs: lines bash would have printed while carrying on */
+    struct bgj_info *info; /* extra fields set by the callback (info.h; under its own lock) */
+    char *handler;         /* new -c FUNC: completion handler's name, or NULL; main thread only */
     bgj_run_fn run;
     bgj_release_fn release;
     void *arg;
-    double started;          /* CLOCK_REALTIME seconds; 0 before start; see bgj_started_of */
+    double started; /* CLOCK_REALTIME seconds; 0 before start; see bgj_started_of */
     double finished;
-    double timeout;          /* seconds from the start, or 0 (set before submission) */
-    double deadline;         /* CLOCK_MONOTONIC seconds, once a timed job runs; manager lock */
-    unsigned generation;     /* manager generation (fork count) when created */
-    int cancel_fd;           /* bgj_job_cancel_fd's eventfd, or -1; under the cancel lock */
+    double timeout;      /* seconds from the start, or 0 (set before submission) */
+    double deadline;     /* CLOCK_MONOTONIC seconds, once a timed job runs; manager lock */
+    unsigned generation; /* manager generation (fork count) when created */
+    int cancel_fd;       /* bgj_job_cancel_fd's eventfd, or -1; under the cancel lock */
     _Atomic int state;
-    _Atomic int cancel;      /* 0, or the first enum bgj_cancel_reason asked for */
+    _Atomic int cancel;        /* 0, or the first enum bgj_cancel_reason asked for */
     _Atomic unsigned progress; /* 0 = none reported, else 1 + permille*1000 (fraction * 1e6) */
     unsigned char kind;
     unsigned char daemon;
-    unsigned char in_queue;  /* linked in the run queue; manager lock */
-    unsigned char timed;     /* linked in the timer list; manager lock */
-    unsigned char seen;      /* the user has been shown its outcome */
-    char command[];          /* display form (an arithmetic job's expression) */
+    unsigned char in_queue; /* linked in the run queue; manager lock */
+    unsigned char timed;    /* linked in the timer list; manager lock */
+    unsigned char seen;     /* the user has been shown its outcome */
+    char command[];         /* display form (an arithmetic job's expression) */
 };
 
 /* Limits the manager enforces; changed through bgj_set_limits. */
 #define BGJ_DEFAULT_MAX_RUNNING 64
-#define BGJ_DEFAULT_MAX_QUEUED 100000
-#define BGJ_WORKER_STACK (1024 * 1024)
-#define BGJ_IDLE_SECONDS 5
+#define BGJ_DEFAULT_MAX_QUEUED  100000
+#define BGJ_WORKER_STACK        (1024 * 1024)
+#define BGJ_IDLE_SECONDS        5
 
 /* ---- job records (job.c) ---- */
 
@@ -121,8 +128,8 @@ double bgj_progress(const bgjob_job *job);
 
 /* Jobs in id order. */
 size_t bgj_count(void);
-bgjob_job *bgj_at(size_t i);          /* NULL for a removed slot */
-bgjob_job *bgj_find(int64_t id);      /* NULL when unknown or removed */
+bgjob_job *bgj_at(size_t i);     /* NULL for a removed slot */
+bgjob_job *bgj_find(int64_t id); /* NULL when unknown or removed */
 /* Deletes a finished job: 0, or BGJ_ENOJOB, BGJ_EQUEUED, BGJ_ERUNNING. */
 int bgj_remove(int64_t id);
 int64_t bgj_next_id(void);
@@ -202,6 +209,14 @@ int bgj_is_owner(void);
  */
 int bgj_wait_arm(void);
 void bgj_wait_disarm(void);
+
+/*
+ * How many jobs have finished in this process so far (also jobs killed while
+ * queued).  Increases after each job's finished state is published, so a
+ * caller that reads it before looking at the jobs may skip the next look
+ * while it is unchanged.  Any thread.
+ */
+unsigned long bgj_finished_total(void);
 
 /* Pool figures for diagnostics and tests (timer: 1 while the timer thread exists). */
 struct bgj_pool_stats {

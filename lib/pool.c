@@ -53,19 +53,19 @@
 
 /* Everything a forked child starts afresh: the child zeroes it with one memset. */
 struct pool_state {
-    bgjob_job *head, *tail;        /* run queue */
-    bgjob_job *first_queued;       /* first job of the queue in state Queued */
-    _Atomic unsigned npending;     /* jobs counted as running, not yet picked up (spinners read it unlocked) */
-    unsigned npending_callback;    /* of those, callback jobs: each needs a worker of its own */
-    unsigned nqueued;              /* jobs waiting for the running cap */
-    unsigned nactive;              /* jobs counted as running: pending or on a worker */
-    unsigned nrunning_arith;       /* workers running an arithmetic job: free again within microseconds */
+    bgjob_job *head, *tail;     /* run queue */
+    bgjob_job *first_queued;    /* first job of the queue in state Queued */
+    _Atomic unsigned npending;  /* jobs counted as running, not yet picked up (spinners read it unlocked) */
+    unsigned npending_callback; /* of those, callback jobs: each needs a worker of its own */
+    unsigned nqueued;           /* jobs waiting for the running cap */
+    unsigned nactive;           /* jobs counted as running: pending or on a worker */
+    unsigned nrunning_arith;    /* workers running an arithmetic job: free again within microseconds */
     unsigned nthreads, nsleeping, nspin, tokens;
-    unsigned nstarting;            /* threads created that have not yet looked for work */
+    unsigned nstarting; /* threads created that have not yet looked for work */
     unsigned nondaemon_running, nondaemon_queued;
     unsigned exit_waiters, armed;
-    bgjob_job *timed;              /* timer list: running jobs with a timeout */
-    int timer_started;             /* the timer thread exists (or is being started) */
+    bgjob_job *timed;  /* timer list: running jobs with a timeout */
+    int timer_started; /* the timer thread exists (or is being started) */
 };
 
 static struct {
@@ -82,6 +82,7 @@ static struct {
     unsigned generation;
     pid_t owner;
     int initialized;
+    _Atomic unsigned long nfinished; /* jobs finished so far (bgj_finished_total) */
 } P = {
     .lock = PTHREAD_MUTEX_INITIALIZER,
     .cancel_lock = PTHREAD_MUTEX_INITIALIZER,
@@ -189,7 +190,7 @@ void bgj_set_idle_timeout(double seconds)
 {
     pthread_mutex_lock(&P.lock);
     P.idle_seconds = seconds > 0 ? seconds : BGJ_IDLE_SECONDS;
-    pthread_cond_broadcast(&P.wake);  /* sleeping workers re-read it */
+    pthread_cond_broadcast(&P.wake); /* sleeping workers re-read it */
     pthread_mutex_unlock(&P.lock);
 }
 
@@ -200,12 +201,27 @@ int bgj_orphaned(const bgjob_job *j)
 
 /* ---- the run queue and the timer list (under P.lock) ---- */
 
+/* Takes J out of the list L whose first job is *HEAD and last *TAIL (TAIL NULL: a list with no tail pointer). */
+static void list_unlink(enum bgj_list l, bgjob_job **head, bgjob_job **tail, bgjob_job *j)
+{
+    struct bgj_links *k = &j->link[l];
+    if (k->prev)
+        k->prev->link[l].next = k->next;
+    else
+        *head = k->next;
+    if (k->next)
+        k->next->link[l].prev = k->prev;
+    else if (tail)
+        *tail = k->prev;
+    k->prev = k->next = NULL;
+}
+
 static void queue_append(bgjob_job *j)
 {
-    j->prev = P.s.tail;
-    j->next = NULL;
+    j->link[BGJ_RUNQ].prev = P.s.tail;
+    j->link[BGJ_RUNQ].next = NULL;
     if (P.s.tail)
-        P.s.tail->next = j;
+        P.s.tail->link[BGJ_RUNQ].next = j;
     else
         P.s.head = j;
     P.s.tail = j;
@@ -216,39 +232,25 @@ static void queue_append(bgjob_job *j)
 
 static void queue_unlink(bgjob_job *j)
 {
-    if (j->prev)
-        j->prev->next = j->next;
-    else
-        P.s.head = j->next;
-    if (j->next)
-        j->next->prev = j->prev;
-    else
-        P.s.tail = j->prev;
     if (P.s.first_queued == j)
-        P.s.first_queued = j->next;
-    j->prev = j->next = NULL;
+        P.s.first_queued = j->link[BGJ_RUNQ].next;
+    list_unlink(BGJ_RUNQ, &P.s.head, &P.s.tail, j);
     j->in_queue = 0;
 }
 
 static void timer_add(bgjob_job *j)
 {
-    j->tprev = NULL;
-    j->tnext = P.s.timed;
+    j->link[BGJ_TIMERS].prev = NULL;
+    j->link[BGJ_TIMERS].next = P.s.timed;
     if (P.s.timed)
-        P.s.timed->tprev = j;
+        P.s.timed->link[BGJ_TIMERS].prev = j;
     P.s.timed = j;
     j->timed = 1;
 }
 
 static void timer_del(bgjob_job *j)
 {
-    if (j->tprev)
-        j->tprev->tnext = j->tnext;
-    else
-        P.s.timed = j->tnext;
-    if (j->tnext)
-        j->tnext->tprev = j->tprev;
-    j->tprev = j->tnext = NULL;
+    list_unlink(BGJ_TIMERS, &P.s.timed, NULL, j);
     j->timed = 0;
 }
 
@@ -258,7 +260,7 @@ static void promote(void)
     while (P.s.first_queued && P.s.nactive < P.max_running) {
         bgjob_job *j = P.s.first_queued;
         atomic_store_explicit(&j->state, BGJ_RUNNING, memory_order_release);
-        P.s.first_queued = j->next;
+        P.s.first_queued = j->link[BGJ_RUNQ].next;
         P.s.nqueued--;
         P.s.nactive++;
         if (!j->daemon) {
@@ -312,11 +314,11 @@ static unsigned dispatch(unsigned self)
     return spawn;
 }
 
-/* Empties the queue (no worker can be had) and returns its jobs, still linked through `next`. */
+/* Empties the queue (no worker can be had) and returns its jobs, still linked through their run queue links. */
 static bgjob_job *strand_queue(void)
 {
     bgjob_job *list = P.s.head;
-    for (bgjob_job *j = list; j; j = j->next)
+    for (bgjob_job *j = list; j; j = j->link[BGJ_RUNQ].next)
         j->in_queue = 0;
     P.s.head = P.s.tail = P.s.first_queued = NULL;
     P.s.nactive -= atomic_load(&P.s.npending);
@@ -365,8 +367,8 @@ static void spawn_workers(unsigned n)
         stranded = strand_queue();
     pthread_mutex_unlock(&P.lock);
     while (stranded) {
-        bgjob_job *next = stranded->next;
-        stranded->prev = stranded->next = NULL;
+        bgjob_job *next = stranded->link[BGJ_RUNQ].next;
+        stranded->link[BGJ_RUNQ].prev = stranded->link[BGJ_RUNQ].next = NULL;
         stranded->error = strdup(bgj_strerror(BGJ_ETHREAD));
         if (stranded->release && stranded->arg) {
             stranded->release(stranded->arg);
@@ -403,6 +405,7 @@ static void publish(bgjob_job *j, int state, int was_active, int by_worker)
     promote();
     unsigned spawn = dispatch(by_worker);
     atomic_store_explicit(&j->state, state, memory_order_release);
+    atomic_fetch_add_explicit(&P.nfinished, 1, memory_order_release);
     int notify = P.s.armed > 0;
     if (P.s.exit_waiters && P.s.nondaemon_running + P.s.nondaemon_queued == 0)
         pthread_cond_broadcast(&P.drained);
@@ -417,9 +420,7 @@ static char *cancel_text(const bgjob_job *j, int why, int before_start)
 {
     char buf[96];
     switch (why) {
-    case BGJ_CANCEL_TIMEOUT:
-        snprintf(buf, sizeof buf, "timed out after %g seconds", j->timeout);
-        break;
+    case BGJ_CANCEL_TIMEOUT: snprintf(buf, sizeof buf, "timed out after %g seconds", j->timeout); break;
     case BGJ_CANCEL_EXIT:
         snprintf(buf, sizeof buf, "cancelled at shell exit%s", before_start ? " before it started" : "");
         break;
@@ -542,7 +543,7 @@ static void *worker_main(void *unused)
             pthread_cond_timedwait(&P.wake, &P.lock, &dl);
         }
         if (P.s.tokens > 0) {
-            P.s.tokens--;  /* whoever handed the token already took us off nsleeping */
+            P.s.tokens--; /* whoever handed the token already took us off nsleeping */
             continue;
         }
         P.s.nsleeping--;
@@ -564,7 +565,7 @@ static void *timer_main(void *unused)
     pthread_mutex_lock(&P.lock);
     for (;;) {
         bgjob_job *first = P.s.timed;
-        for (bgjob_job *j = P.s.timed; j; j = j->tnext)
+        for (bgjob_job *j = P.s.timed; j; j = j->link[BGJ_TIMERS].next)
             if (j->deadline < first->deadline)
                 first = j;
         if (!first) {
@@ -598,7 +599,7 @@ int64_t bgj_submit(bgjob_job *j, int daemon)
     int full = P.s.nactive >= P.max_running && P.s.nqueued >= P.max_queued;
     int start_timer = !full && j->timeout > 0 && !P.s.timer_started;
     if (start_timer)
-        P.s.timer_started = 1;  /* only the main thread starts it */
+        P.s.timer_started = 1; /* only the main thread starts it */
     pthread_mutex_unlock(&P.lock);
     if (full) {
         bgj_job_free(j);
@@ -662,10 +663,7 @@ int bgj_cancel_why(bgjob_job *j, int why)
     return 0;
 }
 
-int bgj_cancel(bgjob_job *j)
-{
-    return bgj_cancel_why(j, BGJ_CANCEL_KILL);
-}
+int bgj_cancel(bgjob_job *j) { return bgj_cancel_why(j, BGJ_CANCEL_KILL); }
 
 int bgj_job_cancel_fd(bgjob_job *j)
 {
@@ -730,10 +728,9 @@ void bgj_cancel_daemons(void)
     }
 }
 
-int bgj_is_owner(void)
-{
-    return P.initialized && P.owner == getpid();
-}
+int bgj_is_owner(void) { return P.initialized && P.owner == getpid(); }
+
+unsigned long bgj_finished_total(void) { return atomic_load_explicit(&P.nfinished, memory_order_acquire); }
 
 int bgj_wait_arm(void)
 {

@@ -14,7 +14,7 @@
 
 struct slot {
     int64_t id;
-    bgjob_job *job;  /* NULL once removed */
+    bgjob_job *job; /* NULL once removed */
 };
 
 static struct {

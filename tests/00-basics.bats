@@ -18,7 +18,7 @@ expect_usage_error() {
   assert_line --partial 'Run arithmetic and C callbacks as background jobs'
   for sub in 'new [-d] [-v VAR] [-t SECONDS] [-c FUNC] [--] EXPRESSION...' 'new [-d] [-v VAR] [-t SECONDS] [-c FUNC] -f NAME [ARG...]' \
              'status [-n] [-v ARRAY]' 'show [-v ARRAY] ID' 'result [-w] [-v VAR] ID' 'traceback [ID]' \
-             'remove ID...' 'flush [-f]' 'wait [-n] [-p VAR] [-t SECONDS] [ID...]' 'kill ID...' 'funcs' 'load NAME|PATH' 'help [--usage|--version]'; do
+             'remove ID...' 'flush [-f]' 'wait [-nq] [-p VAR] [-t SECONDS] [ID...]' 'kill ID...' 'funcs' 'load NAME|PATH' 'notify [prompt|now|off]' 'help [--usage|--version]'; do
     assert_line --partial "$sub"
   done
   assert_line --partial 'BGJOB_MAX_RUNNING'
@@ -60,7 +60,7 @@ expect_usage_error() {
 @test "bgjob --usage prints one line per synopsis, the same ones a usage error prints" {
   run -0 bgsh 'bgjob --usage'
   assert_line --regexp '^bgjob new \[-d\] \[-v VAR\] \[-t SECONDS\] \[-c FUNC\] \[--\] EXPRESSION\.\.\. +arithmetic job'
-  assert_line --regexp '^bgjob wait \[-n\] \[-p VAR\] \[-t SECONDS\] \[ID\.\.\.\] +wait for'
+  assert_line --regexp '^bgjob wait \[-nq\] \[-p VAR\] \[-t SECONDS\] \[ID\.\.\.\] +wait for'
   local usage=$output
   run -2 --separate-stderr bgsh 'bgjob new'
   [[ $stderr == *$'bgjob: usage: bgjob new [-d] [-v VAR] [-t SECONDS] [-c FUNC] [--] EXPRESSION...\n              bgjob new [-d] [-v VAR] [-t SECONDS] [-c FUNC] -f NAME [ARG...]'* ]] || fail "$stderr"
@@ -90,7 +90,7 @@ expect_usage_error() {
 
 @test "an unknown option is a usage error naming the option" {
   expect_usage_error 'bgjob status -x' 'status: -x: invalid option' 'bgjob [status [-n] [-v ARRAY]]'
-  expect_usage_error 'bgjob wait -q 0' 'wait: -q: invalid option' 'bgjob wait [-n] [-p VAR] [-t SECONDS] [ID...]'
+  expect_usage_error 'bgjob wait -x 0' 'wait: -x: invalid option' 'bgjob wait [-nq] [-p VAR] [-t SECONDS] [ID...]'
   expect_usage_error 'bgjob flush -n' 'flush: -n: invalid option' 'bgjob flush [-f]'
   expect_usage_error 'bgjob new -dz -f sleep 0' 'new: -z: invalid option' 'bgjob new'
 }
@@ -149,7 +149,7 @@ expect_usage_error() {
 }
 
 @test "a bad wait timeout is a usage error: not a number, negative, empty" {
-  expect_usage_error 'bgjob wait -t abc' 'wait: abc: invalid number of seconds' 'bgjob wait [-n] [-p VAR] [-t SECONDS] [ID...]'
+  expect_usage_error 'bgjob wait -t abc' 'wait: abc: invalid number of seconds' 'bgjob wait [-nq] [-p VAR] [-t SECONDS] [ID...]'
   expect_usage_error 'bgjob wait -t -1' 'wait: -1: invalid number of seconds' 'bgjob wait'
   expect_usage_error 'bgjob wait -t ""' 'invalid number of seconds' 'bgjob wait'
   expect_usage_error 'bgjob wait -t 1s' 'wait: 1s: invalid number of seconds' 'bgjob wait'

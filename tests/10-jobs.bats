@@ -107,16 +107,16 @@ $1" bgsh </dev/null 3>&-
     bgjob new -f fail boom
     bgjob wait
     BGJOB_MAX_RUNNING=1
-    bgjob new -d -f sleep 5
-    bgjob new -d -f sleep 5
+    bgjob new -d -f sleep 600
+    bgjob new -d -f sleep 600
     bgjob status | sed "s/ ([0-9]*%)\$//"   # progress: see the (NN%) test
     echo END
     bgjob kill 2 3'
   assert_output "Queued jobs:
-3 : sleep 5
+3 : sleep 600
 
 Running jobs:
-2 : sleep 5
+2 : sleep 600
 
 Completed jobs:
 0 : join a b
@@ -162,17 +162,17 @@ END"
 
 @test "a running job that reports progress shows it as (NN%)" {
   run -0 bgsh '
-    bgjob new -d -f sleep 5
-    bgjob wait -t 0.3 0
+    bgjob new -d -f sleep 60
+    until bgjob show -v j 0 && [[ ${j[progress]} == [1-9]* ]]; do bgjob wait -t 0.05 0; done
     bgjob status; bgjob kill 0'
   assert_line --index 0 'Running jobs:'
-  assert_line --index 1 --regexp '^0 : sleep 5 \(([1-9]|[1-9][0-9])%\)$'
+  assert_line --index 1 --regexp '^0 : sleep 60 \(([1-9]|[1-9][0-9])%\)$'
 }
 
 @test "status -n prints only the jobs finished since the last report, then nothing" {
   run -0 bgsh "$LOAD"'
     bgjob new -f join a; bgjob new -f fail b; bgjob wait
-    bgjob new -d -f sleep 5
+    bgjob new -d -f sleep 600
     bgjob status -n; echo "END1 rc=$?"
     bgjob status -n; echo "END2 rc=$?"
     bgjob new -f join c; bgjob wait 3
@@ -204,7 +204,7 @@ END3"
   run -0 bgsh "$LOAD"'
     bgjob new -f join a; bgjob new -f fail b; bgjob wait
     BGJOB_MAX_RUNNING=1
-    bgjob new -d -f sleep 5; bgjob new -d -f sleep 5
+    bgjob new -d -f sleep 600; bgjob new -d -f sleep 600
     bgjob status -v S; echo "rc=$?"
     [[ $(declare -p S) == "declare -A "* ]] && echo assoc
     echo "n=${#S[@]} 0=${S[0]} 1=${S[1]} 2=${S[2]} 3=${S[3]}"
@@ -273,7 +273,8 @@ times-ok'
 
 @test "show of a running job has state Running, its progress and no finish time" {
   run -0 bgsh '
-    bgjob new -d -f sleep 5; bgjob wait -t 0.2 0
+    bgjob new -d -f sleep 600
+    until bgjob show -v j 0 && [[ -n ${j[progress]} ]]; do bgjob wait -t 0.05 0; done
     eval "declare -A j=$(bgjob show 0)"
     echo "${j[state]}|${j[finished]}|${j[result]}"
     [[ ${j[progress]} =~ ^[0-9]+%$ ]] && echo progress-ok
@@ -343,13 +344,13 @@ times-ok'
 }
 
 @test "result of a running job fails with job N is still running" {
-  run -1 --separate-stderr bgsh 'bgjob new -d -f sleep 5; bgjob result 0; rc=$?; bgjob kill 0; exit $rc'
+  run -1 --separate-stderr bgsh 'bgjob new -d -f sleep 600; bgjob result 0; rc=$?; bgjob kill 0; exit $rc'
   assert_output ''
   [[ $stderr == *'job 0 is still running'* ]]
 }
 
 @test "result of a queued job fails with job N is still queued" {
-  run -1 --separate-stderr bgsh 'BGJOB_MAX_RUNNING=1; bgjob new -d -f sleep 5; bgjob new -d -f sleep 5
+  run -1 --separate-stderr bgsh 'BGJOB_MAX_RUNNING=1; bgjob new -d -f sleep 600; bgjob new -d -f sleep 600
     bgjob result 1; rc=$?; bgjob kill 0 1; exit $rc'
   assert_output ''
   [[ $stderr == *'job 1 is still queued'* ]]
@@ -376,7 +377,7 @@ times-ok'
 
 @test "traceback of a job that is not dead fails" {
   run -0 --separate-stderr bgsh "$LOAD"'
-    bgjob new -f join a; bgjob new -d -f sleep 5; bgjob wait 0
+    bgjob new -f join a; bgjob new -d -f sleep 600; bgjob wait 0
     bgjob traceback 0; echo "completed rc=$?"
     bgjob traceback 1; echo "running rc=$?"
     bgjob traceback 7; echo "unknown rc=$?"
@@ -422,7 +423,7 @@ END'
 }
 
 @test "remove of a running job fails with job N is still running" {
-  run -1 --separate-stderr bgsh 'bgjob new -d -f sleep 5; bgjob remove 0; rc=$?
+  run -1 --separate-stderr bgsh 'bgjob new -d -f sleep 600; bgjob remove 0; rc=$?
     bgjob status -v S; echo "${S[0]}"; bgjob kill 0; exit $rc'
   assert_output 'Running'
   [[ $stderr == *'job 0 is still running'* ]]
@@ -475,7 +476,7 @@ END'
 @test "flush with nothing finished says No jobs to flush. and leaves running jobs alone" {
   run -0 bgsh '
     bgjob flush; echo "rc=$?"
-    bgjob new -d -f sleep 5
+    bgjob new -d -f sleep 600
     bgjob flush; echo "rc=$?"
     bgjob status -v S; echo "${S[0]}"; bgjob kill 0'
   assert_output $'No jobs to flush.\nrc=0\nNo jobs to flush.\nrc=0\nRunning'
@@ -530,20 +531,21 @@ END'
 # ---- queued jobs and limits ----
 
 @test "with BGJOB_MAX_RUNNING=1 a second job is Queued and runs when the first finishes" {
+  # The first job ends when it is killed, not after some time.
   run -0 bgsh 'BGJOB_MAX_RUNNING=1
-    bgjob new -f sleep 0.2 first; bgjob new -f sleep 0.1 second
+    bgjob new -f sleep 600 first; bgjob new -f sleep 0.1 second
     bgjob status -v S; echo "${S[0]} ${S[1]}"
-    bgjob wait; echo "wait=$?"
-    bgjob result 0; bgjob result 1
+    bgjob kill 0; bgjob wait 1; echo "wait=$?"
+    bgjob status -v S; echo "${S[0]} ${S[1]}"; bgjob result 1
     eval "declare -A a=$(bgjob show 0)"; eval "declare -A b=$(bgjob show 1)"
     awk -v f="${a[finished]}" -v s="${b[started]}" "BEGIN { exit !(s >= f - 0.005) }" && echo in-order'
-  assert_output $'Running Queued\nwait=0\nfirst\nsecond\nin-order'
+  assert_output $'Running Queued\nwait=0\nDead Completed\nsecond\nin-order'
 }
 
 @test "a job beyond BGJOB_MAX_QUEUED is refused with a clear error and uses no number" {
   run -0 --separate-stderr bgsh 'BGJOB_MAX_RUNNING=1 BGJOB_MAX_QUEUED=1
-    bgjob new -d -f sleep 5; bgjob new -d -f sleep 5
-    bgjob new -d -f sleep 5; echo "rc=$? last=$BGJOB_LAST"
+    bgjob new -d -f sleep 600; bgjob new -d -f sleep 600
+    bgjob new -d -f sleep 600; echo "rc=$? last=$BGJOB_LAST"
     bgjob status -v S; echo "${#S[@]}"
     bgjob kill 0 1; bgjob wait
     bgjob new -v n -f sleep 0; bgjob wait; echo "n=$n"'
@@ -552,9 +554,9 @@ END'
 }
 
 @test "by default at least 64 jobs run at once" {
-  run -0 bgsh 'for i in {1..64}; do bgjob new -d -f sleep 5; done
+  run -0 bgsh 'for i in {1..64}; do bgjob new -d -f sleep 600; done
     bgjob status -v S; n=0; for s in "${S[@]}"; do [[ $s == Running ]] && n=$((n+1)); done; echo "running=$n"
-    bgjob kill {0..63}; bgjob wait -t 5; echo "wait=$?"'
+    bgjob kill {0..63}; bgjob wait; echo "wait=$?"'
   assert_output $'running=64\nwait=1'
 }
 

@@ -25,18 +25,19 @@ TIMER='start() { t0=${EPOCHREALTIME//[!0-9]/}; }; ms() { echo $(( (${EPOCHREALTI
 }
 
 @test "( bgjob wait N ) on a job running in the parent returns at once with status 1 and an error" {
-  # A watchdog ends a subshell whose wait hangs (status 143) so that the test fails instead of hanging.
-  run -0 --separate-stderr bgsh "$TIMER; $WATCHDOG"'; bgjob new -d -f sleep 30
-    start; ( watchdog 3; bgjob wait 0; rc=$?; kill $WD; exit $rc ); echo "rc=$?"; (( $(ms) < 2000 )) && echo quick
-    start; ( watchdog 3; bgjob wait -n 0; rc=$?; kill $WD; exit $rc ); echo "-n rc=$?"; (( $(ms) < 2000 )) && echo quick
+  # A watchdog ends a subshell whose wait hangs (status 143) so that the test fails instead of
+  # hanging; the job takes 600 s, so "quick" (under 60 s) means the subshell did not wait for it.
+  run -0 --separate-stderr bgsh "$TIMER; $WATCHDOG"'; bgjob new -d -f sleep 600
+    start; ( watchdog 60; bgjob wait 0; rc=$?; kill $WD; exit $rc ); echo "rc=$?"; (( $(ms) < 60000 )) && echo quick
+    start; ( watchdog 60; bgjob wait -n 0; rc=$?; kill $WD; exit $rc ); echo "-n rc=$?"; (( $(ms) < 60000 )) && echo quick
     bgjob kill 0'
   assert_output $'rc=1\nquick\n-n rc=1\nquick'
   [[ $stderr == *'job 0 belongs to the parent shell'* ]] || fail "$stderr"
 }
 
 @test "( bgjob wait ) and ( bgjob wait -n ) without IDs pass over the parent's running jobs" {
-  run -0 --separate-stderr bgsh "$WATCHDOG"'; bgjob new -d -f sleep 30
-    ( watchdog 10; bgjob wait; echo "all rc=$?"; bgjob wait -n; echo "-n rc=$?"; kill $WD )
+  run -0 --separate-stderr bgsh "$WATCHDOG"'; bgjob new -d -f sleep 600
+    ( watchdog 60; bgjob wait; echo "all rc=$?"; bgjob wait -n; echo "-n rc=$?"; kill $WD )
     bgjob kill 0'
   assert_output $'all rc=0\n-n rc=127'
   assert_equal "$stderr" ''
@@ -61,15 +62,15 @@ TIMER='start() { t0=${EPOCHREALTIME//[!0-9]/}; }; ms() { echo $(( (${EPOCHREALTI
 
 @test "( bgjob status ) shows a job running in the parent as Running" {
   run -0 bgsh '
-    bgjob new -d -f sleep 5
+    bgjob new -d -f sleep 600
     ( bgjob status | sed "s/ ([0-9]*%)\$//"; bgjob status -v S; echo "${S[0]}" )
     bgjob kill 0'
-  assert_output $'Running jobs:\n0 : sleep 5\n\nRunning'
+  assert_output $'Running jobs:\n0 : sleep 600\n\nRunning'
 }
 
 @test "a subshell can neither kill nor read the result of a job running in the parent" {
   run -0 --separate-stderr bgsh '
-    bgjob new -d -f sleep 5
+    bgjob new -d -f sleep 600
     ( bgjob kill 0 ); echo "kill=$?"
     ( bgjob result 0 ); echo "result=$?"
     bgjob status -v S; echo "${S[0]}"
@@ -88,8 +89,8 @@ TIMER='start() { t0=${EPOCHREALTIME//[!0-9]/}; }; ms() { echo $(( (${EPOCHREALTI
   # starting copies ASan's allocator lock held into the child, which then hangs; the plain
   # build (glibc malloc) has no such problem.  The watchdog turns any hang into a failure.
   run -0 bgsh "$LOAD; $WATCHDOG; $AWAIT_START"'
-    bgjob new -d -f sleep 5; await_start 0 || echo "job 0 did not start"
-    ( watchdog 10
+    bgjob new -d -f sleep 600; await_start 0 || echo "job 0 did not start"
+    ( watchdog 60
       bgjob new -v id -f sleep 0.1 mine; echo "id=$id"; bgjob wait "$id"; echo "rc=$?"; bgjob result "$id"
       bgjob new -f fail sub; bgjob wait -n 2; echo "rc=$?"; kill $WD )
     bgjob kill 0'
@@ -149,9 +150,9 @@ TIMER='start() { t0=${EPOCHREALTIME//[!0-9]/}; }; ms() { echo $(( (${EPOCHREALTI
 }
 
 @test "bgjob status | cat lists the jobs in a pipeline" {
-  run -0 bgsh "$LOAD"'; bgjob new -f join a; bgjob wait; bgjob new -d -f sleep 5
+  run -0 bgsh "$LOAD"'; bgjob new -f join a; bgjob wait; bgjob new -d -f sleep 600
     bgjob status | sed "s/ ([0-9]*%)\$//" | cat; echo END; bgjob kill 1'
-  assert_output $'Running jobs:\n1 : sleep 5\n\nCompleted jobs:\n0 : join a\n\nEND'
+  assert_output $'Running jobs:\n1 : sleep 600\n\nCompleted jobs:\n0 : join a\n\nEND'
 }
 
 @test "a result read through a process substitution matches the parent's" {
@@ -165,7 +166,7 @@ TIMER='start() { t0=${EPOCHREALTIME//[!0-9]/}; }; ms() { echo $(( (${EPOCHREALTI
   run -0 bgsh "$LOAD; $WATCHDOG"'
     for i in {1..40}; do
       bgjob new -f sleep 0.0$((i % 10)) "$i"
-      x=$(watchdog 10; bgjob status -v S; echo ok; kill $WD); [[ $x == ok ]] || echo "bad $i"
+      x=$(watchdog 60; bgjob status -v S; echo ok; kill $WD); [[ $x == ok ]] || echo "bad $i"
     done
     bgjob wait; echo "rc=$?"
     sum=0; for i in {0..39}; do sum=$((sum + $(bgjob result $i))); done; echo "sum=$sum"'

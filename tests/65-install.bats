@@ -21,8 +21,15 @@ setup() {
   assert_line --partial 'Cflags: -I${includedir}'
 }
 
+@test "make install puts the tab completion where bash-completion looks, and sourcing it registers it" {
+  local f=$ROOT/share/bash-completion/completions/bgjob
+  [ -f "$f" ]
+  run -0 bash --norc --noprofile -c 'source "$1" && complete -p bgjob' _ "$f"
+  assert_output 'complete -F _bgjob_complete bgjob'
+}
+
 @test "enable bgjob finds the installed builtin through BASH_LOADABLES_PATH" {
-  run -0 env BASH_LOADABLES_PATH="$ROOT/lib/bash" bash --norc --noprofile -c \
+  run -0 bgjob_timeout env BASH_LOADABLES_PATH="$ROOT/lib/bash" bash --norc --noprofile -c \
     'enable bgjob && bgjob new -v id "6 * 7" && bgjob wait $id && bgjob result $id'
   assert_output 42
 }

@@ -137,7 +137,7 @@ same_as_printf() {
 }
 
 @test "result -v of a job that has not completed leaves the variable unchanged" {
-  run -0 --separate-stderr bgsh "$LOAD"'; bgjob new -f fail x; bgjob new -d -f sleep 5; bgjob wait 0
+  run -0 --separate-stderr bgsh "$LOAD"'; bgjob new -f fail x; bgjob new -d -f sleep 600; bgjob wait 0
     v=keep; bgjob result -v v 0; echo "rc=$? v=$v"; bgjob result -v v 1; echo "rc=$? v=$v"; bgjob result -v v 7; echo "rc=$? v=$v"
     bgjob kill 1'
   assert_output $'rc=1 v=keep\nrc=1 v=keep\nrc=1 v=keep'

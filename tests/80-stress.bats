@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# 80-stress: the fast versions of the stress scenarios of issue 4 (the full
+# 80-stress: the fast versions of the stress scenarios of tests/stress/ (the full
 # sizes run in `make check-hardening' through tests/stress/run.sh).  Each
 # scenario is a script in tests/stress/ that exits 1 with a message at the
 # first wrong result; `timeout' turns a hang into a failure.
@@ -38,7 +38,7 @@ stress() {
 }
 
 @test "the queue cap refuses jobs with a clear error and memory returns after flush" {
-  stress limits LIMIT_QUEUED=2000 MEM_JOBS=20000 MEM_ROUNDS=3
+  stress limits LIMIT_QUEUED=2000 MEM_JOBS=100000 MEM_ROUNDS=3
 }
 
 @test "a job that status lists as Running is reported again by status -n once it finishes" {

@@ -1,5 +1,5 @@
-# hardening.mk - sanitizers, fuzzing, stress (issue 4).  Included by the top
-# Makefile (-include tests/hardening.mk); `make test` runs test-hardening,
+# hardening.mk - sanitizers, fuzzing, stress.  Included by the top Makefile
+# (include tests/hardening.mk); `make test` runs test-hardening,
 # `make check-full` runs check-hardening.
 #
 #   make test-hardening     fast: fuzz regressions + seed corpora replayed,
@@ -12,7 +12,7 @@
 #   make stress-full        only the real-bash stress scenarios, full size
 #   make helgrind memcheck  valgrind runs of tests/stress/valgrind.bash
 #
-# Each step appends "SUITE PASSED FAILED" to build/test-summary.  Other parts
+# Each step appends "SUITE UNIT PASSED FAILED [NOTE]" to build/test-summary.  Other parts
 # (tests/c/test_soak.c, tests/80-stress.bats, tests/90-badinput.bats) run
 # through the top Makefile's test-c*, test-bats and test-bats-asan rules.
 
@@ -38,15 +38,21 @@ build/fuzz/fuzz_arith: tests/fuzz/fuzz_arith.c $(ARITH_SRCS) lib/arith.h lib/var
 	$(FUZZ_CC) $(FUZZ_FLAGS) -Ilib $< $(ARITH_SRCS) -lm -o $@
 fuzz-build: build/fuzz/fuzz_cmdline build/fuzz/fuzz_arith
 
+# Each step runs even when the one before failed (every suite records its line).
 fuzz-replay: fuzz-build
-	tests/fuzz/run-fuzz.sh replay cmdline build/fuzz/fuzz_cmdline
-	tests/fuzz/run-fuzz.sh replay arith build/fuzz/fuzz_arith
+	@rc=0; \
+	tests/fuzz/run-fuzz.sh replay cmdline build/fuzz/fuzz_cmdline || rc=1; \
+	tests/fuzz/run-fuzz.sh replay arith build/fuzz/fuzz_arith || rc=1; \
+	exit $$rc
 fuzz-cmdline: build/fuzz/fuzz_cmdline
 	tests/fuzz/run-fuzz.sh fuzz cmdline $< $(FUZZ_SECONDS)
 fuzz-arith: build/fuzz/fuzz_arith
 	tests/fuzz/run-fuzz.sh fuzz arith $< $(FUZZ_SECONDS)
 fuzz-quick: fuzz-build
-	$(MAKE) --no-print-directory fuzz-cmdline fuzz-arith FUZZ_SECONDS=$(FUZZ_QUICK_SECONDS)
+	@rc=0; \
+	$(MAKE) --no-print-directory fuzz-cmdline FUZZ_SECONDS=$(FUZZ_QUICK_SECONDS) || rc=1; \
+	$(MAKE) --no-print-directory fuzz-arith FUZZ_SECONDS=$(FUZZ_QUICK_SECONDS) || rc=1; \
+	exit $$rc
 
 # ---- the C soak at full size (the default size runs in test-c, -tsan, -asan) ----
 soak-full: build/c-tsan/test_soak build/c-asan/test_soak
@@ -67,12 +73,15 @@ memcheck: all
 	tests/stress/valgrind.sh memcheck $(CURDIR)/bgjob.so $(VALGRIND_SCRIPT)
 
 test-hardening: deps-hardening
-	$(MAKE) --no-print-directory fuzz-replay
-	$(MAKE) --no-print-directory fuzz-quick
+	@rc=0; \
+	$(MAKE) --no-print-directory fuzz-replay || rc=1; \
+	$(MAKE) --no-print-directory fuzz-quick || rc=1; \
+	exit $$rc
 
 check-hardening: deps-hardening
 	@rc=0; \
 	for t in fuzz-replay fuzz-cmdline fuzz-arith soak-full stress-full helgrind memcheck; do \
 	  $(MAKE) --no-print-directory $$t || rc=1; \
 	done; \
-	tests/summary.sh || rc=1; exit $$rc
+	tests/summary.sh fuzz-replay-cmdline fuzz-replay-arith fuzz-cmdline fuzz-arith c-soak-tsan c-soak-asan \
+	  stress valgrind-helgrind valgrind-memcheck || rc=1; exit $$rc

@@ -15,11 +15,31 @@ export BGJOB_ROOT
 EXAMPLE_SO=$BGJOB_ROOT/examples/bgjob-example.so
 export EXAMPLE_SO
 
+# Every bash started here runs under `timeout': after BGJOB_TEST_TIMEOUT
+# seconds (default 240) it and every process it started (its process group)
+# get SIGTERM, 10 s later SIGKILL, and the test fails with status 124 and a
+# message on stderr instead of hanging.  `timeout' runs it in a process group
+# of its own, in the background of a terminal: when bats was started from a
+# terminal, the script's stdin is /dev/null, not the terminal (a read from it
+# would stop the shell).
+BGJOB_TEST_TIMEOUT=${BGJOB_TEST_TIMEOUT:-240}
+bgjob_timeout() {
+  local rc
+  if [ -t 0 ]; then
+    timeout -k 10 "$BGJOB_TEST_TIMEOUT" "$@" < /dev/null
+  else
+    timeout -k 10 "$BGJOB_TEST_TIMEOUT" "$@"
+  fi
+  rc=$?
+  ((rc == 124)) && echo "bgsh: timed out after $BGJOB_TEST_TIMEOUT s" >&2
+  return "$rc"
+}
+
 # bgsh SCRIPT [ARG...]: runs SCRIPT in a fresh bash with bgjob enabled.
 # Under the sanitizer run, BGJOB_PRELOAD names the runtime to preload.
 bgsh() {
   local script=$1; shift
-  env ${BGJOB_PRELOAD:+LD_PRELOAD=$BGJOB_PRELOAD} \
+  bgjob_timeout env ${BGJOB_PRELOAD:+LD_PRELOAD=$BGJOB_PRELOAD} \
     bash --norc --noprofile -c "enable -f \"\$BGJOB_SO\" bgjob || exit 99
 $script" bgsh "$@" 3>&-
 }
@@ -29,5 +49,5 @@ bgsh_stdin() {
   local f
   f=$(mktemp "$BATS_TEST_TMPDIR/script.XXXXXX")
   { echo 'enable -f "$BGJOB_SO" bgjob || exit 99'; cat; } > "$f"
-  env ${BGJOB_PRELOAD:+LD_PRELOAD=$BGJOB_PRELOAD} bash --norc --noprofile "$f" "$@" 3>&-
+  bgjob_timeout env ${BGJOB_PRELOAD:+LD_PRELOAD=$BGJOB_PRELOAD} bash --norc --noprofile "$f" "$@" 3>&-
 }

@@ -1,9 +1,38 @@
 #!/usr/bin/env bash
-# summary.sh - prints the per-suite counts of this `make test` and the closing line.
-pass=0 fail=0
-while read -r suite p f; do
-  printf '  %-12s %6d passed %4d failed\n' "$suite" "$p" "$f"
-  pass=$((pass + p)); fail=$((fail + f))
-done < build/test-summary
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+# summary.sh SUITE... - prints one line per suite of this `make test` from
+# build/test-summary, each in its own unit, then the total of failures, then
+# the suites: "suites:" on one line and "N passed, M failed" alone on the last
+# line (CI reads it).  Every SUITE named on the command line must have
+# recorded a line: one that did not (its run stopped before recording, or was
+# never run) is reported MISSING and counts as a failed suite.
+#
+# build/test-summary has one line per suite: "SUITE UNIT PASSED FAILED [NOTE...]",
+# written by tests/run-c.sh, run-bats.sh, run-arith.sh, fuzz/run-fuzz.sh and
+# stress/run.sh.  A suite passes when it failed nothing and passed something.
+file=${SUMMARY_FILE:-build/test-summary}
+declare -A seen=()
+spass=0 sfail=0 failures=0
+line() { printf '  %-22s %s\n' "$1" "$2"; }
+echo "summary:"
+if [ -r "$file" ]; then
+  while read -r suite unit p f note; do
+    [ -n "$suite" ] || continue
+    if ! [[ $p =~ ^[0-9]+$ && $f =~ ^[0-9]+$ ]]; then
+      line "$suite" "BAD RECORD: $suite $unit $p $f $note"; sfail=$((sfail + 1)); seen[$suite]=1; continue
+    fi
+    line "$suite" "$(printf '%6d %-8s passed, %d failed%s' "$p" "$unit" "$f" "${note:+  ($note)}")"
+    failures=$((failures + f))
+    if [ "$f" -eq 0 ] && [ "$p" -gt 0 ]; then spass=$((spass + 1)); else sfail=$((sfail + 1)); fi
+    seen[$suite]=1
+  done < "$file"
+fi
+for s in "$@"; do
+  if [ -z "${seen[$s]-}" ]; then
+    line "$s" "MISSING: the suite recorded no result"
+    sfail=$((sfail + 1))
+  fi
+done
+echo "failures: $failures (tests, programs, cases, inputs and runs, all suites together)"
+echo "suites:"
+echo "$spass passed, $sfail failed"
+[ "$sfail" -eq 0 ]

@@ -29,15 +29,15 @@ static int parse(const char *line, struct bgj_cmdline *c, char **buf)
     return r;
 }
 
-#define PARSE_OK(line, expect_cmd)                      \
-    do {                                                \
-        char *b_;                                       \
-        int r_ = parse(line, &c, &b_);                  \
-        CHECK(r_ == 0);                                 \
-        CHECK(c.cmd == (expect_cmd));                   \
-        if (r_ != 0)                                    \
-            fprintf(stderr, "  line: %s: %s\n", line, last_err); \
-        (void)b_;                                       \
+#define PARSE_OK(line, expect_cmd)                                                                           \
+    do {                                                                                                     \
+        char *b_;                                                                                            \
+        int r_ = parse(line, &c, &b_);                                                                       \
+        CHECK(r_ == 0);                                                                                      \
+        CHECK(c.cmd == (expect_cmd));                                                                        \
+        if (r_ != 0)                                                                                         \
+            fprintf(stderr, "  line: %s: %s\n", line, last_err);                                             \
+        (void)b_;                                                                                            \
     } while (0)
 
 static void expect_error(const char *line, const char *msg_part)
@@ -114,24 +114,26 @@ int main(void)
     CHECK(strcmp(c.words[0], "./x.so") == 0);
     bgj_cmdline_free(&c);
 
-    char *h1[] = {"--help"}, *h2[] = {"wait", "-n", "--help"}, *h3[] = {"help"}, *h4[] = {"-h"},
-         *h5[] = {"--usage"}, *h6[] = {"help", "--usage"}, *h7[] = {"--version"}, *h8[] = {"new", "--version"};
-    CHECK(bgj_cmdline_parse(1, h1, &c, NULL) == 0 && c.cmd == BGJ_CMD_HELP && c.help == BGJ_HELP_FULL);
-    bgj_cmdline_free(&c);
-    CHECK(bgj_cmdline_parse(3, h2, &c, NULL) == 0 && c.cmd == BGJ_CMD_HELP && c.help == BGJ_HELP_FULL);
-    bgj_cmdline_free(&c);
-    CHECK(bgj_cmdline_parse(1, h3, &c, NULL) == 0 && c.cmd == BGJ_CMD_HELP && c.help == BGJ_HELP_FULL);
-    bgj_cmdline_free(&c);
-    CHECK(bgj_cmdline_parse(1, h4, &c, NULL) == 0 && c.cmd == BGJ_CMD_HELP && c.help == BGJ_HELP_FULL);
-    bgj_cmdline_free(&c);
-    CHECK(bgj_cmdline_parse(1, h5, &c, NULL) == 0 && c.cmd == BGJ_CMD_HELP && c.help == BGJ_HELP_USAGE);
-    bgj_cmdline_free(&c);
-    CHECK(bgj_cmdline_parse(2, h6, &c, NULL) == 0 && c.cmd == BGJ_CMD_HELP && c.help == BGJ_HELP_USAGE);
-    bgj_cmdline_free(&c);
-    CHECK(bgj_cmdline_parse(1, h7, &c, NULL) == 0 && c.cmd == BGJ_CMD_HELP && c.help == BGJ_HELP_VERSION);
-    bgj_cmdline_free(&c);
-    CHECK(bgj_cmdline_parse(2, h8, &c, NULL) == 0 && c.cmd == BGJ_CMD_HELP && c.help == BGJ_HELP_VERSION);
-    bgj_cmdline_free(&c);
+    /* the forms of help, usage and version */
+    struct {
+        int argc;
+        char *argv[3];
+        enum bgj_help help;
+    } helps[] = {
+        {1, {"--help"}, BGJ_HELP_FULL},       {3, {"wait", "-n", "--help"}, BGJ_HELP_FULL},
+        {1, {"help"}, BGJ_HELP_FULL},         {1, {"-h"}, BGJ_HELP_FULL},
+        {1, {"--usage"}, BGJ_HELP_USAGE},     {2, {"help", "--usage"}, BGJ_HELP_USAGE},
+        {1, {"--version"}, BGJ_HELP_VERSION}, {2, {"new", "--version"}, BGJ_HELP_VERSION},
+    };
+    for (size_t i = 0; i < sizeof helps / sizeof *helps; i++) {
+        int ok = bgj_cmdline_parse(helps[i].argc, helps[i].argv, &c, NULL) == 0 && c.cmd == BGJ_CMD_HELP &&
+                 c.help == helps[i].help;
+        CHECK(ok);
+        if (!ok)
+            fprintf(stderr, "  help form %zu: %s %s\n", i, helps[i].argv[0],
+                    helps[i].argv[1] ? helps[i].argv[1] : "");
+        bgj_cmdline_free(&c);
+    }
     /* without a struct bgj_err, the code alone */
     char *e1[] = {"bogus"};
     CHECK(bgj_cmdline_parse(1, e1, &c, NULL) == BGJ_EUSAGE);
@@ -174,8 +176,8 @@ int main(void)
     CHECK(bgj_parse_seconds("1e-3", &t) == 0 && t == 1e-3);
     CHECK(bgj_parse_seconds("0", &t) == 0 && t == 0);
     CHECK(bgj_parse_seconds("1e9", &t) == 0);
-    const char *bad[] = {"", " 1", "1 ", "-1", "+-1", "inf", "nan", "INF", "1e999", "2e9", "0x", "x", ".", "1s",
-                         "++1", NULL};
+    const char *bad[] = {"",      " 1",  "1 ", "-1", "+-1", "inf", "nan", "INF",
+                         "1e999", "2e9", "0x", "x",  ".",   "1s",  "++1", NULL};
     for (int k = 0; bad[k]; k++) {
         int r = bgj_parse_seconds(bad[k], &t);
         if (r != BGJ_EINVAL)
@@ -219,5 +221,31 @@ int main(void)
     expect_error("funcs x", "too many arguments");
     expect_error("traceback 1 2", "too many arguments");
     expect_error("-q", "invalid option");
+
+    /* notify [prompt|now|off]; wait -q */
+    PARSE_OK("notify", BGJ_CMD_NOTIFY);
+    CHECK(c.nwords == 0);
+    bgj_cmdline_free(&c);
+    PARSE_OK("notify now", BGJ_CMD_NOTIFY);
+    CHECK(c.nwords == 1 && strcmp(c.words[0], "now") == 0);
+    bgj_cmdline_free(&c);
+    expect_error("notify later", "later: not a mode (prompt, now or off)");
+    expect_error("notify now off", "too many arguments");
+    expect_error("notify -x", "invalid option");
+    PARSE_OK("wait -qn 3", BGJ_CMD_WAIT);
+    CHECK(c.opt_q && c.opt_n && c.nids == 1 && c.ids[0] == 3);
+    bgj_cmdline_free(&c);
+    expect_error("result -q 1", "-q: invalid option");
+    PARSE_OK("new -c h -f sleep 1", BGJ_CMD_NEW);
+    CHECK(c.cname && strcmp(c.cname, "h") == 0);
+    bgj_cmdline_free(&c);
+    {
+        char *argv[] = {"new", "-c", "", "1", NULL};
+        struct bgj_err e = {0};
+        CHECK(bgj_cmdline_parse(4, argv, &c, &e) == BGJ_EUSAGE &&
+              strstr(bgj_err_text(&e), "-c: a function name is required"));
+        bgj_err_clear(&e);
+        bgj_cmdline_free(&c);
+    }
     return check_done("cmdline");
 }

@@ -10,7 +10,6 @@
  * the same.
  */
 #define _GNU_SOURCE
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -24,6 +23,7 @@
 #include "check.h"
 #include "jobs.h"
 #include "registry.h"
+#include "testutil.h"
 
 /* Bound of every wait: only a bug makes a job take this long. */
 #define LIMIT 300.0
@@ -56,28 +56,15 @@ static int wait_ids(const int64_t *ids, size_t n)
 }
 
 /* Polls a pool figure: waits until COND holds (at most LIMIT seconds). */
-#define WAIT_UNTIL(cond)                                       \
-    do {                                                       \
-        double end_ = bgj_mono() + LIMIT;                      \
-        while (!(cond) && bgj_mono() < end_)                   \
-            usleep(200);                                       \
-        CHECK(cond);                                           \
+#define WAIT_UNTIL(cond)                                                                                     \
+    do {                                                                                                     \
+        double end_ = bgj_mono() + LIMIT;                                                                    \
+        while (!(cond) && bgj_mono() < end_)                                                                 \
+            usleep(200);                                                                                     \
+        CHECK(cond);                                                                                         \
     } while (0)
 
-static int base_tasks;  /* threads of the process before the pool started any */
-
-static int ntasks(void)
-{
-    DIR *d = opendir("/proc/self/task");
-    if (!d)
-        return -1;
-    int n = 0;
-    struct dirent *e;
-    while ((e = readdir(d)))
-        n += e->d_name[0] != '.';
-    closedir(d);
-    return n;
-}
+static int base_tasks; /* threads of the process before the pool started any */
 
 /*
  * True when the pool's only busy workers are BUSY jobs waiting in a condition
@@ -151,8 +138,8 @@ static int64_t submit_sleep(const char *secs, int daemon)
  */
 struct probe {
     int started, gate, ready;
-    int own_text;             /* word its own error text */
-    int fd, cloexec, reason;  /* seen by the job */
+    int own_text;            /* word its own error text */
+    int fd, cloexec, reason; /* seen by the job */
 };
 
 static struct probe probe_new(void)
@@ -203,6 +190,38 @@ static int state_of(int64_t id)
     return j ? bgj_state_of(j) : -1;
 }
 
+/*
+ * Submits the probe jobs PS[0..N-1] as IDS[0..N-1]; the Ith has a timeout of
+ * TIMEOUT(I) seconds when TIMEOUT is given, and is a daemon when I is a
+ * multiple of DAEMON_EVERY (when that is positive).
+ */
+static void submit_probes(struct probe *ps, int64_t *ids, int n, double (*timeout)(int i), int daemon_every)
+{
+    for (int i = 0; i < n; i++) {
+        ps[i] = probe_new();
+        ids[i] = submit_probe(&ps[i], timeout ? timeout(i) : 0, daemon_every > 0 && i % daemon_every == 0);
+    }
+}
+
+/*
+ * Submits a probe job P with TIMEOUT, kills it once it polls its cancel
+ * descriptor, and checks that it ended Dead, killed.  Returns its id.
+ */
+static int64_t kill_polling_probe(struct probe *p, double timeout)
+{
+    *p = probe_new();
+    p->ready = eventfd(0, EFD_CLOEXEC);
+    int64_t id = submit_probe(p, timeout, 0);
+    fd_wait(p->ready);
+    CHECK(bgj_cancel(bgj_find(id)) == 0);
+    CHECK(wait_ids(&id, 1) == 0);
+    CHECK(state_of(id) == BGJ_DEAD);
+    CHECK_STR(error_of(id), "cancelled by bgjob kill");
+    CHECK(p->reason == BGJ_CANCEL_KILL);
+    close(p->ready);
+    return id;
+}
+
 static void flush_all(void)
 {
     size_t nc = 0, nd = 0;
@@ -214,11 +233,13 @@ static void test_many_results(void)
     enum { N = 20000 };
     int64_t *ids = malloc(N * sizeof *ids);
     int64_t first = bgj_next_id();
+    unsigned long finished_before = bgj_finished_total();
     for (intptr_t i = 0; i < N; i++) {
         ids[i] = submit_value(i);
         CHECK(ids[i] == first + i);
     }
     CHECK(wait_ids(ids, N) == 0);
+    CHECK(bgj_finished_total() - finished_before == N);
     size_t completed = 0, dead = 0, wrong = 0;
     for (intptr_t i = 0; i < N; i++) {
         bgjob_job *j = bgj_find(ids[i]);
@@ -436,7 +457,8 @@ static void test_kill_many_queued(void)
     wrong = 0;
     for (int i = 0; i < N; i++) {
         bgjob_job *j = bgj_find(ids[i]);
-        wrong += bgj_state_of(j) != BGJ_DEAD || !j->error || strncmp(j->error, "cancelled by bgjob kill", 23) != 0;
+        wrong +=
+            bgj_state_of(j) != BGJ_DEAD || !j->error || strncmp(j->error, "cancelled by bgjob kill", 23) != 0;
     }
     CHECK(wrong == 0);
     bgj_pool_stats(&st);
@@ -454,7 +476,7 @@ static void test_kill_many_queued(void)
 static int run_quick(bgjob_job *j, void *arg)
 {
     double *start = arg;
-    *start = j->deadline - j->timeout;  /* the moment the pool started the clock */
+    *start = j->deadline - j->timeout; /* the moment the pool started the clock */
     j->result = strdup("quick");
     return 0;
 }
@@ -466,11 +488,15 @@ static int64_t submit_quick(double *start, double timeout)
     return bgj_submit(j, 0);
 }
 
+/* The timeouts of test_timeouts' TIMERS jobs, neither in order nor all different. */
+enum { TIMERS = 12 };
+static double timer_timeout(int i) { return (TIMERS - i) * 0.01 + (i % 3) * 0.005; }
+
 static void test_timeouts(void)
 {
     struct bgj_pool_stats st;
     bgj_pool_stats(&st);
-    CHECK(st.timer == 0);  /* no timed job yet: no timer thread */
+    CHECK(st.timer == 0); /* no timed job yet: no timer thread */
 
     /* a timed job that blocks until cancelled ends Dead, timed out */
     struct probe a = probe_new();
@@ -501,29 +527,18 @@ static void test_timeouts(void)
     CHECK_STR(error_of(is), "timed out after 0.001 seconds");
 
     /* a kill before the deadline is a kill */
-    struct probe c = probe_new();
-    c.ready = eventfd(0, EFD_CLOEXEC);
-    int64_t ic = submit_probe(&c, 100000, 0);
-    fd_wait(c.ready);
-    CHECK(bgj_cancel(bgj_find(ic)) == 0);
-    CHECK(wait_ids(&ic, 1) == 0);
-    CHECK_STR(error_of(ic), "cancelled by bgjob kill");
-    CHECK(c.reason == BGJ_CANCEL_KILL);
-    close(c.ready);
+    struct probe c;
+    kill_polling_probe(&c, 100000);
 
     /* many timers, earliest first or not: each job times out with its own figure */
-    enum { K = 12 };
-    struct probe ps[K];
-    int64_t ids[K];
-    for (int i = 0; i < K; i++) {
-        ps[i] = probe_new();
-        ids[i] = submit_probe(&ps[i], (K - i) * 0.01 + (i % 3) * 0.005, i % 4 == 0);
-    }
-    CHECK(wait_ids(ids, K) == 0);
+    struct probe ps[TIMERS];
+    int64_t ids[TIMERS];
+    submit_probes(ps, ids, TIMERS, timer_timeout, 4);
+    CHECK(wait_ids(ids, TIMERS) == 0);
     size_t wrong = 0;
-    for (int i = 0; i < K; i++) {
+    for (int i = 0; i < TIMERS; i++) {
         char want[64];
-        snprintf(want, sizeof want, "timed out after %g seconds", (K - i) * 0.01 + (i % 3) * 0.005);
+        snprintf(want, sizeof want, "timed out after %g seconds", timer_timeout(i));
         wrong += strcmp(error_of(ids[i]), want) != 0 || ps[i].reason != BGJ_CANCEL_TIMEOUT;
     }
     CHECK(wrong == 0);
@@ -556,7 +571,7 @@ static void test_timeouts(void)
     double start = 0;
     int64_t iw = submit_quick(&start, 0.05);
     CHECK(state_of(iw) == BGJ_QUEUED);
-    usleep(100000);  /* queued for at least twice its timeout: longer under load only helps */
+    usleep(100000); /* queued for at least twice its timeout: longer under load only helps */
     CHECK(state_of(iw) == BGJ_QUEUED);
     double released = bgj_mono();
     CHECK(bgj_cancel(bgj_find(iblk)) == 0);
@@ -573,19 +588,11 @@ static void test_timeouts(void)
 static void test_cancel_fd(void)
 {
     /* killed while it polls its descriptor */
-    struct probe a = probe_new();
-    a.ready = eventfd(0, EFD_CLOEXEC);
-    int64_t ia = submit_probe(&a, 0, 0);
-    fd_wait(a.ready);
-    CHECK(bgj_cancel(bgj_find(ia)) == 0);
-    CHECK(wait_ids(&ia, 1) == 0);
-    CHECK(state_of(ia) == BGJ_DEAD);
-    CHECK_STR(error_of(ia), "cancelled by bgjob kill");
-    CHECK(a.reason == BGJ_CANCEL_KILL);
+    struct probe a;
+    kill_polling_probe(&a, 0);
     CHECK(a.fd >= 230);
     CHECK(a.cloexec);
-    CHECK(fcntl(a.fd, F_GETFD) == -1 && errno == EBADF);  /* closed when the job ended */
-    close(a.ready);
+    CHECK(fcntl(a.fd, F_GETFD) == -1 && errno == EBADF); /* closed when the job ended */
 
     /* killed before it asked for its descriptor: the descriptor is readable at once */
     struct probe b = probe_new();
@@ -594,7 +601,7 @@ static void test_cancel_fd(void)
     int64_t ib = submit_probe(&b, 0, 0);
     fd_wait(b.started);
     CHECK(bgj_cancel(bgj_find(ib)) == 0);
-    CHECK(state_of(ib) == BGJ_RUNNING);  /* it waits for the gate */
+    CHECK(state_of(ib) == BGJ_RUNNING); /* it waits for the gate */
     fd_post(b.gate);
     CHECK(wait_ids(&ib, 1) == 0);
     CHECK_STR(error_of(ib), "cancelled by bgjob kill");
@@ -606,16 +613,14 @@ static void test_cancel_fd(void)
     enum { K = 40 };
     struct probe ps[K];
     int64_t ids[K];
-    for (int i = 0; i < K; i++) {
-        ps[i] = probe_new();
-        ids[i] = submit_probe(&ps[i], 0, 0);
-    }
+    submit_probes(ps, ids, K, NULL, 0);
     for (int i = K - 1; i >= 0; i--)
         CHECK(bgj_cancel(bgj_find(ids[i])) == 0);
     CHECK(wait_ids(ids, K) == 0);
     size_t wrong = 0;
     for (int i = 0; i < K; i++)
-        wrong += state_of(ids[i]) != BGJ_DEAD || strncmp(error_of(ids[i]), "cancelled by bgjob kill", 23) != 0;
+        wrong +=
+            state_of(ids[i]) != BGJ_DEAD || strncmp(error_of(ids[i]), "cancelled by bgjob kill", 23) != 0;
     CHECK(wrong == 0);
     flush_all();
 }
@@ -637,7 +642,7 @@ static void test_exit_support(void)
     fd_wait(n1.ready);
 
     bgj_cancel_daemons();
-    CHECK(state_of(id2) == BGJ_DEAD);  /* queued: at once */
+    CHECK(state_of(id2) == BGJ_DEAD); /* queued: at once */
     CHECK_STR(error_of(id2), "cancelled at shell exit before it started");
     CHECK(wait_ids(&id1, 1) == 0);
     CHECK_STR(error_of(id1), "cancelled at shell exit");
@@ -772,7 +777,7 @@ static void test_idle_workers_leave(void)
 
 int main(void)
 {
-    alarm(1800);  /* a hang fails the test instead of blocking the run */
+    alarm(1800); /* a hang fails the test instead of blocking the run */
     base_tasks = ntasks();
     CHECK(bgj_init() == 0);
     bgj_registry_init();

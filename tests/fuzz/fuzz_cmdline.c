@@ -135,6 +135,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             violated("fname outside argv", argc, argv);
         if (c.cname && !points_into(c.cname, argc, argv))
             violated("cname outside argv", argc, argv);
+        if (c.cname && !c.cname[0])
+            violated("empty handler name", argc, argv);
         if (c.pname && (!points_into(c.pname, argc, argv) || c.pname_word < 0 || c.pname_word >= argc))
             violated("pname outside argv", argc, argv);
         if (c.nwords < 0 || c.nwords > argc)
@@ -179,14 +181,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             if (c.nwords != 1)
                 violated("load without exactly one path", argc, argv);
             break;
+        case BGJ_CMD_NOTIFY:
+            if (c.nids || c.nwords > 1 ||
+                (c.nwords == 1 && strcmp(c.words[0], "prompt") && strcmp(c.words[0], "now") &&
+                 strcmp(c.words[0], "off")))
+                violated("notify with an operand that is not a mode", argc, argv);
+            break;
         case BGJ_CMD_STATUS:
         case BGJ_CMD_FLUSH:
         case BGJ_CMD_FUNCS:
             if (c.nids || c.nwords)
                 violated("operands accepted where none are allowed", argc, argv);
             break;
-        default:
-            break;
+        default: break;
         }
     }
     bgj_cmdline_free(&c);

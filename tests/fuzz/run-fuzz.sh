@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # run-fuzz.sh MODE NAME BINARY [SECONDS]
 #   MODE replay: runs BINARY once over every file of tests/fuzz/corpus-NAME and
-#                tests/fuzz/regressions/NAME (no fuzzing); suite "fuzz-replay-NAME".
+#                tests/fuzz/regressions/NAME (no fuzzing); suite "fuzz-replay-NAME",
+#                counted in inputs.
 #   MODE fuzz:   fuzzes for SECONDS, starting from the seed corpus (new inputs
 #                go to build/fuzz/corpus-NAME, crashes to build/fuzz/artifacts/);
-#                suite "fuzz-NAME".  Prints the executions and the time.
-# Records "SUITE PASSED FAILED" in build/test-summary like run-c.sh/run-bats.sh.
+#                suite "fuzz-NAME", counted in runs (one), with the executions
+#                as a note.  Prints the executions and the time.
+# Records "SUITE UNIT PASSED FAILED [NOTE]" in build/test-summary (tests/summary.sh).
 set -u
 mode=$1 name=$2 bin=$3 secs=${4:-60}
 here=$(cd "$(dirname "$0")" && pwd)
@@ -27,7 +29,7 @@ replay)
     fi
   done
   echo "fuzz-replay-$name: ${#files[@]} inputs replayed, $fail failed"
-  echo "fuzz-replay-$name $pass $fail" >> build/test-summary
+  echo "fuzz-replay-$name inputs $pass $fail" >> build/test-summary
   [ "$fail" -eq 0 ]
   ;;
 fuzz)
@@ -41,10 +43,10 @@ fuzz)
   if [ "$rc" -ne 0 ]; then
     grep -E 'ERROR|contract violated|SUMMARY|Test unit written' "$log" | head -n 20
     echo "fuzz-$name found a failure: add the artifact above to tests/fuzz/regressions/$name/ and report it" >&2
-    echo "fuzz-$name 0 1" >> build/test-summary
+    echo "fuzz-$name runs 0 1 executions: ${execs:-?}" >> build/test-summary
     exit 1
   fi
-  echo "fuzz-$name 1 0" >> build/test-summary
+  echo "fuzz-$name runs 1 0 executions: ${execs:-?} in $((end - start)) s" >> build/test-summary
   ;;
 *)
   echo "usage: $0 replay|fuzz NAME BINARY [SECONDS]" >&2; exit 2 ;;

@@ -46,9 +46,9 @@ tmux_start() {
   export TMUX_SOCKET
   tmux_cmd -f /dev/null new-session -d -x 160 -y 50 \
     "env -i PATH=\"$PATH\" HOME=\"$BATS_TEST_TMPDIR\" TERM=xterm LANG=C \
-BGJOB_SO=\"$BGJOB_SO\" ${BGJOB_PRELOAD:+LD_PRELOAD=\"$BGJOB_PRELOAD\"} PS1='$TMUX_PROMPT' \
+BGJOB_SO=\"$BGJOB_SO\" ${BGJOB_PRELOAD:+LD_PRELOAD=\"$BGJOB_PRELOAD\" ASAN_OPTIONS=\"${ASAN_OPTIONS:-}\" UBSAN_OPTIONS=\"${UBSAN_OPTIONS:-}\"} PS1='$TMUX_PROMPT' \
 bash --norc --noprofile -i" || return 1
-  wait_for 10 pane_has_prompt || { echo "no prompt in the tmux pane:"; pane_text; return 1; }
+  wait_for 60 pane_has_prompt || { echo "no prompt in the tmux pane:"; pane_text; return 1; }
   TMUX_PANE_PID=$(tmux_cmd display-message -p '#{pane_pid}')
   export TMUX_PANE_PID
 }

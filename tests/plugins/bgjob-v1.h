@@ -46,8 +46,7 @@ extern "C" {
 #endif
 
 /* Declares the version symbol that `bgjob load` checks before calling init. */
-#define BGJOB_PLUGIN_VERSION \
-    BGJOB_EXPORT const unsigned int bgjob_plugin_api_version = BGJOB_API_VERSION
+#define BGJOB_PLUGIN_VERSION BGJOB_EXPORT const unsigned int bgjob_plugin_api_version = BGJOB_API_VERSION
 
 /* The running job, as seen by its callback.  Valid only during the call. */
 typedef struct bgjob_job bgjob_job;
@@ -74,8 +73,8 @@ struct bgjob_api {
      * is invalid or already registered (an error message is then printed by
      * bgjob).
      */
-    int (*register_callback)(const char *name, bgjob_callback fn, const char *usage,
-                             void *payload, void (*destroy)(void *payload));
+    int (*register_callback)(const char *name, bgjob_callback fn, const char *usage, void *payload,
+                             void (*destroy)(void *payload));
 
     /* Stores a copy of S as the job's result, replacing an earlier one.  Returns 0, or -1 out of memory. */
     int (*set_result)(bgjob_job *job, const char *s);

@@ -1,5 +1,5 @@
-# fork.bash - subshells and command substitutions while jobs start and finish
-# (issue 4, item 3).  Sourced by a bash with bgjob enabled.
+# fork.bash - subshells and command substitutions while jobs start and
+# finish.  Sourced by a bash with bgjob enabled.
 #
 # FORKS forks (default 500), cycling through $( ), ( ), a pipeline element
 # and an & job, while every round starts new jobs (so workers are publishing

@@ -1,15 +1,15 @@
-# limits.bash - the queue cap and memory per job (issue 4, item 8).  Sourced
-# by a bash with bgjob enabled.
+# limits.bash - the queue cap and memory per job.  Sourced by a bash with
+# bgjob enabled.
 #
-# LIMIT_TRIES `new -f sleep 100' in a loop (default 1000000, as in the issue)
+# LIMIT_TRIES `new -f sleep 100' in a loop (default 1000000)
 # must stop with a clear error at BGJOB_MAX_RUNNING + BGJOB_MAX_QUEUED jobs
 # (LIMIT_QUEUED, default: bgjob's own default cap), not by running out of
 # memory; then they are all killed.  Then MEM_JOBS finished jobs (default
-# 20000) are kept, their memory per job measured and printed, flushed, and
+# 100000) are kept, their memory per job measured and printed, flushed, and
 # the process's resident memory must come back near its baseline, round
 # after round (MEM_ROUNDS, default 3).
 LIMIT_TRIES=${LIMIT_TRIES:-1000000}
-MEM_JOBS=${MEM_JOBS:-20000}
+MEM_JOBS=${MEM_JOBS:-100000}
 MEM_ROUNDS=${MEM_ROUNDS:-3}
 fail() { echo "limits: FAIL: $*" >&2; bgjob kill $(bgjob status -v st; for k in "${!st[@]}"; do [[ ${st[$k]} == Running || ${st[$k]} == Queued ]] && echo "$k"; done) 2>/dev/null; exit 1; }
 rss() { local k v u; while read -r k v u; do [[ $k == VmRSS: ]] && { REPLY=$v; return; }; done < /proc/self/status; }
@@ -47,10 +47,14 @@ echo "# limits: $made unfinished jobs held $((queued_kb * 1024 / made)) bytes ea
 
 # ---- memory per retained finished job, and back to baseline after flush ----
 # Resident memory is what an out-of-memory kill looks at, but glibc keeps some
-# freed memory in its arenas (fragmentation settles over the first rounds):
-# the first flush sets the level (the baseline); every later round must come
-# back within 2 MiB of it, and within 512 kB of the round before.  A leak of
-# even 20 bytes a job grows the level by 2 MB a round (100,000 jobs) and fails.
+# freed memory in its arenas: after a flush the level wanders by up to about
+# 1 MiB from round to round (measured: +830 kB once in a round of 100,000
+# jobs, with no leak).  The first flush sets the level (the baseline); every
+# later round must come back within 3 MiB of it and within 2 MiB of the round
+# before.  With 100,000 jobs a round and 3 rounds (the size of `make test' and
+# of the full run) a leak of 20 bytes a job grows the level by 4 MB by the
+# third round and fails; 2 MiB in one round is a leak of 21 bytes a job.
+# Smaller MEM_JOBS catch only bigger leaks (20,000 jobs: about 80 bytes).
 unset BGJOB_MAX_QUEUED BGJOB_MAX_RUNNING
 rss; start=$REPLY
 for ((round = 1; round <= MEM_ROUNDS; round++)); do
@@ -72,8 +76,8 @@ for ((round = 1; round <= MEM_ROUNDS; round++)); do
     # resident memory says nothing there; tests/c/test_soak.c checks the heap.
     echo "# limits: round $round: resident memory not compared under ASan"
   else
-    ((after <= baseline + 2048)) || fail "memory not back after flush: $after kB against a baseline of $baseline kB"
-    ((round < 3 || after <= prev + 512)) || fail "memory grows round after round: $after kB after flush, $prev kB the round before"
+    ((after <= baseline + 3072)) || fail "memory not back after flush: $after kB against a baseline of $baseline kB"
+    ((after <= prev + 2048)) || fail "memory grows round after round: $after kB after flush, $prev kB the round before"
     prev=$after
   fi
 done

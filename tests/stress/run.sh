@@ -2,7 +2,7 @@
 # run.sh - runs the real-bash stress scenarios of tests/stress/ at full size
 # (STRESS=full, `make stress-full', part of check-hardening) or at the fast
 # size (STRESS=fast), each in a fresh `bash --norc' that loads $BGJOB_SO,
-# under `timeout' as the hang detector.  Records "stress PASSED FAILED" in
+# under `timeout' as the hang detector.  Records "stress scenarios PASSED FAILED" in
 # build/test-summary and prints every scenario's figures.
 set -u
 : "${BGJOB_SO:?BGJOB_SO must name the built bgjob.so}"
@@ -32,5 +32,5 @@ for s in soak fork unload exits signals limits run; do
   fi
   grep '^#' "$log" | sed 's/^/     /'
 done
-echo "stress $pass $fail" >> build/test-summary
+echo "stress scenarios $pass $fail" >> build/test-summary
 [ "$fail" -eq 0 ]

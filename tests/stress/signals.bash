@@ -1,4 +1,4 @@
-# signals.bash - signals next to bgjob's threads (issue 4, item 5).  Sourced
+# signals.bash - signals next to bgjob's threads.  Sourced
 # by a bash with bgjob enabled.
 #
 # - every worker thread blocks every signal (so bash's handlers, SIGCHLD's
@@ -12,10 +12,17 @@
 # - SIGCHLD does not interrupt `bgjob wait'.
 SIG_ROUNDS=${SIG_ROUNDS:-200}
 SIG_TRAPS=${SIG_TRAPS:-20}
-fail() { echo "signals: FAIL: $*" >&2; bgjob kill "$long" 2>/dev/null; exit 1; }
+fail() { echo "signals: FAIL: $*" >&2; bgjob kill "$long" "${extra[@]}" 2>/dev/null; exit 1; }
 
+# Nine jobs that end only when killed; the masks are read once each runs its
+# callback (it has reported progress), so every worker has set itself up.
+extra=()
 bgjob new -v long -f sleep 600 || fail "new"
-for ((i = 0; i < 8; i++)); do bgjob new -f sleep 0.5; done
+for ((i = 0; i < 8; i++)); do bgjob new -v id -d -f sleep 600 || fail "new"; extra+=("$id"); done
+for id in "$long" "${extra[@]}"; do
+  until bgjob show -v j "$id" && [[ -n ${j[progress]} ]]; do bgjob wait -t 0.05 "$id"; done
+done
+bgjob kill "${extra[@]}" || fail "kill"
 
 # worker signal masks, from /proc
 workers=0
@@ -47,15 +54,20 @@ for ((r = 0; r < SIG_ROUNDS; r++)); do
   bgjob remove "$j"
 done
 
-# trapped signals interrupt bgjob wait
+# trapped signals interrupt bgjob wait: a background sender repeats the
+# signal every 0.05 s until the wait has returned, so a signal that comes
+# before the wait has started only runs the trap early (no race).
 got=0
 for ((r = 0; r < SIG_TRAPS; r++)); do
   case $((r % 3)) in 0) sig=USR1 n=10 ;; 1) sig=ALRM n=14 ;; 2) sig=TERM n=15 ;; esac
-  trap 'got=$((got + 1))' "$sig"
-  { sleep 0.05; kill -s "$sig" $$; } &
+  hit=0
+  trap 'hit=1' "$sig"
+  { while kill -s "$sig" $$; do sleep 0.05; done; } 2>/dev/null & sender=$!
   bgjob wait -t 600 "$long"; rc=$?
   ((rc == 128 + n)) || fail "bgjob wait interrupted by SIG$sig returned $rc"
-  wait $!
+  kill "$sender"
+  while kill -0 "$sender" 2>/dev/null; do wait "$sender"; done
+  got=$((got + hit))
   trap - "$sig"
   bgjob status -v st
   [[ ${st[$long]} == Running ]] || fail "the job is ${st[$long]}"

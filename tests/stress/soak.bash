@@ -1,4 +1,4 @@
-# soak.bash - real-bash soak of bgjob (issue 4, item 2).  Sourced by a bash
+# soak.bash - real-bash soak of bgjob.  Sourced by a bash
 # that has bgjob enabled (tests/stress/run.sh, tests/80-stress.bats).
 #
 # SOAK_JOBS jobs (default 3000): arithmetic on variables (values computed by
@@ -133,7 +133,7 @@ for ((i = 0; i < N; i++)); do
   11)      new C "0.001" "${d[@]}" -f sleep 0.001 ;;
   12)      bgjob new "${d[@]}" -f sleep soon 2>/dev/null; (($? == 2)) || fail "new -f sleep soon is not a usage error"
            new D 'division by 0' "${d[@]}" '2 / 0' ;;
-  13)      if ((i % 3 == 0)); then new K '' -f sleep 60; long+=("$last")
+  13)      if ((i % 3 == 0)); then new K '' -f sleep 600; long+=("$last")
            else new C "$((k % 97))" "${d[@]}" 'k % 97'; fi ;;
   14)      if ((plugin)); then new C "a$i b c" "${d[@]}" -f join "a$i" b c
            else new C "$k" "${d[@]}" k; fi ;;

@@ -1,5 +1,5 @@
-# unload.bash - `enable -d bgjob' / `enable -f' cycles with jobs running
-# (issue 4, item 4).  Sourced by a bash with bgjob enabled; BGJOB_SO names it.
+# unload.bash - `enable -d bgjob' / `enable -f' cycles with jobs running.
+# Sourced by a bash with bgjob enabled; BGJOB_SO names it.
 #
 # CYCLES cycles (default 50): start jobs (a long sleep, short ones, arithmetic),
 # unload the builtin while they run, check the command is gone, reload it,

@@ -2,7 +2,7 @@
 # valgrind.sh TOOL SO SCRIPT - runs SCRIPT in the stock bash with bgjob SO
 # loaded under valgrind's TOOL (helgrind: data races, lock misuse; memcheck:
 # invalid accesses, uninitialised reads, leaks definitely lost in bgjob).
-# Any error makes valgrind exit 1.  Records "valgrind-TOOL PASSED FAILED".
+# Any error makes valgrind exit 1.  Records "valgrind-TOOL runs PASSED FAILED".
 set -u
 tool=$1 so=$2 script=$3
 mkdir -p build
@@ -21,9 +21,9 @@ summary=$(grep -E 'ERROR SUMMARY' "$log" | tail -n 1)
 echo "valgrind $tool: exit $rc; ${summary#==*== }"
 grep '^#' "$log"
 if [ "$rc" -eq 0 ] && grep -q '^# valgrind: session done' "$log"; then
-  echo "valgrind-$tool 1 0" >> build/test-summary
+  echo "valgrind-$tool runs 1 0" >> build/test-summary
 else
   grep -E '^==[0-9]+== ' "$log" | head -n 60
-  echo "valgrind-$tool 0 1" >> build/test-summary
+  echo "valgrind-$tool runs 0 1" >> build/test-summary
   exit 1
 fi

@@ -1,0 +1,64 @@
+# bgjob-completion.bash - tab completion for the bgjob builtin.
+#
+# Embedded in bgjob.so, which defines it and registers it with `complete -F'
+# when it is enabled in an interactive shell that has no compspec for bgjob
+# yet; `make install' also installs it where bash-completion looks.  Job
+# numbers come from `bgjob __complete', which marks nothing seen and runs no
+# completion handler.
+
+# _bgjob_reply COMPGEN-ARGS...: COMPREPLY from compgen, one word a line (file names may hold blanks).
+_bgjob_reply() {
+  local IFS=$'\n'
+  COMPREPLY=($(compgen "$@"))
+}
+
+_bgjob_complete() {
+  local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD-1]}
+  local sub=${COMP_WORDS[1]} opts= kind= i fpos=0
+  COMPREPLY=()
+  if ((COMP_CWORD == 1)); then
+    COMPREPLY=($(compgen -W 'new status show result traceback remove flush wait kill funcs load notify help --help --usage --version' -- "$cur"))
+    return 0
+  fi
+  if [[ $sub == new ]]; then
+    # Everything after -f NAME belongs to the callback.
+    for ((i = 2; i < COMP_CWORD; i++)); do
+      if [[ ${COMP_WORDS[i]} == -f ]]; then fpos=$i; break; fi
+    done
+    if ((fpos && COMP_CWORD > fpos + 1)); then
+      if [[ ${COMP_WORDS[fpos+1]} == run ]] && ((COMP_CWORD == fpos + 2)); then
+        _bgjob_reply -c -- "$cur"
+      else
+        compopt -o filenames 2>/dev/null
+        _bgjob_reply -f -- "$cur"
+      fi
+      return 0
+    fi
+  fi
+  case $prev in
+    -f) if [[ $sub == new ]]; then COMPREPLY=($(compgen -W "$(bgjob __complete funcs)" -- "$cur")); return 0; fi ;;
+    -c) if [[ $sub == new ]]; then COMPREPLY=($(compgen -A function -- "$cur")); return 0; fi ;;
+    -v|-p) COMPREPLY=($(compgen -v -- "$cur")); return 0 ;;
+    -t) return 0 ;;
+  esac
+  case $sub in
+    new) opts='-d -v -t -c -f --' ;;
+    status) opts='-n -v' ;;
+    show) opts='-v'; kind=all ;;
+    result) opts='-w -v'; kind=completed ;;
+    traceback) kind=dead ;;
+    remove) kind=finished ;;
+    flush) opts='-f' ;;
+    wait) opts='-n -q -p -t'; kind=unfinished ;;
+    kill) kind=unfinished ;;
+    load) compopt -o filenames 2>/dev/null; _bgjob_reply -f -- "$cur"; return 0 ;;
+    notify) ((COMP_CWORD == 2)) && COMPREPLY=($(compgen -W 'prompt now off' -- "$cur")); return 0 ;;
+    help) ((COMP_CWORD == 2)) && COMPREPLY=($(compgen -W '--usage --version' -- "$cur")); return 0 ;;
+  esac
+  if [[ $cur == -* ]]; then
+    COMPREPLY=($(compgen -W "$opts" -- "$cur"))
+  elif [[ -n $kind ]]; then
+    COMPREPLY=($(compgen -W "$(bgjob __complete ids "$kind")" -- "$cur"))
+  fi
+  return 0
+}

@@ -1,0 +1,484 @@
+/*
+ * fetch.c - the `fetch` bgjob plugin: an HTTP(S) transfer with libcurl.
+ *
+ *   bgjob load fetch
+ *   bgjob new -f fetch [-o FILE] [-H 'Name: value']... [-X METHOD] [-d DATA] [--max-time S] URL
+ *
+ * The result is the response body, or FILE once the body is in it.  The body
+ * goes to a temporary file beside FILE that is renamed to FILE on success and
+ * removed otherwise, so FILE is never left half-written.  A relative FILE is
+ * taken relative to the shell's directory when the job was created (the PWD
+ * of the job's environment).  Redirects are followed (at most 20); TLS
+ * certificates are verified against the system's CA store; the proxy
+ * variables come from the job's environment (the shell's exported variables
+ * at `new`), not from the process environment.  HTTP status 400 and above,
+ * and every transfer error, make the job Dead with "URL: what went wrong".
+ * `bgjob show` gains the fields http_code and headers (the final response's).
+ *
+ * The transfer runs on the multi interface, polled in steps of at most 100 ms
+ * so that `bgjob kill` stops it promptly.  Each call owns its handles and
+ * buffers: no shared mutable state, no lock.  libcurl and OpenSSL are
+ * initialised once by the init function, on the main thread, OpenSSL without
+ * its exit-time cleanup (a daemon transfer may still run while the shell exits).
+ */
+#define _GNU_SOURCE /* strerror_r returning the message */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <bgjob.h>
+#include <curl/curl.h>
+#include <openssl/crypto.h>
+
+#include "plugin_util.h"
+
+BGJOB_PLUGIN_VERSION;
+
+static const struct bgjob_api *api;
+
+#define USAGE      "fetch [-o FILE] [-H 'NAME: VALUE']... [-X METHOD] [-d DATA] [--max-time SECONDS] URL"
+#define MAX_REDIRS 20L
+
+/* ---- arguments ---- */
+struct args {
+    const char *out, *method, *data, *url;
+    double max_time; /* 0: none */
+    int nheaders;
+    char **headers; /* points into argv */
+};
+
+/* Parses the words after the callback name.  HEADERS must have room for ARGC
+   entries.  Returns 0, or -1 with a one-line message in MSG. */
+static int parse(int argc, char **argv, struct args *a, char **headers, char *msg, size_t msglen)
+{
+    memset(a, 0, sizeof *a);
+    a->headers = headers;
+    int i = 1;
+    for (; i < argc && argv[i][0] == '-' && argv[i][1]; i++) {
+        const char *o = argv[i];
+        if (!strcmp(o, "--")) {
+            i++;
+            break;
+        }
+        if (strcmp(o, "-o") && strcmp(o, "-H") && strcmp(o, "-X") && strcmp(o, "-d") &&
+            strcmp(o, "--max-time")) {
+            snprintf(msg, msglen, "fetch: %.64s: invalid option", o);
+            return -1;
+        }
+        if (i + 1 == argc) {
+            snprintf(msg, msglen, "fetch: %s: option requires an argument", o);
+            return -1;
+        }
+        const char *v = argv[++i];
+        if (!strcmp(o, "-o")) {
+            if (!*v) {
+                snprintf(msg, msglen, "fetch: -o: empty file name");
+                return -1;
+            }
+            a->out = v;
+        } else if (!strcmp(o, "-H")) {
+            const char *colon = strchr(v, ':');
+            if (!colon || colon == v || strpbrk(v, "\r\n")) {
+                snprintf(msg, msglen, "fetch: -H: %.64s: expected 'Name: value'", v);
+                return -1;
+            }
+            a->headers[a->nheaders++] = argv[i];
+        } else if (!strcmp(o, "-X")) {
+            if (!*v || strpbrk(v, " \t\r\n")) {
+                snprintf(msg, msglen, "fetch: -X: %.64s: invalid method", v);
+                return -1;
+            }
+            a->method = v;
+        } else if (!strcmp(o, "-d")) {
+            a->data = v;
+        } else {
+            char *end;
+            errno = 0;
+            double s = strtod(v, &end);
+            if (end == v || *end || errno || !isfinite(s) || s <= 0 || s > 1e6) {
+                snprintf(msg, msglen, "fetch: --max-time: %.64s: expected a positive number of seconds", v);
+                return -1;
+            }
+            a->max_time = s;
+        }
+    }
+    if (i == argc) {
+        snprintf(msg, msglen, "fetch: URL operand expected");
+        return -1;
+    }
+    if (i + 1 < argc) {
+        snprintf(msg, msglen, "fetch: %.64s: only one URL expected", argv[i + 1]);
+        return -1;
+    }
+    a->url = argv[i];
+    /* The URL must parse, with http or https as its scheme. */
+    CURLU *u = curl_url();
+    char *scheme = NULL;
+    int bad = !u || curl_url_set(u, CURLUPART_URL, a->url, 0) != CURLUE_OK ||
+              curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
+              (strcasecmp(scheme, "http") && strcasecmp(scheme, "https"));
+    curl_free(scheme);
+    curl_url_cleanup(u);
+    if (bad) {
+        snprintf(msg, msglen, "fetch: %.128s: not an http:// or https:// URL", a->url);
+        return -1;
+    }
+    return 0;
+}
+
+static int check(int argc, char **argv, void *payload, char *msg, size_t msglen)
+{
+    (void)payload;
+    struct args a;
+    char **headers = malloc(sizeof *headers * (size_t)argc);
+    if (!headers) {
+        snprintf(msg, msglen, "fetch: out of memory");
+        return 1;
+    }
+    int rc = parse(argc, argv, &a, headers, msg, msglen);
+    free(headers);
+    return rc ? 1 : 0;
+}
+
+/* ---- a transfer ---- */
+struct xfer {
+    bgjob_job *job;
+    const struct args *a;
+    struct pu_buf body;    /* without -o */
+    int fd;                /* with -o: the temporary file */
+    int write_errno;       /* errno of a failed write to it */
+    int nul;               /* the body contains a NUL byte */
+    struct pu_buf headers; /* the header lines of the latest response */
+    char reason[128];      /* its reason phrase */
+};
+
+static size_t on_body(char *p, size_t size, size_t n, void *ud)
+{
+    struct xfer *x = ud;
+    size_t len = size * n;
+    if (x->fd >= 0) {
+        size_t done = 0;
+        while (done < len) {
+            ssize_t w = write(x->fd, p + done, len - done);
+            if (w < 0) {
+                if (errno == EINTR)
+                    continue;
+                x->write_errno = errno;
+                return 0;
+            }
+            done += (size_t)w;
+        }
+        return len;
+    }
+    if (memchr(p, 0, len))
+        x->nul = 1;
+    pu_add(&x->body, p, len);
+    return x->body.oom ? 0 : len;
+}
+
+static size_t on_header(char *p, size_t size, size_t n, void *ud)
+{
+    struct xfer *x = ud;
+    size_t len = size * n;
+    if (len >= 5 && !memcmp(p, "HTTP/", 5)) {
+        /* A new response (after a redirect or a 100 Continue): start over. */
+        x->headers.len = 0;
+        x->reason[0] = 0;
+        const char *sp = memchr(p, ' ', len);
+        if (sp && (size_t)(sp - p) + 4 < len && sp[4] == ' ') {
+            const char *r = sp + 5, *e = p + len;
+            while (e > r && (e[-1] == '\r' || e[-1] == '\n'))
+                e--;
+            size_t rl = (size_t)(e - r) < sizeof x->reason - 1 ? (size_t)(e - r) : sizeof x->reason - 1;
+            memcpy(x->reason, r, rl);
+            x->reason[rl] = 0;
+        }
+    }
+    while (len && (p[len - 1] == '\r' || p[len - 1] == '\n'))
+        len--;
+    if (len) {
+        if (x->headers.len)
+            pu_add(&x->headers, "\n", 1);
+        pu_add(&x->headers, p, len);
+    }
+    return size * n;
+}
+
+static int on_progress(void *ud, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal, curl_off_t ulnow)
+{
+    struct xfer *x = ud;
+    (void)ultotal;
+    (void)ulnow;
+    if (dltotal > 0)
+        api->progress(x->job, dlnow >= dltotal ? 1.0 : (double)dlnow / (double)dltotal);
+    return api->cancelled(x->job) ? 1 : 0;
+}
+
+/* The proxy for URL's scheme as curl chooses it, from the job's environment:
+   http_proxy (lower case only) for http, https_proxy or HTTPS_PROXY for
+   https, then all_proxy or ALL_PROXY.  "" when none. */
+static const char *job_env2(bgjob_job *job, const char *lower, const char *upper)
+{
+    const char *v = api->getenv(job, lower);
+    if ((!v || !*v) && upper)
+        v = api->getenv(job, upper);
+    return v && *v ? v : NULL;
+}
+
+static const char *proxy_for(bgjob_job *job, const char *url)
+{
+    const char *v = strncasecmp(url, "https:", 6) == 0 ? job_env2(job, "https_proxy", "HTTPS_PROXY")
+                                                       : job_env2(job, "http_proxy", NULL);
+    if (!v)
+        v = job_env2(job, "all_proxy", "ALL_PROXY");
+    return v ? v : "";
+}
+
+static void failf(bgjob_job *job, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void failf(bgjob_job *job, const char *fmt, ...)
+{
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    api->fail(job, msg);
+}
+
+static const char *errstr(int err, char *b, size_t n) { return strerror_r(err, b, n); }
+
+static int fetch(bgjob_job *job, int argc, char **argv, void *payload)
+{
+    (void)payload;
+    char msg[512], eb[128];
+    struct args a;
+    char **hdrv = malloc(sizeof *hdrv * (size_t)argc);
+    if (!hdrv)
+        return api->fail(job, "fetch: out of memory"), 1;
+    if (parse(argc, argv, &a, hdrv, msg, sizeof msg)) {
+        free(hdrv);
+        return api->fail(job, msg), 2;
+    }
+    const char *url = a.url;
+    struct xfer x = {.job = job, .a = &a, .fd = -1};
+    char *path = NULL, *tmp = NULL;
+    struct curl_slist *hl = NULL;
+    CURL *h = NULL;
+    CURLM *m = NULL;
+    int ret = 1;
+    char errbuf[CURL_ERROR_SIZE] = "";
+
+    if (a.out) {
+        /* FILE relative to the shell's directory at `new`. */
+        const char *pwd = a.out[0] == '/' ? NULL : api->getenv(job, "PWD");
+        if (a.out[0] != '/' && (!pwd || pwd[0] != '/')) {
+            failf(job, "%s: PWD is not set to an absolute directory in the job's environment", a.out);
+            goto out;
+        }
+        if (asprintf(&path, "%s%s%s", pwd ? pwd : "", pwd ? "/" : "", a.out) < 0) {
+            path = NULL;
+            goto oom;
+        }
+        const char *slash = strrchr(path, '/');
+        if (!slash[1]) {
+            failf(job, "%s: Is a directory", a.out);
+            goto out;
+        }
+        if (asprintf(&tmp, "%.*s.%s.fetch-XXXXXX", (int)(slash + 1 - path), path, slash + 1) < 0) {
+            tmp = NULL;
+            goto oom;
+        }
+        x.fd = mkostemp(tmp, O_CLOEXEC);
+        if (x.fd < 0) {
+            failf(job, "%s: %s", a.out, errstr(errno, eb, sizeof eb));
+            free(tmp);
+            tmp = NULL;
+            goto out;
+        }
+        fchmod(x.fd, 0666 & ~pu_umask());
+    }
+
+    h = curl_easy_init();
+    m = curl_multi_init();
+    if (!h || !m)
+        goto oom;
+    for (int i = 0; i < a.nheaders; i++) {
+        struct curl_slist *n = curl_slist_append(hl, a.headers[i]);
+        if (!n)
+            goto oom;
+        hl = n;
+    }
+    const char *noproxy = job_env2(job, "no_proxy", "NO_PROXY");
+    curl_easy_setopt(h, CURLOPT_URL, url);
+    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
+    curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 1L);
+    curl_easy_setopt(h, CURLOPT_MAXREDIRS, MAX_REDIRS);
+    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
+    curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
+    curl_easy_setopt(h, CURLOPT_USERAGENT, "bgjob-fetch/" LIBCURL_VERSION);
+    /* Explicit values: libcurl would otherwise read the process environment. */
+    curl_easy_setopt(h, CURLOPT_PROXY, proxy_for(job, url));
+    curl_easy_setopt(h, CURLOPT_NOPROXY, noproxy ? noproxy : "");
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, hl);
+    if (a.method)
+        curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, a.method);
+    if (a.data) {
+        curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(a.data));
+        curl_easy_setopt(h, CURLOPT_POSTFIELDS, a.data);
+    }
+    if (a.max_time > 0) {
+        double ms = ceil(a.max_time * 1000.0);
+        curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)(ms < 1 ? 1 : ms));
+    }
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, &x);
+    curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(h, CURLOPT_HEADERDATA, &x);
+    curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+    curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
+    curl_easy_setopt(h, CURLOPT_XFERINFODATA, &x);
+    if (curl_multi_add_handle(m, h) != CURLM_OK)
+        goto oom;
+
+    CURLcode res = CURLE_OK;
+    int running = 1, cancelled = 0;
+    while (running) {
+        if (curl_multi_perform(m, &running) != CURLM_OK) {
+            res = CURLE_OUT_OF_MEMORY;
+            break;
+        }
+        if (api->cancelled(job)) {
+            cancelled = 1;
+            break;
+        }
+        if (running && curl_multi_poll(m, NULL, 0, 100, NULL) != CURLM_OK) {
+            res = CURLE_OUT_OF_MEMORY;
+            break;
+        }
+    }
+    if (!cancelled && res == CURLE_OK) {
+        CURLMsg *cm;
+        int left;
+        while ((cm = curl_multi_info_read(m, &left)))
+            if (cm->msg == CURLMSG_DONE)
+                res = cm->data.result;
+    }
+    curl_multi_remove_handle(m, h);
+
+    long code = 0;
+    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
+    char codestr[16];
+    snprintf(codestr, sizeof codestr, "%ld", code);
+    api->set_info(job, "http_code", codestr);
+    api->set_info(job, "headers", x.headers.s ? x.headers.s : "");
+
+    if (cancelled || (res == CURLE_ABORTED_BY_CALLBACK && api->cancelled(job))) {
+        ret = 1; /* bgjob words the cancellation */
+        goto out;
+    }
+    if (x.body.oom || x.headers.oom)
+        goto oom;
+    switch (res) {
+    case CURLE_OK: break;
+    case CURLE_COULDNT_RESOLVE_HOST: failf(job, "%s: Could not resolve host", url); goto out;
+    case CURLE_COULDNT_RESOLVE_PROXY: failf(job, "%s: Could not resolve proxy", url); goto out;
+    case CURLE_COULDNT_CONNECT: {
+        long oserr = 0;
+        curl_easy_getinfo(h, CURLINFO_OS_ERRNO, &oserr);
+        failf(job, "%s: %s", url, oserr ? errstr((int)oserr, eb, sizeof eb) : "Could not connect");
+        goto out;
+    }
+    case CURLE_OPERATION_TIMEDOUT:
+        if (a.max_time > 0)
+            failf(job, "%s: timed out after %g seconds", url, a.max_time);
+        else
+            failf(job, "%s: timed out (%s)", url, errbuf[0] ? errbuf : curl_easy_strerror(res));
+        goto out;
+    case CURLE_TOO_MANY_REDIRECTS:
+        failf(job, "%s: too many redirects (more than %ld)", url, MAX_REDIRS);
+        goto out;
+    case CURLE_WRITE_ERROR:
+        if (x.write_errno) {
+            failf(job, "%s: %s", a.out, errstr(x.write_errno, eb, sizeof eb));
+            goto out;
+        }
+        failf(job, "%s: %s", url, errbuf[0] ? errbuf : curl_easy_strerror(res));
+        goto out;
+    case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_SSL_CONNECT_ERROR:
+    case CURLE_SSL_CERTPROBLEM:
+    case CURLE_SSL_CACERT_BADFILE:
+    case CURLE_SSL_CIPHER:
+        failf(job, "%s: TLS: %s", url, errbuf[0] ? errbuf : curl_easy_strerror(res));
+        goto out;
+    default: failf(job, "%s: %s", url, errbuf[0] ? errbuf : curl_easy_strerror(res)); goto out;
+    }
+    if (code >= 400) {
+        failf(job, "%s: HTTP %ld%s%s", url, code, x.reason[0] ? " " : "", x.reason);
+        goto out;
+    }
+    if (a.out) {
+        int fd = x.fd;
+        x.fd = -1;
+        if (close(fd) < 0) {
+            failf(job, "%s: %s", a.out, errstr(errno, eb, sizeof eb));
+            goto out;
+        }
+        if (rename(tmp, path) < 0) {
+            failf(job, "%s: %s", a.out, errstr(errno, eb, sizeof eb));
+            goto out;
+        }
+        free(tmp);
+        tmp = NULL;
+        ret = api->set_result(job, a.out) ? 1 : 0;
+    } else if (x.nul) {
+        failf(job, "%s: the body contains NUL bytes (a shell string cannot hold them): use -o FILE", url);
+    } else {
+        ret = api->set_result(job, x.body.s ? x.body.s : "") ? 1 : 0;
+    }
+    if (!ret)
+        api->progress(job, 1.0);
+    goto out;
+oom:
+    api->fail(job, "fetch: out of memory");
+    ret = 1;
+out:
+    if (x.fd >= 0)
+        close(x.fd);
+    if (tmp)
+        unlink(tmp);
+    free(tmp);
+    free(path);
+    if (m)
+        curl_multi_cleanup(m);
+    if (h)
+        curl_easy_cleanup(h);
+    curl_slist_free_all(hl);
+    free(x.body.s);
+    free(x.headers.s);
+    free(hdrv);
+    return ret;
+}
+
+BGJOB_EXPORT int bgjob_plugin_init(const struct bgjob_api *table)
+{
+    if (pu_init(&api, table, "fetch"))
+        return 1;
+    /* OpenSSL first, without its exit-time cleanup; libcurl's own init then finds it initialised. */
+    if (!OPENSSL_init_crypto(OPENSSL_INIT_NO_ATEXIT, NULL))
+        return 1;
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+        return 1;
+    return pu_register(api, "fetch", fetch, USAGE, check);
+}

@@ -1,0 +1,194 @@
+#!/usr/bin/env bats
+# 67-fetch: the fetch plugin (plugins/fetch, libcurl) against a local HTTP
+# server (tests/httpd/server.py on 127.0.0.1, started for this file and
+# stopped at its end): bodies, -o FILE written through a temporary name,
+# redirects, errors naming their cause, headers/method/data, proxies from the
+# job's environment, progress, kill, timeouts, options checked at `new`,
+# and shells that exit while daemon fetch jobs run.
+
+load plugin_helper
+
+FETCH_SO=$PLUGINS/fetch.so
+export FETCH_SO
+LOAD='bgjob load "$FETCH_SO" || exit 98'
+
+setup_file() {
+  local portfile=$BATS_FILE_TMPDIR/port i
+  python3 "$BATS_TEST_DIRNAME/httpd/server.py" "$portfile" 300 3>&- &
+  echo $! > "$BATS_FILE_TMPDIR/server.pid"
+  # The server writes its port (by rename) once it listens: wait for that file, 10 s at most.
+  for ((i = 0; i < 1000; i++)); do
+    [ -s "$portfile" ] && break
+    kill -0 "$(cat "$BATS_FILE_TMPDIR/server.pid")" || break
+    sleep 0.01
+  done
+  [ -s "$portfile" ] || { echo "the test server did not start" >&2; return 1; }
+  export URL=http://127.0.0.1:$(cat "$portfile")
+}
+
+teardown_file() {
+  kill "$(cat "$BATS_FILE_TMPDIR/server.pid")" 2>/dev/null || :
+}
+
+# fetch_of ARGS...: one fetch job over ARGS (waited for 30 s at most); its result (or traceback body), then status=ok|dead.
+fetch_of() { plugin_job fetch 30 "$@"; }
+
+@test "load by path succeeds silently and funcs lists fetch" {
+  run -0 --separate-stderr bgsh "$LOAD"'; bgjob funcs'
+  assert_equal "$stderr" ''
+  assert_line --regexp '^fetch +fetch \[-o FILE\] \[-H .NAME: VALUE.\]\.\.\. \[-X METHOD\] \[-d DATA\] \[--max-time SECONDS\] URL$'
+}
+
+@test "the result is the response body; show has http_code and the response headers" {
+  run -0 bgsh "$LOAD"'; bgjob new -f fetch "$URL/headers"; bgjob wait 0; echo "rc=$?"; bgjob result 0
+    bgjob show -v J 0; echo "code=${J[http_code]} progress=${J[progress]}"; printf "%s\n" "${J[headers]}"' "$URL"
+  assert_line --index 0 'rc=0'
+  assert_line --index 1 'with headers'
+  assert_line --index 2 'code=200 progress=100%'
+  assert_line --index 3 'HTTP/1.1 200 OK'
+  assert_line 'X-Test: yes'
+  assert_line 'Content-Length: 12'
+}
+
+@test "HTTP 404 makes the job Dead with the status and its reason; show has the code" {
+  run -0 bgsh "$LOAD"'; bgjob new -f fetch "$URL/status/404"; bgjob wait 0; echo "rc=$?"
+    bgjob traceback 0 | tail -n +2; bgjob show -v J 0; echo "code=${J[http_code]}"'
+  assert_output $'rc=1\n'"$URL/status/404: HTTP 404 Not Found"$'\ncode=404'
+  run -0 fetch_of "$URL/status/503"
+  assert_output "$URL/status/503: HTTP 503 Service Unavailable"$'\nstatus=dead'
+}
+
+@test "redirects are followed, up to 20" {
+  run -0 fetch_of "$URL/redirect/5"
+  assert_output $'redirected\nstatus=ok'
+  run -0 bgsh "$LOAD"'; bgjob new -f fetch "$URL/redirect/20"; bgjob wait 0; bgjob result 0; bgjob show -v J 0; echo "${J[headers]%%$'"'\n'"'*}"'
+  assert_output $'redirected\nHTTP/1.1 200 OK'
+  run -0 fetch_of "$URL/redirect/21"
+  assert_output "$URL/redirect/21: too many redirects (more than 20)"$'\nstatus=dead'
+  run -0 fetch_of "$URL/loop"
+  assert_output "$URL/loop: too many redirects (more than 20)"$'\nstatus=dead'
+}
+
+@test "method, headers and data reach the server" {
+  run -0 fetch_of -X PUT -H 'X-One: 1' -H 'X-Two: two words' -d 'a=b&c=d' "$URL/echo"
+  assert_line --index 0 'PUT /echo'
+  assert_line 'X-One: 1'
+  assert_line 'X-Two: two words'
+  assert_line 'Content-Type: application/x-www-form-urlencoded'
+  assert_line 'a=b&c=d'
+  assert_line 'status=ok'
+  run -0 fetch_of -d x=1 "$URL/echo"
+  assert_line --index 0 'POST /echo'
+  run -0 fetch_of "$URL/echo"
+  assert_line --index 0 'GET /echo'
+}
+
+@test "a refused connection and an unknown host are Dead with the cause" {
+  # A port that was just free: bind, read the number, close.
+  port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
+  run -0 fetch_of "http://127.0.0.1:$port/x"
+  assert_output "http://127.0.0.1:$port/x: Connection refused"$'\nstatus=dead'
+  run -0 fetch_of 'http://no-such-host.invalid/x'
+  assert_output $'http://no-such-host.invalid/x: Could not resolve host\nstatus=dead'
+}
+
+@test "-o writes a large binary body to FILE, relative to the directory at new" {
+  python3 -c 'import sys; sys.stdout.buffer.write((bytes(range(256)) * 4096 * 24)[:20000003])' > expected.bin
+  mkdir sub
+  run -0 bgsh "$LOAD"'; cd sub; bgjob new -f fetch -o out.bin "$URL/bytes/20000003"; cd /; bgjob wait -t 30 0; echo "rc=$?"; bgjob result 0'
+  assert_output $'rc=0\nout.bin'
+  cmp expected.bin sub/out.bin
+  run -0 ls -A sub
+  assert_output 'out.bin'
+  [ ! -e /out.bin ]
+}
+
+@test "-o: the file gets the mode of a new file under the umask" {
+  run -0 bgsh "$LOAD"'; umask 027; bgjob new -f fetch -o f "$URL/ok"; bgjob wait 0 && stat -c %a f && cat f'
+  assert_output $'640\nhello'
+}
+
+@test "-o with a failing transfer leaves neither FILE nor a temporary file" {
+  printf 'old' > kept
+  run -0 fetch_of -o kept "$URL/status/404"
+  assert_output "$URL/status/404: HTTP 404 Not Found"$'\nstatus=dead'
+  run -0 cat kept
+  assert_output 'old'
+  run -0 fetch_of -o new "$URL/status/500"
+  run -0 ls -A
+  assert_output 'kept'
+  run -0 fetch_of -o nodir/x "$URL/ok"
+  assert_output $'nodir/x: No such file or directory\nstatus=dead'
+}
+
+@test "a binary body without -o is refused (NUL bytes), and is fine with -o" {
+  run -0 fetch_of "$URL/nul"
+  assert_output "$URL/nul: the body contains NUL bytes (a shell string cannot hold them): use -o FILE"$'\nstatus=dead'
+  run -0 fetch_of -o nul.bin "$URL/nul"
+  assert_output $'nul.bin\nstatus=ok'
+  run -0 od -An -c nul.bin
+  assert_output '   a  \0   b'
+}
+
+@test "progress comes from Content-Length; kill stops a stalled transfer promptly and removes the temporary file" {
+  run -0 bgsh "$LOAD"'; bgjob new -f fetch -o slow.out "$URL/slow/100000"
+    for ((i = 0; i < 1000; i++)); do bgjob show -v J 0; [[ ${J[progress]} == 50% ]] && break; bgjob wait -t 0.01 0; done
+    echo "progress=${J[progress]} state=${J[state]}"
+    t0=${EPOCHREALTIME/./}; bgjob kill 0; bgjob wait -t 10 0; echo "rc=$?"; t1=${EPOCHREALTIME/./}
+    (( t1 - t0 < 1000000 )) && echo prompt || echo "took $(( (t1 - t0) / 1000 )) ms"
+    bgjob traceback 0 | tail -n +2'
+  assert_output $'progress=50% state=Running\nrc=1\nprompt\ncancelled by bgjob kill'
+  run -0 ls -A
+  assert_output ''
+}
+
+@test "--max-time ends a stalled transfer: Dead, timed out" {
+  run -0 fetch_of --max-time 0.3 "$URL/slow/1000"
+  assert_output "$URL/slow/1000: timed out after 0.3 seconds"$'\nstatus=dead'
+}
+
+@test "options are checked at new: usage error 2, no job" {
+  for args in '' '-o' '-H novalue URL' '-H :x URL' '-X "" URL' '-X "A B" URL' '--max-time 0 URL' '--max-time x URL' \
+              '--max-time -1 URL' '-q URL' 'URL URL' 'ftp://x/y' 'file:///etc/passwd' 'http://[bad'; do
+    run -0 --separate-stderr bgsh "$LOAD"'; eval "set -- ${1//URL/\$URL}"; bgjob new -f fetch "$@"; echo "rc=$?"; bgjob status | wc -l' "$args"
+    [[ $output == $'rc=2\n0' ]] || fail "$args: $output"
+    [[ $stderr == *'usage: '*'fetch [-o FILE]'* ]] || fail "$args: $stderr"
+  done
+}
+
+@test "proxies come from the job's environment (exported at new), not the process environment" {
+  # The test server answers a proxied request with "proxied URI".
+  run -0 bgsh "$LOAD"'; export http_proxy=$URL; bgjob new -f fetch http://example.invalid/p; bgjob wait 0; bgjob result 0'
+  assert_output 'proxied http://example.invalid/p'
+  run -0 bgsh "$LOAD"'; all_proxy=$URL; bgjob new -f fetch http://example.invalid/p; export all_proxy; bgjob new -f fetch http://example.invalid/q
+    bgjob wait 1 && bgjob result 1; bgjob wait 0 || bgjob traceback 0 | tail -n +2'
+  assert_output $'proxied http://example.invalid/q\nhttp://example.invalid/p: Could not resolve host'
+  run -0 env ${BGJOB_PRELOAD:+LD_PRELOAD=$BGJOB_PRELOAD} http_proxy="$URL" bash --norc --noprofile -c 'enable -f "$BGJOB_SO" bgjob; '"$LOAD"'
+    unset http_proxy; bgjob new -f fetch http://example.invalid/p; bgjob wait 0 || bgjob traceback 0 | tail -n +2'
+  assert_output 'http://example.invalid/p: Could not resolve host'
+  run -0 bgsh "$LOAD"'; export http_proxy=$URL no_proxy=example.invalid; bgjob new -f fetch http://example.invalid/p
+    bgjob new -f fetch http://other.invalid/p; bgjob wait 1 && bgjob result 1; bgjob wait 0 || bgjob traceback 0 | tail -n +2'
+  assert_output $'proxied http://other.invalid/p\nhttp://example.invalid/p: Could not resolve host'
+}
+
+@test "TLS is verified: a plain-HTTP server spoken to as https fails with a TLS error" {
+  run -0 fetch_of "${URL/http:/https:}/ok"
+  assert_line --index 0 --regexp "^https://127\.0\.0\.1:[0-9]+/ok: TLS: "
+  assert_line --index 1 'status=dead'
+}
+
+@test "30 shells that exit while daemon fetch jobs run neither crash nor hang" {
+  for i in $(seq 30); do
+    run --separate-stderr timeout 20 env ${BGJOB_PRELOAD:+LD_PRELOAD=$BGJOB_PRELOAD} bash --norc --noprofile -c \
+      'enable -f "$BGJOB_SO" bgjob && bgjob load "$FETCH_SO" || exit 98
+       bgjob new -d -f fetch "$URL/slow/1000"; bgjob new -d -f fetch -o "$1/x" "$URL/slow/1000"; bgjob new -d -f fetch "$URL/ok"; exit 7' bash "$D"
+    [ "$status" -eq 7 ] || fail "shell $i ended with status $status: $stderr"
+    assert_equal "$stderr" ''
+  done
+}
+
+@test "load fetch by name through BASH_LOADABLES_PATH (needs load by name)" {
+  run -0 --separate-stderr env ${BGJOB_PRELOAD:+LD_PRELOAD=$BGJOB_PRELOAD} BASH_LOADABLES_PATH="$PLUGINS" bash --norc --noprofile -c \
+    'enable -f "$BGJOB_SO" bgjob && bgjob load fetch && bgjob new -f fetch "$URL/ok" && bgjob wait && bgjob result 0'
+  assert_output 'hello'
+}
