@@ -85,10 +85,12 @@ static int run_cb(bgjob_job *job, int argc, char **argv, void *payload)
     if (env && env->exec_path)
         path = strdup(env->exec_path);
     else {
-        int found = bgj_spawn_lookup(cmd, env ? bgj_jobenv_get(env, "PATH") : NULL, env ? env->cwd_fd : -1, &path);
+        int found =
+            bgj_spawn_lookup(cmd, env ? bgj_jobenv_get(env, "PATH") : NULL, env ? env->cwd_fd : -1, &path);
         if (found != 0 || !path) {
             char msg[300];
-            snprintf(msg, sizeof msg, "%.200s: %s", cmd, found == 127 ? "command not found" : "Permission denied");
+            snprintf(msg, sizeof msg, "%.200s: %s", cmd,
+                     found == 127 ? "command not found" : "Permission denied");
             return bgj_api.fail(job, msg), found == 127 ? 127 : 126;
         }
     }

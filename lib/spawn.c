@@ -79,11 +79,11 @@
 #include "jobs.h"
 #include "registry.h"
 
-#define HIGH_FD 230
+#define HIGH_FD    230
 #define INLINE_MAX 60000 /* larger argument blocks go through a memfd */
-#define SP_MAGIC 0x62676a73u
-#define F_CWD 1u
-#define F_MEMFD 2u
+#define SP_MAGIC   0x62676a73u
+#define F_CWD      1u
+#define F_MEMFD    2u
 
 enum { ST_STARTED = 1, ST_FAILED = 2, ST_EXITED = 3 };
 
@@ -212,7 +212,8 @@ static NOSAN void sp_request(long n, int *fds, int nfds)
 {
     const struct sp_hdr *h = (const struct sp_hdr *)sp_buf;
     int status_fd = nfds >= 4 ? fds[3] : -1;
-    int need = 4 + (n >= (long)sizeof *h && (h->flags & F_CWD)) + (n >= (long)sizeof *h && (h->flags & F_MEMFD));
+    int need =
+        4 + (n >= (long)sizeof *h && (h->flags & F_CWD)) + (n >= (long)sizeof *h && (h->flags & F_MEMFD));
     const char *blob = NULL;
     long mapped = 0;
     char **vec = NULL;
@@ -267,9 +268,14 @@ static NOSAN void sp_request(long n, int *fds, int nfds)
         goto out;
     vec[vi] = NULL;
     struct sp_child c = {
-        .path = path, .argv = vec, .envp = vec + h->argc + 1,
-        .fd = {fds[0], fds[1], fds[2]}, .cwd_fd = cwd,
-        .umask = h->umask, .set_umask = h->set_umask, .err = 0,
+        .path = path,
+        .argv = vec,
+        .envp = vec + h->argc + 1,
+        .fd = {fds[0], fds[1], fds[2]},
+        .cwd_fd = cwd,
+        .umask = h->umask,
+        .set_umask = h->set_umask,
+        .err = 0,
     };
     int pid = clone(sp_child, sp_stack + SP_STACK_SIZE, CLONE_VM | CLONE_VFORK | SIGCHLD, &c);
     if (pid < 0) {
@@ -315,7 +321,6 @@ static NOSAN void sp_kill_all(int sig)
     for (size_t i = 0; i < sp_nslots; i++)
         sc(SYS_kill, -sp_slots[i].pid, sig, 0, 0, 0);
 }
-
 
 static NOSAN unsigned long sp_hex(const char **p)
 {
@@ -420,7 +425,8 @@ static NOSAN __attribute__((noreturn)) void spawner_main(int sock)
     }
     uint64_t chld = (uint64_t)1 << (SIGCHLD - 1);
     int sfd = (int)sc(SYS_signalfd4, -1, (long)&chld, 8, SFD_CLOEXEC | SFD_NONBLOCK, 0);
-    long m = sc(SYS_mmap, 0, SP_STACK_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1);
+    long m =
+        sc(SYS_mmap, 0, SP_STACK_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1);
     if (sfd < 0 || (m < 0 && m > -4096))
         sc(SYS_exit_group, 1, 0, 0, 0, 0);
     sp_stack = (char *)m;
@@ -456,8 +462,8 @@ static NOSAN __attribute__((noreturn)) void spawner_main(int sock)
                 char buf[CMSG_SPACE(8 * sizeof(int))];
             } cm;
             struct iovec iov = {sp_buf, sizeof sp_buf};
-            struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cm.buf,
-                                 .msg_controllen = sizeof cm.buf};
+            struct msghdr msg = {
+                .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cm.buf, .msg_controllen = sizeof cm.buf};
             long n = sc(SYS_recvmsg, sock, (long)&msg, MSG_CMSG_CLOEXEC | MSG_DONTWAIT, 0, 0);
             if (n == -EAGAIN || n == -EINTR)
                 continue;
@@ -719,12 +725,16 @@ void bgj_spawn_free(struct bgjob_spawn_res *res)
 }
 
 /* Sends the request; takes ownership of none of the descriptors.  0 or -errno. */
-static int send_request(const struct bgj_spawn *s, int child_fd[3], int status_w, const char *blob, size_t blob_len,
-                        size_t argc, size_t envc)
+static int send_request(const struct bgj_spawn *s, int child_fd[3], int status_w, const char *blob,
+                        size_t blob_len, size_t argc, size_t envc)
 {
     struct sp_hdr h = {
-        .magic = SP_MAGIC, .umask = (uint32_t)s->umask, .set_umask = (uint32_t)!!s->set_umask,
-        .argc = (uint32_t)argc, .envc = (uint32_t)envc, .blob_len = blob_len,
+        .magic = SP_MAGIC,
+        .umask = (uint32_t)s->umask,
+        .set_umask = (uint32_t) !!s->set_umask,
+        .argc = (uint32_t)argc,
+        .envc = (uint32_t)envc,
+        .blob_len = blob_len,
     };
     double g = s->kill_grace < 0 ? BGJ_DEFAULT_KILL_GRACE : s->kill_grace;
     h.grace_ms = (uint64_t)(g * 1000);
@@ -758,7 +768,9 @@ static int send_request(const struct bgj_spawn *s, int child_fd[3], int status_w
         char buf[CMSG_SPACE(6 * sizeof(int))];
     } cm;
     memset(&cm, 0, sizeof cm);
-    struct msghdr msg = {.msg_iov = iov, .msg_iovlen = (size_t)niov, .msg_control = cm.buf,
+    struct msghdr msg = {.msg_iov = iov,
+                         .msg_iovlen = (size_t)niov,
+                         .msg_control = cm.buf,
                          .msg_controllen = CMSG_SPACE((size_t)nfds * sizeof(int))};
     struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
     c->cmsg_level = SOL_SOCKET;
@@ -803,10 +815,7 @@ static int read_status(int fd, struct sp_status *st)
     return -1;
 }
 
-static int job_cancelled(bgjob_job *job)
-{
-    return job && atomic_load(&job->cancel) != 0;
-}
+static int job_cancelled(bgjob_job *job) { return job && atomic_load(&job->cancel) != 0; }
 
 int bgj_spawn_run(const struct bgj_spawn *s, struct bgjob_spawn_res *res, struct bgj_err *err)
 {
@@ -923,7 +932,9 @@ int bgj_spawn_run(const struct bgj_spawn *s, struct bgjob_spawn_res *res, struct
         }
         if (killed && exited)
             break; /* what is left of the group holds the pipes: stop reading */
-        struct pollfd pf[4] = {{out.fd, POLLIN, 0}, {errc.fd, POLLIN, 0}, {exited ? -1 : status_r, POLLIN, 0},
+        struct pollfd pf[4] = {{out.fd, POLLIN, 0},
+                               {errc.fd, POLLIN, 0},
+                               {exited ? -1 : status_r, POLLIN, 0},
                                {termed ? -1 : cfd, POLLIN, 0}};
         int timeout = s->job && cfd < 0 ? 50 : -1; /* without a cancel descriptor, ask every 50 ms */
         if (termed && !killed) {
@@ -1032,7 +1043,8 @@ int bgj_spawn_job(bgjob_job *job, const struct bgjob_spawn_req *req, struct bgjo
     int found = bgj_spawn_lookup(name, path_var, cwd_fd, &path);
     if (found != 0) {
         if (found == 127)
-            snprintf(msg, msglen, "%s: %s", name, strchr(name, '/') ? "No such file or directory" : "command not found");
+            snprintf(msg, msglen, "%s: %s", name,
+                     strchr(name, '/') ? "No such file or directory" : "command not found");
         else if (found == 126)
             snprintf(msg, msglen, "%s: Permission denied", name);
         else
@@ -1050,7 +1062,9 @@ int bgj_spawn_job(bgjob_job *job, const struct bgjob_spawn_req *req, struct bgjo
         .set_umask = env != NULL,
         .umask = env ? env->umask : 022,
         .fd = {req->stdin_fd - 1, req->stdout_fd - 1, req->stderr_fd - 1},
-        .max_output = req->max_output ? req->max_output : env ? env->max_output : 0,
+        .max_output = req->max_output ? req->max_output
+                      : env           ? env->max_output
+                                      : 0,
         .kill_grace = env ? env->kill_grace : -1,
         .job = job,
     };

@@ -32,8 +32,8 @@ static int run_argv(char *const *argv, char *const *envp, struct bgjob_spawn_res
     int rc = bgj_spawn_lookup(argv[0], "/usr/bin:/bin", -1, &path);
     if (rc != 0)
         path = strdup(argv[0]);
-    struct bgj_spawn s = {.path = path, .argv = argv, .envp = envp, .cwd_fd = -1, .fd = {-1, -1, -1},
-                          .kill_grace = 0.5};
+    struct bgj_spawn s = {
+        .path = path, .argv = argv, .envp = envp, .cwd_fd = -1, .fd = {-1, -1, -1}, .kill_grace = 0.5};
     rc = bgj_spawn_run(&s, res, err);
     free(path);
     return rc;
@@ -121,7 +121,11 @@ static void test_env_and_fds(void)
     int p[2];
     CHECK(pipe(p) == 0);
     char *echo[] = {"/bin/echo", "piped", NULL};
-    struct bgj_spawn s = {.path = "/bin/echo", .argv = echo, .envp = environ, .cwd_fd = -1, .fd = {-1, p[1], -1},
+    struct bgj_spawn s = {.path = "/bin/echo",
+                          .argv = echo,
+                          .envp = environ,
+                          .cwd_fd = -1,
+                          .fd = {-1, p[1], -1},
                           .kill_grace = 0.5};
     CHECK(bgj_spawn_run(&s, &r, &e) == 0);
     CHECK(r.exit_status == 0 && r.out_len == 0);
@@ -136,8 +140,13 @@ static void test_env_and_fds(void)
     char *yes[] = {"yes", NULL};
     char *path = NULL;
     bgj_spawn_lookup("yes", "/usr/bin:/bin", -1, &path);
-    struct bgj_spawn y = {.path = path, .argv = yes, .envp = environ, .cwd_fd = -1, .fd = {-1, -1, -1},
-                          .max_output = 5000, .kill_grace = 0.5};
+    struct bgj_spawn y = {.path = path,
+                          .argv = yes,
+                          .envp = environ,
+                          .cwd_fd = -1,
+                          .fd = {-1, -1, -1},
+                          .max_output = 5000,
+                          .kill_grace = 0.5};
     CHECK(bgj_spawn_run(&y, &r, &e) == 0);
     CHECK(r.output_exceeded && r.out_len == 5000 && r.term_signal != 0);
     bgj_spawn_free(&r);
