@@ -261,14 +261,3 @@ setup() {
     done'
   assert_output $'hi\nsmall'
 }
-
-@test "the example of README's Commands as jobs prints what README shows" {
-  cd "$BATS_TEST_TMPDIR"
-  awk '/^## Commands as jobs/ {s = 1} s && /^```bash$/ {b = 1; next} b && /^```$/ {exit} b' \
-    "$BGJOB_ROOT/README.md" | sed "s|enable -f ./bgjob.so bgjob|enable -f \"\$BGJOB_SO\" bgjob|" > ex.sh
-  awk '/^## Commands as jobs/ {s = 1} s && /it prints:$/ {p = 1} p && /^```text$/ {b = 1; next} b && /^```$/ {exit} b' \
-    "$BGJOB_ROOT/README.md" > expected
-  [ -s ex.sh ] && [ -s expected ]
-  run -0 env ${BGJOB_PRELOAD:+LD_PRELOAD=$BGJOB_PRELOAD} bash --norc --noprofile ex.sh
-  assert_output "$(cat expected)"
-}
