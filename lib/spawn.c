@@ -322,6 +322,7 @@ static NOSAN void sp_kill_all(int sig)
         sc(SYS_kill, -sp_slots[i].pid, sig, 0, 0, 0);
 }
 
+#if !defined(__SANITIZE_THREAD__) && defined(__x86_64__)
 static NOSAN unsigned long sp_hex(const char **p)
 {
     unsigned long v = 0;
@@ -335,17 +336,18 @@ static NOSAN unsigned long sp_hex(const char **p)
             return v;
     }
 }
+#endif
 
 /*
  * Gives back the shell's memory this process copied at the clone: the brk
  * heap and the large anonymous private mappings (not the one holding its own
  * stack and thread pointer).  Without it every page the shell writes later
- * would be copied for the spawner's sake.  Not under sanitizers (their
- * shadow memory is such a mapping).
+ * would be copied for the spawner's sake.  Not under ThreadSanitizer (its
+ * instrumentation of function entries uses such mappings).
  */
 static NOSAN void sp_shed_memory(void)
 {
-#if !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__) && defined(__x86_64__)
+#if !defined(__SANITIZE_THREAD__) && defined(__x86_64__)
     unsigned long fs = 0, sp = (unsigned long)__builtin_frame_address(0);
     sc(SYS_arch_prctl, 0x1003 /* ARCH_GET_FS */, (long)&fs, 0, 0, 0);
     long fd = sc(SYS_openat, AT_FDCWD, (long)"/proc/self/maps", O_RDONLY | O_CLOEXEC, 0, 0);
@@ -390,7 +392,8 @@ static NOSAN void sp_shed_memory(void)
         size_t plen = (size_t)(eol - q);
         int heap = plen == 6 && q[0] == '[' && q[1] == 'h' && q[2] == 'e' && q[3] == 'a' && q[4] == 'p';
         int anon = plen == 0;
-        if (!rw_private || (!heap && !(anon && hi - lo >= (1ul << 20))))
+        /* (mappings of 64 GiB and more are reservations, such as a sanitizer's shadow) */
+        if (!rw_private || (!heap && !(anon && hi - lo >= (1ul << 20) && hi - lo < (1ul << 36))))
             continue;
         if ((sp >= lo && sp < hi) || (fs >= lo && fs < hi))
             continue;

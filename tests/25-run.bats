@@ -257,7 +257,7 @@ setup() {
     for p in /proc/[0-9]*; do
       [[ $(< "$p/comm") == bgjob-spawner ]] 2>/dev/null || continue
       read -r _ _ _ ppid _ < "$p/stat"; [[ $ppid == $$ ]] || continue
-      s=$(kb "$p"); b=$(kb /proc/$$); (( b > 30000 && s < 5000 )) && echo small || echo "spawner $s kB, shell $b kB"
+      s=$(kb "$p"); b=$(kb /proc/$$); (( b > 30000 && s * 5 < b )) && echo small || echo "spawner $s kB, shell $b kB"
     done'
   assert_output $'hi\nsmall'
 }
