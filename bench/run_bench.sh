@@ -8,7 +8,9 @@
 #   BGJOB_SO=./bgjob.so SPAWN_FLOOR=build/bench/spawn_floor bash bench/run_bench.sh [N] [BIG_N]
 #
 # N commands per measurement (default 300); BIG_N array elements make the
-# big shell (default 5000000, about 500 MB).  A benchmark: asserts nothing.
+# big shell (default 5000000, about 500 MB).  The round trip and the C floor
+# are measured side by side in the same shell, best of 3.  A benchmark:
+# asserts nothing.
 set -u
 N=${1:-300}
 BIG_N=${2:-5000000}
@@ -30,10 +32,19 @@ measure() {
       if [[ $kind == true ]]; then cmd=(/bin/true); else cmd=(/bin/echo hello); fi
       # warm-up (the spawner starts on the first run)
       bgjob new -f run "${cmd[@]}"; bgjob wait; bgjob flush -f >/dev/null
-      t0=$(now)
-      for ((i = 0; i < N; i++)); do bgjob new -f run "${cmd[@]}"; bgjob wait "$BGJOB_LAST"; bgjob result -v r "$BGJOB_LAST"; done
-      t1=$(now); echo "run-roundtrip $kind $(( (t1 - t0) / N ))"
-      bgjob flush -f >/dev/null
+      # the round trip and the C floor side by side, best of 3 (a shared machine is noisy)
+      best=0 bestf=0
+      for rep in 1 2 3; do
+        f=$("$SPAWN_FLOOR" "$N" "${cmd[@]}"); f=${f%.*}
+        t0=$(now)
+        for ((i = 0; i < N; i++)); do bgjob new -f run "${cmd[@]}"; bgjob wait "$BGJOB_LAST"; bgjob result -v r "$BGJOB_LAST"; done
+        t1=$(now); bgjob flush -f >/dev/null
+        us=$(( (t1 - t0) / N ))
+        (( best == 0 || us < best )) && best=$us
+        (( bestf == 0 || f < bestf )) && bestf=$f
+      done
+      echo "run-roundtrip $kind $best"
+      echo "c-floor $kind $bestf"
       t0=$(now)
       for ((i = 0; i < N; i++)); do bgjob new -f run "${cmd[@]}"; done; bgjob wait
       t1=$(now); echo "run-batch $kind $(( (t1 - t0) / N ))"
@@ -61,7 +72,6 @@ others() {
     else
       echo "parallel-j2 $kind skipped"
     fi
-    echo "c-floor $kind $("$SPAWN_FLOOR" "$N" "${cmd[@]}" | cut -d. -f1)"
   done
 }
 
