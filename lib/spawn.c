@@ -5,11 +5,13 @@
  * Why a spawner.  bash reaps every child of its process with waitpid(-1)
  * and throws away the statuses it does not know; a child that execs is an
  * ordinary child whatever clone flags made it.  So no program is ever a child
- * of the shell.  Each shell process has one spawner: a process created by a
- * raw clone with exit signal 0 (a "clone child": invisible to waitpid(-1)
- * without __WALL, no SIGCHLD) which never execs.  It is started on the first
- * spawn, with every signal blocked, and after the clone runs only raw system
- * calls on static or mmap'd memory (no malloc, no stdio, no locks).
+ * of the shell.  Each shell process has one spawner, started on the first
+ * spawn: a raw clone with exit signal 0 (a "clone child": invisible to
+ * waitpid(-1) without __WALL, no SIGCHLD) which never execs clones the
+ * spawner and exits; the shell reaps it with __WCLONE, and the spawner,
+ * orphaned, belongs to init (or a subreaper), never to the shell.  Both run
+ * with every signal blocked and, after the clone, only raw system calls on
+ * static or mmap'd memory (no malloc, no stdio, no locks).
  *
  * The protocol.  A worker sends one SOCK_SEQPACKET message per program over
  * the spawner's socket: a header, the path, argv and envp strings (inline, or
@@ -29,14 +31,14 @@
  * (SIGTERM, then SIGKILL after the grace), which it may since the group
  * exists while any member lives.
  *
- * Memory.  Right after the clone the spawner unmaps its copy of the shell's
- * heap and large anonymous mappings (sp_shed_memory), so that the shell's
- * later writes copy no pages on its behalf and its own size stays small.
+ * Memory.  Right after the clone the intermediate unmaps its copy of the
+ * shell's heap and large anonymous mappings (sp_shed_memory), so that the
+ * shell's later writes copy no pages on its behalf and the spawner is small.
  *
  * Lifetime.  The shell's end of the socket is close-on-exec and kept above
  * descriptor 230.  When it closes (the shell exits, execs or is killed, even
  * by SIGKILL) the spawner SIGTERMs every program's group, SIGKILLs them after
- * the longest grace, and exits; orphaned, it is reaped by init.  A forked
+ * the longest grace, and exits; its parent (init) reaps it.  A forked
  * child (subshell) closes its inherited copy in the fork handler and starts a
  * spawner of its own when it needs one.
  *
@@ -414,7 +416,8 @@ static NOSAN __attribute__((noreturn)) void spawner_main(int sock)
         sc(SYS_openat, AT_FDCWD, (long)"/dev/null", O_RDWR, 0, 0);
     sc(SYS_chdir, (long)"/", 0, 0, 0, 0);
     sc(SYS_prctl, PR_SET_NAME, (long)"bgjob-spawner", 0, 0, 0);
-    sp_shed_memory();
+    int32_t me = (int32_t)sc(SYS_getpid, 0, 0, 0, 0, 0);
+    sc(SYS_sendto, sock, (long)&me, sizeof me, MSG_NOSIGNAL, 0);
     /* default dispositions, inherited by the programs */
     for (int s = 1; s <= 64; s++) {
         struct {
@@ -494,6 +497,21 @@ static NOSAN __attribute__((noreturn)) void spawner_main(int sock)
             sp_request(n, fds, nfds);
         }
     }
+}
+
+/*
+ * The first clone: gives back the shell's memory, starts the spawner and
+ * exits at once, so that the spawner is orphaned (its parent becomes init or
+ * a subreaper) and is never a child of the shell, even after an exec.
+ */
+static NOSAN __attribute__((noreturn)) void sp_intermediate(int sock)
+{
+    sp_shed_memory();
+    long pid = sc(SYS_clone, SIGCHLD, 0, 0, 0, 0);
+    if (pid == 0)
+        spawner_main(sock);
+    sc(SYS_exit_group, pid < 0 ? 1 : 0, 0, 0, 0, 0);
+    __builtin_unreachable();
 }
 
 /* ---- the shell side ---- */
@@ -589,10 +607,8 @@ static int spawner_socket(int restart)
     if (sp_sock >= 0 && sp_owner == getpid() && !restart)
         return sp_sock;
     if (sp_sock >= 0) {
-        close(sp_sock);
+        close(sp_sock); /* the old spawner (not our child) exits at EOF */
         sp_sock = -1;
-        if (sp_owner == getpid() && sp_pid > 0)
-            waitpid(sp_pid, NULL, __WCLONE); /* it exits at EOF */
     }
     int sv[2];
     if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0)
@@ -604,16 +620,28 @@ static int spawner_socket(int restart)
     pthread_sigmask(SIG_SETMASK, &all, &old);
     long pid = syscall(SYS_clone, 0L /* exit signal 0 */, NULL, NULL, NULL, NULL);
     if (pid == 0)
-        spawner_main(sv[1]);
-    int e = errno;
+        sp_intermediate(sv[1]);
+    int e = errno, st = 0;
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     close(sv[1]);
     if (pid < 0) {
         close(sv[0]);
         return -e;
     }
+    /* reap the intermediate; the spawner, orphaned, sends its pid */
+    while (waitpid((pid_t)pid, &st, __WCLONE) < 0 && errno == EINTR)
+        ;
+    int32_t spid = 0;
+    ssize_t n;
+    do
+        n = recv(sv[0], &spid, sizeof spid, 0);
+    while (n < 0 && errno == EINTR);
+    if (n != (ssize_t)sizeof spid || spid <= 0) {
+        close(sv[0]);
+        return -EAGAIN;
+    }
     sp_sock = sv[0];
-    sp_pid = (pid_t)pid;
+    sp_pid = (pid_t)spid;
     sp_owner = getpid();
     return sp_sock;
 }

@@ -254,10 +254,29 @@ setup() {
 @test "the spawner keeps no copy of a big shell's memory" {
   run -0 bgsh 'big=( $(seq 400000) ); bgjob new -f run echo hi; bgjob wait; bgjob result 0
     kb() { local k v u; while read -r k v u; do [[ $k == VmRSS: ]] && echo "$v"; done < "$1/status"; }
+    # the spawner is not the shell'"'"'s child: it is the newest bgjob-spawner in the shell'"'"'s process group
+    read -r -a me < /proc/$$/stat; sp=; newest=0
     for p in /proc/[0-9]*; do
       [[ $(< "$p/comm") == bgjob-spawner ]] 2>/dev/null || continue
-      read -r _ _ _ ppid _ < "$p/stat"; [[ $ppid == $$ ]] || continue
-      s=$(kb "$p"); b=$(kb /proc/$$); (( b > 30000 && s * 5 < b )) && echo small || echo "spawner $s kB, shell $b kB"
-    done'
+      read -r -a f < "$p/stat" || continue
+      [[ ${f[4]} == "${me[4]}" ]] && (( f[21] >= newest )) && { sp=$p; newest=${f[21]}; }
+    done
+    [[ $sp ]] || { echo "no spawner"; exit 1; }
+    s=$(kb "$sp"); b=$(kb /proc/$$); (( b > 30000 && s * 5 < b )) && echo small || echo "spawner $s kB, shell $b kB"'
   assert_output $'hi\nsmall'
+}
+
+@test "the spawner is not a child of the shell, so even after exec no zombie is left" {
+  run -0 bgsh 'bgjob new -f run true; bgjob wait
+    read -r -a me < /proc/$$/stat; sp=; newest=0
+    for p in /proc/[0-9]*; do read -r -a f < "$p/stat" 2>/dev/null || continue
+      [[ ${f[3]} == $$ ]] && echo "child ${f[1]}"
+      [[ ${f[1]} == "(bgjob-spawner)" && ${f[4]} == "${me[4]}" ]] && (( f[21] >= newest )) && { sp=${f[0]}; newest=${f[21]}; }
+    done
+    [[ $sp ]] || exit 1
+    # after exec the spawner sees its socket close and exits
+    exec bash --norc -c '\''n=0; while read -r -a f < /proc/$1/stat 2>/dev/null && [[ ${f[2]} != Z ]]; do (( ++n < 500 )) || exit 1; sleep 0.01; done
+      for p in /proc/[0-9]*; do read -r -a f < "$p/stat" 2>/dev/null || continue
+        [[ ${f[3]} == $$ && ${f[2]} == Z ]] && echo "zombie ${f[1]}"; done; echo done'\'' x "$sp"'
+  assert_output 'done'
 }
