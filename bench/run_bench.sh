@@ -93,6 +93,8 @@ for k in true echo; do
     "big $(ratio "${R[run-roundtrip,$k,big]}" "${R[amp-tmp,$k,big]}");" \
     "run/c-floor small $(ratio "${R[run-roundtrip,$k,small]}" "${R[c-floor,$k,small]}")" \
     "big $(ratio "${R[run-roundtrip,$k,big]}" "${R[c-floor,$k,big]}");" \
-    "run big/small $(ratio "${R[run-roundtrip,$k,big]}" "${R[run-roundtrip,$k,small]}");" \
+    "run big/small $(ratio "${R[run-roundtrip,$k,big]}" "${R[run-roundtrip,$k,small]}")" \
+    "(against the floor measured alongside: $(ratio "$(ratio "${R[run-roundtrip,$k,big]}" "${R[c-floor,$k,big]}")" \
+      "$(ratio "${R[run-roundtrip,$k,small]}" "${R[c-floor,$k,small]}")"));" \
     "batch/c-floor $(ratio "${R[run-batch,$k,small]}" "${R[c-floor,$k,small]}")"
 done
