@@ -13,15 +13,19 @@ UNTIL='until_finished() { local f=$BATS_TEST_TMPDIR/unfinished; while bgjob __co
 H='h() { echo "h $1 $2"; }'
 
 @test "handlers of jobs that ended together run once each, in job order, at the next bgjob command" {
+  # Job 0 holds the only running slot until it is killed, so jobs 1-6 can
+  # only end after the last `new', together, whatever the machine's load.
   run -0 --separate-stderr bgsh "$UNTIL; $H"'
+    BGJOB_MAX_RUNNING=1; bgjob new -f sleep 600
     for i in 1 2 3 4 5; do bgjob new -c h "$i"; done
     bgjob new -c h "1/0"
+    bgjob kill 0
     until_finished
     echo before
     bgjob status -n -v S
     echo after
     bgjob wait; bgjob status -v S'
-  assert_output $'before\nh 0 Completed\nh 1 Completed\nh 2 Completed\nh 3 Completed\nh 4 Completed\nh 5 Dead\nafter'
+  assert_output $'before\nh 1 Completed\nh 2 Completed\nh 3 Completed\nh 4 Completed\nh 5 Completed\nh 6 Dead\nafter'
   assert_equal "$stderr" ''
 }
 
@@ -87,7 +91,7 @@ H='h() { echo "h $1 $2"; }'
 
 @test "wait -n runs the handler of the job that ended; later ones run later" {
   run -0 --separate-stderr bgsh "$H"'
-    bgjob new -c h -f sleep 30
+    bgjob new -c h -f sleep 600
     bgjob new -c h 1
     bgjob wait -n -p which 0 1; echo "rc=$? which=$which"
     bgjob kill 0; bgjob wait 0; echo "rc=$?"'
@@ -96,8 +100,9 @@ H='h() { echo "h $1 $2"; }'
 
 @test "wait -t runs the handlers of the jobs that ended before the timeout, not the others" {
   run -0 --separate-stderr bgsh "$H"'
-    bgjob new -c h -f sleep 30
+    bgjob new -c h -f sleep 600
     bgjob new -c h 2
+    until [[ $(bgjob __complete ids completed) == 1 ]]; do :; done   # job 1 has ended, no handler run yet
     bgjob wait -t 0.3; echo "rc=$?"
     bgjob kill 0; bgjob wait 0; echo "rc=$?"'
   assert_output $'h 1 Completed\nrc=124\nh 0 Dead\nrc=1'
