@@ -152,6 +152,12 @@ static NOSAN int sp_child(void *p)
     sc(SYS_close_range, 3, ~0L & 0xffffffffL, 0, 0, 0);
     sc(SYS_rt_sigprocmask, SIG_SETMASK, (long)&empty, 0, 8, 0);
     r = sc(SYS_execve, (long)c->path, (long)c->argv, (long)c->envp, 0, 0);
+    if (r == -ENOEXEC) {
+        /* a script without #!: run it with the shell, as bash and execvp do */
+        c->argv[-1] = (char *)"/bin/sh";
+        c->argv[0] = (char *)c->path;
+        r = sc(SYS_execve, (long)"/bin/sh", (long)(c->argv - 1), (long)c->envp, 0, 0);
+    }
     /* exec failed: block again so no signal arrives before the exit */
     {
         uint64_t all = ~(uint64_t)0;
@@ -239,13 +245,14 @@ static NOSAN void sp_request(long n, int *fds, int nfds)
             goto out;
         blob = sp_buf + sizeof *h;
     }
-    veclen = ((size_t)h->argc + h->envc + 2) * sizeof(char *);
+    /* one slot before argv for the ENOEXEC retry through /bin/sh */
+    veclen = ((size_t)h->argc + h->envc + 3) * sizeof(char *);
     long m = sc(SYS_mmap, 0, (long)veclen, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1);
     if (m < 0 && m > -4096) {
         err = ENOMEM;
         goto out;
     }
-    vec = (char **)m;
+    vec = (char **)m + 1;
     /* path, then argc argv strings, then envc environment strings */
     const char *p = blob, *end = blob + h->blob_len;
     size_t want = 1 + (size_t)h->argc + h->envc, got = 0, vi = 0;
@@ -308,7 +315,7 @@ out:
     if (mapped)
         sc(SYS_munmap, mapped, (long)h->blob_len, 0, 0, 0);
     if (vec)
-        sc(SYS_munmap, (long)vec, (long)veclen, 0, 0, 0);
+        sc(SYS_munmap, (long)(vec - 1), (long)veclen, 0, 0, 0);
 }
 
 static NOSAN uint64_t sp_now_ms(void)

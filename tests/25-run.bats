@@ -58,6 +58,13 @@ setup() {
   [[ $stderr == *'bgjob: /: Is a directory' ]] || fail "$stderr"
 }
 
+@test "an executable script without #! runs with the shell, as bash runs it" {
+  printf 'echo "plain $1"\n' > "$BATS_TEST_TMPDIR/plain"
+  chmod +x "$BATS_TEST_TMPDIR/plain"
+  run -0 bgsh 'bgjob new -f run "$1" arg; bgjob wait 0 && bgjob result 0' "$BATS_TEST_TMPDIR/plain"
+  assert_output 'plain arg'
+}
+
 @test "run with no command is a usage error" {
   run -2 --separate-stderr bgsh 'bgjob new -f run'
   [[ $stderr == *'run: no command given'* ]] || fail "$stderr"
