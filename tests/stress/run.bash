@@ -47,7 +47,7 @@ while ((started < RUN_CMDS)); do
   for i in "${!bpid[@]}"; do wait "${bpid[$i]}"; rc=$?; ((rc == bwant[$i])) || fail "bash job $i: status $rc, expected ${bwant[$i]}"; done
   bgjob wait
   for id in "${!want[@]}"; do
-    bgjob result -v r "$id" || fail "job $id: no result"
+    bgjob result -v r "$id" || fail "job $id: no result: $(bgjob traceback "$id" 2>&1)"
     [[ $r == "${want[$id]}" ]] || fail "job $id gave '$r', expected '${want[$id]}'"
   done
   for id in "${!wexit[@]}"; do
