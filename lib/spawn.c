@@ -374,6 +374,8 @@ static NOSAN void sp_shed_memory(void)
     sp_close((int)fd);
     sp_buf[len] = 0;
     const char *p = sp_buf, *end = sp_buf + len;
+    unsigned long prev_hi = 0;
+    int prev_file = 0;
     while (p < end) {
         const char *line = p;
         while (p < end && *p != '\n')
@@ -401,6 +403,12 @@ static NOSAN void sp_shed_memory(void)
         size_t plen = (size_t)(eol - q);
         int heap = plen == 6 && q[0] == '[' && q[1] == 'h' && q[2] == 'e' && q[3] == 'a' && q[4] == 'p';
         int anon = plen == 0;
+        /* an anonymous mapping right after a file's is that object's .bss */
+        int bss = anon && lo == prev_hi && prev_file;
+        prev_hi = hi;
+        prev_file = plen > 0 && q[0] == '/';
+        if (bss)
+            continue;
         /* (mappings of 64 GiB and more are reservations, such as a sanitizer's shadow) */
         if (!rw_private || (!heap && !(anon && hi - lo >= (1ul << 20) && hi - lo < (1ul << 36))))
             continue;
@@ -645,7 +653,7 @@ static int spawner_socket(int restart)
     while (n < 0 && errno == EINTR);
     if (n != (ssize_t)sizeof spid || spid <= 0) {
         close(sv[0]);
-        return -EAGAIN;
+        return -ESRCH; /* "No such process": it did not start */
     }
     sp_sock = sv[0];
     sp_pid = (pid_t)spid;

@@ -234,7 +234,9 @@ setup() {
 }
 
 @test "a subshell sees the parent's running command as the parent's, and runs commands of its own" {
-  run -0 --separate-stderr bgsh 'bgjob new -f run sh -c '\''cat "$1" >/dev/null; echo parent'\'' sh "$FIFO"
+  # (the fork waits until the command runs: under ASan a fork while a worker allocates can deadlock the child)
+  run -0 --separate-stderr bgsh "$H"'; bgjob new -f run sh -c '\''cat "$1" >/dev/null; echo parent'\'' sh "$FIFO"
+    await eval '\''[[ $(shown 0 pid) ]]'\''
     ( bgjob status; bgjob wait 0; echo "wait=$?"; bgjob new -f run echo child; bgjob wait 1; bgjob result 1 )
     x=$(bgjob new -f run echo in-comsub; bgjob wait 1 && bgjob result 1); echo "x=$x"
     echo go > "$FIFO"; bgjob wait 0; bgjob result 0; bgjob status -v S; echo "${S[0]} ${S[1]-none}"'
