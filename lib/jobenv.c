@@ -51,7 +51,8 @@ struct bgj_jobenv *bgj_jobenv_new(char *const *envp)
             return NULL;
         }
     }
-    e->cwd_fd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+    e->cwd = getcwd(NULL, 0);
+    e->cwd_fd = -1;
     e->umask = current_umask();
     e->max_output = BGJ_DEFAULT_MAX_OUTPUT;
     e->kill_grace = BGJ_DEFAULT_KILL_GRACE;
@@ -67,8 +68,27 @@ void bgj_jobenv_free(struct bgj_jobenv *e)
     free(e->envp);
     if (e->cwd_fd >= 0)
         close(e->cwd_fd);
+    free(e->cwd);
     free(e->exec_path);
     free(e);
+}
+
+int bgj_jobenv_cwd_fd(struct bgj_jobenv *e)
+{
+    if (!e || !e->cwd)
+        return -1;
+    if (e->cwd_fd < 0) {
+        int fd = open(e->cwd, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (fd >= 0 && fd < 230) {
+            int high = fcntl(fd, F_DUPFD_CLOEXEC, 230);
+            if (high >= 0) {
+                close(fd);
+                fd = high;
+            }
+        }
+        e->cwd_fd = fd;
+    }
+    return e->cwd_fd;
 }
 
 const char *bgj_jobenv_get(const struct bgj_jobenv *e, const char *name)

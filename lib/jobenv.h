@@ -18,7 +18,8 @@
 
 struct bgj_jobenv {
     char **envp;       /* "NAME=value" copies, NULL-terminated */
-    int cwd_fd;        /* O_PATH directory descriptor (close-on-exec), or -1 */
+    char *cwd;         /* the working directory at `new' (absolute), or NULL */
+    int cwd_fd;        /* bgj_jobenv_cwd_fd's descriptor, or -1 */
     mode_t umask;
     size_t max_output; /* BGJOB_MAX_OUTPUT */
     double kill_grace; /* BGJOB_KILL_GRACE */
@@ -28,6 +29,12 @@ struct bgj_jobenv {
 /* Copies ENVP; opens the current directory.  NULL when out of memory. */
 struct bgj_jobenv *bgj_jobenv_new(char *const *envp);
 void bgj_jobenv_free(struct bgj_jobenv *e);
+/*
+ * A descriptor of E's working directory (O_PATH, close-on-exec, numbered 230
+ * or above), opened on first use by the job's own worker and closed with E,
+ * so only running jobs hold one; -1 if it can not be opened.
+ */
+int bgj_jobenv_cwd_fd(struct bgj_jobenv *e);
 /* The value of NAME in E's environment, or NULL. */
 const char *bgj_jobenv_get(const struct bgj_jobenv *e, const char *name);
 

@@ -79,14 +79,15 @@ static int run_cb(bgjob_job *job, int argc, char **argv, void *payload)
     (void)payload;
     if (argc < 2)
         return bgj_api.fail(job, "run: no command given"), 2;
-    const struct bgj_jobenv *env = bgj_callback_env(job);
+    struct bgj_jobenv *env = (struct bgj_jobenv *)bgj_callback_env(job);
+    int cwd_fd = bgj_jobenv_cwd_fd(env);
     const char *cmd = argv[1];
     char *path = NULL;
     if (env && env->exec_path)
         path = strdup(env->exec_path);
     else {
         int found =
-            bgj_spawn_lookup(cmd, env ? bgj_jobenv_get(env, "PATH") : NULL, env ? env->cwd_fd : -1, &path);
+            bgj_spawn_lookup(cmd, env ? bgj_jobenv_get(env, "PATH") : NULL, cwd_fd, &path);
         if (found != 0 || !path) {
             char msg[300];
             snprintf(msg, sizeof msg, "%.200s: %s", cmd,
@@ -105,7 +106,7 @@ static int run_cb(bgjob_job *job, int argc, char **argv, void *payload)
         .path = path,
         .argv = argv + 1,
         .envp = env ? env->envp : NULL,
-        .cwd_fd = env ? env->cwd_fd : -1,
+        .cwd_fd = cwd_fd,
         .set_umask = env != NULL,
         .umask = env ? env->umask : 022,
         .fd = {-1, -1, -1},

@@ -792,7 +792,7 @@ static int send_request(const struct bgj_spawn *s, int child_fd[3], int status_w
     struct iovec iov[2] = {{&h, sizeof h}, {(void *)blob, blob_len}};
     int niov = 2;
     if (blob_len > INLINE_MAX) {
-        memfd = memfd_create("bgjob-spawn", MFD_CLOEXEC);
+        memfd = move_high(memfd_create("bgjob-spawn", MFD_CLOEXEC));
         if (memfd < 0)
             return -errno;
         size_t off = 0;
@@ -898,7 +898,7 @@ int bgj_spawn_run(const struct bgj_spawn *s, struct bgjob_spawn_res *res, struct
         }
         own[i] = 1;
         if (i == 0) {
-            child_fd[0] = open("/dev/null", O_RDONLY | O_CLOEXEC);
+            child_fd[0] = move_high(open("/dev/null", O_RDONLY | O_CLOEXEC));
             if (child_fd[0] < 0)
                 goto sys;
             continue;
@@ -906,14 +906,14 @@ int bgj_spawn_run(const struct bgj_spawn *s, struct bgjob_spawn_res *res, struct
         int p[2];
         if (pipe2(p, O_CLOEXEC) != 0)
             goto sys;
-        child_fd[i] = p[1];
-        (i == 1 ? &out : &errc)->fd = p[0];
+        child_fd[i] = move_high(p[1]);
+        (i == 1 ? &out : &errc)->fd = move_high(p[0]);
     }
     int sp[2];
     if (pipe2(sp, O_CLOEXEC) != 0)
         goto sys;
-    status_r = sp[0];
-    status_w = sp[1];
+    status_r = move_high(sp[0]);
+    status_w = move_high(sp[1]);
     int sent = send_request(s, child_fd, status_w, blob, blen - 0, argc, envc);
     for (int i = 0; i < 3; i++)
         if (own[i])
@@ -1075,9 +1075,9 @@ int bgj_spawn_job(bgjob_job *job, const struct bgjob_spawn_req *req, struct bgjo
     for (size_t i = 0; envp && envp[i]; i++)
         if (strncmp(envp[i], "PATH=", 5) == 0)
             path_var = envp[i] + 5;
-    int cwd_fd = env ? env->cwd_fd : -1, own_cwd = -1;
+    int cwd_fd = bgj_jobenv_cwd_fd((struct bgj_jobenv *)env), own_cwd = -1;
     if (req->cwd) {
-        own_cwd = open(req->cwd, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        own_cwd = move_high(open(req->cwd, O_PATH | O_DIRECTORY | O_CLOEXEC));
         if (own_cwd < 0) {
             snprintf(msg, msglen, "%s: %s", req->cwd, strerror(errno));
             return -1;
