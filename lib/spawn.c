@@ -42,8 +42,9 @@
  * child (subshell) closes its inherited copy in the fork handler and starts a
  * spawner of its own when it needs one.
  *
- * Descriptors.  Every descriptor a worker keeps across a wait is moved above
- * 230, out of the way of a script's redirections.  The write ends of the
+ * Descriptors.  Every descriptor a worker opens is moved above 230 at once,
+ * out of the way of a script's redirections and of the low numbers the
+ * shell's main thread opens and closes (a pipeline's pipes, for one).  The write ends of the
  * output pipes exist in the shell only between their creation and the send
  * to the spawner; the fork handler waits for such sections (and keeps new
  * ones out) so a subshell never inherits one and so never delays the end of
@@ -898,7 +899,7 @@ int bgj_spawn_run(const struct bgj_spawn *s, struct bgjob_spawn_res *res, struct
         }
         own[i] = 1;
         if (i == 0) {
-            child_fd[0] = open("/dev/null", O_RDONLY | O_CLOEXEC);
+            child_fd[0] = move_high(open("/dev/null", O_RDONLY | O_CLOEXEC));
             if (child_fd[0] < 0)
                 goto sys;
             continue;
@@ -906,14 +907,14 @@ int bgj_spawn_run(const struct bgj_spawn *s, struct bgjob_spawn_res *res, struct
         int p[2];
         if (pipe2(p, O_CLOEXEC) != 0)
             goto sys;
-        child_fd[i] = p[1];
-        (i == 1 ? &out : &errc)->fd = p[0];
+        child_fd[i] = move_high(p[1]);
+        (i == 1 ? &out : &errc)->fd = move_high(p[0]);
     }
     int sp[2];
     if (pipe2(sp, O_CLOEXEC) != 0)
         goto sys;
-    status_r = sp[0];
-    status_w = sp[1];
+    status_r = move_high(sp[0]);
+    status_w = move_high(sp[1]);
     int sent = send_request(s, child_fd, status_w, blob, blen - 0, argc, envc);
     for (int i = 0; i < 3; i++)
         if (own[i])
@@ -927,9 +928,6 @@ int bgj_spawn_run(const struct bgj_spawn *s, struct bgjob_spawn_res *res, struct
         rc = bgj_err_set(err, BGJ_ESYS, "%s: cannot start: %s", s->argv[0], strerror(e));
         goto done;
     }
-    out.fd = move_high(out.fd);
-    errc.fd = move_high(errc.fd);
-    status_r = move_high(status_r);
 
     /* wait for "started" or "failed" */
     struct sp_status st;
