@@ -47,8 +47,8 @@ while ((started < RUN_CMDS)); do
   for i in "${!bpid[@]}"; do wait "${bpid[$i]}"; rc=$?; ((rc == bwant[$i])) || fail "bash job $i: status $rc, expected ${bwant[$i]}"; done
   bgjob wait
   for id in "${!want[@]}"; do
-    bgjob result -v r "$id" || fail "job $id: no result"
-    [[ $r == "${want[$id]}" ]] || fail "job $id gave '$r', expected '${want[$id]}'"
+    bgjob result -v r "$id" || fail "job $id: no result: $(bgjob traceback "$id" 2>&1)"
+    [[ $r == "${want[$id]}" ]] || fail "job $id gave '$r', expected '${want[$id]}' ($(bgjob show "$id"))"
   done
   for id in "${!wexit[@]}"; do
     bgjob show -v S "$id"
@@ -77,5 +77,5 @@ for s in /proc/[0-9]*/stat; do
 done
 ((z == 0)) || fail "$z zombies"
 fds_after=$(ls /proc/$$/fd | sort | tr '\n' ' ')
-[[ $fds_before == "$fds_after" ]] || fail "descriptors before: $fds_before after: $fds_after"
+[[ $fds_before == "$fds_after" ]] || fail "descriptors before: $fds_before after: $fds_after ($(ls -l /proc/$$/fd | tr "\n" " "))"
 echo "# run: $started commands in $batches batches, $amp bash & jobs, $killed killed ($gone had started and are gone), $forks forks; no zombie, no descriptor left"
