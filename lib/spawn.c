@@ -42,8 +42,9 @@
  * child (subshell) closes its inherited copy in the fork handler and starts a
  * spawner of its own when it needs one.
  *
- * Descriptors.  Every descriptor a worker keeps across a wait is moved above
- * 230, out of the way of a script's redirections.  The write ends of the
+ * Descriptors.  Every descriptor a worker opens is moved above 230 at once,
+ * out of the way of a script's redirections and of the low numbers the
+ * shell's main thread opens and closes (a pipeline's pipes, for one).  The write ends of the
  * output pipes exist in the shell only between their creation and the send
  * to the spawner; the fork handler waits for such sections (and keeps new
  * ones out) so a subshell never inherits one and so never delays the end of
@@ -596,14 +597,19 @@ static void fork_child(void)
 
 static void spawn_setup(void) { pthread_atfork(fork_prepare, fork_parent, fork_child); }
 
-/* Moves FD above HIGH_FD (close-on-exec); returns the new number, or FD itself if that fails. */
+/*
+ * Moves FD above HIGH_FD (close-on-exec); returns the new number, or FD
+ * itself if no high number is free.  -1 (EBADF) when FD is no longer open:
+ * then another thread closed the number and it must not be used (or closed)
+ * again.
+ */
 static int move_high(int fd)
 {
     if (fd < 0 || fd >= HIGH_FD)
         return fd;
     int h = fcntl(fd, F_DUPFD_CLOEXEC, HIGH_FD);
     if (h < 0)
-        return fd;
+        return errno == EBADF ? -1 : fd;
     close(fd);
     return h;
 }
@@ -630,6 +636,13 @@ static int spawner_socket(int restart)
         return -errno;
     sv[0] = move_high(sv[0]);
     sv[1] = move_high(sv[1]);
+    if (sv[0] < 0 || sv[1] < 0) {
+        if (sv[0] >= 0)
+            close(sv[0]);
+        if (sv[1] >= 0)
+            close(sv[1]);
+        return -EBADF;
+    }
     sigset_t all, old;
     sigfillset(&all);
     pthread_sigmask(SIG_SETMASK, &all, &old);
@@ -898,7 +911,8 @@ int bgj_spawn_run(const struct bgj_spawn *s, struct bgjob_spawn_res *res, struct
         }
         own[i] = 1;
         if (i == 0) {
-            child_fd[0] = move_high(open("/dev/null", O_RDONLY | O_CLOEXEC));
+            int nul = open("/dev/null", O_RDONLY | O_CLOEXEC);
+            child_fd[0] = nul < 0 ? -1 : move_high(nul);
             if (child_fd[0] < 0)
                 goto sys;
             continue;
@@ -908,12 +922,16 @@ int bgj_spawn_run(const struct bgj_spawn *s, struct bgjob_spawn_res *res, struct
             goto sys;
         child_fd[i] = move_high(p[1]);
         (i == 1 ? &out : &errc)->fd = move_high(p[0]);
+        if (child_fd[i] < 0 || (i == 1 ? &out : &errc)->fd < 0)
+            goto sys;
     }
     int sp[2];
     if (pipe2(sp, O_CLOEXEC) != 0)
         goto sys;
     status_r = move_high(sp[0]);
     status_w = move_high(sp[1]);
+    if (status_r < 0 || status_w < 0)
+        goto sys;
     int sent = send_request(s, child_fd, status_w, blob, blen - 0, argc, envc);
     for (int i = 0; i < 3; i++)
         if (own[i])
@@ -927,9 +945,6 @@ int bgj_spawn_run(const struct bgj_spawn *s, struct bgjob_spawn_res *res, struct
         rc = bgj_err_set(err, BGJ_ESYS, "%s: cannot start: %s", s->argv[0], strerror(e));
         goto done;
     }
-    out.fd = move_high(out.fd);
-    errc.fd = move_high(errc.fd);
-    status_r = move_high(status_r);
 
     /* wait for "started" or "failed" */
     struct sp_status st;
