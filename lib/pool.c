@@ -732,6 +732,14 @@ int bgj_is_owner(void) { return P.initialized && P.owner == getpid(); }
 
 unsigned long bgj_finished_total(void) { return atomic_load_explicit(&P.nfinished, memory_order_acquire); }
 
+int bgj_notify_fd(void)
+{
+    pthread_mutex_lock(&P.lock);
+    int fd = P.efd;
+    pthread_mutex_unlock(&P.lock);
+    return fd;
+}
+
 int bgj_wait_arm(void)
 {
     pthread_mutex_lock(&P.lock);

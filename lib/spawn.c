@@ -536,6 +536,11 @@ static pthread_mutex_t spawn_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_once_t spawn_once = PTHREAD_ONCE_INIT;
 static int sp_sock = -1;
 static pid_t sp_pid, sp_owner;
+static unsigned sp_gen;             /* counts spawner starts, so threads refresh their copies */
+static __thread int tl_setup;       /* bgj_spawn_thread_setup ran in this thread */
+static __thread int tl_private;     /* this thread has a descriptor table of its own */
+static __thread int tl_sock = -1;   /* its copy of sp_sock */
+static __thread unsigned tl_gen;    /* the sp_gen of that copy */
 
 /*
  * The descriptor sections: sect_n workers hold short-lived pipe ends; a fork
@@ -593,6 +598,8 @@ static void fork_child(void)
     sp_sock = -1;
     sp_pid = 0;
     sp_owner = 0;
+    sp_gen++;
+    tl_sock = -1; /* the forking thread's copy, if it had one, is the parent's */
 }
 
 static void spawn_setup(void) { pthread_atfork(fork_prepare, fork_parent, fork_child); }
@@ -671,6 +678,7 @@ static int spawner_socket(int restart)
     sp_sock = sv[0];
     sp_pid = (pid_t)spid;
     sp_owner = getpid();
+    sp_gen++;
     return sp_sock;
 }
 
@@ -783,6 +791,66 @@ void bgj_spawn_free(struct bgjob_spawn_res *res)
     res->out_len = res->err_len = 0;
 }
 
+int bgj_spawn_prepare(void)
+{
+    pthread_once(&spawn_once, spawn_setup);
+    pthread_mutex_lock(&spawn_lock);
+    int sock = spawner_socket(0);
+    pthread_mutex_unlock(&spawn_lock);
+    return sock < 0 ? BGJ_ESPAWN : BGJ_OK;
+}
+
+void bgj_spawn_thread_setup(void)
+{
+    if (tl_setup || gettid() == getpid())
+        return; /* the main thread's descriptors are the shell's own business */
+    tl_setup = 1;
+    if (unshare(CLONE_FILES) != 0)
+        return;
+    tl_private = 1;
+    /* keep only the pool's completion descriptor of the shell's table */
+    int keep = bgj_notify_fd();
+    if (keep > 0)
+        close_range(0, (unsigned)keep - 1, 0);
+    close_range(keep >= 0 ? (unsigned)keep + 1 : 0, ~0U, 0);
+}
+
+/*
+ * The spawner's socket as this thread sees it: the shared one for a thread
+ * that uses the shell's table (starting the spawner when RESTART or none
+ * runs), else its own copy of it (pidfd_getfd).  -errno on failure.
+ */
+static int thread_socket(int restart)
+{
+    pthread_mutex_lock(&spawn_lock);
+    if (!tl_private) {
+        int sock = spawner_socket(restart);
+        pthread_mutex_unlock(&spawn_lock);
+        return sock;
+    }
+    int shared = sp_owner == getpid() ? sp_sock : -1;
+    unsigned gen = sp_gen;
+    pthread_mutex_unlock(&spawn_lock);
+    if (shared < 0)
+        return -ENOTCONN; /* bgj_spawn_prepare was not called on the main thread */
+    if (tl_sock >= 0 && tl_gen == gen && !restart)
+        return tl_sock;
+    if (tl_sock >= 0)
+        close(tl_sock);
+    tl_sock = -1;
+    int pfd = (int)syscall(SYS_pidfd_open, getpid(), 0);
+    if (pfd < 0)
+        return -errno;
+    int fd = (int)syscall(SYS_pidfd_getfd, pfd, shared, 0);
+    int e = errno;
+    close(pfd);
+    if (fd < 0)
+        return -e;
+    tl_sock = move_high(fd);
+    tl_gen = gen;
+    return tl_sock;
+}
+
 /* Sends the request; takes ownership of none of the descriptors.  0 or -errno. */
 static int send_request(const struct bgj_spawn *s, int child_fd[3], int status_w, const char *blob,
                         size_t blob_len, size_t argc, size_t envc)
@@ -838,9 +906,7 @@ static int send_request(const struct bgj_spawn *s, int child_fd[3], int status_w
     memcpy(CMSG_DATA(c), fds, (size_t)nfds * sizeof(int));
     int rc = 0;
     for (int attempt = 0; attempt < 2; attempt++) {
-        pthread_mutex_lock(&spawn_lock);
-        int sock = spawner_socket(attempt > 0);
-        pthread_mutex_unlock(&spawn_lock);
+        int sock = thread_socket(attempt > 0);
         if (sock < 0) {
             rc = sock;
             break;
@@ -856,7 +922,7 @@ static int send_request(const struct bgj_spawn *s, int child_fd[3], int status_w
         rc = -errno;
         if (errno != EPIPE && errno != ECONNRESET && errno != ENOTCONN)
             break;
-        /* the spawner died: start another once */
+        /* the spawner died: start another once (only a shared-table thread can) */
     }
     if (memfd >= 0)
         close(memfd);
@@ -883,6 +949,7 @@ int bgj_spawn_run(const struct bgj_spawn *s, struct bgjob_spawn_res *res, struct
     if (!s->path || !s->argv || !s->argv[0])
         return bgj_err_set(err, BGJ_EINVAL, "spawn: no program given");
     pthread_once(&spawn_once, spawn_setup);
+    bgj_spawn_thread_setup();
 
     /* the path, argv and envp strings in one block */
     size_t argc = 0, envc = 0, blen = strlen(s->path) + 1;
@@ -977,7 +1044,7 @@ int bgj_spawn_run(const struct bgj_spawn *s, struct bgjob_spawn_res *res, struct
     int exited = 0, wstatus = 0, termed = 0, killed = 0;
     double kill_at = 0, last_pub = bgj_mono();
     size_t pub_out = 0, pub_err = 0;
-    int cfd = s->job ? bgj_job_cancel_fd(s->job) : -1;
+    int cfd = -1; /* a thread with its own table can't share a cancel descriptor: ask every 50 ms */
     while (!exited || out.fd >= 0 || errc.fd >= 0) {
         if (!termed && (job_cancelled(s->job) || res->output_exceeded)) {
             if (job_cancelled(s->job))
@@ -1084,6 +1151,7 @@ int bgj_spawn_job(bgjob_job *job, const struct bgjob_spawn_req *req, struct bgjo
         snprintf(msg, msglen, "spawn: no program given");
         return -1;
     }
+    bgj_spawn_thread_setup();
     const struct bgj_jobenv *env = job ? bgj_callback_env(job) : NULL;
     char *const *envp = req->envp ? (char *const *)req->envp : env ? env->envp : NULL;
     const char *path_var = NULL;

@@ -61,6 +61,22 @@ int bgj_spawn_lookup(const char *name, const char *path, int dirfd, char **out);
 int bgj_spawn_job(bgjob_job *job, const struct bgjob_spawn_req *req, struct bgjob_spawn_res *res, char *msg,
                   size_t msglen);
 
+/*
+ * Starts this process's spawner if it has none.  Main thread only (its
+ * socket must be in the shell's own descriptor table): `bgjob new` calls it
+ * for every job that may run programs.  BGJ_OK or BGJ_ESPAWN.
+ */
+int bgj_spawn_prepare(void);
+
+/*
+ * Gives the calling thread (not the main thread) a descriptor table of its
+ * own, keeping only the pool's completion descriptor, so bash's handling of
+ * descriptor numbers can never close what the thread opens.  Idempotent;
+ * bgj_spawn_run calls it, and a callback that opens descriptors before
+ * running a program must call it first.
+ */
+void bgj_spawn_thread_setup(void);
+
 /* The spawner's pid in this process (0 when none has been started): tests. */
 pid_t bgj_spawner_pid(void);
 
