@@ -28,11 +28,12 @@ struct bgj_args {
 };
 
 /* shellvar.c: -v targets */
-int bgj_var_check(const char *name, int wordflags);         /* 0, or prints and returns EX_USAGE / EXECUTION_FAILURE */
+int bgj_var_check(const char *name,
+                  int wordflags); /* 0, or prints and returns EX_USAGE / EXECUTION_FAILURE */
 int bgj_var_set(const char *name, int wordflags, const char *value);
-SHELL_VAR *bgj_assoc_begin(const char *name);                /* NULL after printing an error */
+SHELL_VAR *bgj_assoc_begin(const char *name); /* NULL after printing an error */
 void bgj_assoc_put(SHELL_VAR *v, const char *key, const char *value);
-char *bgj_quote(const char *s);                              /* printf %q form, malloc'd */
+char *bgj_quote(const char *s); /* printf %q form, malloc'd */
 int bgj_word_flags(const struct bgj_args *a, int index);
 
 /* bgjob.c: dispatch, usage and the one wording of job errors */
@@ -42,17 +43,17 @@ int bgj_word_flags(const struct bgj_args *a, int index);
 #define BGJOB_PLUGIN_DIR "/usr/local/lib/bgjob/plugins"
 #endif
 void bgj_usage(enum bgj_cmd cmd);
-int bgj_job_error(int64_t id, int code);                     /* prints "job N <bgj_strerror(code)>"; returns 1 */
-int bgj_unfinished_code(const bgjob_job *j, int state);      /* BGJ_EPARENT, BGJ_EQUEUED or BGJ_ERUNNING */
-const char *bgj_state_name(int state);                       /* "Queued", "Running", "Completed", "Dead" */
-bgjob_job *bgj_lookup(int64_t id);                           /* prints "job N not found" when unknown */
+int bgj_job_error(int64_t id, int code);                /* prints "job N <bgj_strerror(code)>"; returns 1 */
+int bgj_unfinished_code(const bgjob_job *j, int state); /* BGJ_EPARENT, BGJ_EQUEUED or BGJ_ERUNNING */
+const char *bgj_state_name(int state);                  /* "Queued", "Running", "Completed", "Dead" */
+bgjob_job *bgj_lookup(int64_t id);                      /* prints "job N not found" when unknown */
 
 /* report.c: status, show, result, traceback */
 int bgj_cmd_status(struct bgj_cmdline *c, const struct bgj_args *a);
 int bgj_cmd_show(struct bgj_cmdline *c, const struct bgj_args *a);
 int bgj_cmd_result(struct bgj_cmdline *c, const struct bgj_args *a);
 int bgj_cmd_traceback(struct bgj_cmdline *c);
-size_t bgj_print_unseen(void);                               /* status -n's listing; how many, or (size_t)-1 on OOM */
+size_t bgj_print_unseen(void); /* status -n's listing; how many, or (size_t)-1 on OOM */
 
 /* manage.c: remove, flush, kill */
 int bgj_cmd_remove(struct bgj_cmdline *c);
@@ -77,7 +78,8 @@ int bgj_wait_jobs(bgjob_job **t, size_t n, int any, int unknown, double timeout,
 /* The same; FLAGS: run completion handlers as the jobs end, draw the progress line (progress.c). */
 #define BGJ_WAIT_HANDLERS 1
 #define BGJ_WAIT_PROGRESS 2
-int bgj_wait_jobs_ex(bgjob_job **t, size_t n, int any, int unknown, double timeout, int64_t *which, int flags);
+int bgj_wait_jobs_ex(bgjob_job **t, size_t n, int any, int unknown, double timeout, int64_t *which,
+                     int flags);
 
 /* newjob.c */
 int bgj_cmd_new(struct bgj_cmdline *c, const struct bgj_args *a);
@@ -86,22 +88,22 @@ int bgj_run_find(const char *cmd, char **path);
 
 /* notify.c: completion notices and handlers */
 int bgj_cmd_notify(struct bgj_cmdline *c);
-void bgj_notify_load(void);                                  /* readline hooks (interactive shells) */
-void bgj_notify_unload(void);                                /* puts the previous hooks back */
-int bgj_handler_set(bgjob_job *job, const char *func);       /* before bgj_submit: 0 or BGJ_ENOMEM */
-void bgj_handler_submitted(bgjob_job *job);                  /* after a successful bgj_submit */
-int bgj_handlers_due(void);                                  /* some handler would run now */
-void bgj_run_handlers(void);                                 /* a safe point: runs the due handlers */
+void bgj_notify_load(void);                            /* readline hooks (interactive shells) */
+void bgj_notify_unload(void);                          /* puts the previous hooks back */
+int bgj_handler_set(bgjob_job *job, const char *func); /* before bgj_submit: 0 or BGJ_ENOMEM */
+void bgj_handler_submitted(bgjob_job *job);            /* after a successful bgj_submit */
+int bgj_handlers_due(void);                            /* some handler would run now */
+void bgj_run_handlers(void);                           /* a safe point: runs the due handlers */
 
 /* completion.c: tab completion */
-void bgj_completion_load(void);                              /* defines and registers it (interactive shells) */
-void bgj_completion_unload(void);                            /* unregisters it, if the load hook registered it */
-int bgj_cmd_complete(int argc, char **argv);                 /* `bgjob __complete ...': the completion's queries */
+void bgj_completion_load(void);              /* defines and registers it (interactive shells) */
+void bgj_completion_unload(void);            /* unregisters it, if the load hook registered it */
+int bgj_cmd_complete(int argc, char **argv); /* `bgjob __complete ...': the completion's queries */
 
 /* progress.c: wait's progress line */
 struct bgj_progress {
-    int on;             /* may draw: interactive shell, stderr a terminal, not -q */
-    int drawn;          /* a line is on the screen */
+    int on;    /* may draw: interactive shell, stderr a terminal, not -q */
+    int drawn; /* a line is on the screen */
     double start, last;
 };
 void bgj_progress_begin(struct bgj_progress *p, int quiet);

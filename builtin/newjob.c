@@ -86,7 +86,8 @@ static unsigned limit_from(const char *var, unsigned dflt, struct warned *w)
         return (unsigned)v;
     if (first_time(w, s)) {
         char *q = bgj_quote(s);
-        builtin_warning("%s=%s: not a whole number from 1 to %d; using %u", var, q ? q : "?", LIMIT_MAX, dflt);
+        builtin_warning("%s=%s: not a whole number from 1 to %d; using %u", var, q ? q : "?", LIMIT_MAX,
+                        dflt);
         free(q);
     }
     return dflt;
@@ -211,7 +212,8 @@ int bgj_cmd_new(struct bgj_cmdline *c, const struct bgj_args *a)
     int64_t id = bgj_submit(job, c->opt_d);
     if (id < 0) {
         if (id == BGJ_EFULL)
-            builtin_error("too many queued jobs: the queue is full (BGJOB_MAX_QUEUED=%u; %u may run at once, BGJOB_MAX_RUNNING)",
+            builtin_error("too many queued jobs: the queue is full (BGJOB_MAX_QUEUED=%u; %u may run at once, "
+                          "BGJOB_MAX_RUNNING)",
                           max_queued, max_running);
         else
             builtin_error("can not start the job: %s", bgj_strerror((int)id));
@@ -220,9 +222,11 @@ int bgj_cmd_new(struct bgj_cmdline *c, const struct bgj_args *a)
     bgj_handler_submitted(job);
     const char *kind = lost_in();
     if (kind)
-        builtin_warning("job %lld belongs to the subshell of this %s and is lost with it (the subshell waits for it "
-                        "when it exits, unless it is a daemon job); start it in the shell itself and use `bgjob new -v VAR'",
-                        (long long)id, kind);
+        builtin_warning(
+            "job %lld belongs to the subshell of this %s and is lost with it (the subshell waits for it "
+            "when it exits, unless it is a daemon job); start it in the shell itself and use `bgjob new -v "
+            "VAR'",
+            (long long)id, kind);
     char buf[24], *p = buf + sizeof buf;
     *--p = 0;
     do

@@ -133,11 +133,25 @@ static char *fmt_time(double t)
 }
 
 /* Keys of `bgjob show`, in the order printed. */
-enum { K_ID, K_STATE, K_KIND, K_COMMAND, K_RESULT, K_ERROR, K_DAEMON, K_PROGRESS,
-       K_STARTED, K_FINISHED, K_ELAPSED, K_ASSIGNMENTS, K_MESSAGES, K_COUNT };
+enum {
+    K_ID,
+    K_STATE,
+    K_KIND,
+    K_COMMAND,
+    K_RESULT,
+    K_ERROR,
+    K_DAEMON,
+    K_PROGRESS,
+    K_STARTED,
+    K_FINISHED,
+    K_ELAPSED,
+    K_ASSIGNMENTS,
+    K_MESSAGES,
+    K_COUNT
+};
 static const char *const show_keys[K_COUNT] = {
-    "id", "state", "kind", "command", "result", "error", "daemon", "progress",
-    "started", "finished", "elapsed", "assignments", "messages",
+    "id",       "state",   "kind",     "command", "result",      "error",    "daemon",
+    "progress", "started", "finished", "elapsed", "assignments", "messages",
 };
 
 /* The extra fields of a job (info.h), copied: key, value, key, value... */
@@ -281,7 +295,7 @@ int bgj_cmd_result(struct bgj_cmdline *c, const struct bgj_args *a)
         t[0] = j;
         int rc = bgj_wait_jobs(t, 1, 0, 0, -1, NULL);
         if (rc > 1)
-            return rc;  /* a trapped signal */
+            return rc; /* a trapped signal */
         s = bgj_state_of(j);
     }
     if (s == BGJ_DEAD)

@@ -19,7 +19,7 @@ run 'bgjob kill $doomed'
 run 'bgjob wait $slow; echo "wait returned $?"'
 run 'bgjob wait $doomed; echo "wait returned $? (job $doomed is dead: killed)"'
 run bgjob status
-run 'bgjob result 0'
+run 'bgjob result -w 0                           # -w: wait for it first'
 run 'bgjob result -v answer 1; echo "answer=$answer"'
 run 'x=$(bgjob result 3); echo "from a subshell: $x"'
 run 'bgjob traceback 2'
@@ -29,6 +29,14 @@ if [ -f "$here/bgjob-example.so" ]; then
   run bgjob load "$here/bgjob-example.so"
   run bgjob funcs
   run 'bgjob new -f busy 20000000; bgjob new -f join hello from a plugin; bgjob wait; bgjob status -n'
+fi
+run 'bgjob new -v c1 -f run sha256sum /etc/hostname; bgjob new -v c2 -f run ls /nonexistent   # commands as jobs'
+run 'bgjob result -w $c1'
+run 'bgjob wait $c2; echo "wait returned $?"; bgjob traceback $c2'
+plugins=$here/../build/plugins
+if [ -f "$plugins/digest.so" ]; then
+  run "BASH_LOADABLES_PATH=$plugins bgjob load digest       # a plugin on OpenSSL, loaded by name"
+  run 'bgjob new -v d -f digest -a sha256 /etc/hostname; bgjob result -w $d'
 fi
 run 'bgjob flush -f'
 run 'bgjob new -f sleep 0.3; echo "the shell waits for unfinished jobs when it exits:"'

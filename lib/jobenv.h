@@ -17,9 +17,9 @@
 #define BGJ_DEFAULT_KILL_GRACE 2.0
 
 struct bgj_jobenv {
-    char **envp;       /* "NAME=value" copies, NULL-terminated */
-    char *cwd;         /* the working directory at `new' (absolute), or NULL */
-    int cwd_fd;        /* bgj_jobenv_cwd_fd's descriptor, or -1 */
+    char **envp; /* "NAME=value" copies, NULL-terminated */
+    char *cwd;   /* the working directory at `new' (absolute), or NULL */
+    int cwd_fd;  /* bgj_jobenv_cwd_fd's descriptor, or -1 */
     mode_t umask;
     size_t max_output; /* BGJOB_MAX_OUTPUT */
     double kill_grace; /* BGJOB_KILL_GRACE */

@@ -182,7 +182,10 @@ int bgj_cancel_why(bgjob_job *job, int reason);
  * For JOB's callback, on its worker: an eventfd that becomes readable once the
  * job is cancelled (kill, timeout, exit), for callbacks that block in poll().
  * Created on the first call (close-on-exec, numbered above 230), closed by the
- * pool when the job ends.  -1 when it cannot be created.
+ * pool when the job ends.  -1 when it cannot be created.  Only for a worker
+ * that shares the shell's descriptor table: the canceller writes it there,
+ * so a thread that took a table of its own (bgj_spawn_thread_setup) must
+ * not use it (spawn.c asks the job's flag instead).
  */
 int bgj_job_cancel_fd(bgjob_job *job);
 

@@ -28,15 +28,12 @@
 static struct bgj_callback *callbacks;
 static size_t ncallbacks, capcallbacks;
 static const char *current_origin = "builtin";
-static int accepting;  /* registrations are allowed only during init */
+static int accepting; /* registrations are allowed only during init */
 
 static void default_error(const char *msg) { fprintf(stderr, "bgjob: %s\n", msg); }
 void (*bgj_registry_error)(const char *msg) = default_error;
 
-static int valid_name(const char *name)
-{
-    return bgj_is_name(name, "-.") && strlen(name) <= 64;
-}
+static int valid_name(const char *name) { return bgj_is_name(name, "-.") && strlen(name) <= 64; }
 
 static int api_register(const char *name, bgjob_callback fn, const char *usage, void *payload,
                         void (*destroy)(void *))
@@ -113,13 +110,10 @@ static void api_progress(bgjob_job *job, double fraction)
 
 static int api_cancelled(bgjob_job *job)
 {
-    return atomic_load(&job->cancel);  /* the reason: enum bgj_cancel_reason */
+    return atomic_load(&job->cancel); /* the reason: enum bgj_cancel_reason */
 }
 
-static int api_sleep(bgjob_job *job, double seconds)
-{
-    return bgj_job_sleep(job, seconds);
-}
+static int api_sleep(bgjob_job *job, double seconds) { return bgj_job_sleep(job, seconds); }
 
 static int api_set_check(const char *name, bgjob_check check)
 {
@@ -145,8 +139,8 @@ static int api_set_info(bgjob_job *job, const char *key, const char *value)
     return bgj_info_set(&job->info, key, value) == BGJ_OK ? 0 : -1;
 }
 
-static int api_spawn(bgjob_job *job, const struct bgjob_spawn_req *req, struct bgjob_spawn_res *res, char *msg,
-                     size_t msglen)
+static int api_spawn(bgjob_job *job, const struct bgjob_spawn_req *req, struct bgjob_spawn_res *res,
+                     char *msg, size_t msglen)
 {
     return bgj_spawn_job(job, req, res, msg, msglen);
 }
@@ -256,7 +250,7 @@ int bgj_plugin_load(const char *name, const char *search, struct bgj_err *err)
     }
     for (size_t i = 0; i < nloaded; i++)
         if (loaded[i] == h) {
-            dlclose(h);  /* drops the reference this dlopen added */
+            dlclose(h); /* drops the reference this dlopen added */
             bgj_err_set(err, BGJ_EEXIST, "%s: plugin already loaded", path);
             free(path);
             return BGJ_EEXIST;
@@ -270,9 +264,10 @@ int bgj_plugin_load(const char *name, const char *search, struct bgj_err *err)
     else if (!ver)
         bgj_err_set(err, rc, "%s: not a bgjob plugin: it does not declare BGJOB_PLUGIN_VERSION", path);
     else if (*ver < 1 || *ver > BGJOB_API_VERSION)
-        bgj_err_set(err, rc, "%s: plugin built for bgjob API version %u; this bgjob provides version %u "
-                    "and accepts plugins built for versions 1 to %u", path, *ver, (unsigned)BGJOB_API_VERSION,
-                    (unsigned)BGJOB_API_VERSION);
+        bgj_err_set(err, rc,
+                    "%s: plugin built for bgjob API version %u; this bgjob provides version %u "
+                    "and accepts plugins built for versions 1 to %u",
+                    path, *ver, (unsigned)BGJOB_API_VERSION, (unsigned)BGJOB_API_VERSION);
     else
         rc = 0;
     void **grown = rc == 0 ? realloc(loaded, (nloaded + 1) * sizeof *loaded) : NULL;
@@ -285,14 +280,15 @@ int bgj_plugin_load(const char *name, const char *search, struct bgj_err *err)
     }
     loaded = grown;
     size_t before = ncallbacks;
-    current_origin = path;  /* owned by the callbacks it registers from now on */
+    current_origin = path; /* owned by the callbacks it registers from now on */
     accepting = 1;
     int r = init(&bgj_api);
     accepting = 0;
     current_origin = "builtin";
     if (r != 0) {
         unregister_from(before);
-        bgj_err_set(err, BGJ_EPLUGIN, "%s: plugin initialisation failed (bgjob_plugin_init returned %d)", path, r);
+        bgj_err_set(err, BGJ_EPLUGIN, "%s: plugin initialisation failed (bgjob_plugin_init returned %d)",
+                    path, r);
         free(path);
         dlclose(h);
         return BGJ_EPLUGIN;

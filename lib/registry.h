@@ -21,8 +21,8 @@ struct bgj_callback {
     bgjob_callback fn;
     void *payload;
     void (*destroy)(void *);
-    bgjob_check check;   /* argument checker run by `new`, or NULL */
-    const char *origin;  /* "builtin" or the plugin's path */
+    bgjob_check check;  /* argument checker run by `new`, or NULL */
+    const char *origin; /* "builtin" or the plugin's path */
 };
 
 /* The API table handed to plugins (and used by the shipped callbacks). */
@@ -63,8 +63,8 @@ int bgj_callback_check(const struct bgj_callback *cb, int argc, char **argv, str
  * when this fails.
  */
 struct bgj_jobenv;
-struct bgjob_job *bgj_callback_job_env(const struct bgj_callback *cb, int argc, char **argv, const char *command,
-                                       struct bgj_jobenv *env);
+struct bgjob_job *bgj_callback_job_env(const struct bgj_callback *cb, int argc, char **argv,
+                                       const char *command, struct bgj_jobenv *env);
 /* Same, without an environment (tests). */
 struct bgjob_job *bgj_callback_job(const struct bgj_callback *cb, int argc, char **argv, const char *command);
 /* The environment of the callback job JOB while its callback runs (NULL if none). */

@@ -87,8 +87,7 @@ static int run_cb(bgjob_job *job, int argc, char **argv, void *payload)
     if (env && env->exec_path)
         path = strdup(env->exec_path);
     else {
-        int found =
-            bgj_spawn_lookup(cmd, env ? bgj_jobenv_get(env, "PATH") : NULL, cwd_fd, &path);
+        int found = bgj_spawn_lookup(cmd, env ? bgj_jobenv_get(env, "PATH") : NULL, cwd_fd, &path);
         if (found != 0 || !path) {
             char msg[300];
             snprintf(msg, sizeof msg, "%.200s: %s", cmd,

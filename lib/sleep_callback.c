@@ -62,8 +62,7 @@ static int sleep_cb(bgjob_job *job, int argc, char **argv, void *payload)
 
 int bgj_register_shipped(void)
 {
-    if (bgj_api.register_callback("sleep", sleep_cb, "sleep SECONDS [VALUE]", NULL,
-                                  NULL) != 0)
+    if (bgj_api.register_callback("sleep", sleep_cb, "sleep SECONDS [VALUE]", NULL, NULL) != 0)
         return -1;
     if (bgj_api.set_check("sleep", sleep_check) != 0)
         return -1;

@@ -536,11 +536,11 @@ static pthread_mutex_t spawn_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_once_t spawn_once = PTHREAD_ONCE_INIT;
 static int sp_sock = -1;
 static pid_t sp_pid, sp_owner;
-static unsigned sp_gen;             /* counts spawner starts, so threads refresh their copies */
-static __thread int tl_setup;       /* bgj_spawn_thread_setup ran in this thread */
-static __thread int tl_private;     /* this thread has a descriptor table of its own */
-static __thread int tl_sock = -1;   /* its copy of sp_sock */
-static __thread unsigned tl_gen;    /* the sp_gen of that copy */
+static unsigned sp_gen;           /* counts spawner starts, so threads refresh their copies */
+static __thread int tl_setup;     /* bgj_spawn_thread_setup ran in this thread */
+static __thread int tl_private;   /* this thread has a descriptor table of its own */
+static __thread int tl_sock = -1; /* its copy of sp_sock */
+static __thread unsigned tl_gen;  /* the sp_gen of that copy */
 
 /*
  * The descriptor sections: sect_n workers hold short-lived pipe ends; a fork

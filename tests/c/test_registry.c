@@ -7,7 +7,11 @@
 #include "registry.h"
 
 static int errors;
-static void count_error(const char *msg) { (void)msg; errors++; }
+static void count_error(const char *msg)
+{
+    (void)msg;
+    errors++;
+}
 static int echo_cb(bgjob_job *job, int argc, char **argv, void *payload)
 {
     (void)payload;
@@ -18,7 +22,7 @@ int main(void)
 {
     bgj_registry_error = count_error;
     bgj_registry_init();
-    bgj_registry_init();  /* idempotent */
+    bgj_registry_init();              /* idempotent */
     CHECK(bgj_callback_count() == 2); /* sleep and run */
     CHECK(bgj_callback_find("sleep") != NULL);
     CHECK(bgj_callback_find("nosuch") == NULL);
