@@ -18,7 +18,7 @@ UNTIL='until_finished() { local f=$HOME/unfinished; while bgjob __complete ids u
 start_shell() {
   tmux_start
   tmux_type 'enable -f "$BGJOB_SO" bgjob; '"$UNTIL"'; echo READ""Y'
-  wait_for 10 pane_contains_line READY || { pane_text; fail "bgjob not enabled"; }
+  wait_for 30 pane_contains_line READY || { pane_text; fail "bgjob not enabled"; }
 }
 
 # last_line: the last non-empty line of the pane.
@@ -49,58 +49,58 @@ cursor_x() {
 @test "notify prompt (the default): a notice per ended job just before the next prompt, and the job counts as seen" {
   start_shell
   tmux_type 'bgjob notify; bgjob new 6*7; bgjob new 1/0; until_finished; echo MA""RK'
-  wait_for 10 pane_contains_line MARK || { pane_text; fail "no MARK"; }
-  wait_for 10 pane_has_prompt || { pane_text; fail "no prompt"; }
+  wait_for 30 pane_contains_line MARK || { pane_text; fail "no MARK"; }
+  wait_for 30 pane_has_prompt || { pane_text; fail "no prompt"; }
   run -0 pane_contains_line prompt
   assert_equal "$(line_after MARK)" 'bgjob: 0 Completed  6*7'
   assert_equal "$(line_after 'bgjob: 0 Completed  6*7')" 'bgjob: 1 Dead  1/0'
   assert_equal "$(line_after 'bgjob: 1 Dead  1/0')" "${TMUX_PROMPT% }"
   # shown once, and seen: status -n has nothing new, flush does not refuse
   tmux_type 'echo "new=[$(bgjob status -n)]"; bgjob flush; echo "flush=$?"'
-  wait_for 10 pane_contains_line 'flush=0' || { pane_text; fail "flush refused"; }
+  wait_for 30 pane_contains_line 'flush=0' || { pane_text; fail "flush refused"; }
   run -0 pane_contains_line 'new=[]'
   [ "$(pane_text | grep -c '^bgjob: 0 Completed')" = 1 ] || { pane_text; fail "the notice was shown twice"; }
   # a job already reported (here by status) gets no notice
   tmux_type 'bgjob new 9; until_finished; bgjob status -v S; echo MA""RK3'
-  wait_for 10 pane_contains_line MARK3 || { pane_text; fail "no MARK3"; }
-  wait_for 10 pane_has_prompt || { pane_text; fail "no prompt"; }
+  wait_for 30 pane_contains_line MARK3 || { pane_text; fail "no MARK3"; }
+  wait_for 30 pane_has_prompt || { pane_text; fail "no prompt"; }
   assert_equal "$(line_after MARK3)" "${TMUX_PROMPT% }"
 }
 
 @test "notify off: no notice, and the job stays unseen" {
   start_shell
   tmux_type 'bgjob notify off; bgjob notify; bgjob new 5; until_finished; echo MA""RK'
-  wait_for 10 pane_contains_line MARK || { pane_text; fail "no MARK"; }
-  wait_for 10 pane_has_prompt || { pane_text; fail "no prompt"; }
+  wait_for 30 pane_contains_line MARK || { pane_text; fail "no MARK"; }
+  wait_for 30 pane_has_prompt || { pane_text; fail "no prompt"; }
   run -0 pane_contains_line off
   assert_equal "$(line_after MARK)" "${TMUX_PROMPT% }"
   tmux_type 'bgjob status -n'
-  wait_for 10 pane_contains_line '0 : 5' || { pane_text; fail "the job is not unseen"; }
+  wait_for 30 pane_contains_line '0 : 5' || { pane_text; fail "the job is not unseen"; }
   run ! pane_contains_line 'bgjob: 0 Completed  5'
 }
 
 @test "notify now: the notice appears while a half-typed command waits, which is redrawn intact and still runs" {
   start_shell
   tmux_type "$KILL_KEY"'; bgjob notify now; bgjob new -f sleep 60 later; echo MA""RK'
-  wait_for 10 pane_contains_line MARK || { pane_text; fail "no MARK"; }
-  wait_for 10 pane_has_prompt || { pane_text; fail "no prompt"; }
+  wait_for 30 pane_contains_line MARK || { pane_text; fail "no MARK"; }
+  wait_for 30 pane_has_prompt || { pane_text; fail "no prompt"; }
   # half a command, the cursor moved two places left, while the job runs
   tmux_cmd send-keys -l -- 'echo half'
   tmux_key Left
   tmux_key Left
   local want_x=$(( ${#TMUX_PROMPT} + 7 ))
-  wait_for 10 test_cursor "$want_x" || { pane_text; fail "cursor not at $want_x"; }
+  wait_for 30 test_cursor "$want_x" || { pane_text; fail "cursor not at $want_x"; }
   run ! pane_contains_line 'bgjob: 0 Dead  sleep 60 later'
   # the job ends now
   tmux_key C-t
-  wait_for 20 pane_contains_line 'bgjob: 0 Dead  sleep 60 later' || { pane_text; fail "no notice while readline waits"; }
+  wait_for 60 pane_contains_line 'bgjob: 0 Dead  sleep 60 later' || { pane_text; fail "no notice while readline waits"; }
   # the notice is above the prompt, the prompt and text are redrawn, the cursor where it was
   assert_equal "$(line_after 'bgjob: 0 Dead  sleep 60 later')" "${TMUX_PROMPT}echo half"
   assert_equal "$(last_line)" "${TMUX_PROMPT}echo half"
   wait_for 5 test_cursor "$want_x" || { pane_text; fail "cursor moved: $(cursor_x), wanted $want_x"; }
   tmux_cmd send-keys -l -- 'X'
   tmux_key Enter
-  wait_for 10 pane_contains_line 'haXlf' || { pane_text; fail "the half command did not run as edited"; }
+  wait_for 30 pane_contains_line 'haXlf' || { pane_text; fail "the half command did not run as edited"; }
 }
 
 test_cursor() {
@@ -110,8 +110,8 @@ test_cursor() {
 @test "notify now prints nothing while a foreground command runs: the notice waits for the prompt" {
   start_shell
   tmux_type 'bgjob notify now; bgjob new -f sleep 0.3 quick; echo BEF""ORE; until_finished; echo AFT""ER'
-  wait_for 10 pane_contains_line AFTER || { pane_text; fail "no AFTER"; }
-  wait_for 10 pane_has_prompt || { pane_text; fail "no prompt"; }
+  wait_for 30 pane_contains_line AFTER || { pane_text; fail "no AFTER"; }
+  wait_for 30 pane_has_prompt || { pane_text; fail "no prompt"; }
   assert_equal "$(line_after BEFORE)" AFTER
   assert_equal "$(line_after AFTER)" 'bgjob: 0 Completed  sleep 0.3 quick'
 }
@@ -119,36 +119,36 @@ test_cursor() {
 @test "a completion handler runs before the next prompt, after the notices, also with notify off" {
   start_shell
   tmux_type 'h() { echo "H $1 $2"; }; bgjob new -c h 5; until_finished; echo MA""RK'
-  wait_for 10 pane_contains_line MARK || { pane_text; fail "no MARK"; }
-  wait_for 10 pane_has_prompt || { pane_text; fail "no prompt"; }
+  wait_for 30 pane_contains_line MARK || { pane_text; fail "no MARK"; }
+  wait_for 30 pane_has_prompt || { pane_text; fail "no prompt"; }
   assert_equal "$(line_after MARK)" 'bgjob: 0 Completed  5'
   assert_equal "$(line_after 'bgjob: 0 Completed  5')" 'H 0 Completed'
   # with notify off, a handler still runs before the prompt, without a notice
   tmux_type 'bgjob notify off; bgjob new -c h 6; until_finished; echo MA""RK2'
-  wait_for 10 pane_contains_line MARK2 || { pane_text; fail "no MARK2"; }
-  wait_for 10 pane_has_prompt || { pane_text; fail "no prompt"; }
+  wait_for 30 pane_contains_line MARK2 || { pane_text; fail "no MARK2"; }
+  wait_for 30 pane_has_prompt || { pane_text; fail "no prompt"; }
   assert_equal "$(line_after MARK2)" 'H 1 Completed'
   [ "$(pane_text | grep -c '^H 0 Completed')" = 1 ] || { pane_text; fail "handler ran twice"; }
   # $? is the last command's, not the handler's
   tmux_type 'bgjob new -c h 7; until_finished; false'
-  wait_for 10 pane_contains_line 'H 2 Completed' || { pane_text; fail "no handler for job 2"; }
+  wait_for 30 pane_contains_line 'H 2 Completed' || { pane_text; fail "no handler for job 2"; }
   tmux_type 'echo "st=$?"'
-  wait_for 10 pane_contains_line 'st=1' || { pane_text; fail "the handler changed \$?"; }
+  wait_for 30 pane_contains_line 'st=1' || { pane_text; fail "the handler changed \$?"; }
 }
 
 @test "in now mode handlers run at once too (notify now)" {
   start_shell
   tmux_type "$KILL_KEY"'; h() { echo "H $1 $2"; }; bgjob notify now; bgjob new -c h -f sleep 60 z; echo MA""RK'
-  wait_for 10 pane_contains_line MARK || { pane_text; fail "no MARK"; }
-  wait_for 10 pane_has_prompt || { pane_text; fail "no prompt"; }
+  wait_for 30 pane_contains_line MARK || { pane_text; fail "no MARK"; }
+  wait_for 30 pane_has_prompt || { pane_text; fail "no prompt"; }
   tmux_cmd send-keys -l -- 'echo typed'
-  wait_for 10 eval '[ "$(last_line)" = "${TMUX_PROMPT}echo typed" ]' || { pane_text; fail "not typed"; }
+  wait_for 30 eval '[ "$(last_line)" = "${TMUX_PROMPT}echo typed" ]' || { pane_text; fail "not typed"; }
   run ! pane_contains_line 'H 0 Dead'
   tmux_key C-t
-  wait_for 20 pane_contains_line 'H 0 Dead' || { pane_text; fail "the handler did not run"; }
+  wait_for 60 pane_contains_line 'H 0 Dead' || { pane_text; fail "the handler did not run"; }
   assert_equal "$(last_line)" "${TMUX_PROMPT}echo typed"
   tmux_key Enter
-  wait_for 10 pane_contains_line 'typed' || { pane_text; fail "the typed command did not run"; }
+  wait_for 30 pane_contains_line 'typed' || { pane_text; fail "the typed command did not run"; }
 }
 
 @test "wait draws a progress line on the terminal and erases it when it returns, also on Ctrl-C and timeout" {
@@ -156,16 +156,16 @@ test_cursor() {
   record_raw
   tmux_type 'bgjob new -f sleep 30; bgjob new 1/0; bgjob wait; echo "rc=$?"'
   # sleep reports its progress: the estimate is its own pace, about 29 s left
-  wait_for 10 eval 'pane_text | grep -qE "^bgjob: waiting: 1/2 done, 1 running, 1 failed, [0-9]+%, [0-9:]+ elapsed, ~0:[12][0-9] left"' ||
+  wait_for 30 eval 'pane_text | grep -qE "^bgjob: waiting: 1/2 done, 1 running, 1 failed, [0-9]+%, [0-9:]+ elapsed, ~0:[12][0-9] left"' ||
     { pane_text; fail "no progress line"; }
   tmux_key C-c
-  wait_for 10 pane_has_prompt || { pane_text; fail "no prompt after Ctrl-C"; }
+  wait_for 30 pane_has_prompt || { pane_text; fail "no prompt after Ctrl-C"; }
   run ! eval 'pane_text | grep -q "bgjob: waiting"'
   tmux_type 'bgjob wait -t 1 0; echo "timeout=$?"'
-  wait_for 20 pane_contains_line 'timeout=124' || { pane_text; fail "wait -t did not time out"; }
+  wait_for 60 pane_contains_line 'timeout=124' || { pane_text; fail "wait -t did not time out"; }
   run ! eval 'pane_text | grep -q "bgjob: waiting"'
   tmux_type 'bgjob kill 0; bgjob new -f sleep 1.5; bgjob wait 2; echo "rc=$?"'
-  wait_for 20 pane_contains_line 'rc=0' || { pane_text; fail "wait did not end"; }
+  wait_for 60 pane_contains_line 'rc=0' || { pane_text; fail "wait did not end"; }
   run ! eval 'pane_text | grep -q "bgjob: waiting"'
   [ "$(grep -c 'bgjob: waiting: 0/1 done' "$RAW")" -ge 1 ] || fail "the second wait drew no line"
 }
@@ -174,60 +174,54 @@ test_cursor() {
   start_shell
   record_raw
   tmux_type 'bgjob new -f sleep 1.2; bgjob wait -q; echo "rc=$?"'
-  wait_for 20 pane_contains_line 'rc=0' || { pane_text; fail "wait did not end"; }
+  wait_for 60 pane_contains_line 'rc=0' || { pane_text; fail "wait did not end"; }
   tmux_type 'bash --norc -c '\''enable -f "$BGJOB_SO" bgjob; bgjob new -f sleep 1.2; bgjob wait; echo "script=$?"'\'
-  wait_for 20 pane_contains_line 'script=0' || { pane_text; fail "the script did not end"; }
+  wait_for 60 pane_contains_line 'script=0' || { pane_text; fail "the script did not end"; }
   run ! grep -q 'bgjob: waiting' "$RAW"
+}
+
+# completes_to TYPED EXPECTED: types TYPED, presses Tab, expects the line to read EXPECTED, clears it.
+completes_to() {
+  local typed=$1 want=$2
+  tmux_cmd send-keys -l -- "$typed"
+  tmux_key Tab
+  wait_for 30 eval '[ "$(last_line)" = "${TMUX_PROMPT}$want" ]' || { pane_text; fail "'$typed' did not complete to '$want'"; }
+  tmux_key C-u
 }
 
 @test "Tab completes subcommands, options, and the job numbers that fit the subcommand" {
   start_shell
   tmux_type 'bgjob notify off; bgjob new 1; bgjob new 1/0; bgjob new -f sleep 60; bgjob new 2; bgjob wait -q 0 1 3; myhandler() { :; }; clear'
-  wait_for 10 pane_has_prompt || { pane_text; fail "no prompt"; }
-  tmux_cmd send-keys -l -- 'bgjob st'
-  tmux_key Tab
-  wait_for 10 eval '[ "$(last_line)" = "${TMUX_PROMPT}bgjob status" ]' || { pane_text; fail "st did not complete to status"; }
-  tmux_key C-u
+  wait_for 30 pane_has_prompt || { pane_text; fail "no prompt"; }
+  completes_to 'bgjob st' 'bgjob status'
   tmux_cmd send-keys -l -- 'bgjob result '
   tmux_key Tab
   tmux_key Tab
-  wait_for 10 eval 'pane_text | grep -qxE "0 +3 *"' || { pane_text; fail "result did not offer 0 and 3"; }
+  wait_for 30 eval 'pane_text | grep -qxE "0 +3 *"' || { pane_text; fail "result did not offer 0 and 3"; }
   tmux_key C-u
-  tmux_cmd send-keys -l -- 'bgjob traceback '
-  tmux_key Tab
-  wait_for 10 eval '[ "$(last_line)" = "${TMUX_PROMPT}bgjob traceback 1" ]' || { pane_text; fail "traceback did not offer 1"; }
-  tmux_key C-u
-  tmux_cmd send-keys -l -- 'bgjob kill '
-  tmux_key Tab
-  wait_for 10 eval '[ "$(last_line)" = "${TMUX_PROMPT}bgjob kill 2" ]' || { pane_text; fail "kill did not offer 2"; }
-  tmux_key C-u
-  tmux_cmd send-keys -l -- 'bgjob new -c myhand'
-  tmux_key Tab
-  wait_for 10 eval '[ "$(last_line)" = "${TMUX_PROMPT}bgjob new -c myhandler" ]' || { pane_text; fail "-c did not offer the function"; }
-  tmux_key C-u
-  tmux_cmd send-keys -l -- 'bgjob new -f sl'
-  tmux_key Tab
-  wait_for 10 eval '[ "$(last_line)" = "${TMUX_PROMPT}bgjob new -f sleep" ]' || { pane_text; fail "-f did not offer sleep"; }
-  tmux_key C-u
+  completes_to 'bgjob traceback ' 'bgjob traceback 1'
+  completes_to 'bgjob kill ' 'bgjob kill 2'
+  completes_to 'bgjob new -c myhand' 'bgjob new -c myhandler'
+  completes_to 'bgjob new -f sl' 'bgjob new -f sleep'
   tmux_cmd send-keys -l -- 'bgjob wait -'
   tmux_key Tab
   tmux_key Tab
-  wait_for 10 eval 'pane_text | grep -qE "^-n +-p +-q +-t *$"' || { pane_text; fail "wait's options not offered"; }
+  wait_for 30 eval 'pane_text | grep -qE "^-n +-p +-q +-t *$"' || { pane_text; fail "wait's options not offered"; }
   tmux_key C-u
   # completing marked nothing seen
   tmux_type 'bgjob kill 2; bgjob wait -q 2; bgjob status -n -v S; echo "unseen=${#S[@]}"'
-  wait_for 10 eval 'pane_text | grep -qx "unseen=4"' || { pane_text; fail "completion marked jobs seen"; }
+  wait_for 30 eval 'pane_text | grep -qx "unseen=4"' || { pane_text; fail "completion marked jobs seen"; }
 }
 
 @test "enable -d takes the prompt hooks away and enable -f puts them back" {
   start_shell
   tmux_type 'bgjob new 5; until_finished; enable -d bgjob; echo MA""RK'
-  wait_for 10 pane_contains_line MARK || { pane_text; fail "no MARK"; }
-  wait_for 10 pane_has_prompt || { pane_text; fail "no prompt"; }
+  wait_for 30 pane_contains_line MARK || { pane_text; fail "no MARK"; }
+  wait_for 30 pane_has_prompt || { pane_text; fail "no prompt"; }
   assert_equal "$(line_after MARK)" "${TMUX_PROMPT% }"
   tmux_type 'enable -f "$BGJOB_SO" bgjob; echo MA""RK2'
-  wait_for 10 pane_contains_line MARK2 || { pane_text; fail "no MARK2"; }
-  wait_for 10 pane_has_prompt || { pane_text; fail "no prompt"; }
+  wait_for 30 pane_contains_line MARK2 || { pane_text; fail "no MARK2"; }
+  wait_for 30 pane_has_prompt || { pane_text; fail "no prompt"; }
   assert_equal "$(line_after MARK2)" 'bgjob: 0 Completed  5'
 }
 
@@ -247,7 +241,7 @@ test_cursor() {
   tmux_cmd resize-window -x 40
   record_raw
   tmux_type 'bgjob new -f sleep 30; bgjob new 1/0; bgjob wait -t 1.5; echo "rc=$?"'
-  wait_for 20 pane_contains_line 'rc=124' || { pane_text; fail "wait -t did not time out"; }
+  wait_for 60 pane_contains_line 'rc=124' || { pane_text; fail "wait -t did not time out"; }
   grep -q 'bgjob: waiting' "$RAW" || fail "no progress line drawn"
   run ! eval 'pane_text | grep -q "bgjob: wait\|elapsed"'
   tmux_type 'bgjob kill 0'
@@ -296,12 +290,12 @@ ibash() {
 @test "notify now with a prompt of two lines: the notice goes above both, each drawn once" {
   start_shell
   tmux_type "$KILL_KEY"'; bgjob notify now; PS1="TOP""LINE\n> "; bgjob new -f sleep 60 two; echo MA""RK'
-  wait_for 10 pane_contains_line MARK || { pane_text; fail "no MARK"; }
-  wait_for 10 eval '[ "$(last_line)" = ">" ]' || { pane_text; fail "no two-line prompt"; }
+  wait_for 30 pane_contains_line MARK || { pane_text; fail "no MARK"; }
+  wait_for 30 eval '[ "$(last_line)" = ">" ]' || { pane_text; fail "no two-line prompt"; }
   tmux_cmd send-keys -l -- 'echo typed'
-  wait_for 10 eval '[ "$(last_line)" = "> echo typed" ]' || { pane_text; fail "not typed"; }
+  wait_for 30 eval '[ "$(last_line)" = "> echo typed" ]' || { pane_text; fail "not typed"; }
   tmux_key C-t
-  wait_for 20 pane_contains_line 'bgjob: 0 Dead  sleep 60 two' || { pane_text; fail "no notice"; }
+  wait_for 60 pane_contains_line 'bgjob: 0 Dead  sleep 60 two' || { pane_text; fail "no notice"; }
   assert_equal "$(line_after MARK)" 'bgjob: 0 Dead  sleep 60 two'
   assert_equal "$(line_after 'bgjob: 0 Dead  sleep 60 two')" 'TOPLINE'
   assert_equal "$(last_line)" '> echo typed'
@@ -319,16 +313,16 @@ job_ended_probe() {
 @test "nothing runs or prints before a continuation prompt (PS2): it waits for the command to be complete" {
   start_shell
   tmux_type 'bind -x '\''"\C-t": { bgjob __complete ids unfinished; echo end; } > "$HOME/probe"'\''; h() { echo "H $1 $2"; }; bgjob new -c h -f sleep 1 s; echo MA""RK'
-  wait_for 10 pane_contains_line MARK || { pane_text; fail "no MARK"; }
-  wait_for 10 pane_has_prompt || { pane_text; fail "no prompt"; }
+  wait_for 30 pane_contains_line MARK || { pane_text; fail "no MARK"; }
+  wait_for 30 pane_has_prompt || { pane_text; fail "no prompt"; }
   run ! pane_contains_line 'H 0 Completed'
   # the first line of a command typed; the job ends before Enter
   tmux_cmd send-keys -l -- 'for i in 1; do'
-  wait_for 20 job_ended_probe || { pane_text; fail "the job did not end"; }
+  wait_for 60 job_ended_probe || { pane_text; fail "the job did not end"; }
   tmux_key Enter
-  wait_for 10 eval '[ "$(last_line)" = ">" ]' || { pane_text; fail "no PS2 prompt"; }
+  wait_for 30 eval '[ "$(last_line)" = ">" ]' || { pane_text; fail "no PS2 prompt"; }
   tmux_type 'echo "i=$i"; done'
-  wait_for 10 pane_contains_line 'H 0 Completed' || { pane_text; fail "no handler after the command"; }
+  wait_for 30 pane_contains_line 'H 0 Completed' || { pane_text; fail "no handler after the command"; }
   assert_equal "$(line_after "${TMUX_PROMPT}for i in 1; do")" '> echo "i=$i"; done'
   assert_equal "$(line_after 'i=1')" 'bgjob: 0 Completed  sleep 1 s'
   assert_equal "$(line_after 'bgjob: 0 Completed  sleep 1 s')" 'H 0 Completed'
