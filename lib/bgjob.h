@@ -175,7 +175,12 @@ struct bgjob_api {
      * timeout, shell exit) the whole process group gets SIGTERM, then SIGKILL
      * after BGJOB_KILL_GRACE seconds (default 2).  Returns 0 when the
      * program ran (RES says how it ended), or -1 when it could not be
-     * started, with a message like "CMD: command not found" in MSG.
+     * started, with a message like "CMD: command not found" in MSG.  The
+     * first call in a worker gives that worker a descriptor table of its
+     * own (bash closes some descriptor numbers twice, which must never hit
+     * one of a worker's): the descriptors given in REQ stay, others the
+     * callback opened before that first call are closed in it, so open
+     * them afterwards.
      */
     int (*spawn)(bgjob_job *job, const struct bgjob_spawn_req *req, struct bgjob_spawn_res *res, char *msg,
                  size_t msglen);

@@ -79,7 +79,7 @@ static int run_cb(bgjob_job *job, int argc, char **argv, void *payload)
     (void)payload;
     if (argc < 2)
         return bgj_api.fail(job, "run: no command given"), 2;
-    bgj_spawn_thread_setup(); /* before the first descriptor this job opens */
+    bgj_spawn_thread_setup(NULL, 0); /* before the first descriptor this job opens */
     struct bgj_jobenv *env = (struct bgj_jobenv *)bgj_callback_env(job);
     int cwd_fd = bgj_jobenv_cwd_fd(env);
     const char *cmd = argv[1];

@@ -800,7 +800,7 @@ int bgj_spawn_prepare(void)
     return sock < 0 ? BGJ_ESPAWN : BGJ_OK;
 }
 
-void bgj_spawn_thread_setup(void)
+void bgj_spawn_thread_setup(const int *keep, int nkeep)
 {
     if (tl_setup || gettid() == getpid())
         return; /* the main thread's descriptors are the shell's own business */
@@ -808,11 +808,26 @@ void bgj_spawn_thread_setup(void)
     if (unshare(CLONE_FILES) != 0)
         return;
     tl_private = 1;
-    /* keep only the pool's completion descriptor of the shell's table */
-    int keep = bgj_notify_fd();
-    if (keep > 0)
-        close_range(0, (unsigned)keep - 1, 0);
-    close_range(keep >= 0 ? (unsigned)keep + 1 : 0, ~0U, 0);
+    /* keep the pool's completion descriptor and KEEP; close the rest of the copy */
+    int k[8], n = 0;
+    k[n++] = bgj_notify_fd();
+    for (int i = 0; i < nkeep && n < 8; i++)
+        k[n++] = keep[i];
+    for (int i = 1; i < n; i++) /* sort: at most 8 */
+        for (int j = i; j > 0 && k[j - 1] > k[j]; j--) {
+            int t = k[j];
+            k[j] = k[j - 1];
+            k[j - 1] = t;
+        }
+    unsigned from = 0;
+    for (int i = 0; i < n; i++) {
+        if (k[i] < 0 || (unsigned)k[i] < from)
+            continue;
+        if ((unsigned)k[i] > from)
+            close_range(from, (unsigned)k[i] - 1, 0);
+        from = (unsigned)k[i] + 1;
+    }
+    close_range(from, ~0U, 0);
 }
 
 /*
@@ -949,7 +964,7 @@ int bgj_spawn_run(const struct bgj_spawn *s, struct bgjob_spawn_res *res, struct
     if (!s->path || !s->argv || !s->argv[0])
         return bgj_err_set(err, BGJ_EINVAL, "spawn: no program given");
     pthread_once(&spawn_once, spawn_setup);
-    bgj_spawn_thread_setup();
+    bgj_spawn_thread_setup(s->fd, 3);
 
     /* the path, argv and envp strings in one block */
     size_t argc = 0, envc = 0, blen = strlen(s->path) + 1;
@@ -1151,7 +1166,8 @@ int bgj_spawn_job(bgjob_job *job, const struct bgjob_spawn_req *req, struct bgjo
         snprintf(msg, msglen, "spawn: no program given");
         return -1;
     }
-    bgj_spawn_thread_setup();
+    int given[3] = {req->stdin_fd - 1, req->stdout_fd - 1, req->stderr_fd - 1};
+    bgj_spawn_thread_setup(given, 3);
     const struct bgj_jobenv *env = job ? bgj_callback_env(job) : NULL;
     char *const *envp = req->envp ? (char *const *)req->envp : env ? env->envp : NULL;
     const char *path_var = NULL;

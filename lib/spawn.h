@@ -70,12 +70,13 @@ int bgj_spawn_prepare(void);
 
 /*
  * Gives the calling thread (not the main thread) a descriptor table of its
- * own, keeping only the pool's completion descriptor, so bash's handling of
- * descriptor numbers can never close what the thread opens.  Idempotent;
- * bgj_spawn_run calls it, and a callback that opens descriptors before
- * running a program must call it first.
+ * own, keeping the pool's completion descriptor and the NKEEP descriptors
+ * KEEP (negative ones ignored) and closing its copies of the others, so
+ * bash's handling of descriptor numbers can never close what the thread
+ * opens.  Only the first call in a thread acts; bgj_spawn_run calls it, and
+ * a callback that opens descriptors before running a program calls it first.
  */
-void bgj_spawn_thread_setup(void);
+void bgj_spawn_thread_setup(const int *keep, int nkeep);
 
 /* The spawner's pid in this process (0 when none has been started): tests. */
 pid_t bgj_spawner_pid(void);
