@@ -15,7 +15,9 @@ fail() { echo "run: FAIL: $*" >&2; exit 1; }
 
 bgjob new -f run true && bgjob wait || fail "first command"
 bgjob flush -f > /dev/null
-fds_before=$(ls /proc/$$/fd | sort | tr '\n' ' ')
+# descriptors listed by the shell itself, in itself (a $(...) would show its own pipe too)
+fds() { local f; FDS=; for f in /proc/$$/fd/*; do FDS+="${f##*/} "; done; }
+fds; fds_before=$FDS
 started=0 batches=0 killed=0 forks=0 amp=0
 declare -a kpids=()
 while ((started < RUN_CMDS)); do
@@ -80,6 +82,6 @@ for s in /proc/[0-9]*/stat; do
   [[ $st == Z && $ppid == $$ ]] && z=$((z + 1))
 done
 ((z == 0)) || fail "$z zombies"
-fds_after=$(ls /proc/$$/fd | sort | tr '\n' ' ')
+fds; fds_after=$FDS
 [[ $fds_before == "$fds_after" ]] || fail "descriptors before: $fds_before after: $fds_after ($(ls -l /proc/$$/fd | tr "\n" " "))"
 echo "# run: $started commands in $batches batches, $amp bash & jobs, $killed killed ($gone had started and are gone), $forks forks; no zombie, no descriptor left"
