@@ -10,9 +10,10 @@ load helper
 # shell (as bgsh does, with the sanitizer runtime preloaded in the ASan run).
 stress() {
   local name=$1; shift
-  run -0 env "$@" ${BGJOB_PRELOAD:+LD_PRELOAD=$BGJOB_PRELOAD} timeout -k 5 240 \
+  run env "$@" ${BGJOB_PRELOAD:+LD_PRELOAD=$BGJOB_PRELOAD} timeout -k 5 240 \
     bash --norc --noprofile -c 'enable -f "$BGJOB_SO" bgjob || exit 99; . "$1"' \
     "stress-$name" "$BGJOB_ROOT/tests/stress/$name.bash" 3>&-
+  ((status == 0)) || { printf '%s\n' "$output"; fail "stress $name: status $status"; }
   refute_output --partial 'FAIL'
   assert_line --regexp "^# $name: "
 }
@@ -38,7 +39,7 @@ stress() {
 }
 
 @test "the queue cap refuses jobs with a clear error and memory returns after flush" {
-  stress limits LIMIT_QUEUED=2000 MEM_JOBS=100000 MEM_ROUNDS=3
+  stress limits LIMIT_QUEUED=2000 MEM_JOBS=100000 MEM_ROUNDS=3 MALLOC_ARENA_MAX=2
 }
 
 @test "a job that status lists as Running is reported again by status -n once it finishes" {

@@ -55,6 +55,9 @@ echo "# limits: $made unfinished jobs held $((queued_kb * 1024 / made)) bytes ea
 # of the full run) a leak of 20 bytes a job grows the level by 4 MB by the
 # third round and fails; 2 MiB in one round is a leak of 21 bytes a job.
 # Smaller MEM_JOBS catch only bigger leaks (20,000 jobs: about 80 bytes).
+# The callers set MALLOC_ARENA_MAX=2: otherwise each worker thread that comes
+# and goes may leave a malloc arena of its own behind, and the level after a
+# flush then depends on how many threads the load of the machine made.
 unset BGJOB_MAX_QUEUED BGJOB_MAX_RUNNING
 rss; start=$REPLY
 for ((round = 1; round <= MEM_ROUNDS; round++)); do

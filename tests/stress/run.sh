@@ -20,7 +20,8 @@ pass=0 fail=0
 for s in soak fork unload exits signals limits run; do
   start=$(date +%s)
   log=build/stress-$s.log
-  timeout -k 10 "$limit" env ${BGJOB_PRELOAD:+LD_PRELOAD=$BGJOB_PRELOAD} bash --norc --noprofile -c \
+  arena=; [ "$s" = limits ] && arena=MALLOC_ARENA_MAX=2   # see limits.bash
+  timeout -k 10 "$limit" env $arena ${BGJOB_PRELOAD:+LD_PRELOAD=$BGJOB_PRELOAD} bash --norc --noprofile -c \
     'enable -f "$BGJOB_SO" bgjob || exit 99; . "$1"' "stress-$s" "$dir/$s.bash" > "$log" 2>&1
   rc=$?
   secs=$(( $(date +%s) - start ))
