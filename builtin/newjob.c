@@ -176,10 +176,9 @@ int bgj_cmd_new(struct bgj_cmdline *c, const struct bgj_args *a)
             if (st != EXECUTION_SUCCESS)
                 return st;
         }
-        /* `run' runs a program: its spawner starts here, on the main thread,
-           so its socket is in the shell's table.  (A plugin's api->spawn
-           needs a spawner started this way: one `run' job starts it.) */
-        if (is_run && bgj_spawn_prepare() != BGJ_OK) {
+        /* `run' and plugin callbacks may run programs: their spawner starts
+           here, on the main thread, so its socket is in the shell's table. */
+        if ((is_run || strcmp(cb->origin, "builtin") != 0) && bgj_spawn_prepare() != BGJ_OK) {
             free(run_path);
             builtin_error("%s: cannot start the process that runs commands", cb->name);
             return EXECUTION_FAILURE;

@@ -23,18 +23,11 @@
 #define FIRST_DRAW 0.5 /* seconds into the wait */
 #define INTERVAL   0.1 /* between two updates */
 
-static double mono(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 void bgj_progress_begin(struct bgj_progress *p, int quiet)
 {
     memset(p, 0, sizeof *p);
     p->on = !quiet && interactive_shell && isatty(STDERR_FILENO);
-    p->start = mono();
+    p->start = bgj_mono();
 }
 
 /* M:SS, or H:MM:SS from an hour on. */
@@ -51,7 +44,7 @@ double bgj_progress_update(struct bgj_progress *p, bgjob_job **t, const int *st,
 {
     if (!p->on)
         return -1;
-    double now = mono();
+    double now = bgj_mono();
     if (now - p->start < FIRST_DRAW)
         return p->start + FIRST_DRAW;
     if (p->drawn && now - p->last < INTERVAL)

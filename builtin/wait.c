@@ -19,7 +19,10 @@
  * Without job numbers, wait waits for the unfinished jobs of this shell
  * only: in a subshell, jobs the parent was running at the fork are passed
  * over, as bash's `wait` passes over the parent's children.  Naming one of
- * them is an error at once (it can never finish here).
+ * them is an error at once (it can never finish here).  A job whose outcome
+ * a wait returned is marked waited (table.c); `wait -n` without numbers
+ * first returns a finished job not yet waited for, lowest number first, as
+ * bash 5.3's `wait -n` returns a terminated child not yet waited for.
  */
 #define _GNU_SOURCE
 #include "bgjob_builtin.h"
@@ -31,18 +34,12 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "../lib/clock.h"
 #include "quit.h"
 #include "sig.h"
 #include "variables.h"
 
 extern int trapped_signal_received;
-
-static double mono_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 /*
  * Reads the states of the targets still unfinished into ST (-1 while
@@ -103,7 +100,7 @@ int bgj_wait_jobs_ex(bgjob_job **t, size_t n, int any, int unknown, double timeo
                      int flags)
 {
     long which = -1;
-    double deadline = timeout >= 0 ? mono_now() + timeout : 0;
+    double deadline = timeout >= 0 ? bgj_mono() + timeout : 0;
     int *st = malloc(n * sizeof *st);
     int64_t *ids = malloc(n * sizeof *ids);
     if (!st || !ids) {
@@ -127,8 +124,8 @@ int bgj_wait_jobs_ex(bgjob_job **t, size_t n, int any, int unknown, double timeo
     trapped_signal_received = 0;
     int rc;
     /* A job that is about to finish is cheaper to spin for than to sleep for. */
-    double spin_until = mono_now() + 30e-6;
-    while ((rc = verdict(t, st, n, any, unknown, &which, &from)) < 0 && mono_now() < spin_until)
+    double spin_until = bgj_mono() + 30e-6;
+    while ((rc = verdict(t, st, n, any, unknown, &which, &from)) < 0 && bgj_mono() < spin_until)
         ;
     for (;;) {
         /* Handlers of the jobs that ended run as they end (the line is off the screen meanwhile). */
@@ -153,7 +150,7 @@ int bgj_wait_jobs_ex(bgjob_job **t, size_t n, int any, int unknown, double timeo
         }
         struct timespec ts, *tsp = NULL;
         if (timeout >= 0) {
-            double left = deadline - mono_now();
+            double left = deadline - bgj_mono();
             if (left <= 0) {
                 bgj_wait_disarm();
                 rc = 124;
@@ -169,7 +166,7 @@ int bgj_wait_jobs_ex(bgjob_job **t, size_t n, int any, int unknown, double timeo
             tsp = &slice; /* no descriptor: poll in short slices */
         struct timespec draw;
         if (next_draw >= 0) {
-            double d = next_draw - mono_now();
+            double d = next_draw - bgj_mono();
             if (d < 0.001)
                 d = 0.001;
             if (!tsp || (double)tsp->tv_sec + tsp->tv_nsec / 1e9 > d) {
@@ -202,12 +199,28 @@ int bgj_wait_jobs_ex(bgjob_job **t, size_t n, int any, int unknown, double timeo
     /* The handlers of the jobs that decided the status have run when wait returns. */
     if (handlers)
         bgj_run_handlers();
+    /* The outcome wait returned is waited for (the deciding job with -n, else all). */
+    for (size_t i = any ? (size_t)which : 0; which >= 0 && i < (any ? (size_t)which + 1 : n); i++) {
+        bgjob_job *j = bgj_find(ids[i]);
+        if (j)
+            bgj_mark_waited(j);
+    }
     if (which_id)
         *which_id = which >= 0 ? ids[which] : -1;
     free(t);
     free(st);
     free(ids);
     return rc;
+}
+
+/* Marks every finished job of this shell as waited for. */
+static void mark_all_waited(void)
+{
+    for (size_t i = 0, n = bgj_count(); i < n; i++) {
+        bgjob_job *j = bgj_at(i);
+        if (j && bgj_mine(j))
+            bgj_mark_waited(j);
+    }
 }
 
 int bgj_cmd_wait(struct bgj_cmdline *c, const struct bgj_args *a)
@@ -246,15 +259,20 @@ int bgj_cmd_wait(struct bgj_cmdline *c, const struct bgj_args *a)
             }
         }
     } else {
-        /* This shell's unfinished jobs; a subshell passes over its parent's. */
+        /* This shell's unfinished jobs (with -n, also the finished ones it
+           made that no wait has returned yet); a subshell passes over its
+           parent's. */
         for (size_t i = 0; i < cap; i++) {
             bgjob_job *j = bgj_at(i);
-            if (j && !bgj_finished(bgj_state_of(j)) && !bgj_orphaned(j))
+            if (j && !bgj_orphaned(j) && (!bgj_finished(bgj_state_of(j)) || (c->opt_n && !j->waited && bgj_mine(j))))
                 t[n++] = j;
         }
     }
+    int all = !c->opt_n && c->nids == 0;
     if (n == 0) {
         free(t);
+        if (all)
+            mark_all_waited();
         if (unknown)
             return EXECUTION_FAILURE;
         return ((c->opt_n && c->nids == 0) || c->pname) ? 127 : EXECUTION_SUCCESS;
@@ -262,6 +280,8 @@ int bgj_cmd_wait(struct bgj_cmdline *c, const struct bgj_args *a)
     int64_t which;
     int rc = bgj_wait_jobs_ex(t, n, c->opt_n, unknown, c->has_timeout ? c->timeout : -1, &which,
                               BGJ_WAIT_HANDLERS | (c->opt_q ? 0 : BGJ_WAIT_PROGRESS));
+    if (all && which >= 0)
+        mark_all_waited(); /* `wait' waited for everything: what ended before it too */
     if (c->pname && which >= 0) {
         char buf[24];
         snprintf(buf, sizeof buf, "%lld", (long long)which);

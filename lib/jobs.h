@@ -67,6 +67,7 @@ struct bgjob_job {
     unsigned char in_queue; /* linked in the run queue; manager lock */
     unsigned char timed;    /* linked in the timer list; manager lock */
     unsigned char seen;     /* the user has been shown its outcome */
+    unsigned char waited;   /* a `wait' has returned its outcome (main thread) */
     char command[];         /* display form (an arithmetic job's expression) */
 };
 
@@ -143,6 +144,8 @@ void bgj_flush_finished(int only_seen, size_t *ncompleted, size_t *ndead);
 /* Number of finished jobs not yet marked seen; marking is the caller's. */
 size_t bgj_unseen(void);
 void bgj_mark_seen(bgjob_job *job);
+/* Marks a finished job as returned by a wait: `wait -n' without IDs passes over it. */
+void bgj_mark_waited(bgjob_job *job);
 
 /* For bgj_submit: numbers JOB and appends it.  0 or BGJ_ENOMEM (nothing changed). */
 int bgj_table_add(bgjob_job *job);
@@ -167,6 +170,8 @@ int64_t bgj_submit(bgjob_job *job, int daemon);
 
 /* True when JOB was queued or running in the process this one was forked from. */
 int bgj_orphaned(const bgjob_job *job);
+/* Non-zero when JOB was created by this process (not inherited at a fork). */
+int bgj_mine(const bgjob_job *job);
 
 /*
  * Asks JOB to stop.  A queued job (not yet picked up by a worker) ends Dead at

@@ -199,6 +199,8 @@ int bgj_orphaned(const bgjob_job *j)
     return !bgj_finished(bgj_state_of(j)) && j->generation != P.generation;
 }
 
+int bgj_mine(const bgjob_job *j) { return j->generation == P.generation; }
+
 /* ---- the run queue and the timer list (under P.lock) ---- */
 
 /* Takes J out of the list L whose first job is *HEAD and last *TAIL (TAIL NULL: a list with no tail pointer). */

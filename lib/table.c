@@ -139,3 +139,9 @@ void bgj_mark_seen(bgjob_job *j)
     if (bgj_finished(bgj_state_of(j)))
         j->seen = 1;
 }
+
+void bgj_mark_waited(bgjob_job *j)
+{
+    if (bgj_finished(bgj_state_of(j)))
+        j->waited = 1;
+}

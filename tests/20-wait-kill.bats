@@ -172,6 +172,29 @@ teardown() {
   assert_output 'rc=1 which=1'
 }
 
+@test "wait -n without IDs returns a job that ended before the wait, lowest number first" {
+  run -0 bgsh "$LOAD"'; bgjob new -f fail x; bgjob new -f join a; bgjob new -d -f sleep 30
+    until bgjob status -v S; [[ ${S[0]} == Dead && ${S[1]} == Completed ]]; do :; done
+    bgjob wait -n -p which; echo "rc=$? which=$which"
+    bgjob wait -n -p which; echo "rc=$? which=$which"; bgjob kill 2'
+  assert_output $'rc=1 which=0\nrc=0 which=1'
+}
+
+@test "a wait -n loop returns every job exactly once, then 127" {
+  run -0 bgsh "$LOAD"'; for i in 0 1 2 3 4 5 6 7; do bgjob new -f join $i; done
+    got=()
+    while :; do bgjob wait -n -p j; rc=$?; (( rc == 127 )) && break; got[j]+=x; done
+    echo "rc=$rc ${#got[@]} ${got[*]}"'
+  assert_output 'rc=127 8 x x x x x x x x'
+}
+
+@test "after a plain wait, wait -n has nothing left to return" {
+  run -0 bgsh "$LOAD"'; bgjob new -f join a; bgjob new -f fail x
+    until bgjob status -v S; [[ ${S[1]} == Dead ]]; do :; done
+    bgjob wait; echo "rc=$?"; bgjob wait -n; echo "rc=$?"'
+  assert_output $'rc=0\nrc=127'
+}
+
 @test "wait -p VAR with IDs and without -n stores the last job listed" {
   run -0 bgsh "$LOAD"'; bgjob new -f join a; bgjob new -f join b
     bgjob wait -p which 1 0; echo "rc=$? which=$which"'

@@ -43,6 +43,14 @@ TIMER='start() { t0=${EPOCHREALTIME//[!0-9]/}; }; ms() { echo $(( (${EPOCHREALTI
   assert_equal "$stderr" ''
 }
 
+@test "( bgjob wait -n ) without IDs does not return a job the parent made, even one that ended" {
+  run -0 --separate-stderr bgsh "$LOAD"'; bgjob new -f fail x
+    until bgjob status -v S; [[ ${S[0]} == Dead ]]; do :; done
+    ( bgjob wait -n -p w; echo "sub rc=$? w=${w-unset}" ); bgjob wait -n -p w; echo "rc=$? w=$w"'
+  assert_output $'sub rc=127 w=unset\nrc=1 w=0'
+  assert_equal "$stderr" ''
+}
+
 @test "( bgjob wait ) in a subshell waits for the subshell's own job, not the parent's" {
   run -0 --separate-stderr bgsh "$WATCHDOG"'; bgjob new -d -f sleep 30
     ( watchdog 10; bgjob new -v me -f sleep 0.2 mine; bgjob wait; echo "rc=$?"; bgjob result $me
