@@ -102,6 +102,48 @@ static int getenv_cb(bgjob_job *job, int argc, char **argv, void *payload)
     return api->set_result(job, v) ? 1 : 0;
 }
 
+/* capture PROGRAM [ARG...]: runs the program through api->spawn; the
+   result is its output, a failure is its error output or how it ended. */
+static int capture(bgjob_job *job, int argc, char **argv, void *payload)
+{
+    (void)argc;
+    (void)payload;
+    struct bgjob_spawn_req req;
+    struct bgjob_spawn_res res;
+    char msg[256];
+    memset(&req, 0, sizeof req);
+    req.argv = (const char *const *)argv + 1;
+    if (api->spawn(job, &req, &res, msg, sizeof msg) != 0)
+        return api->fail(job, msg), 1;
+    /* trailing newlines go, as in $(...) */
+    while (res.out && res.out_len > 0 && res.out[res.out_len - 1] == '\n')
+        res.out[--res.out_len] = 0;
+    while (res.err && res.err_len > 0 && res.err[res.err_len - 1] == '\n')
+        res.err[--res.err_len] = 0;
+    int ok = res.exit_status == 0;
+    if (ok)
+        ok = api->set_result(job, res.out ? res.out : "") == 0;
+    else if (res.err && res.err_len)
+        api->fail(job, res.err);
+    else {
+        snprintf(msg, sizeof msg, "exit status %d, signal %d", res.exit_status, res.term_signal);
+        api->fail(job, msg);
+    }
+    api->spawn_free(&res);
+    return ok ? 0 : 1;
+}
+
+/* At least a program name. */
+static int capture_check(int argc, char **argv, void *payload, char *msg, size_t msglen)
+{
+    (void)argv;
+    (void)payload;
+    if (argc >= 2)
+        return 0;
+    snprintf(msg, msglen, "capture: a PROGRAM expected");
+    return 1;
+}
+
 /* Exactly one argument, checked by `new` before any job exists. */
 static int getenv_check(int argc, char **argv, void *payload, char *msg, size_t msglen)
 {
@@ -125,8 +167,11 @@ BGJOB_EXPORT int bgjob_plugin_init(const struct bgjob_api *table)
         return 1;
 #if BGJOB_API_VERSION >= 2
     /* A table older than version 2 has no getenv: skip what needs it. */
-    if (api->version >= 2 && (api->register_callback("getenv", getenv_cb, "getenv NAME", NULL, NULL) ||
-                              api->set_check("getenv", getenv_check)))
+    if (api->version >= 2 &&
+        (api->register_callback("getenv", getenv_cb, "getenv NAME", NULL, NULL) ||
+         api->set_check("getenv", getenv_check) ||
+         api->register_callback("capture", capture, "capture PROGRAM [ARG...]", NULL, NULL) ||
+         api->set_check("capture", capture_check)))
         return 1;
 #endif
     return 0;

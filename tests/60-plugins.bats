@@ -22,8 +22,9 @@ export NOINIT_SO BADVERSION_SO EXAMPLE_V1_SO
   assert_line --regexp '^join +join WORD\.\.\.'
   assert_line --regexp '^fail +fail MESSAGE'
   assert_line --regexp '^getenv +getenv NAME'
+  assert_line --regexp '^capture +capture PROGRAM'
   assert_line --regexp '^run +run CMD'
-  assert_equal "${#lines[@]}" 7
+  assert_equal "${#lines[@]}" 8
 }
 
 @test "join gives its words joined by spaces" {
@@ -111,7 +112,7 @@ export NOINIT_SO BADVERSION_SO EXAMPLE_V1_SO
     bgjob load "$EXAMPLE_SO"; echo "second=$?"
     bgjob funcs | cut -d" " -f1 | sort | tr "\n" " "; echo
     bgjob new -f join a b; bgjob new -f fail x; bgjob wait 0; echo "rc=$?"; bgjob result 0; bgjob wait 1 || echo dead'
-  assert_output $'second=0\nbusy fail getenv join run sleep \nrc=0\na b\ndead'
+  assert_output $'second=0\nbusy capture fail getenv join run sleep \nrc=0\na b\ndead'
   [[ $stderr == *'bgjob-example.so: plugin already loaded'* ]] || fail "$stderr"
   [[ $stderr != *'initialisation failed'* ]] || fail "$stderr"
 }
@@ -195,6 +196,16 @@ export NOINIT_SO BADVERSION_SO EXAMPLE_V1_SO
     T=temp bgjob new -f getenv T; bgjob new -f getenv B; bgjob wait 0 1; echo "rc=$?"
     bgjob result 0; bgjob result 1; bgjob wait 2; echo "unexported=$?"; bgjob traceback 2 | tail -n 1'
   assert_output $'rc=0\none\ntemp\nunexported=1\nnot set'
+}
+
+@test "a plugin runs a program through api->spawn in a shell that never ran a run job" {
+  run -0 --separate-stderr bgsh "$LOAD"'; cd "$BATS_TEST_TMPDIR"; export GREETING=hello
+    bgjob new -f capture sh -c "echo \$GREETING; pwd; exit 0"; bgjob new -f capture sh -c "echo oops >&2; exit 3"
+    bgjob new -f capture no-such-program-here; bgjob wait; echo "rc=$?"
+    bgjob result 0; bgjob traceback 1 | tail -n 1; bgjob traceback 2 | tail -n 1
+    jobs; echo "bang=[$!]"'
+  assert_output $'rc=1\nhello\n'"$BATS_TEST_TMPDIR"$'\noops\nno-such-program-here: command not found\nbang=[]'
+  assert_equal "$stderr" ''
 }
 
 @test "extra fields set by a callback appear in show, after the fixed keys, printed and with -v" {
