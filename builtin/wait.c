@@ -264,7 +264,8 @@ int bgj_cmd_wait(struct bgj_cmdline *c, const struct bgj_args *a)
            parent's. */
         for (size_t i = 0; i < cap; i++) {
             bgjob_job *j = bgj_at(i);
-            if (j && !bgj_orphaned(j) && (!bgj_finished(bgj_state_of(j)) || (c->opt_n && !j->waited && bgj_mine(j))))
+            if (j && !bgj_orphaned(j) &&
+                (!bgj_finished(bgj_state_of(j)) || (c->opt_n && !j->waited && bgj_mine(j))))
                 t[n++] = j;
         }
     }
