@@ -20,9 +20,11 @@
  * only: in a subshell, jobs the parent was running at the fork are passed
  * over, as bash's `wait` passes over the parent's children.  Naming one of
  * them is an error at once (it can never finish here).  A job whose outcome
- * a wait returned is marked waited (table.c); `wait -n` without numbers
- * first returns a finished job not yet waited for, lowest number first, as
- * bash 5.3's `wait -n` returns a terminated child not yet waited for.
+ * a wait returned is marked waited (table.c).  Without numbers, wait also
+ * takes the finished jobs not yet waited for, so its status never depends
+ * on whether a job ended just before it started; `wait -n` then returns
+ * one of those first, lowest number first, as bash 5.3's `wait -n` returns a
+ * terminated child not yet waited for.
  */
 #define _GNU_SOURCE
 #include "bgjob_builtin.h"
@@ -213,16 +215,6 @@ int bgj_wait_jobs_ex(bgjob_job **t, size_t n, int any, int unknown, double timeo
     return rc;
 }
 
-/* Marks every finished job of this shell as waited for. */
-static void mark_all_waited(void)
-{
-    for (size_t i = 0, n = bgj_count(); i < n; i++) {
-        bgjob_job *j = bgj_at(i);
-        if (j && bgj_mine(j))
-            bgj_mark_waited(j);
-    }
-}
-
 int bgj_cmd_wait(struct bgj_cmdline *c, const struct bgj_args *a)
 {
     if (c->pname) {
@@ -259,21 +251,18 @@ int bgj_cmd_wait(struct bgj_cmdline *c, const struct bgj_args *a)
             }
         }
     } else {
-        /* This shell's unfinished jobs (with -n, also the finished ones it
-           made that no wait has returned yet); a subshell passes over its
+        /* This shell's unfinished jobs, and the finished ones it made that
+           no wait has returned yet: so the status does not depend on whether
+           a job ended just before wait started.  A subshell passes over its
            parent's. */
         for (size_t i = 0; i < cap; i++) {
             bgjob_job *j = bgj_at(i);
-            if (j && !bgj_orphaned(j) &&
-                (!bgj_finished(bgj_state_of(j)) || (c->opt_n && !j->waited && bgj_mine(j))))
+            if (j && !bgj_orphaned(j) && (!bgj_finished(bgj_state_of(j)) || (!j->waited && bgj_mine(j))))
                 t[n++] = j;
         }
     }
-    int all = !c->opt_n && c->nids == 0;
     if (n == 0) {
         free(t);
-        if (all)
-            mark_all_waited();
         if (unknown)
             return EXECUTION_FAILURE;
         return ((c->opt_n && c->nids == 0) || c->pname) ? 127 : EXECUTION_SUCCESS;
@@ -281,8 +270,6 @@ int bgj_cmd_wait(struct bgj_cmdline *c, const struct bgj_args *a)
     int64_t which;
     int rc = bgj_wait_jobs_ex(t, n, c->opt_n, unknown, c->has_timeout ? c->timeout : -1, &which,
                               BGJ_WAIT_HANDLERS | (c->opt_q ? 0 : BGJ_WAIT_PROGRESS));
-    if (all && which >= 0)
-        mark_all_waited(); /* `wait' waited for everything: what ended before it too */
     if (c->pname && which >= 0) {
         char buf[24];
         snprintf(buf, sizeof buf, "%lld", (long long)which);

@@ -188,11 +188,11 @@ teardown() {
   assert_output 'rc=127 8 x x x x x x x x'
 }
 
-@test "after a plain wait, wait -n has nothing left to return" {
+@test "wait without IDs counts a dead job that ended before it started; then wait -n has nothing left" {
   run -0 bgsh "$LOAD"'; bgjob new -f join a; bgjob new -f fail x
     until bgjob status -v S; [[ ${S[1]} == Dead ]]; do :; done
     bgjob wait; echo "rc=$?"; bgjob wait -n; echo "rc=$?"'
-  assert_output $'rc=0\nrc=127'
+  assert_output $'rc=1\nrc=127'
 }
 
 @test "wait -p VAR with IDs and without -n stores the last job listed" {

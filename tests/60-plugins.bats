@@ -223,6 +223,12 @@ export NOINIT_SO BADVERSION_SO EXAMPLE_V1_SO
   [[ $stderr == *'getenv: exactly one NAME expected'*'usage: bgjob new'*'-f getenv NAME'* ]] || fail "$stderr"
 }
 
+@test "the version-1 header built from lib/bgjob.h declares exactly what bgjob 0.1 shipped" {
+  run -0 "$BGJOB_ROOT/tests/plugins/abi.sh" "$BGJOB_ROOT/build/plugins/v1/bgjob.h"
+  assert_output "$(< "$BGJOB_ROOT/tests/plugins/api-v1.txt")"
+  assert_line 'int (*sleep)(bgjob_job *job, double seconds);'
+}
+
 @test "a plugin built for API version 1 (the old header) still loads and runs, without the version-2 callbacks" {
   [ -f "$EXAMPLE_V1_SO" ]
   run -0 --separate-stderr bgsh 'bgjob load "$EXAMPLE_V1_SO"; echo "rc=$?"; bgjob funcs | cut -d" " -f1 | sort | tr "\n" " "; echo

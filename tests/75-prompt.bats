@@ -32,6 +32,14 @@ line_after() {
 }
 
 # Records everything the pane's programs write (erased lines too) in $RAW.
+# Types CMDS, then an echo of MARK (typed split, so that only the echo's
+# output is a line equal to MARK), and waits for that line and the prompt.
+type_to_prompt() {
+  tmux_type "$2; echo ${1:0:2}\"\"${1:2}"
+  wait_for 30 pane_contains_line "$1" || { pane_text; fail "no $1"; }
+  wait_for 30 pane_has_prompt || { pane_text; fail "no prompt"; }
+}
+
 record_raw() {
   RAW=$BATS_TEST_TMPDIR/raw
   : > "$RAW"
@@ -48,9 +56,7 @@ cursor_x() {
 
 @test "notify prompt (the default): a notice per ended job just before the next prompt, and the job counts as seen" {
   start_shell
-  tmux_type 'bgjob notify; bgjob new 6*7; bgjob new 1/0; until_finished; echo MA""RK'
-  wait_for 30 pane_contains_line MARK || { pane_text; fail "no MARK"; }
-  wait_for 30 pane_has_prompt || { pane_text; fail "no prompt"; }
+  type_to_prompt MARK 'bgjob notify; bgjob new 6*7; bgjob new 1/0; until_finished'
   run -0 pane_contains_line prompt
   assert_equal "$(line_after MARK)" 'bgjob: 0 Completed  6*7'
   assert_equal "$(line_after 'bgjob: 0 Completed  6*7')" 'bgjob: 1 Dead  1/0'
@@ -61,17 +67,13 @@ cursor_x() {
   run -0 pane_contains_line 'new=[]'
   [ "$(pane_text | grep -c '^bgjob: 0 Completed')" = 1 ] || { pane_text; fail "the notice was shown twice"; }
   # a job already reported (here by status) gets no notice
-  tmux_type 'bgjob new 9; until_finished; bgjob status -v S; echo MA""RK3'
-  wait_for 30 pane_contains_line MARK3 || { pane_text; fail "no MARK3"; }
-  wait_for 30 pane_has_prompt || { pane_text; fail "no prompt"; }
+  type_to_prompt MARK3 'bgjob new 9; until_finished; bgjob status -v S'
   assert_equal "$(line_after MARK3)" "${TMUX_PROMPT% }"
 }
 
 @test "notify off: no notice, and the job stays unseen" {
   start_shell
-  tmux_type 'bgjob notify off; bgjob notify; bgjob new 5; until_finished; echo MA""RK'
-  wait_for 30 pane_contains_line MARK || { pane_text; fail "no MARK"; }
-  wait_for 30 pane_has_prompt || { pane_text; fail "no prompt"; }
+  type_to_prompt MARK 'bgjob notify off; bgjob notify; bgjob new 5; until_finished'
   run -0 pane_contains_line off
   assert_equal "$(line_after MARK)" "${TMUX_PROMPT% }"
   tmux_type 'bgjob status -n'
@@ -81,9 +83,7 @@ cursor_x() {
 
 @test "notify now: the notice appears while a half-typed command waits, which is redrawn intact and still runs" {
   start_shell
-  tmux_type "$KILL_KEY"'; bgjob notify now; bgjob new -f sleep 60 later; echo MA""RK'
-  wait_for 30 pane_contains_line MARK || { pane_text; fail "no MARK"; }
-  wait_for 30 pane_has_prompt || { pane_text; fail "no prompt"; }
+  type_to_prompt MARK "$KILL_KEY"'; bgjob notify now; bgjob new -f sleep 60 later'
   # half a command, the cursor moved two places left, while the job runs
   tmux_cmd send-keys -l -- 'echo half'
   tmux_key Left
@@ -118,15 +118,11 @@ test_cursor() {
 
 @test "a completion handler runs before the next prompt, after the notices, also with notify off" {
   start_shell
-  tmux_type 'h() { echo "H $1 $2"; }; bgjob new -c h 5; until_finished; echo MA""RK'
-  wait_for 30 pane_contains_line MARK || { pane_text; fail "no MARK"; }
-  wait_for 30 pane_has_prompt || { pane_text; fail "no prompt"; }
+  type_to_prompt MARK 'h() { echo "H $1 $2"; }; bgjob new -c h 5; until_finished'
   assert_equal "$(line_after MARK)" 'bgjob: 0 Completed  5'
   assert_equal "$(line_after 'bgjob: 0 Completed  5')" 'H 0 Completed'
   # with notify off, a handler still runs before the prompt, without a notice
-  tmux_type 'bgjob notify off; bgjob new -c h 6; until_finished; echo MA""RK2'
-  wait_for 30 pane_contains_line MARK2 || { pane_text; fail "no MARK2"; }
-  wait_for 30 pane_has_prompt || { pane_text; fail "no prompt"; }
+  type_to_prompt MARK2 'bgjob notify off; bgjob new -c h 6; until_finished'
   assert_equal "$(line_after MARK2)" 'H 1 Completed'
   [ "$(pane_text | grep -c '^H 0 Completed')" = 1 ] || { pane_text; fail "handler ran twice"; }
   # $? is the last command's, not the handler's
@@ -138,9 +134,7 @@ test_cursor() {
 
 @test "in now mode handlers run at once too (notify now)" {
   start_shell
-  tmux_type "$KILL_KEY"'; h() { echo "H $1 $2"; }; bgjob notify now; bgjob new -c h -f sleep 60 z; echo MA""RK'
-  wait_for 30 pane_contains_line MARK || { pane_text; fail "no MARK"; }
-  wait_for 30 pane_has_prompt || { pane_text; fail "no prompt"; }
+  type_to_prompt MARK "$KILL_KEY"'; h() { echo "H $1 $2"; }; bgjob notify now; bgjob new -c h -f sleep 60 z'
   tmux_cmd send-keys -l -- 'echo typed'
   wait_for 30 eval '[ "$(last_line)" = "${TMUX_PROMPT}echo typed" ]' || { pane_text; fail "not typed"; }
   run ! pane_contains_line 'H 0 Dead'
@@ -154,7 +148,9 @@ test_cursor() {
 @test "wait draws a progress line on the terminal and erases it when it returns, also on Ctrl-C and timeout" {
   start_shell
   record_raw
-  tmux_type 'bgjob new -f sleep 30; bgjob new 1/0; bgjob wait; echo "rc=$?"'
+  # (the IDs are named: 1/0 may end before wait starts, and wait without IDs
+  # waits for the unfinished jobs only)
+  tmux_type 'bgjob new -f sleep 30; bgjob new 1/0; bgjob wait 0 1; echo "rc=$?"'
   # sleep reports its progress: the estimate is its own pace, about 29 s left
   wait_for 30 eval 'pane_text | grep -qE "^bgjob: waiting: 1/2 done, 1 running, 1 failed, [0-9]+%, [0-9:]+ elapsed, ~0:[12][0-9] left"' ||
     { pane_text; fail "no progress line"; }
@@ -180,6 +176,17 @@ test_cursor() {
   run ! grep -q 'bgjob: waiting' "$RAW"
 }
 
+# offers TYPED REGEX: types TYPED, presses Tab twice, expects a line of the
+# listing to match the extended REGEX, clears the line.
+offers() {
+  local typed=$1 re=$2
+  tmux_cmd send-keys -l -- "$typed"
+  tmux_key Tab
+  tmux_key Tab
+  wait_for 30 eval 'pane_text | grep -qxE -e "$re"' || { pane_text; fail "'$typed' did not offer /$re/"; }
+  tmux_key C-u
+}
+
 # completes_to TYPED EXPECTED: types TYPED, presses Tab, expects the line to read EXPECTED, clears it.
 completes_to() {
   local typed=$1 want=$2
@@ -194,20 +201,12 @@ completes_to() {
   tmux_type 'bgjob notify off; bgjob new 1; bgjob new 1/0; bgjob new -f sleep 60; bgjob new 2; bgjob wait -q 0 1 3; myhandler() { :; }; clear'
   wait_for 30 pane_has_prompt || { pane_text; fail "no prompt"; }
   completes_to 'bgjob st' 'bgjob status'
-  tmux_cmd send-keys -l -- 'bgjob result '
-  tmux_key Tab
-  tmux_key Tab
-  wait_for 30 eval 'pane_text | grep -qxE "0 +3 *"' || { pane_text; fail "result did not offer 0 and 3"; }
-  tmux_key C-u
+  offers 'bgjob result ' '0 +3 *'
   completes_to 'bgjob traceback ' 'bgjob traceback 1'
   completes_to 'bgjob kill ' 'bgjob kill 2'
   completes_to 'bgjob new -c myhand' 'bgjob new -c myhandler'
   completes_to 'bgjob new -f sl' 'bgjob new -f sleep'
-  tmux_cmd send-keys -l -- 'bgjob wait -'
-  tmux_key Tab
-  tmux_key Tab
-  wait_for 30 eval 'pane_text | grep -qE "^-n +-p +-q +-t *$"' || { pane_text; fail "wait's options not offered"; }
-  tmux_key C-u
+  offers 'bgjob wait -' '-n +-p +-q +-t *'
   # completing marked nothing seen
   tmux_type 'bgjob kill 2; bgjob wait -q 2; bgjob status -n -v S; echo "unseen=${#S[@]}"'
   wait_for 30 eval 'pane_text | grep -qx "unseen=4"' || { pane_text; fail "completion marked jobs seen"; }
@@ -215,13 +214,9 @@ completes_to() {
 
 @test "enable -d takes the prompt hooks away and enable -f puts them back" {
   start_shell
-  tmux_type 'bgjob new 5; until_finished; enable -d bgjob; echo MA""RK'
-  wait_for 30 pane_contains_line MARK || { pane_text; fail "no MARK"; }
-  wait_for 30 pane_has_prompt || { pane_text; fail "no prompt"; }
+  type_to_prompt MARK 'bgjob new 5; until_finished; enable -d bgjob'
   assert_equal "$(line_after MARK)" "${TMUX_PROMPT% }"
-  tmux_type 'enable -f "$BGJOB_SO" bgjob; echo MA""RK2'
-  wait_for 30 pane_contains_line MARK2 || { pane_text; fail "no MARK2"; }
-  wait_for 30 pane_has_prompt || { pane_text; fail "no prompt"; }
+  type_to_prompt MARK2 'enable -f "$BGJOB_SO" bgjob'
   assert_equal "$(line_after MARK2)" 'bgjob: 0 Completed  5'
 }
 
@@ -312,9 +307,7 @@ job_ended_probe() {
 
 @test "nothing runs or prints before a continuation prompt (PS2): it waits for the command to be complete" {
   start_shell
-  tmux_type 'bind -x '\''"\C-t": { bgjob __complete ids unfinished; echo end; } > "$HOME/probe"'\''; h() { echo "H $1 $2"; }; bgjob new -c h -f sleep 1 s; echo MA""RK'
-  wait_for 30 pane_contains_line MARK || { pane_text; fail "no MARK"; }
-  wait_for 30 pane_has_prompt || { pane_text; fail "no prompt"; }
+  type_to_prompt MARK 'bind -x '\''"\C-t": { bgjob __complete ids unfinished; echo end; } > "$HOME/probe"'\''; h() { echo "H $1 $2"; }; bgjob new -c h -f sleep 1 s'
   run ! pane_contains_line 'H 0 Completed'
   # the first line of a command typed; the job ends before Enter
   tmux_cmd send-keys -l -- 'for i in 1; do'
