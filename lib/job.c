@@ -34,11 +34,9 @@ void bgj_job_free(bgjob_job *j)
         return;
     if (j->arg && j->release)
         j->release(j->arg);
-    free(j->result);
-    free(j->error);
-    free(j->assignments);
-    free(j->messages);
-    free(j->handler);
+    char *owned[] = {j->result, j->error, j->assignments, j->messages, j->handler};
+    for (size_t i = 0; i < sizeof owned / sizeof *owned; i++)
+        free(owned[i]);
     bgj_info_free(j->info);
     free(j);
 }

@@ -29,9 +29,9 @@
 #include <unistd.h>
 
 #include <bgjob.h>
-#include <openssl/crypto.h>
 #include <openssl/evp.h>
 
+#include "openssl_init.h"
 #include "plugin_util.h"
 
 BGJOB_PLUGIN_VERSION;
@@ -323,10 +323,7 @@ done:;
 
 BGJOB_EXPORT int bgjob_plugin_init(const struct bgjob_api *table)
 {
-    if (pu_init(&api, table, "digest"))
-        return 1;
-    /* No atexit cleanup: daemon jobs may still hash while the shell exits. */
-    if (!OPENSSL_init_crypto(OPENSSL_INIT_NO_ATEXIT, NULL))
+    if (pu_init(&api, table, "digest") || pu_openssl_init())
         return 1;
     return pu_register(api, "digest", digest, USAGE, check);
 }

@@ -36,8 +36,8 @@
 
 #include <bgjob.h>
 #include <curl/curl.h>
-#include <openssl/crypto.h>
 
+#include "openssl_init.h"
 #include "plugin_util.h"
 
 BGJOB_PLUGIN_VERSION;
@@ -473,10 +473,8 @@ out:
 
 BGJOB_EXPORT int bgjob_plugin_init(const struct bgjob_api *table)
 {
-    if (pu_init(&api, table, "fetch"))
-        return 1;
-    /* OpenSSL first, without its exit-time cleanup; libcurl's own init then finds it initialised. */
-    if (!OPENSSL_init_crypto(OPENSSL_INIT_NO_ATEXIT, NULL))
+    /* OpenSSL first; libcurl's own init then finds it initialised. */
+    if (pu_init(&api, table, "fetch") || pu_openssl_init())
         return 1;
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
         return 1;
