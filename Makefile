@@ -109,7 +109,7 @@ test-bats: all build/plugins/badversion.so build/plugins/noinit.so build/plugins
 # out of the ASan run of `make test`; check-full runs them too.  In every run
 # each bash a test starts is under `timeout' (tests/helper.bash): a hang fails
 # its test with a message instead of stalling the run.
-BATS_FORK_HEAVY := tests/40-subshell.bats tests/50-exit-unload.bats tests/80-stress.bats
+BATS_FORK_HEAVY := tests/26-run-fork.bats tests/40-subshell.bats tests/50-exit-unload.bats tests/80-stress.bats
 BATS_ASAN_FILES ?= $(filter-out $(BATS_FORK_HEAVY),$(BATS_FILES))
 test-bats-asan: build/asan/bgjob.so examples/bgjob-example.so build/plugins/badversion.so build/plugins/noinit.so build/plugins/example-v1.so
 	BGJOB_SO=$(CURDIR)/build/asan/bgjob.so BGJOB_PRELOAD="$$($(CC) -print-file-name=libasan.so)" \

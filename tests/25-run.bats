@@ -204,22 +204,6 @@ setup() {
   assert_output $'wait-n=5\nagain=127\nbang-kept\nchld=1'
 }
 
-@test "200 bash & jobs and 200 commands at the same time all keep their exit statuses" {
-  run -0 bgsh 'pids=()
-    for i in {0..199}; do
-      ( exit $(( i % 7 )) ) & pids+=($!)
-      bgjob new -f run sh -c "exit $(( i % 5 ))"
-    done
-    bad=0
-    for i in {0..199}; do wait "${pids[i]}"; (( $? == i % 7 )) || { echo "bash job $i wrong"; bad=1; }; done
-    bgjob wait
-    for i in {0..199}; do
-      e=$(bgjob show -v S $i; echo "${S[exit]}"); (( e == i % 5 )) || { echo "command $i: exit $e"; bad=1; }
-    done
-    echo "bad=$bad"'
-  assert_output 'bad=0'
-}
-
 @test "no zombie and no descriptor is left behind" {
   # The shell lists its own descriptors with a glob, in itself (a $(...)
   # would also show the substitution's pipe, closed only after the fork).
