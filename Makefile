@@ -98,7 +98,12 @@ test-c-asan: $(addprefix build/c-asan/,$(C_TESTS))
 
 # ---- bats tests through the real bash ----
 BATS_FILES := $(sort $(wildcard tests/[0-9][0-9]-*.bats))
-test-bats: all build/plugins/badversion.so build/plugins/noinit.so build/plugins/example-v1.so
+# A test-only loadable builtin: the heap in use, for tests/stress/limits.bash.
+build/tests/heapstat.so: tests/stress/heapstat.c
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE_CFLAGS) $(BASH_INC) -shared $< -o $@
+
+test-bats: all build/plugins/badversion.so build/plugins/noinit.so build/plugins/example-v1.so build/tests/heapstat.so
 	BGJOB_SO=$(CURDIR)/bgjob.so tests/run-bats.sh $(BATS_FILES)
 # gcc 12's ASan runtime does not make its allocator fork-safe (glibc's malloc
 # is): a child forked while a worker is inside malloc (or while a new worker
@@ -111,7 +116,7 @@ test-bats: all build/plugins/badversion.so build/plugins/noinit.so build/plugins
 # its test with a message instead of stalling the run.
 BATS_FORK_HEAVY := tests/26-run-fork.bats tests/40-subshell.bats tests/50-exit-unload.bats tests/80-stress.bats
 BATS_ASAN_FILES ?= $(filter-out $(BATS_FORK_HEAVY),$(BATS_FILES))
-test-bats-asan: build/asan/bgjob.so examples/bgjob-example.so build/plugins/badversion.so build/plugins/noinit.so build/plugins/example-v1.so
+test-bats-asan: build/asan/bgjob.so examples/bgjob-example.so build/plugins/badversion.so build/plugins/noinit.so build/plugins/example-v1.so build/tests/heapstat.so
 	BGJOB_SO=$(CURDIR)/build/asan/bgjob.so BGJOB_PRELOAD="$$($(CC) -print-file-name=libasan.so)" \
 	  ASAN_OPTIONS=detect_leaks=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	  tests/run-bats.sh $(BATS_ASAN_FILES)
