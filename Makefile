@@ -24,14 +24,17 @@ PLUGIN_DIR ?= $(PREFIX)/lib/bgjob/plugins
 PLUGIN_DEF := -DBGJOB_PLUGIN_DIR='"$(PLUGIN_DIR)"'
 SO_LDFLAGS := -shared -Wl,-soname,bgjob -Wl,-z,relro -Wl,-z,now -Wl,-z,nodelete -pthread
 
-ARITH_SRCS ?= lib/arith_lex.c lib/arith_eval.c lib/arith_assign.c lib/vars.c lib/strbuf.c lib/names.c lib/errors.c
-LIB_SRCS := lib/clock.c lib/info.c lib/jobenv.c lib/job.c lib/table.c lib/pool.c lib/registry.c lib/spawn.c lib/sleep_callback.c lib/run_callback.c lib/cmdline.c lib/arith_job.c $(ARITH_SRCS)
+# lib/ is built once per variant (plain, asan, tsan) into objects under
+# build/VARIANT/obj/; bgjob.so and every C test link those objects.
+LIB_INC := -Ilib -Ilib/arith -Ilib/pool -Ilib/proc
+ARITH_SRCS ?= $(filter-out lib/arith/arith_job.c,$(wildcard lib/arith/*.c)) lib/strbuf.c lib/names.c lib/errors.c
+LIB_SRCS := $(sort $(wildcard lib/*.c lib/*/*.c))
 SNAPSHOT_SRCS ?= builtin/snapshot.c builtin/newarith.c
 BUILTIN_SRCS := builtin/bgjob.c builtin/newjob.c builtin/newrun.c builtin/report.c builtin/manage.c builtin/plugins.c builtin/shellvar.c builtin/wait.c \
                 builtin/notify.c builtin/progress.c builtin/completion.c $(SNAPSHOT_SRCS)
 # The completion script, embedded in bgjob.so as a C string literal.
 COMPLETION_INC := build/gen/bgjob-completion.inc
-LIB_HDRS := $(wildcard lib/*.h)
+LIB_HDRS := $(wildcard lib/*.h lib/*/*.h)
 BUILTIN_HDRS := $(wildcard builtin/*.h)
 
 # Build variants: plain (./bgjob.so) and sanitizer builds under build/<variant>/.
@@ -50,12 +53,25 @@ $(COMPLETION_INC): builtin/bgjob-completion.bash
 	@mkdir -p $(dir $@)
 	sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/"/' -e 's/$$/\\n"/' $< > $@
 
-bgjob.so: $(LIB_SRCS) $(BUILTIN_SRCS) $(LIB_HDRS) $(BUILTIN_HDRS) $(COMPLETION_INC) | deps-build
-	$(CC) $(BASE_CFLAGS) $(BASH_INC) $(PLUGIN_DEF) -Ilib -Ibuiltin -Ibuild/gen $(LIB_SRCS) $(BUILTIN_SRCS) $(SO_LDFLAGS) -o $@
-
-build/asan/bgjob.so: $(LIB_SRCS) $(BUILTIN_SRCS) $(LIB_HDRS) $(BUILTIN_HDRS) $(COMPLETION_INC) | deps-build
+LIB_OBJS_plain := $(patsubst %.c,build/plain/obj/%.o,$(LIB_SRCS))
+LIB_OBJS_asan := $(patsubst %.c,build/asan/obj/%.o,$(LIB_SRCS))
+LIB_OBJS_tsan := $(patsubst %.c,build/tsan/obj/%.o,$(LIB_SRCS))
+build/plain/obj/%.o: %.c $(LIB_HDRS) | deps-build
 	@mkdir -p $(dir $@)
-	$(CC) $(BASE_CFLAGS) $(SAN_asan) $(BASH_INC) $(PLUGIN_DEF) -Ilib -Ibuiltin -Ibuild/gen $(LIB_SRCS) $(BUILTIN_SRCS) $(SO_LDFLAGS) -o $@
+	$(CC) $(BASE_CFLAGS) $(LIB_INC) -c $< -o $@
+build/asan/obj/%.o: %.c $(LIB_HDRS) | deps-build
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE_CFLAGS) $(SAN_asan) $(LIB_INC) -c $< -o $@
+build/tsan/obj/%.o: %.c $(LIB_HDRS) | deps-build
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE_CFLAGS) $(SAN_tsan) $(LIB_INC) -c $< -o $@
+
+bgjob.so: $(LIB_OBJS_plain) $(BUILTIN_SRCS) $(LIB_HDRS) $(BUILTIN_HDRS) $(COMPLETION_INC) | deps-build
+	$(CC) $(BASE_CFLAGS) $(BASH_INC) $(PLUGIN_DEF) $(LIB_INC) -Ibuiltin -Ibuild/gen $(BUILTIN_SRCS) $(LIB_OBJS_plain) $(SO_LDFLAGS) -o $@
+
+build/asan/bgjob.so: $(LIB_OBJS_asan) $(BUILTIN_SRCS) $(LIB_HDRS) $(BUILTIN_HDRS) $(COMPLETION_INC) | deps-build
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE_CFLAGS) $(SAN_asan) $(BASH_INC) $(PLUGIN_DEF) $(LIB_INC) -Ibuiltin -Ibuild/gen $(BUILTIN_SRCS) $(LIB_OBJS_asan) $(SO_LDFLAGS) -o $@
 
 examples/bgjob-example.so: examples/bgjob-example.c lib/bgjob.h
 	$(CC) $(BASE_CFLAGS) -Ilib -shared -Wl,-z,now $< -o $@
@@ -79,15 +95,15 @@ build/plugins/noinit.so: tests/c/noinit_plugin.c
 	$(CC) $(BASE_CFLAGS) -shared $< -o $@
 
 # ---- C tests of lib/ (no bash) ----
-build/c/%: tests/c/%.c $(LIB_SRCS) $(LIB_HDRS) $(TEST_C_HDRS)
+build/c/%: tests/c/%.c $(LIB_OBJS_plain) $(LIB_HDRS) $(TEST_C_HDRS)
 	@mkdir -p $(dir $@)
-	$(CC) $(BASE_CFLAGS) -Ilib $< $(LIB_SRCS) -o $@ -lm
-build/c-tsan/%: tests/c/%.c $(LIB_SRCS) $(LIB_HDRS) $(TEST_C_HDRS)
+	$(CC) $(BASE_CFLAGS) $(LIB_INC) $< $(LIB_OBJS_plain) -o $@ -lm
+build/c-tsan/%: tests/c/%.c $(LIB_OBJS_tsan) $(LIB_HDRS) $(TEST_C_HDRS)
 	@mkdir -p $(dir $@)
-	$(CC) $(BASE_CFLAGS) $(SAN_tsan) -Ilib $< $(LIB_SRCS) -o $@ -lm
-build/c-asan/%: tests/c/%.c $(LIB_SRCS) $(LIB_HDRS) $(TEST_C_HDRS)
+	$(CC) $(BASE_CFLAGS) $(SAN_tsan) $(LIB_INC) $< $(LIB_OBJS_tsan) -o $@ -lm
+build/c-asan/%: tests/c/%.c $(LIB_OBJS_asan) $(LIB_HDRS) $(TEST_C_HDRS)
 	@mkdir -p $(dir $@)
-	$(CC) $(BASE_CFLAGS) $(SAN_asan) -Ilib $< $(LIB_SRCS) -o $@ -lm
+	$(CC) $(BASE_CFLAGS) $(SAN_asan) $(LIB_INC) $< $(LIB_OBJS_asan) -o $@ -lm
 
 test-c: $(addprefix build/c/,$(C_TESTS))
 	tests/run-c.sh plain $^

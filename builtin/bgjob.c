@@ -20,7 +20,7 @@
 #include <string.h>
 
 #include "quit.h"
-#include "../lib/registry.h"
+#include "registry.h"
 
 #define EXPORT __attribute__((visibility("default")))
 

@@ -17,8 +17,8 @@
 #include "shell.h"
 #include "common.h"
 
-#include "../lib/cmdline.h"
-#include "../lib/jobs.h"
+#include "cmdline.h"
+#include "jobs.h"
 
 /* Words of the builtin's WORD_LIST, kept so option words' flags can be consulted. */
 struct bgj_args {

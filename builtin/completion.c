@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../lib/registry.h"
+#include "registry.h"
 
 static const char completion_script[] =
 #include "bgjob-completion.inc"

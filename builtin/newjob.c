@@ -19,9 +19,9 @@
 #include "variables.h"
 #include "command.h"
 #include "newarith.h"
-#include "../lib/jobenv.h"
-#include "../lib/spawn.h"
-#include "../lib/registry.h"
+#include "jobenv.h"
+#include "spawn.h"
+#include "registry.h"
 
 extern int subshell_environment;
 extern char **export_env;

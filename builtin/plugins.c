@@ -13,7 +13,7 @@
 #include <string.h>
 
 #include "variables.h"
-#include "../lib/registry.h"
+#include "registry.h"
 
 int bgj_cmd_funcs(void)
 {

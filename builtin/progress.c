@@ -12,7 +12,7 @@
  */
 #include "bgjob_builtin.h"
 
-#include "../lib/clock.h"
+#include "clock.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -16,7 +16,7 @@
 #include <string.h>
 
 #include "variables.h"
-#include "../lib/info.h"
+#include "info.h"
 
 /* True when S holds a newline or another control character. */
 static int has_control(const char *s)

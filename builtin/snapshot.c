@@ -32,7 +32,7 @@
 #include "assoc.h"
 
 #include "snapshot.h"
-#include "../lib/names.h"
+#include "names.h"
 #include "vars.h"
 
 extern int unbound_vars_is_error; /* set -u; flags.h is not installed */

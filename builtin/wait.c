@@ -36,7 +36,7 @@
 #include <stdlib.h>
 #include <time.h>
 
-#include "../lib/clock.h"
+#include "clock.h"
 #include "quit.h"
 #include "sig.h"
 #include "variables.h"

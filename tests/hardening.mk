@@ -33,9 +33,9 @@ deps-hardening:
 build/fuzz/fuzz_cmdline: tests/fuzz/fuzz_cmdline.c lib/cmdline.c lib/cmdline.h lib/errors.c lib/errors.h | deps-hardening
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_FLAGS) -Ilib $< lib/cmdline.c lib/errors.c -lm -o $@
-build/fuzz/fuzz_arith: tests/fuzz/fuzz_arith.c $(ARITH_SRCS) lib/arith.h lib/vars.h | deps-hardening
+build/fuzz/fuzz_arith: tests/fuzz/fuzz_arith.c $(ARITH_SRCS) lib/arith/arith.h lib/arith/vars.h | deps-hardening
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(FUZZ_FLAGS) -Ilib $< $(ARITH_SRCS) -lm -o $@
+	$(FUZZ_CC) $(FUZZ_FLAGS) -Ilib -Ilib/arith $< $(ARITH_SRCS) -lm -o $@
 fuzz-build: build/fuzz/fuzz_cmdline build/fuzz/fuzz_arith
 
 # Each step runs even when the one before failed (every suite records its line).

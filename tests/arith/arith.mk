@@ -1,6 +1,5 @@
-# arith.mk - tests and benchmark of the arithmetic evaluator (lib/arith_*.c,
-# lib/vars.c) against the system's bash.  Included by the top Makefile;
-# also usable alone: make -f tests/arith/arith.mk test-arith
+# arith.mk - tests and benchmark of the arithmetic evaluator (lib/arith/)
+# against the system's bash.  Included by the top Makefile;
 #
 #   test-arith        C unit tests, the whole catalogue, a seeded random run (~20 s)
 #   test-arith-asan   the C unit tests under AddressSanitizer + UBSan
@@ -10,8 +9,8 @@
 
 ARITH_CC ?= $(if $(filter default,$(origin CC)),gcc,$(CC))
 ARITH_CFLAGS ?= -std=gnu11 -Wall -Wextra -Werror -O2 -g -pthread
-ARITH_LIB := lib/arith_lex.c lib/arith_eval.c lib/arith_assign.c lib/vars.c lib/strbuf.c lib/names.c lib/errors.c
-ARITH_HDRS := lib/arith.h lib/arith_int.h lib/vars.h lib/strbuf.h lib/names.h lib/errors.h
+ARITH_LIB := $(filter-out lib/arith/arith_job.c,$(wildcard lib/arith/*.c)) lib/strbuf.c lib/names.c lib/errors.c
+ARITH_HDRS := $(wildcard lib/arith/*.h) lib/strbuf.h lib/names.h lib/errors.h
 ARITH_DIFF_SRCS := tests/arith/difftest.c tests/arith/catalogue.c tests/arith/gen.c
 ARITH_BASH ?= /bin/bash
 ARITH_SEED ?= 20240611
@@ -22,24 +21,24 @@ COUNT ?= 1000000
 
 build/arith/difftest: $(ARITH_DIFF_SRCS) tests/arith/difftest.h $(ARITH_LIB) $(ARITH_HDRS)
 	@mkdir -p $(dir $@)
-	$(ARITH_CC) $(ARITH_CFLAGS) -Ilib $(ARITH_DIFF_SRCS) $(ARITH_LIB) -o $@
+	$(ARITH_CC) $(ARITH_CFLAGS) -Ilib -Ilib/arith $(ARITH_DIFF_SRCS) $(ARITH_LIB) -o $@
 
 build/arith/test_arith: tests/c/test_arith.c $(ARITH_LIB) $(ARITH_HDRS)
 	@mkdir -p $(dir $@)
-	$(ARITH_CC) $(ARITH_CFLAGS) -Ilib -Itests/c $< $(ARITH_LIB) -o $@
+	$(ARITH_CC) $(ARITH_CFLAGS) -Ilib -Ilib/arith -Itests/c $< $(ARITH_LIB) -o $@
 
 build/arith/test_arith_asan: tests/c/test_arith.c $(ARITH_LIB) $(ARITH_HDRS)
 	@mkdir -p $(dir $@)
 	$(ARITH_CC) $(ARITH_CFLAGS) -O1 -fsanitize=address,undefined -fno-sanitize-recover=undefined \
-	  -fno-omit-frame-pointer -Ilib -Itests/c $< $(ARITH_LIB) -o $@
+	  -fno-omit-frame-pointer -Ilib -Ilib/arith -Itests/c $< $(ARITH_LIB) -o $@
 
 build/arith/test_arith_tsan: tests/c/test_arith.c $(ARITH_LIB) $(ARITH_HDRS)
 	@mkdir -p $(dir $@)
-	$(ARITH_CC) $(ARITH_CFLAGS) -O1 -fsanitize=thread -Ilib -Itests/c $< $(ARITH_LIB) -o $@
+	$(ARITH_CC) $(ARITH_CFLAGS) -O1 -fsanitize=thread -Ilib -Ilib/arith -Itests/c $< $(ARITH_LIB) -o $@
 
 build/arith/bench: bench/arith_bench.c $(ARITH_LIB) $(ARITH_HDRS)
 	@mkdir -p $(dir $@)
-	$(ARITH_CC) $(ARITH_CFLAGS) -Ilib $< $(ARITH_LIB) -o $@
+	$(ARITH_CC) $(ARITH_CFLAGS) -Ilib -Ilib/arith $< $(ARITH_LIB) -o $@
 
 test-arith: build/arith/test_arith build/arith/difftest
 	build/arith/test_arith
