@@ -20,7 +20,6 @@
 #include "command.h"
 #include "newarith.h"
 #include "jobenv.h"
-#include "spawn.h"
 #include "registry.h"
 
 extern int subshell_environment;
@@ -175,13 +174,6 @@ int bgj_cmd_new(struct bgj_cmdline *c, const struct bgj_args *a)
             int st = bgj_run_find(c->words[0], &run_path);
             if (st != EXECUTION_SUCCESS)
                 return st;
-        }
-        /* `run' and plugin callbacks may run programs: their spawner starts
-           here, on the main thread, so its socket is in the shell's table. */
-        if ((is_run || strcmp(cb->origin, "builtin") != 0) && bgj_spawn_prepare() != BGJ_OK) {
-            free(run_path);
-            builtin_error("%s: cannot start the process that runs commands", cb->name);
-            return EXECUTION_FAILURE;
         }
         char *command = join(c->words, c->nwords, cb->name, 1);
         struct bgj_jobenv *env = command ? capture_env() : NULL;

@@ -18,8 +18,19 @@
  * exit(), and must not fork or run programs itself (bash's SIGCHLD handler
  * reaps every child of the process and drops the statuses it does not know):
  * api->spawn (version 2) runs a program the safe way.  It reports through its
- * job handle: set_result, fail, progress, set_info, and asks cancelled() at
- * convenient points.
+ * job handle: set_result, fail, progress, set_info, and learns that it was
+ * cancelled from cancelled(), sleep(), or (version 3) a descriptor to poll,
+ * cancel_fd().
+ *
+ * Descriptors: workers share a descriptor table of bgjob's own, apart from
+ * the shell's (bash closes some descriptor numbers twice, which must never
+ * hit a callback's file).  0, 1 and 2 there are /dev/null.  What a callback
+ * opens stays out of the shell and out of its subshells; close it before
+ * returning.
+ *
+ * Relative paths: a job's relative paths mean the shell's directory when
+ * `bgjob new` created it, not the shell's directory when the job runs
+ * (version 3: dirfd() and open()).
  *
  * Versioning: the table only ever grows.  A plugin may use every member that
  * existed in its BGJOB_API_VERSION; `size` tells how large the caller's table
@@ -36,7 +47,7 @@
 extern "C" {
 #endif
 
-#define BGJOB_API_VERSION 2
+#define BGJOB_API_VERSION 3
 
 #if defined(__GNUC__)
 #define BGJOB_EXPORT __attribute__((visibility("default")))
@@ -71,8 +82,10 @@ typedef int (*bgjob_callback)(bgjob_job *job, int argc, char **argv, void *paylo
 typedef int (*bgjob_check)(int argc, char **argv, void *payload, char *msg, size_t msglen);
 
 /*
- * (Version 2.)  A program for api->spawn.  Zero-initialise it, then set what
- * differs from the defaults.
+ * (Version 2.)  A program for api->spawn.  Zero-initialise it, set `size' to
+ * sizeof(struct bgjob_spawn_req) (version 3), then set what differs from the
+ * defaults.  The struct only grows: bgjob reads as much of it as `size' (or,
+ * for a plugin built for version 2, the version-2 part) says.
  */
 struct bgjob_spawn_req {
     /* argv[0] is a path (with a '/') or a name looked up in the PATH of the
@@ -81,7 +94,7 @@ struct bgjob_spawn_req {
     /* Environment "NAME=value" strings, NULL-terminated; NULL: the job's own
        (the shell's exported variables when the job was created). */
     const char *const *envp;
-    /* Working directory; NULL: the shell's when the job was created. */
+    /* Working directory (relative: to the job's directory); NULL: the shell's when the job was created. */
     const char *cwd;
     /* Descriptors for the program's 0, 1, 2; BGJOB_SPAWN_DEFAULT (0 in a
        zeroed request) means /dev/null for stdin and "capture" for stdout and
@@ -89,11 +102,17 @@ struct bgjob_spawn_req {
     int stdin_fd, stdout_fd, stderr_fd;
     /* Cap in bytes on each captured stream; 0: the job's BGJOB_MAX_OUTPUT. */
     size_t max_output;
+    /* ---- version 3 ---- */
+    size_t size; /* sizeof(struct bgjob_spawn_req) as the plugin was built */
 };
 #define BGJOB_SPAWN_DEFAULT 0
 #define BGJOB_SPAWN_FD(fd)  ((fd) + 1) /* pass descriptor FD (stored as FD+1) */
 
-/* (Version 2.)  What api->spawn reports.  Free with api->spawn_free. */
+/*
+ * (Version 2.)  What api->spawn reports.  Free with api->spawn_free.
+ * Zero-initialise it and set `size' (version 3); bgjob writes only as much
+ * of it as the plugin knows.
+ */
 struct bgjob_spawn_res {
     int exit_status;     /* 0..255 when the program exited, else -1 */
     int term_signal;     /* the signal that killed it, else 0 */
@@ -103,6 +122,10 @@ struct bgjob_spawn_res {
     size_t out_len;
     char *err; /* captured stderr, or NULL */
     size_t err_len;
+    /* ---- version 3 ---- */
+    size_t size;          /* sizeof(struct bgjob_spawn_res) as the plugin was built */
+    long max_rss_kb;      /* the program's peak resident memory (its own, from the reaping call) */
+    double user_s, sys_s; /* its user and system CPU seconds */
 };
 
 struct bgjob_api {
@@ -176,16 +199,36 @@ struct bgjob_api {
      * after BGJOB_KILL_GRACE seconds (default 2).  Returns 0 when the
      * program ran (RES says how it ended), or -1 when it could not be
      * started, with a message like "CMD: command not found" in MSG.  The
-     * first call in a worker gives that worker a descriptor table of its
-     * own (bash closes some descriptor numbers twice, which must never hit
-     * one of a worker's): the descriptors given in REQ stay, others the
-     * callback opened before that first call are closed in it, so open
-     * them afterwards.
+     * waiting and reading is done by bgjob's I/O thread; this call only
+     * blocks the callback's own worker.  Descriptors given in REQ are the
+     * callback's own (it may close them once spawn returns).
      */
     int (*spawn)(bgjob_job *job, const struct bgjob_spawn_req *req, struct bgjob_spawn_res *res, char *msg,
                  size_t msglen);
     /* Frees what spawn stored in RES. */
     void (*spawn_free)(struct bgjob_spawn_res *res);
+
+    /* ---- version 3 ---- */
+
+    /*
+     * A descriptor that becomes readable once the job is cancelled (kill,
+     * timeout, shell exit): poll it beside your own, instead of asking
+     * cancelled() in a loop.  Owned by bgjob (do not close or read it); -1
+     * when it can not be made.
+     */
+    int (*cancel_fd)(bgjob_job *job);
+    /*
+     * A descriptor (O_PATH) of the job's directory: the shell's working
+     * directory when `bgjob new` created the job, even if the shell has
+     * moved since or the directory was renamed or removed.  Owned by bgjob;
+     * -1 when there is none (a job made without a directory).
+     */
+    int (*dirfd)(bgjob_job *job);
+    /*
+     * openat(dirfd(job), PATH, FLAGS | O_CLOEXEC, MODE): a relative PATH is
+     * taken relative to the job's directory.  A descriptor, or -1 with errno.
+     */
+    int (*open)(bgjob_job *job, const char *path, int flags, unsigned int mode);
 };
 
 typedef int (*bgjob_plugin_init_fn)(const struct bgjob_api *api);

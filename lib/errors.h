@@ -34,6 +34,7 @@
     X(ESYNTAX, "syntax error")                                                                               \
     X(EEVAL, "evaluation failed")                                                                            \
     X(ESPAWN, "could not start the command")                                                                 \
+    X(ENOEXEC, "not executable")                                                                             \
     X(ECANCELLED, "cancelled")                                                                               \
     X(ETIMEDOUT, "timed out")                                                                                \
     X(ESYS, "system error")

@@ -12,7 +12,10 @@
 
 struct bgj_info {
     struct bgj_info *next;
-    char *value;
+    char *value;                   /* owned, or NULL for the two views below */
+    const struct bgj_outbuf *live; /* a live buffer */
+    char *const *ref;              /* a string owned elsewhere, */
+    unsigned nl;                   /* followed by this many newlines */
     char key[];
 };
 
@@ -34,14 +37,48 @@ static int valid_key(const char *k)
     return 1;
 }
 
-int bgj_info_set(struct bgj_info **list, const char *key, const char *value)
+void bgj_info_lock(void)
 {
-    if (!valid_key(key))
-        return BGJ_EINVAL;
     pthread_once(&atfork_once, register_atfork);
-    char *copy = strdup(value ? value : "");
-    if (!copy)
-        return BGJ_ENOMEM;
+    pthread_mutex_lock(&info_lock);
+}
+void bgj_info_unlock(void) { pthread_mutex_unlock(&info_lock); }
+
+/* The value of I as a new string (under info_lock), or NULL out of memory. */
+static char *value_of(const struct bgj_info *i)
+{
+    if (i->value)
+        return strdup(i->value);
+    if (i->live) {
+        size_t n = i->live->buf ? strnlen(i->live->buf, i->live->len) : 0;
+        char *v = malloc(n + 1);
+        if (v) {
+            if (n)
+                memcpy(v, i->live->buf, n);
+            v[n] = 0;
+        }
+        return v;
+    }
+    const char *r = i->ref && *i->ref ? *i->ref : "";
+    size_t n = strlen(r);
+    char *v = malloc(n + i->nl + 1);
+    if (v) {
+        memcpy(v, r, n);
+        memset(v + n, '\n', i->nl);
+        v[n + i->nl] = 0;
+    }
+    return v;
+}
+
+/* Sets KEY's entry to COPY (owned) or to the view LIVE / REF+NL. */
+static int set_entry(struct bgj_info **list, const char *key, char *copy, const struct bgj_outbuf *live,
+                     char *const *ref, unsigned nl)
+{
+    if (!valid_key(key)) {
+        free(copy);
+        return BGJ_EINVAL;
+    }
+    pthread_once(&atfork_once, register_atfork);
     struct bgj_info *fresh = NULL;
     pthread_mutex_lock(&info_lock);
     struct bgj_info **pp = list;
@@ -50,6 +87,9 @@ int bgj_info_set(struct bgj_info **list, const char *key, const char *value)
     if (*pp) {
         char *old = (*pp)->value;
         (*pp)->value = copy;
+        (*pp)->live = live;
+        (*pp)->ref = ref;
+        (*pp)->nl = nl;
         pthread_mutex_unlock(&info_lock);
         free(old);
         return BGJ_OK;
@@ -63,6 +103,9 @@ int bgj_info_set(struct bgj_info **list, const char *key, const char *value)
     }
     memcpy(fresh->key, key, klen + 1);
     fresh->value = copy;
+    fresh->live = live;
+    fresh->ref = ref;
+    fresh->nl = nl;
     fresh->next = NULL;
     pthread_mutex_lock(&info_lock);
     pp = list;
@@ -71,6 +114,9 @@ int bgj_info_set(struct bgj_info **list, const char *key, const char *value)
     if (*pp) { /* set meanwhile by another thread: replace */
         char *old = (*pp)->value;
         (*pp)->value = copy;
+        (*pp)->live = live;
+        (*pp)->ref = ref;
+        (*pp)->nl = nl;
         pthread_mutex_unlock(&info_lock);
         free(old);
         free(fresh);
@@ -79,6 +125,31 @@ int bgj_info_set(struct bgj_info **list, const char *key, const char *value)
     *pp = fresh;
     pthread_mutex_unlock(&info_lock);
     return BGJ_OK;
+}
+
+int bgj_info_set(struct bgj_info **list, const char *key, const char *value)
+{
+    char *copy = strdup(value ? value : "");
+    if (!copy)
+        return BGJ_ENOMEM;
+    return set_entry(list, key, copy, NULL, NULL, 0);
+}
+
+int bgj_info_set_owned(struct bgj_info **list, const char *key, char *value)
+{
+    if (!value)
+        return BGJ_EINVAL;
+    return set_entry(list, key, value, NULL, NULL, 0);
+}
+
+int bgj_info_set_live(struct bgj_info **list, const char *key, const struct bgj_outbuf *out)
+{
+    return set_entry(list, key, NULL, out, NULL, 0);
+}
+
+int bgj_info_set_ref(struct bgj_info **list, const char *key, char *const *ref, unsigned nl)
+{
+    return set_entry(list, key, NULL, NULL, ref, nl);
 }
 
 int bgj_info_each(struct bgj_info *const *list, void (*fn)(const char *, const char *, void *), void *ctx)
@@ -96,7 +167,7 @@ int bgj_info_each(struct bgj_info *const *list, void (*fn)(const char *, const c
         size_t k = 0;
         for (const struct bgj_info *i = *list; i && rc == BGJ_OK; i = i->next, k += 2) {
             pairs[k] = strdup(i->key);
-            pairs[k + 1] = strdup(i->value);
+            pairs[k + 1] = value_of(i);
             if (!pairs[k] || !pairs[k + 1])
                 rc = BGJ_ENOMEM;
         }
@@ -117,7 +188,7 @@ char *bgj_info_get(struct bgj_info *const *list, const char *key)
     pthread_mutex_lock(&info_lock);
     for (const struct bgj_info *i = *list; i; i = i->next)
         if (strcmp(i->key, key) == 0) {
-            v = strdup(i->value);
+            v = value_of(i);
             break;
         }
     pthread_mutex_unlock(&info_lock);

@@ -13,6 +13,7 @@
 #include "registry.h"
 
 #include <dlfcn.h>
+#include <fcntl.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,7 +29,8 @@
 static struct bgj_callback *callbacks;
 static size_t ncallbacks, capcallbacks;
 static const char *current_origin = "builtin";
-static int accepting; /* registrations are allowed only during init */
+static unsigned current_version = BGJOB_API_VERSION; /* of the plugin being loaded */
+static int accepting;                                /* registrations are allowed only during init */
 
 static void default_error(const char *msg) { fprintf(stderr, "bgjob: %s\n", msg); }
 void (*bgj_registry_error)(const char *msg) = default_error;
@@ -75,6 +77,7 @@ static int api_register(const char *name, bgjob_callback fn, const char *usage, 
     cb->destroy = destroy;
     cb->check = NULL;
     cb->origin = current_origin;
+    cb->version = current_version;
     ncallbacks++;
     return 0;
 }
@@ -142,7 +145,17 @@ static int api_set_info(bgjob_job *job, const char *key, const char *value)
 static int api_spawn(bgjob_job *job, const struct bgjob_spawn_req *req, struct bgjob_spawn_res *res,
                      char *msg, size_t msglen)
 {
-    return bgj_spawn_job(job, req, res, msg, msglen);
+    return bgj_spawn_job(job, job ? bgj_callback_version(job) : BGJOB_API_VERSION, req, res, msg, msglen);
+}
+
+static int api_cancel_fd(bgjob_job *job) { return bgj_job_cancel_fd(job); }
+
+static int api_dirfd(bgjob_job *job) { return bgj_jobenv_cwd_fd((struct bgj_jobenv *)bgj_callback_env(job)); }
+
+static int api_open(bgjob_job *job, const char *path, int flags, unsigned int mode)
+{
+    int dfd = api_dirfd(job);
+    return openat(dfd >= 0 ? dfd : AT_FDCWD, path, flags | O_CLOEXEC, (mode_t)mode);
 }
 
 static void api_spawn_free(struct bgjob_spawn_res *res) { bgj_spawn_free(res); }
@@ -161,6 +174,9 @@ const struct bgjob_api bgj_api = {
     .set_info = api_set_info,
     .spawn = api_spawn,
     .spawn_free = api_spawn_free,
+    .cancel_fd = api_cancel_fd,
+    .dirfd = api_dirfd,
+    .open = api_open,
 };
 
 void bgj_registry_init(void)
@@ -281,10 +297,12 @@ int bgj_plugin_load(const char *name, const char *search, struct bgj_err *err)
     loaded = grown;
     size_t before = ncallbacks;
     current_origin = path; /* owned by the callbacks it registers from now on */
+    current_version = *ver;
     accepting = 1;
     int r = init(&bgj_api);
     accepting = 0;
     current_origin = "builtin";
+    current_version = BGJOB_API_VERSION;
     if (r != 0) {
         unregister_from(before);
         bgj_err_set(err, BGJ_EPLUGIN, "%s: plugin initialisation failed (bgjob_plugin_init returned %d)",
@@ -304,6 +322,7 @@ int bgj_plugin_load(const char *name, const char *search, struct bgj_err *err)
 struct cb_arg {
     bgjob_callback fn;
     void *payload;
+    unsigned version;
     int argc;
     char **argv;
     struct bgj_jobenv *env;
@@ -324,6 +343,13 @@ const struct bgj_jobenv *bgj_callback_env(const bgjob_job *job)
     if (job->kind != BGJ_KIND_CALLBACK || !job->arg)
         return NULL;
     return ((const struct cb_arg *)job->arg)->env;
+}
+
+unsigned bgj_callback_version(const bgjob_job *job)
+{
+    if (job->kind != BGJ_KIND_CALLBACK || !job->arg)
+        return BGJOB_API_VERSION;
+    return ((const struct cb_arg *)job->arg)->version;
 }
 
 int bgj_callback_check(const struct bgj_callback *cb, int argc, char **argv, struct bgj_err *err)
@@ -366,6 +392,7 @@ bgjob_job *bgj_callback_job_env(const struct bgj_callback *cb, int argc, char **
     a->env = env;
     a->fn = cb->fn;
     a->payload = cb->payload;
+    a->version = cb->version;
     a->argv = calloc((size_t)argc + 2, sizeof *a->argv);
     if (!a->argv)
         goto oom;

@@ -23,6 +23,7 @@ struct bgj_callback {
     void (*destroy)(void *);
     bgjob_check check;  /* argument checker run by `new`, or NULL */
     const char *origin; /* "builtin" or the plugin's path */
+    unsigned version;   /* the API version its plugin was built for */
 };
 
 /* The API table handed to plugins (and used by the shipped callbacks). */
@@ -67,6 +68,8 @@ struct bgjob_job *bgj_callback_job_env(const struct bgj_callback *cb, int argc, 
                                        const char *command, struct bgj_jobenv *env);
 /* Same, without an environment (tests). */
 struct bgjob_job *bgj_callback_job(const struct bgj_callback *cb, int argc, char **argv, const char *command);
+/* The API version the plugin of callback job JOB was built for (while its callback runs). */
+unsigned bgj_callback_version(const struct bgjob_job *job);
 /* The environment of the callback job JOB while its callback runs (NULL if none). */
 const struct bgj_jobenv *bgj_callback_env(const struct bgjob_job *job);
 

@@ -58,7 +58,8 @@ struct bgjob_job {
     double timeout;      /* seconds from the start, or 0 (set before submission) */
     double deadline;     /* CLOCK_MONOTONIC seconds, once a timed job runs; manager lock */
     unsigned generation; /* manager generation (fork count) when created */
-    int cancel_fd;       /* bgj_job_cancel_fd's eventfd, or -1; under the cancel lock */
+    int cancel_fd;       /* bgj_job_cancel_fd's eventfd (bgjob's table), or -1; under the cancel lock */
+    void *proc;          /* the command the I/O thread runs for it (proc.h), or NULL; under the cancel lock */
     _Atomic int state;
     _Atomic int cancel;        /* 0, or the first enum bgj_cancel_reason asked for */
     _Atomic unsigned progress; /* 0 = none reported, else 1 + permille*1000 (fraction * 1e6) */
@@ -68,7 +69,10 @@ struct bgjob_job {
     unsigned char timed;    /* linked in the timer list; manager lock */
     unsigned char seen;     /* the user has been shown its outcome */
     unsigned char waited;   /* a `wait' has returned its outcome (main thread) */
-    char command[];         /* display form (an arithmetic job's expression) */
+    unsigned char async;    /* handed to the I/O thread, which ends it (bgj_job_go_async) */
+    unsigned char
+        cancel_queued; /* on the pool's cancel queue (RUNQ links, unused while running); cancel lock */
+    char command[];    /* display form (an arithmetic job's expression) */
 };
 
 /* Limits the manager enforces; changed through bgj_set_limits. */
@@ -186,13 +190,28 @@ int bgj_cancel_why(bgjob_job *job, int reason);
 /*
  * For JOB's callback, on its worker: an eventfd that becomes readable once the
  * job is cancelled (kill, timeout, exit), for callbacks that block in poll().
- * Created on the first call (close-on-exec, numbered above 230), closed by the
- * pool when the job ends.  -1 when it cannot be created.  Only for a worker
- * that shares the shell's descriptor table: the canceller writes it there,
- * so a thread that took a table of its own (bgj_spawn_thread_setup) must
- * not use it (spawn.c asks the job's flag instead).
+ * Created on the first call (close-on-exec, in bgjob's descriptor table),
+ * closed by the pool when the job ends.  -1 when it cannot be created.  The
+ * I/O thread writes it when a cancellation comes.
  */
 int bgj_job_cancel_fd(bgjob_job *job);
+
+/*
+ * For a run function: the job goes on on the I/O thread (a command), which
+ * ends it with bgj_job_finish(JOB, RC) (RC as the run function would have
+ * returned).  The job keeps its running slot, but the worker is free as soon
+ * as the run function returns.
+ */
+void bgj_job_go_async(bgjob_job *job);
+void bgj_job_finish(bgjob_job *job, int rc);
+/*
+ * Links JOB to the command PROC the I/O thread runs for it (NULL: unlinks),
+ * so that a cancellation reaches the command: the pool calls
+ * bgj_job_proc_cancel(PROC) on the I/O thread.  A cancellation that came
+ * before the link is delivered at once.
+ */
+void bgj_job_set_proc(bgjob_job *job, void *proc);
+extern void (*bgj_job_proc_cancel)(void *proc);
 
 /*
  * Sleeps SECONDS on JOB's worker, waking at once if the job is cancelled.

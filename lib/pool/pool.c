@@ -11,10 +11,15 @@
  *    calling out.  The fork handlers take it, so a short critical section
  *    keeps every fork cheap.
  * 2. P.cancel_lock pairs with cancel_cv, on which jobs sleep through the
- *    plugin API's sleep(), and guards every job's cancel_fd.  A canceller
- *    sets the job's `cancel` reason, then under this lock broadcasts and
- *    writes the job's cancel descriptor; the worker creates and closes that
- *    descriptor under it too.
+ *    plugin API's sleep(), and guards every job's cancel_fd and proc link
+ *    and the cancel queue.  A canceller sets the job's `cancel` reason, then
+ *    under this lock broadcasts and, when the job has a cancel descriptor or
+ *    a command running, queues the job for the I/O thread (loop.c) and rings
+ *    its doorbell: the cancel descriptor lives in bgjob's own descriptor
+ *    table, where only bgjob's threads can write it.  The I/O thread writes
+ *    it, and stops the command, on its next round.  The worker creates and
+ *    closes that descriptor under this lock, and takes the job off the
+ *    cancel queue before the job ends.
  *
  * A worker owns a job's result/error fields from the moment it pops the job
  * until it publishes a finished state (release store); after that store it
@@ -26,6 +31,14 @@
  * holds jobs not yet picked up by a worker: first the ones already counted as
  * running (`npending`, each promised a worker), then the ones waiting for the
  * running cap (`nqueued`, state Queued, from `first_queued` on), in order.
+ *
+ * Threads: every worker is created from a thread that works in bgjob's own
+ * descriptor table (the I/O thread, or another worker), so all of them
+ * share that table; the main thread asks the I/O thread for them.
+ *
+ * Asynchronous jobs: a job whose run function hands it to the I/O thread
+ * (bgj_job_go_async: a command) keeps its running slot but no worker; the
+ * I/O thread ends it with bgj_job_finish.
  *
  * Waking: a worker that runs out of work spins briefly (one at a time) before
  * it sleeps, so a shell that submits jobs in a loop rarely pays for a futex
@@ -51,6 +64,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fdutil.h"
+#include "loop.h"
+
 /* Everything a forked child starts afresh: the child zeroes it with one memset. */
 struct pool_state {
     bgjob_job *head, *tail;     /* run queue */
@@ -64,8 +80,10 @@ struct pool_state {
     unsigned nstarting; /* threads created that have not yet looked for work */
     unsigned nondaemon_running, nondaemon_queued;
     unsigned exit_waiters, armed;
-    bgjob_job *timed;  /* timer list: running jobs with a timeout */
-    int timer_started; /* the timer thread exists (or is being started) */
+    bgjob_job *timed;      /* timer list: running jobs with a timeout */
+    int timer_started;     /* the timer thread exists (or is being started) */
+    unsigned want_threads; /* workers the main thread asked the I/O thread for */
+    bgjob_job *cancelq;    /* jobs with a cancellation to deliver (cancel_lock; through their RUNQ links) */
 };
 
 static struct {
@@ -94,8 +112,8 @@ static struct {
 
 /* How long an idle worker spins before it sleeps, in nanoseconds. */
 #define SPIN_NS 60000
-/* Descriptors the pool creates are moved to this number or above, away from the ones scripts use. */
-#define HIGH_FD 230
+
+void (*bgj_job_proc_cancel)(void *proc);
 
 static void init_conds(void)
 {
@@ -109,26 +127,10 @@ static void init_conds(void)
     pthread_condattr_destroy(&ca);
 }
 
-/* An eventfd kept well above the descriptors scripts use (bash moves its own to 10 and up). */
-static int make_efd(void)
-{
-    int fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-    if (fd < 0)
-        return -1;
-    int high = fcntl(fd, F_DUPFD_CLOEXEC, HIGH_FD);
-    if (high >= 0) {
-        close(fd);
-        fd = high;
-    }
-    return fd;
-}
+#define make_efd bgj_efd_new
+#define efd_post bgj_efd_post
 
-static void efd_post(int fd)
-{
-    uint64_t one = 1;
-    ssize_t r = write(fd, &one, sizeof one);
-    (void)r;
-}
+static void pool_wake(void);
 
 static void fork_prepare(void)
 {
@@ -158,6 +160,7 @@ static void fork_child(void)
     if (P.efd >= 0)
         close(P.efd);
     P.efd = make_efd();
+    bgj_loop_fork_child();
 }
 
 int bgj_init(void)
@@ -175,6 +178,7 @@ int bgj_init(void)
     }
     P.owner = getpid();
     P.initialized = 1;
+    bgj_loop_hook(pool_wake, NULL);
     return 0;
 }
 
@@ -332,32 +336,18 @@ static bgjob_job *strand_queue(void)
 
 /* ---- threads ---- */
 
-/* Starts a detached thread running FN with every signal blocked.  0 or an errno value.  Without P.lock. */
-static int start_thread(void *(*fn)(void *))
-{
-    pthread_attr_t attr;
-    pthread_attr_init(&attr);
-    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-    pthread_attr_setstacksize(&attr, BGJ_WORKER_STACK);
-    sigset_t all, old;
-    sigfillset(&all);
-    pthread_sigmask(SIG_SETMASK, &all, &old);
-    pthread_t t;
-    int rc = pthread_create(&t, &attr, fn, NULL);
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
-    pthread_attr_destroy(&attr);
-    return rc;
-}
-
 static void *worker_main(void *unused);
 static void publish(bgjob_job *j, int state, int was_active, int by_worker);
 
-/* Starts N workers; when none can be had at all, the queued jobs end Dead.  Without P.lock. */
-static void spawn_workers(unsigned n)
+/*
+ * Starts N workers, or FAILED of them could not be started: when no worker
+ * is left at all, the queued jobs end Dead.  Without P.lock, on a thread of
+ * bgjob's table.
+ */
+static void start_workers(unsigned n, unsigned failed)
 {
-    unsigned failed = 0;
     for (unsigned i = 0; i < n; i++)
-        if (start_thread(worker_main) != 0)
+        if (bgj_thread_start(worker_main, NULL, "bgjob-worker") != 0)
             failed++;
     if (!failed)
         return;
@@ -380,6 +370,33 @@ static void spawn_workers(unsigned n)
         publish(stranded, BGJ_DEAD, 0, 0);
         stranded = next;
     }
+}
+
+/*
+ * Starts N workers (counted already in nthreads/nstarting).  The main thread
+ * (or the timer thread) works in the shell's descriptor table: it asks the
+ * I/O thread, which creates them in bgjob's.  Without P.lock.
+ */
+static void spawn_workers(unsigned n)
+{
+    if (n == 0)
+        return;
+    if (bgj_loop_here()) {
+        start_workers(n, 0);
+        return;
+    }
+    pthread_mutex_lock(&P.lock);
+    P.s.want_threads += n;
+    pthread_mutex_unlock(&P.lock);
+    if (bgj_loop_start() != 0) {
+        pthread_mutex_lock(&P.lock);
+        unsigned lost = P.s.want_threads;
+        P.s.want_threads = 0;
+        pthread_mutex_unlock(&P.lock);
+        start_workers(0, lost);
+        return;
+    }
+    bgj_loop_wake();
 }
 
 /*
@@ -444,25 +461,88 @@ static void signal_cancel(bgjob_job *j, int why)
     atomic_compare_exchange_strong(&j->cancel, &expected, why);
     pthread_mutex_lock(&P.cancel_lock);
     pthread_cond_broadcast(&P.cancel_cv);
-    if (j->cancel_fd >= 0)
-        efd_post(j->cancel_fd);
+    int ring = (j->cancel_fd >= 0 || j->proc) && !j->cancel_queued;
+    if (ring) {
+        j->link[BGJ_RUNQ].prev = NULL;
+        j->link[BGJ_RUNQ].next = P.s.cancelq;
+        if (P.s.cancelq)
+            P.s.cancelq->link[BGJ_RUNQ].prev = j;
+        P.s.cancelq = j;
+        j->cancel_queued = 1;
+    }
     pthread_mutex_unlock(&P.cancel_lock);
+    if (ring)
+        bgj_loop_wake();
 }
 
-static void execute(bgjob_job *j)
+/* Takes J off the cancel queue.  Under cancel_lock. */
+static void cancelq_unlink(bgjob_job *j)
 {
-    bgj_set_started(j, bgj_now());
-    int rc = j->run(j, j->arg);
+    if (!j->cancel_queued)
+        return;
+    list_unlink(BGJ_RUNQ, &P.s.cancelq, NULL, j);
+    j->cancel_queued = 0;
+}
+
+/*
+ * The pool's part of every I/O thread round: starts the workers the main
+ * thread asked for, and delivers queued cancellations (the cancel
+ * descriptor; the command, through bgj_job_proc_cancel).  Loop thread.
+ */
+static void pool_wake(void)
+{
+    pthread_mutex_lock(&P.lock);
+    unsigned n = P.s.want_threads;
+    P.s.want_threads = 0;
+    pthread_mutex_unlock(&P.lock);
+    if (n)
+        start_workers(n, 0);
+    for (;;) {
+        void *procs[32];
+        int np = 0;
+        pthread_mutex_lock(&P.cancel_lock);
+        while (P.s.cancelq && np < 32) {
+            bgjob_job *j = P.s.cancelq;
+            cancelq_unlink(j);
+            if (j->cancel_fd >= 0)
+                efd_post(j->cancel_fd);
+            if (j->proc)
+                procs[np++] = j->proc; /* only this thread frees it */
+        }
+        int more = P.s.cancelq != NULL;
+        pthread_mutex_unlock(&P.cancel_lock);
+        for (int i = 0; i < np; i++)
+            if (bgj_job_proc_cancel)
+                bgj_job_proc_cancel(procs[i]);
+        if (!more)
+            break;
+    }
+}
+
+void bgj_job_set_proc(bgjob_job *j, void *proc)
+{
+    pthread_mutex_lock(&P.cancel_lock);
+    j->proc = proc;
+    int ring = proc && atomic_load(&j->cancel) && !j->cancel_queued;
+    pthread_mutex_unlock(&P.cancel_lock);
+    if (ring)
+        signal_cancel(j, atomic_load(&j->cancel));
+}
+
+/* Ends a job that ran (on a worker or the I/O thread) with its run function's RC; BY_WORKER: see publish. */
+static void finish(bgjob_job *j, int rc, int by_worker)
+{
     int why = atomic_load(&j->cancel);
     if (j->release)
         j->release(j->arg);
     j->arg = NULL;
-    if (j->cancel_fd >= 0) {
-        pthread_mutex_lock(&P.cancel_lock);
+    pthread_mutex_lock(&P.cancel_lock);
+    if (j->cancel_fd >= 0)
         close(j->cancel_fd);
-        j->cancel_fd = -1;
-        pthread_mutex_unlock(&P.cancel_lock);
-    }
+    j->cancel_fd = -1;
+    j->proc = NULL;
+    cancelq_unlink(j);
+    pthread_mutex_unlock(&P.cancel_lock);
     j->finished = bgj_now();
     int state;
     if (why) {
@@ -482,8 +562,27 @@ static void execute(bgjob_job *j)
             j->result = strdup("");
         state = BGJ_COMPLETED;
     }
-    publish(j, state, 1, 1);
+    publish(j, state, 1, by_worker);
 }
+
+static void execute(bgjob_job *j)
+{
+    bgj_set_started(j, bgj_now());
+    int rc = j->run(j, j->arg);
+    if (j->async) {
+        /* the I/O thread has it now (bgj_job_finish); this worker is free */
+        pthread_mutex_lock(&P.lock);
+        if (j->kind == BGJ_KIND_ARITH)
+            P.s.nrunning_arith--;
+        pthread_mutex_unlock(&P.lock);
+        return;
+    }
+    finish(j, rc, 1);
+}
+
+void bgj_job_go_async(bgjob_job *j) { j->async = 1; }
+
+void bgj_job_finish(bgjob_job *j, int rc) { finish(j, rc, 0); }
 
 /* Spins without the lock until work appears or SPIN_NS pass.  Returns non-zero if work appeared. */
 static int spin_for_work(void)
@@ -503,9 +602,7 @@ static int spin_for_work(void)
 static void *worker_main(void *unused)
 {
     (void)unused;
-#ifdef __linux__
-    pthread_setname_np(pthread_self(), "bgjob-worker");
-#endif
+    bgj_loop_enter_thread();
     int may_spin = 1;
     pthread_mutex_lock(&P.lock);
     P.s.nstarting--;
@@ -561,9 +658,6 @@ static void *worker_main(void *unused)
 static void *timer_main(void *unused)
 {
     (void)unused;
-#ifdef __linux__
-    pthread_setname_np(pthread_self(), "bgjob-timer");
-#endif
     pthread_mutex_lock(&P.lock);
     for (;;) {
         bgjob_job *first = P.s.timed;
@@ -607,7 +701,7 @@ int64_t bgj_submit(bgjob_job *j, int daemon)
         bgj_job_free(j);
         return BGJ_EFULL;
     }
-    if (start_timer && start_thread(timer_main) != 0) {
+    if (start_timer && bgj_thread_start(timer_main, NULL, "bgjob-timer") != 0) {
         pthread_mutex_lock(&P.lock);
         P.s.timer_started = 0;
         pthread_mutex_unlock(&P.lock);

@@ -10,13 +10,19 @@
  * CMD was looked up and checked by `bgjob new` on the main thread (the path
  * is in the job's environment); the environment, directory and umask are the
  * shell's at `new`.  Extra `show` fields: pid (while it runs), exit, signal,
- * stdout and stderr (partial while it runs, published at most every 100 ms),
- * nul_bytes (NUL bytes dropped from stdout, when any).
+ * max_rss_kb, user_s and sys_s (from the reaping call), stdout and stderr
+ * (live views of the buffers while it runs; afterwards stdout is the result
+ * plus the newlines $(...) drops, stored once), nul_bytes (NUL bytes dropped
+ * from stdout, when any).
  *
- * Runs on a worker; touches only its own job.
+ * run_cb runs on a worker and hands the command to the I/O thread
+ * (bgj_job_go_async), so a running command holds no worker; run_done ends the
+ * job on the I/O thread.  Both touch only their own job.
  */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +30,7 @@
 #include "jobenv.h"
 #include "jobs.h"
 #include "registry.h"
+#include "proc.h"
 #include "spawn.h"
 
 #define TRACE_LINES 50
@@ -33,14 +40,6 @@ static void on_start(void *ctx, pid_t pid)
     char buf[24];
     snprintf(buf, sizeof buf, "%d", (int)pid);
     bgj_api.set_info(ctx, "pid", buf);
-}
-
-static void on_output(void *ctx, const char *out, size_t out_len, const char *err, size_t err_len)
-{
-    (void)out_len;
-    (void)err_len;
-    bgj_api.set_info(ctx, "stdout", out);
-    bgj_api.set_info(ctx, "stderr", err);
 }
 
 /* OUT without its NUL bytes (counted in *NULS) and trailing newlines, in place. */
@@ -74,12 +73,20 @@ static const char *tail_lines(const char *err, size_t len)
     return err;
 }
 
+static void run_done(struct bgj_proc *p, void *ctx);
+
+/* What the I/O thread needs of a run job until it ends. */
+struct run_ctx {
+    bgjob_job *job;
+    size_t max_output;
+    char cmd[88];
+};
+
 static int run_cb(bgjob_job *job, int argc, char **argv, void *payload)
 {
     (void)payload;
     if (argc < 2)
         return bgj_api.fail(job, "run: no command given"), 2;
-    bgj_spawn_thread_setup(NULL, 0); /* before the first descriptor this job opens */
     struct bgj_jobenv *env = (struct bgj_jobenv *)bgj_callback_env(job);
     int cwd_fd = bgj_jobenv_cwd_fd(env);
     const char *cmd = argv[1];
@@ -91,17 +98,22 @@ static int run_cb(bgjob_job *job, int argc, char **argv, void *payload)
         if (found != 0 || !path) {
             char msg[300];
             snprintf(msg, sizeof msg, "%.200s: %s", cmd,
-                     found == 127 ? "command not found" : "Permission denied");
-            return bgj_api.fail(job, msg), found == 127 ? 127 : 126;
+                     found == BGJ_ENOTFOUND ? "command not found" : "Permission denied");
+            return bgj_api.fail(job, msg), bgj_lookup_status(found);
         }
     }
-    if (!path)
+    struct run_ctx *rc = malloc(sizeof *rc);
+    if (!path || !rc) {
+        free(path);
+        free(rc);
         return bgj_api.fail(job, "out of memory"), 1;
+    }
+    rc->job = job;
+    rc->max_output = env && env->max_output ? env->max_output : BGJ_DEFAULT_MAX_OUTPUT;
+    snprintf(rc->cmd, sizeof rc->cmd, "%.80s", cmd);
     bgj_api.set_info(job, "pid", "");
     bgj_api.set_info(job, "exit", "");
     bgj_api.set_info(job, "signal", "");
-    bgj_api.set_info(job, "stdout", "");
-    bgj_api.set_info(job, "stderr", "");
     struct bgj_spawn s = {
         .path = path,
         .argv = argv + 1,
@@ -110,78 +122,144 @@ static int run_cb(bgjob_job *job, int argc, char **argv, void *payload)
         .set_umask = env != NULL,
         .umask = env ? env->umask : 022,
         .fd = {-1, -1, -1},
-        .max_output = env ? env->max_output : 0,
+        .max_output = rc->max_output,
         .kill_grace = env ? env->kill_grace : -1,
         .job = job,
         .on_start = on_start,
-        .on_output = on_output,
         .ctx = job,
+        .live = &job->info, /* live views of the output, until run_done replaces them */
     };
-    struct bgjob_spawn_res res;
+    struct bgj_proc *p;
     struct bgj_err err = {0};
-    int rc = bgj_spawn_run(&s, &res, &err);
+    bgj_job_go_async(job); /* before the I/O thread may end it */
+    int r = bgj_proc_start(&s, run_done, rc, &p, &err);
     free(path);
-    if (rc != BGJ_OK) {
+    if (r != BGJ_OK) {
         bgj_api.fail(job, bgj_err_text(&err));
         bgj_err_clear(&err);
-        return res.exit_status > 0 ? res.exit_status : 1;
+        free(rc);
+        job->async = 0;
+        return 1;
     }
+    return 0;
+}
+
+/* Sets the job's words for a command that ran; returns the run function's status. */
+static int run_outcome(bgjob_job *job, struct run_ctx *rc, struct bgj_proc *p)
+{
+    const struct bgj_proc_res *r = bgj_proc_res(p);
+    const char *cmd = rc->cmd;
     char buf[64];
     bgj_api.set_info(job, "pid", "");
-    if (res.exit_status >= 0)
-        snprintf(buf, sizeof buf, "%d", res.exit_status);
+    if (r->exit_status >= 0 && !r->spawner_died)
+        snprintf(buf, sizeof buf, "%d", r->exit_status);
     else
         buf[0] = 0;
     bgj_api.set_info(job, "exit", buf);
-    const char *abbrev = res.term_signal ? sigabbrev_np(res.term_signal) : NULL;
+    const char *abbrev = r->term_signal ? sigabbrev_np(r->term_signal) : NULL;
     char signame[32] = "";
-    if (res.term_signal && abbrev)
+    if (r->term_signal && abbrev)
         snprintf(signame, sizeof signame, "SIG%s", abbrev);
-    else if (res.term_signal)
-        snprintf(signame, sizeof signame, "signal %d", res.term_signal);
+    else if (r->term_signal)
+        snprintf(signame, sizeof signame, "signal %d", r->term_signal);
     bgj_api.set_info(job, "signal", signame);
-    size_t nuls;
-    size_t n = as_comsub(res.out, res.out_len, &nuls);
-    (void)n;
-    bgj_api.set_info(job, "stdout", res.out);
-    bgj_api.set_info(job, "stderr", res.err);
+    snprintf(buf, sizeof buf, "%ld", r->maxrss_kb);
+    bgj_api.set_info(job, "max_rss_kb", buf);
+    snprintf(buf, sizeof buf, "%lld.%06lld", r->user_us / 1000000, r->user_us % 1000000);
+    bgj_api.set_info(job, "user_s", buf);
+    snprintf(buf, sizeof buf, "%lld.%06lld", r->sys_us / 1000000, r->sys_us % 1000000);
+    bgj_api.set_info(job, "sys_s", buf);
+
+    struct bgj_outbuf *out = bgj_proc_out(p, 0), *err = bgj_proc_out(p, 1);
+    size_t nuls = 0, olen = out->len;
+    char *o = out->buf ? out->buf : strdup("");
+    out->buf = NULL;
+    if (!o)
+        return bgj_api.fail(job, "out of memory"), 1;
+    /* stdout is the result plus the newlines $(...) drops: stored once */
+    size_t nl = 0;
+    for (size_t k = olen; k > 0 && o[k - 1] == '\n'; k--)
+        nl++;
+    as_comsub(o, olen, &nuls);
+    char *shrunk = realloc(o, strlen(o) + 1);
+    if (shrunk)
+        o = shrunk;
+    char *e = err->buf ? err->buf : strdup("");
+    err->buf = NULL;
+    bgj_info_set_owned(&job->info, "stderr", e ? e : strdup(""));
     if (nuls) {
         snprintf(buf, sizeof buf, "%zu", nuls);
         bgj_api.set_info(job, "nul_bytes", buf);
     }
     int why = atomic_load(&job->cancel);
-    if (res.exit_status == 0 && !res.output_exceeded && !why) {
-        int ok = bgj_api.set_result(job, res.out);
-        bgj_spawn_free(&res);
-        return ok == 0 ? 0 : (bgj_api.fail(job, "out of memory"), 1);
+    int ok = r->exit_status == 0 && !r->output_exceeded && !why && !r->spawner_died;
+    if (ok) {
+        free(job->result);
+        job->result = o;
+        bgj_info_set_ref(&job->info, "stdout", &job->result, (unsigned)nl);
+        return 0;
     }
-    char how[200];
-    if (res.output_exceeded)
-        snprintf(how, sizeof how, "%.80s: output passed BGJOB_MAX_OUTPUT (%zu bytes); killed", cmd,
-                 env && env->max_output ? env->max_output : BGJ_DEFAULT_MAX_OUTPUT);
+    bgj_info_set_owned(&job->info, "stdout", o);
+    char how[400];
+    if (r->spawner_died)
+        snprintf(how, sizeof how, "%s: %s", cmd, r->msg);
+    else if (r->output_exceeded)
+        snprintf(how, sizeof how, "%s: output passed BGJOB_MAX_OUTPUT (%zu bytes); killed", cmd,
+                 rc->max_output);
     else if (why == BGJ_CANCEL_TIMEOUT)
-        snprintf(how, sizeof how, "%.80s: timed out after %g seconds", cmd, bgj_job_timeout(job));
-    else if (res.term_signal)
-        snprintf(how, sizeof how, "%.80s: killed by signal %s", cmd, signame);
+        snprintf(how, sizeof how, "%s: timed out after %g seconds", cmd, bgj_job_timeout(job));
+    else if (r->term_signal && why == BGJ_CANCEL_KILL)
+        snprintf(how, sizeof how, "%s: killed by bgjob kill (%s)", cmd, signame);
+    else if (r->term_signal)
+        snprintf(how, sizeof how, "%s: killed by signal %s", cmd, signame);
     else if (why)
-        snprintf(how, sizeof how, "%.80s: exited with status %d after %s", cmd, res.exit_status,
+        snprintf(how, sizeof how, "%s: exited with status %d after %s", cmd, r->exit_status,
                  why == BGJ_CANCEL_EXIT ? "the shell's exit began" : "bgjob kill");
     else
-        snprintf(how, sizeof how, "%.80s: exited with status %d", cmd, res.exit_status);
-    const char *tail = tail_lines(res.err, res.err_len);
+        snprintf(how, sizeof how, "%s: exited with status %d", cmd, r->exit_status);
+    char *es = bgj_info_get(&job->info, "stderr");
+    const char *tail = es ? tail_lines(es, strlen(es)) : "";
     size_t tlen = strlen(tail);
     char *msg = malloc(tlen + strlen(how) + 2);
     if (msg) {
         memcpy(msg, tail, tlen);
-        char *p = msg + tlen;
+        char *q = msg + tlen;
         if (tlen && tail[tlen - 1] != '\n')
-            *p++ = '\n';
-        strcpy(p, how);
+            *q++ = '\n';
+        strcpy(q, how);
     }
     bgj_api.fail(job, msg ? msg : how);
     free(msg);
-    bgj_spawn_free(&res);
-    return res.exit_status > 0 ? res.exit_status : 1;
+    free(es);
+    return r->exit_status > 0 ? r->exit_status : 1;
+}
+
+/* The I/O thread: the command ended (or never started). */
+static void run_done(struct bgj_proc *p, void *ctx)
+{
+    struct run_ctx *rc = ctx;
+    bgjob_job *job = rc->job;
+    const struct bgj_proc_res *r = bgj_proc_res(p);
+    int status;
+    if (!r->started) {
+        char m[300];
+        int e = r->start_errno;
+        if (e == ECANCELED)
+            snprintf(m, sizeof m, "%s: %s", rc->cmd, r->msg);
+        else if (e == ENOENT || e == EACCES || e == ENOEXEC || e == EISDIR || e == ENOTDIR)
+            snprintf(m, sizeof m, "%s: %s", rc->cmd, strerror(e));
+        else
+            snprintf(m, sizeof m, "%s: %s", rc->cmd, r->msg);
+        bgj_info_set(&job->info, "stdout", "");
+        bgj_info_set(&job->info, "stderr", "");
+        if (e != ECANCELED || !atomic_load(&job->cancel))
+            bgj_api.fail(job, m);
+        status = e == ENOENT ? 127 : 126;
+    } else
+        status = run_outcome(job, rc, p);
+    free(rc);
+    bgj_proc_free(p);
+    bgj_job_finish(job, status);
 }
 
 /* Every word after `run` is the command's: only "no command" is a usage error. */

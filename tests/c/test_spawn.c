@@ -45,14 +45,15 @@ static void test_lookup(const char *dir)
     CHECK(bgj_spawn_lookup("sh", "/nonexistent:/usr/bin:/bin", -1, &p) == 0);
     CHECK(p && strlen(p) > 3 && strcmp(p + strlen(p) - 3, "/sh") == 0);
     free(p);
-    CHECK(bgj_spawn_lookup("no-such-command-xyz", "/usr/bin:/bin", -1, &p) == 127 && !p);
-    CHECK(bgj_spawn_lookup("/", NULL, -1, &p) == 126 && !p);
+    CHECK(bgj_spawn_lookup("no-such-command-xyz", "/usr/bin:/bin", -1, &p) == BGJ_ENOTFOUND && !p);
+    CHECK(bgj_spawn_lookup("/", NULL, -1, &p) == BGJ_ENOEXEC && !p);
+    CHECK(bgj_lookup_status(BGJ_ENOTFOUND) == 127 && bgj_lookup_status(BGJ_ENOEXEC) == 126);
     char f[512];
     snprintf(f, sizeof f, "%s/noexec", dir);
     int fd = open(f, O_CREAT | O_WRONLY | O_TRUNC, 0644);
     close(fd);
-    CHECK(bgj_spawn_lookup("noexec", dir, -1, &p) == 126 && !p);
-    CHECK(bgj_spawn_lookup(f, NULL, -1, &p) == 126 && !p);
+    CHECK(bgj_spawn_lookup("noexec", dir, -1, &p) == BGJ_ENOEXEC && !p);
+    CHECK(bgj_spawn_lookup(f, NULL, -1, &p) == BGJ_ENOEXEC && !p);
     unlink(f);
 }
 
@@ -117,7 +118,7 @@ static void test_env_and_fds(void)
     free(var);
     free(var2);
 
-    /* given descriptors: stdout into our pipe, nothing captured */
+    /* given descriptors: only from a job's worker (bgjob's table), see test_given_fds */
     int p[2];
     CHECK(pipe(p) == 0);
     char *echo[] = {"/bin/echo", "piped", NULL};
@@ -127,14 +128,10 @@ static void test_env_and_fds(void)
                           .cwd_fd = -1,
                           .fd = {-1, p[1], -1},
                           .kill_grace = 0.5};
-    CHECK(bgj_spawn_run(&s, &r, &e) == 0);
-    CHECK(r.exit_status == 0 && r.out_len == 0);
-    bgj_spawn_free(&r);
-    close(p[1]);
-    char buf[64] = "";
-    ssize_t n = read(p[0], buf, sizeof buf - 1);
-    CHECK(n == 6 && memcmp(buf, "piped\n", 6) == 0);
+    CHECK(bgj_spawn_run(&s, &r, &e) == BGJ_EINVAL);
+    bgj_err_clear(&e);
     close(p[0]);
+    close(p[1]);
 
     /* the output cap kills the program */
     char *yes[] = {"yes", NULL};
@@ -199,6 +196,35 @@ static void test_api_spawn(void)
     CHECK(bgj_api.spawn(NULL, &req, &r, msg, sizeof msg) == -1);
 }
 
+/* A job that runs echo with its stdout into a pipe of its own, and reads it. */
+static int given_fds_job(bgjob_job *j, void *arg)
+{
+    (void)arg;
+    int p[2];
+    if (pipe(p) != 0)
+        return 1;
+    char *echo[] = {"/bin/echo", "piped", NULL};
+    struct bgj_spawn s = {.path = "/bin/echo",
+                          .argv = echo,
+                          .envp = environ,
+                          .cwd_fd = -1,
+                          .fd = {-1, p[1], -1},
+                          .kill_grace = 0.5};
+    struct bgjob_spawn_res r;
+    struct bgj_err e = {0};
+    int rc = bgj_spawn_run(&s, &r, &e);
+    close(p[1]);
+    char buf[64] = "";
+    ssize_t n = read(p[0], buf, sizeof buf - 1);
+    close(p[0]);
+    int ok = rc == 0 && r.exit_status == 0 && r.out_len == 0 && n == 6 && memcmp(buf, "piped\n", 6) == 0;
+    bgj_spawn_free(&r);
+    /* the worker's table has valid 0, 1 and 2, and none of the test's own descriptors */
+    ok = ok && fcntl(0, F_GETFD) >= 0 && fcntl(1, F_GETFD) >= 0 && fcntl(2, F_GETFD) >= 0;
+    j->result = strdup(ok ? "ok" : "bad");
+    return ok ? 0 : 1;
+}
+
 static bgjob_job *run_job(int argc, char **argv, double grace)
 {
     const struct bgj_callback *cb = bgj_callback_find("run");
@@ -244,7 +270,13 @@ static void test_jobs(void)
     CHECK(bgj_cancel(j) == 0);
     wait_finished(j);
     CHECK(bgj_state_of(j) == BGJ_DEAD);
-    CHECK_STR(j->error, "sh: killed by signal SIGTERM");
+    CHECK_STR(j->error, "sh: killed by bgjob kill (SIGTERM)");
+
+    /* descriptors given to a program from a job's worker */
+    j = bgj_job_new(BGJ_KIND_CALLBACK, "given", given_fds_job, NULL, NULL);
+    CHECK(bgj_submit(j, 0) >= 0);
+    wait_finished(j);
+    CHECK(bgj_state_of(j) == BGJ_COMPLETED);
 
     /* a timeout, and a grace ending in SIGKILL */
     char *stubborn[] = {"sh", "-c", "trap '' TERM; while :; do :; done", NULL};
