@@ -266,6 +266,13 @@ int bgjob_builtin(WORD_LIST *list)
         free(a.wordv);
         return r;
     }
+    /* The PROMPT_COMMAND element (notify.c): notices and handlers before the prompt. */
+    if (a.argc == 1 && strcmp(a.argv[0], "__prompt") == 0) {
+        bgj_prompt_command();
+        free(a.argv);
+        free(a.wordv);
+        return EXECUTION_SUCCESS;
+    }
     /* A safe point: handlers of jobs that ended run first. */
     bgj_run_handlers();
 
