@@ -183,6 +183,21 @@ EOF
   run -0 pane_contains_line "pid=$TMUX_PANE_PID"
 }
 
+@test "Ctrl-C in a handler that reads the terminal ends that handler only: the next ones run, and the shell goes on" {
+  handlers_file
+  start_shell
+  tmux_type '. "$HOME/h.bash"; bgjob notify off; bgjob new -c hread 5; bgjob new -c h 6; until_finished; echo MA""RK'
+  wait_for 30 pane_contains_line MARK || { pane_text; fail "no MARK"; }
+  wait_for 30 eval '[ "$(last_line)" = "answer?" ]' || { pane_text; fail "the handler did not ask"; }
+  tmux_key C-c
+  wait_for 30 pane_contains_line 'H 1 Completed' || { pane_text; fail "the next handler did not run"; }
+  wait_for 30 pane_has_prompt || { pane_text; fail "no prompt"; }
+  run ! eval 'pane_text | grep -q "GOT"'
+  # handlers still run at the prompt afterwards
+  type_to_prompt MARK2 'bgjob new -c h 7; until_finished'
+  assert_equal "$(line_after MARK2)" 'H 2 Completed'
+}
+
 @test "a job that ends while a line is typed (notify now): the notice comes at once, the line stays intact, the handler runs after the line" {
   handlers_file
   start_shell
