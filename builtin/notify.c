@@ -154,10 +154,9 @@ static void pc_add(void)
     /* After the last element, never at 0: `PROMPT_COMMAND=cmd' assigns element 0. */
     arrayind_t at = array_max_index(a) + 1;
     array_insert(a, at < 1 ? 1 : at, PC_ELEMENT);
-    if (!PC.added || created || scalar) {
-        PC.created = created;
-        PC.scalar = scalar;
-    }
+    /* Added again after the user replaced PROMPT_COMMAND: what unload restores is the new one. */
+    PC.created = created;
+    PC.scalar = scalar;
     PC.added = 1;
 }
 

@@ -209,7 +209,7 @@ pc'
   [[ $stderr != *'bgjob: 0 Completed'* ]] || fail "$stderr"
 }
 
-@test "interactive shells: the PROMPT_COMMAND element goes after the user's elements, survives PROMPT_COMMAND=CMD, and unload leaves PROMPT_COMMAND as it was" {
+@test "interactive shells: the PROMPT_COMMAND element goes after the user's elements, survives PROMPT_COMMAND=CMD, and unload leaves PROMPT_COMMAND as it was (or as the user last set it)" {
   run -0 --separate-stderr ipipe <<'EOF'
 enable -f "$BGJOB_SO" bgjob; h() { :; }
 bgjob new -c h 1; declare -p PROMPT_COMMAND; enable -d bgjob; declare -p PROMPT_COMMAND 2>&1
@@ -217,7 +217,8 @@ PROMPT_COMMAND=(a b); enable -f "$BGJOB_SO" bgjob; bgjob new -c h 1; bgjob new -
 enable -d bgjob; declare -p PROMPT_COMMAND; unset PROMPT_COMMAND
 PROMPT_COMMAND=mine; enable -f "$BGJOB_SO" bgjob; bgjob new -c h 1; PROMPT_COMMAND=other; declare -p PROMPT_COMMAND
 enable -d bgjob; declare -p PROMPT_COMMAND
-readonly PROMPT_COMMAND; enable -f "$BGJOB_SO" bgjob; bgjob new -c h 1; declare -p PROMPT_COMMAND
+enable -f "$BGJOB_SO" bgjob; bgjob new -c h 1; unset PROMPT_COMMAND; PROMPT_COMMAND=(x); bgjob new -c h 2; enable -d bgjob; declare -p PROMPT_COMMAND
+PROMPT_COMMAND=other; readonly PROMPT_COMMAND; enable -f "$BGJOB_SO" bgjob; bgjob new -c h 1; declare -p PROMPT_COMMAND
 EOF
   assert_output - <<'EOF'
 declare -a PROMPT_COMMAND=([1]="builtin bgjob __prompt")
@@ -226,6 +227,7 @@ declare -a PROMPT_COMMAND=([0]="a" [1]="b" [2]="builtin bgjob __prompt")
 declare -a PROMPT_COMMAND=([0]="a" [1]="b")
 declare -a PROMPT_COMMAND=([0]="other" [1]="builtin bgjob __prompt")
 declare -- PROMPT_COMMAND="other"
-declare -r PROMPT_COMMAND="other"
+declare -a PROMPT_COMMAND=([0]="x")
+declare -ar PROMPT_COMMAND=([0]="other")
 EOF
 }
