@@ -266,6 +266,13 @@ int bgjob_builtin(WORD_LIST *list)
         free(a.wordv);
         return r;
     }
+    /* The PROMPT_COMMAND element (notify.c): notices and handlers before the prompt. */
+    if (a.argc == 1 && strcmp(a.argv[0], "__prompt") == 0) {
+        bgj_prompt_command();
+        free(a.argv);
+        free(a.wordv);
+        return EXECUTION_SUCCESS;
+    }
     /* A safe point: handlers of jobs that ended run first. */
     bgj_run_handlers();
 
@@ -349,7 +356,17 @@ static char *bgjob_doc[] = {
     "        -c FUNC     completion handler: the shell function FUNC runs as",
     "                    `FUNC ID STATE' once the job has ended, at the first",
     "                    safe point (in `wait', before the prompt, or at the",
-    "                    start of the next `bgjob' command), once.",
+    "                    start of the next `bgjob' command), once.  It is a",
+    "                    function call where it runs, like a trap: before the",
+    "                    prompt at the top level (globals only), in a `bgjob'",
+    "                    command with that command's redirections and the",
+    "                    locals of the functions it runs in; $? is left alone.",
+    "                    Never inside readline: before the prompt it runs from",
+    "                    PROMPT_COMMAND (the first handler adds an element to",
+    "                    it; `enable -d' removes it), on the terminal as any",
+    "                    command gets it, so it may read from it.  A job that",
+    "                    ends while a line is typed has its handler run after",
+    "                    that line.",
     "        -f run CMD [ARG...]  runs the command CMD, found through PATH now",
     "        (status 127 or 126 and no job if it can't run), with the shell's",
     "        exported variables, directory and umask, stdin from /dev/null.",
@@ -402,8 +419,8 @@ static char *bgjob_doc[] = {
     "        Interactive shells: a line on stderr for each job that ended, just",
     "        before the next prompt (prompt, the default), or at once while",
     "        readline waits for input, redrawing the line (now; completion",
-    "        handlers run then too); or none (off).  A job so reported counts",
-    "        as seen.  No argument: print the mode.",
+    "        handlers still wait for the prompt); or none (off).  A job so",
+    "        reported counts as seen.  No argument: print the mode.",
     "  " SYN_HELP,
     "        This help; --usage prints the usage lines, --version the version.",
     "",

@@ -94,6 +94,7 @@ int bgj_handler_set(bgjob_job *job, const char *func); /* before bgj_submit: 0 o
 void bgj_handler_submitted(bgjob_job *job);            /* after a successful bgj_submit */
 int bgj_handlers_due(void);                            /* some handler would run now */
 void bgj_run_handlers(void);                           /* a safe point: runs the due handlers */
+void bgj_prompt_command(void); /* `bgjob __prompt', from PROMPT_COMMAND: notices, then handlers */
 
 /* completion.c: tab completion */
 void bgj_completion_load(void);              /* defines and registers it (interactive shells) */

@@ -132,17 +132,109 @@ test_cursor() {
   wait_for 30 pane_contains_line 'st=1' || { pane_text; fail "the handler changed \$?"; }
 }
 
-@test "in now mode handlers run at once too (notify now)" {
+# handlers_file: writes $HOME/h.bash, sourced by the pane's shell: handlers
+# that report the terminal's mode and read a line from the terminal.
+handlers_file() {
+  cat > "$BATS_TEST_TMPDIR/h.bash" <<'EOF'
+h() { echo "H $1 $2"; }
+# "cooked" when the terminal is in canonical mode with echo, as for any command
+mode() { local s; s=" $(stty -a | tr '\n;' '  ') "; [[ $s == *" icanon "* && $s == *" echo "* ]] && echo cooked || echo raw; }
+hmode() { echo "HMODE $1 $2 $(mode)"; }
+hread() { echo "HREAD $1 $(mode)"; read -r -p 'answer? ' ans; echo "GOT [$ans]"; }
+hreade() { echo "HREADE $1"; read -e -r -p 'edit? ' ans; echo "GOTE [$ans]"; }
+EOF
+}
+
+@test "a handler at the prompt runs outside readline: the terminal is in cooked mode (icanon, echo)" {
+  handlers_file
   start_shell
-  type_to_prompt MARK "$KILL_KEY"'; h() { echo "H $1 $2"; }; bgjob notify now; bgjob new -c h -f sleep 60 z'
+  type_to_prompt MARK '. "$HOME/h.bash"; bgjob new -c hmode 5; until_finished'
+  assert_equal "$(line_after MARK)" 'bgjob: 0 Completed  5'
+  assert_equal "$(line_after 'bgjob: 0 Completed  5')" 'HMODE 0 Completed cooked'
+  # the user's own PROMPT_COMMAND, scalar or array, still runs, before the handlers
+  type_to_prompt MARK2 'PROMPT_COMMAND="echo MI""NE"; bgjob new -c hmode 6; until_finished'
+  assert_equal "$(line_after MARK2)" 'MINE'
+  assert_equal "$(line_after MINE)" 'bgjob: 1 Completed  6'
+  assert_equal "$(line_after 'bgjob: 1 Completed  6')" 'HMODE 1 Completed cooked'
+}
+
+@test "a handler that reads the terminal gets the line typed, with read and read -e, and the shell goes on" {
+  handlers_file
+  start_shell
+  # (the handler asks before the prompt: no prompt to wait for)
+  tmux_type '. "$HOME/h.bash"; bgjob notify off; bgjob new -c hread 5; until_finished; echo MA""RK'
+  wait_for 30 pane_contains_line MARK || { pane_text; fail "no MARK"; }
+  wait_for 30 eval '[ "$(last_line)" = "answer?" ]' || { pane_text; fail "the handler did not ask"; }
+  tmux_type 'yes it works'
+  wait_for 30 pane_contains_line 'GOT [yes it works]' || { pane_text; fail "the handler did not read the line"; }
+  assert_equal "$(line_after MARK)" 'HREAD 0 cooked'
+  wait_for 30 pane_has_prompt || { pane_text; fail "no prompt after the handler"; }
+  # read -e: a readline of its own, after which the shell's readline works
+  tmux_type 'bgjob new -c hreade 6; until_finished; echo MA""RK2'
+  wait_for 30 pane_contains_line MARK2 || { pane_text; fail "no MARK2"; }
+  wait_for 30 eval '[ "$(last_line)" = "edit?" ]' || { pane_text; fail "the handler did not ask"; }
+  tmux_cmd send-keys -l -- 'edited'
+  tmux_key Left
+  tmux_cmd send-keys -l -- 'X'
+  tmux_key Enter
+  wait_for 30 pane_contains_line 'GOTE [editeXd]' || { pane_text; fail "read -e did not read the line"; }
+  wait_for 30 pane_has_prompt || { pane_text; fail "no prompt after the handler"; }
+  type_to_prompt ALIVE 'echo "pid=$$"'
+  run -0 pane_contains_line "pid=$TMUX_PANE_PID"
+}
+
+@test "Ctrl-C in a handler that reads the terminal ends that handler only: the next ones run, and the shell goes on" {
+  handlers_file
+  start_shell
+  tmux_type '. "$HOME/h.bash"; bgjob notify off; bgjob new -c hread 5; bgjob new -c h 6; until_finished; echo MA""RK'
+  wait_for 30 pane_contains_line MARK || { pane_text; fail "no MARK"; }
+  wait_for 30 eval '[ "$(last_line)" = "answer?" ]' || { pane_text; fail "the handler did not ask"; }
+  tmux_key C-c
+  wait_for 30 pane_contains_line 'H 1 Completed' || { pane_text; fail "the next handler did not run"; }
+  wait_for 30 pane_has_prompt || { pane_text; fail "no prompt"; }
+  run ! eval 'pane_text | grep -q "GOT"'
+  # handlers still run at the prompt afterwards
+  type_to_prompt MARK2 'bgjob new -c h 7; until_finished'
+  assert_equal "$(line_after MARK2)" 'H 2 Completed'
+}
+
+@test "a job that ends while a line is typed (notify now): the notice comes at once, the line stays intact, the handler runs after the line" {
+  handlers_file
+  start_shell
+  type_to_prompt MARK "$KILL_KEY"'; . "$HOME/h.bash"; bgjob notify now; bgjob new -c hread -f sleep 60 z'
+  tmux_cmd send-keys -l -- 'echo typed'
+  tmux_key Left
+  wait_for 30 eval '[ "$(last_line)" = "${TMUX_PROMPT}echo typed" ]' || { pane_text; fail "not typed"; }
+  tmux_key C-t
+  wait_for 60 pane_contains_line 'bgjob: 0 Dead  sleep 60 z' || { pane_text; fail "no notice"; }
+  # the notice, then the line redrawn: no handler ran inside readline
+  wait_for 30 eval '[ "$(line_after "bgjob: 0 Dead  sleep 60 z")" = "${TMUX_PROMPT}echo typed" ]' ||
+    { pane_text; fail "the line was not redrawn after the notice"; }
+  run ! pane_contains_line 'HREAD 0 cooked'
+  # editing goes on where the cursor was
+  tmux_cmd send-keys -l -- 'X'
+  tmux_key Enter
+  wait_for 30 eval '[ "$(last_line)" = "answer?" ]' || { pane_text; fail "the handler did not ask"; }
+  assert_equal "$(line_after "${TMUX_PROMPT}echo typeXd")" 'typeXd'
+  assert_equal "$(line_after typeXd)" 'HREAD 0 cooked'
+  tmux_type 'fine'
+  wait_for 30 pane_contains_line 'GOT [fine]' || { pane_text; fail "the handler did not read the line"; }
+  wait_for 30 pane_has_prompt || { pane_text; fail "no prompt after the handler"; }
+}
+
+@test "a bgjob command run from a key binding (bind -x) runs no handler: it runs before the next prompt" {
+  handlers_file
+  start_shell
+  type_to_prompt MARK 'bind -x '\''"\C-t": bgjob kill 0 2>/dev/null; bgjob wait -q 0; echo "WAITED $?"'\''; . "$HOME/h.bash"; bgjob notify off; bgjob new -c hmode -f sleep 60 z'
   tmux_cmd send-keys -l -- 'echo typed'
   wait_for 30 eval '[ "$(last_line)" = "${TMUX_PROMPT}echo typed" ]' || { pane_text; fail "not typed"; }
-  run ! pane_contains_line 'H 0 Dead'
   tmux_key C-t
-  wait_for 60 pane_contains_line 'H 0 Dead' || { pane_text; fail "the handler did not run"; }
-  assert_equal "$(last_line)" "${TMUX_PROMPT}echo typed"
+  wait_for 60 pane_contains_line 'WAITED 1' || { pane_text; fail "the binding did not run"; }
+  wait_for 30 eval '[ "$(last_line)" = "${TMUX_PROMPT}echo typed" ]' || { pane_text; fail "the line was not redrawn"; }
+  run ! eval 'pane_text | grep -q HMODE'
   tmux_key Enter
-  wait_for 30 pane_contains_line 'typed' || { pane_text; fail "the typed command did not run"; }
+  wait_for 30 pane_contains_line 'HMODE 0 Dead cooked' || { pane_text; fail "the handler did not run before the prompt"; }
+  assert_equal "$(line_after typed)" 'HMODE 0 Dead cooked'
 }
 
 @test "wait draws a progress line on the terminal and erases it when it returns, also on Ctrl-C and timeout" {

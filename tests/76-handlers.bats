@@ -1,9 +1,11 @@
 #!/usr/bin/env bats
 # 76-handlers: completion handlers (`bgjob new -c FUNC`): called as
 # `FUNC ID STATE` at the first safe point after the job ends (in `wait`, at
-# the start of the next bgjob command), once each, in job order; failing and
-# missing handlers; handlers that call bgjob; none in a subshell or once the
-# shell has begun to exit.
+# the start of the next bgjob command, before an interactive prompt), once
+# each, in job order; failing and missing handlers; handlers that call bgjob;
+# none in a subshell or once the shell has begun to exit; the PROMPT_COMMAND
+# element that runs them at the prompt.  (Handlers at a terminal's prompt:
+# 75-prompt.bats.)
 
 load helper
 
@@ -165,4 +167,67 @@ H='h() { echo "h $1 $2"; }'
   [[ $stderr == *'bgjob: usage: bgjob new'* ]] || fail "$stderr"
   run -0 --separate-stderr bgsh 'bgjob new -c "" 1; bgjob new 2; echo "$BGJOB_LAST"'
   assert_output 0
+}
+
+# ipipe [BASH-OPTION...]: an interactive bash (bash -i) reading its commands
+# from stdin, a pipe: it prompts before each line, so PROMPT_COMMAND runs.
+ipipe() {
+  bgjob_timeout env ${BGJOB_PRELOAD:+LD_PRELOAD=$BGJOB_PRELOAD} bash --norc --noprofile "$@" -i 3>&-
+}
+
+PROMPT_SCRIPT='enable -f "$BGJOB_SO" bgjob
+h() { echo "h $1 $2 [${FUNCNAME[*]}] x=$x"; }
+f() { local x=local; bgjob new -c h 1/0; bgjob wait; }
+PROMPT_COMMAND="echo pc"; declare -p PROMPT_COMMAND
+x=global; bgjob new -c h 1; until [[ -z $(bgjob __complete ids unfinished) ]]; do :; done; echo first
+declare -p PROMPT_COMMAND; false
+echo "status=$?"
+f
+enable -d bgjob; declare -p PROMPT_COMMAND'
+
+@test "interactive shells: a handler runs before the next prompt, at the top level like a trap, from one PROMPT_COMMAND element that enable -d removes" {
+  run -0 --separate-stderr ipipe <<< "$PROMPT_SCRIPT"
+  # (PROMPT_COMMAND runs before each prompt: before the second line, and at the end of input)
+  assert_output 'declare -- PROMPT_COMMAND="echo pc"
+pc
+first
+pc
+h 0 Completed [h] x=global
+declare -a PROMPT_COMMAND=([0]="echo pc" [1]="builtin bgjob __prompt")
+pc
+status=1
+pc
+h 1 Dead [h f] x=local
+pc
+declare -- PROMPT_COMMAND="echo pc"
+pc'
+  # readline's shell: the notice comes first, just before the handler
+  [[ $stderr == *'bgjob: 0 Completed  1'* ]] || fail "$stderr"
+  # without line editing: the handlers run the same, no notice
+  run -0 --separate-stderr ipipe --noediting <<< "$PROMPT_SCRIPT"
+  assert_line --index 4 'h 0 Completed [h] x=global'
+  [[ $stderr != *'bgjob: 0 Completed'* ]] || fail "$stderr"
+}
+
+@test "interactive shells: the PROMPT_COMMAND element goes after the user's elements, survives PROMPT_COMMAND=CMD, and unload leaves PROMPT_COMMAND as it was (or as the user last set it)" {
+  run -0 --separate-stderr ipipe <<'EOF'
+enable -f "$BGJOB_SO" bgjob; h() { :; }
+bgjob new -c h 1; declare -p PROMPT_COMMAND; enable -d bgjob; declare -p PROMPT_COMMAND 2>&1
+PROMPT_COMMAND=(a b); enable -f "$BGJOB_SO" bgjob; bgjob new -c h 1; bgjob new -c h 2; declare -p PROMPT_COMMAND
+enable -d bgjob; declare -p PROMPT_COMMAND; unset PROMPT_COMMAND
+PROMPT_COMMAND=mine; enable -f "$BGJOB_SO" bgjob; bgjob new -c h 1; PROMPT_COMMAND=other; declare -p PROMPT_COMMAND
+enable -d bgjob; declare -p PROMPT_COMMAND
+enable -f "$BGJOB_SO" bgjob; bgjob new -c h 1; unset PROMPT_COMMAND; PROMPT_COMMAND=(x); bgjob new -c h 2; enable -d bgjob; declare -p PROMPT_COMMAND
+PROMPT_COMMAND=other; readonly PROMPT_COMMAND; enable -f "$BGJOB_SO" bgjob; bgjob new -c h 1; declare -p PROMPT_COMMAND
+EOF
+  assert_output - <<'EOF'
+declare -a PROMPT_COMMAND=([1]="builtin bgjob __prompt")
+bash: declare: PROMPT_COMMAND: not found
+declare -a PROMPT_COMMAND=([0]="a" [1]="b" [2]="builtin bgjob __prompt")
+declare -a PROMPT_COMMAND=([0]="a" [1]="b")
+declare -a PROMPT_COMMAND=([0]="other" [1]="builtin bgjob __prompt")
+declare -- PROMPT_COMMAND="other"
+declare -a PROMPT_COMMAND=([0]="x")
+declare -ar PROMPT_COMMAND=([0]="other")
+EOF
 }
