@@ -1,10 +1,12 @@
 #!/usr/bin/env bats
 # 67-fetch: the fetch plugin (plugins/fetch, libcurl) against a local HTTP
 # server (tests/httpd/server.py on 127.0.0.1, started for this file and
-# stopped at its end): bodies, -o FILE written through a temporary name,
-# redirects, errors naming their cause, headers/method/data, proxies from the
-# job's environment, progress, kill, timeouts, options checked at `new`,
-# and shells that exit while daemon fetch jobs run.
+# stopped at its end): bodies as $(...) gives them, -o FILE written through a
+# temporary name (a regular or new FILE) or in place (symlinks, FIFOs,
+# devices, hard links) keeping mode and owner, relative FILEs without an
+# exported PWD, redirects, errors naming their cause, headers/method/data,
+# proxies from the job's environment, progress, kill, timeouts, options
+# checked at `new`, and shells that exit while daemon fetch jobs run.
 
 load plugin_helper
 
