@@ -307,3 +307,13 @@ fetch_of() { plugin_job fetch 30 "$@"; }
   run -0 cat sub/out1 sub/out2 sub/out3
   assert_output 'hellohellohello'
 }
+
+@test "kill stops a fetch that waits for a reader of its -o FIFO; the FIFO stays" {
+  mkfifo fifo
+  run -0 bgsh "$LOAD"'; bgjob new -f fetch -o fifo "$URL/ok"
+    for ((i = 0; i < 1000; i++)); do bgjob show -v J 0; [[ ${J[state]} == Running ]] && break; bgjob wait -t 0.01 0; done
+    bgjob wait -t 0.2 0; echo "waiting=$?"
+    bgjob kill 0; bgjob wait -t 10 0; echo "rc=$?"; bgjob traceback 0 | tail -n +2'
+  assert_output $'waiting=124\nrc=1\n'"$URL/ok: cancelled by bgjob kill"
+  [ -p fifo ]
+}
