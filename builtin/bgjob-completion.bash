@@ -8,9 +8,6 @@
 # runs no completion handler.  The values of the shipped plugins' options
 # (digest -a, fetch -X) are listed here.
 
-# The digest algorithms offered after `-f digest -a' (OpenSSL 3's default provider; any EVP name works).
-_bgjob_digest_algs='md5 sha1 sha224 sha256 sha384 sha512 sha512-224 sha512-256 sha3-224 sha3-256 sha3-384 sha3-512 shake128 shake256 blake2b512 blake2s256 sm3 ripemd160'
-
 # _bgjob_reply COMPGEN-ARGS...: COMPREPLY from compgen, one word a line (file names may hold blanks).
 _bgjob_reply() {
   local IFS=$'\n'
@@ -35,7 +32,9 @@ _bgjob_complete() {
       if [[ $cb == run ]] && ((COMP_CWORD == fpos + 2)); then
         _bgjob_reply -c -- "$cur"
       elif [[ $cb == digest && $prev == -a ]] && ((COMP_CWORD > fpos + 2)); then
-        COMPREPLY=($(compgen -W "$_bgjob_digest_algs" -- "$cur"))
+        # OpenSSL 3's default provider (digest takes any EVP name); no global variable: bgjob sets none.
+        COMPREPLY=($(compgen -W 'md5 sha1 sha224 sha256 sha384 sha512 sha512-224 sha512-256 sha3-224 sha3-256
+          sha3-384 sha3-512 shake128 shake256 blake2b512 blake2s256 sm3 ripemd160' -- "$cur"))
       elif [[ $cb == fetch && $prev == -X ]] && ((COMP_CWORD > fpos + 2)); then
         COMPREPLY=($(compgen -W 'GET HEAD POST PUT PATCH DELETE OPTIONS' -- "$cur"))
       else
