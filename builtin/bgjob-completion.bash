@@ -3,8 +3,10 @@
 # Embedded in bgjob.so, which defines it and registers it with `complete -F'
 # when it is enabled in an interactive shell that has no compspec for bgjob
 # yet; `make install' also installs it where bash-completion looks.  Job
-# numbers come from `bgjob __complete', which marks nothing seen and runs no
-# completion handler.
+# numbers, callback names and plugin names (the NAME.so files `bgjob load
+# NAME' would find) come from `bgjob __complete', which marks nothing seen and
+# runs no completion handler.  The values of the shipped plugins' options
+# (digest -a, fetch -X) are listed here.
 
 # _bgjob_reply COMPGEN-ARGS...: COMPREPLY from compgen, one word a line (file names may hold blanks).
 _bgjob_reply() {
@@ -26,8 +28,15 @@ _bgjob_complete() {
       if [[ ${COMP_WORDS[i]} == -f ]]; then fpos=$i; break; fi
     done
     if ((fpos && COMP_CWORD > fpos + 1)); then
-      if [[ ${COMP_WORDS[fpos+1]} == run ]] && ((COMP_CWORD == fpos + 2)); then
+      local cb=${COMP_WORDS[fpos+1]}
+      if [[ $cb == run ]] && ((COMP_CWORD == fpos + 2)); then
         _bgjob_reply -c -- "$cur"
+      elif [[ $cb == digest && $prev == -a ]] && ((COMP_CWORD > fpos + 2)); then
+        # OpenSSL 3's default provider (digest takes any EVP name); no global variable: bgjob sets none.
+        COMPREPLY=($(compgen -W 'md5 sha1 sha224 sha256 sha384 sha512 sha512-224 sha512-256 sha3-224 sha3-256
+          sha3-384 sha3-512 shake128 shake256 blake2b512 blake2s256 sm3 ripemd160' -- "$cur"))
+      elif [[ $cb == fetch && $prev == -X ]] && ((COMP_CWORD > fpos + 2)); then
+        COMPREPLY=($(compgen -W 'GET HEAD POST PUT PATCH DELETE OPTIONS' -- "$cur"))
       else
         compopt -o filenames 2>/dev/null
         _bgjob_reply -f -- "$cur"
@@ -51,7 +60,14 @@ _bgjob_complete() {
     flush) opts='-f' ;;
     wait) opts='-n -q -p -t'; kind=unfinished ;;
     kill) kind=unfinished ;;
-    load) compopt -o filenames 2>/dev/null; _bgjob_reply -f -- "$cur"; return 0 ;;
+    load)
+      # A name without a slash is looked up in the plugin search path; a path is a file.
+      if [[ $cur == */* || $cur == [.~]* ]]; then
+        compopt -o filenames 2>/dev/null; _bgjob_reply -f -- "$cur"
+      else
+        _bgjob_reply -W "$(bgjob __complete plugins)" -- "$cur"
+      fi
+      return 0 ;;
     notify) ((COMP_CWORD == 2)) && COMPREPLY=($(compgen -W 'prompt now off' -- "$cur")); return 0 ;;
     help) ((COMP_CWORD == 2)) && COMPREPLY=($(compgen -W '--usage --version' -- "$cur")); return 0 ;;
   esac

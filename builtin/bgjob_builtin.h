@@ -63,6 +63,8 @@ int bgj_cmd_kill(struct bgj_cmdline *c);
 /* plugins.c: funcs, load */
 int bgj_cmd_funcs(void);
 int bgj_cmd_load(struct bgj_cmdline *c);
+/* Where `load NAME' looks: BASH_LOADABLES_PATH, then the plugin directory (malloc'd). */
+char *bgj_plugin_search(void);
 
 /* wait.c */
 int bgj_cmd_wait(struct bgj_cmdline *c, const struct bgj_args *a);

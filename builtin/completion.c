@@ -2,16 +2,18 @@
  * completion.c - tab completion: the completion script (bgjob-completion.bash,
  * embedded at build time) defined and registered when bgjob is enabled in an
  * interactive shell (and unregistered by `enable -d`), and `bgjob
- * __complete`, the queries it makes (job numbers by state, callback names)
- * without marking anything seen.
+ * __complete`, the queries it makes (job numbers by state, callback names,
+ * the plugins `load NAME` would find) without marking anything seen.
  *
  * Main thread only; no state of its own.
  */
 #include "bgjob_builtin.h"
 
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "registry.h"
 
@@ -64,6 +66,65 @@ static int fits(const char *kind, int state)
     return 0;
 }
 
+static int by_name(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+/* Prints, sorted and once each, the names NAME of the regular files NAME.so
+   in the directories of `load NAME''s search path. */
+static int list_plugins(void)
+{
+    char *search = bgj_plugin_search();
+    if (!search) {
+        builtin_error("out of memory");
+        return EXECUTION_FAILURE;
+    }
+    char **names = NULL;
+    size_t n = 0, cap = 0;
+    int oom = 0;
+    for (char *save = NULL, *dir = strtok_r(search, ":", &save); dir && !oom;
+         dir = strtok_r(NULL, ":", &save)) {
+        DIR *d = opendir(dir);
+        if (!d)
+            continue;
+        struct dirent *e;
+        while ((e = readdir(d)) && !oom) {
+            size_t len = strlen(e->d_name);
+            if (len <= 3 || strcmp(e->d_name + len - 3, ".so") != 0)
+                continue;
+            struct stat st;
+            if (fstatat(dirfd(d), e->d_name, &st, 0) != 0 || !S_ISREG(st.st_mode))
+                continue;
+            if (n == cap) {
+                cap = cap ? 2 * cap : 16;
+                char **nn = realloc(names, cap * sizeof *names);
+                if (!nn) {
+                    oom = 1;
+                    break;
+                }
+                names = nn;
+            }
+            if (!(names[n] = strndup(e->d_name, len - 3)))
+                oom = 1;
+            else
+                n++;
+        }
+        closedir(d);
+    }
+    free(search);
+    if (n)
+        qsort(names, n, sizeof *names, by_name);
+    for (size_t i = 0; i < n && !oom; i++)
+        if (i == 0 || strcmp(names[i], names[i - 1]) != 0)
+            printf("%s\n", names[i]);
+    for (size_t i = 0; i < n; i++)
+        free(names[i]);
+    free(names);
+    if (oom) {
+        builtin_error("out of memory");
+        return EXECUTION_FAILURE;
+    }
+    return sh_chkwrite(EXECUTION_SUCCESS);
+}
+
 int bgj_cmd_complete(int argc, char **argv)
 {
     if (argc == 2 && strcmp(argv[0], "ids") == 0) {
@@ -84,6 +145,9 @@ int bgj_cmd_complete(int argc, char **argv)
         }
         return sh_chkwrite(EXECUTION_SUCCESS);
     }
-    builtin_error("__complete: usage: bgjob __complete ids all|completed|dead|finished|unfinished, or funcs");
+    if (argc == 1 && strcmp(argv[0], "plugins") == 0)
+        return list_plugins();
+    builtin_error(
+        "__complete: usage: bgjob __complete ids all|completed|dead|finished|unfinished, funcs or plugins");
     return EX_USAGE;
 }

@@ -25,16 +25,23 @@ int bgj_cmd_funcs(void)
     return sh_chkwrite(EXECUTION_SUCCESS);
 }
 
-int bgj_cmd_load(struct bgj_cmdline *c)
+char *bgj_plugin_search(void)
 {
     const char *lp = get_string_value("BASH_LOADABLES_PATH");
     size_t len = (lp ? strlen(lp) : 0) + sizeof BGJOB_PLUGIN_DIR + 2;
     char *search = malloc(len);
+    if (search)
+        snprintf(search, len, "%s%s%s", lp && *lp ? lp : "", lp && *lp ? ":" : "", BGJOB_PLUGIN_DIR);
+    return search;
+}
+
+int bgj_cmd_load(struct bgj_cmdline *c)
+{
+    char *search = bgj_plugin_search();
     if (!search) {
         builtin_error("out of memory");
         return EXECUTION_FAILURE;
     }
-    snprintf(search, len, "%s%s%s", lp && *lp ? lp : "", lp && *lp ? ":" : "", BGJOB_PLUGIN_DIR);
     struct bgj_err err = {0};
     int r = bgj_plugin_load(c->words[0], search, &err);
     free(search);

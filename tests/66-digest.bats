@@ -75,6 +75,15 @@ for f in sys.argv[2:]:
   [[ $stderr == *'usage: '*'digest [-a ALGORITHM] FILE...'* ]] || fail "$stderr"
 }
 
+@test "a second -a is a usage error at new that says so: status 2, no job" {
+  printf x > a
+  for args in '-a md5 -a sha1 a' '-amd5 -asha1 a' '-a sha256 -a sha256 a'; do
+    run -0 --separate-stderr bgsh "$LOAD"'; bgjob new -f digest '"$args"'; echo "rc=$?"; bgjob status | wc -l'
+    assert_output $'rc=2\n0'
+    [[ $stderr == *'digest: -a: given more than once'* ]] || fail "$args: $stderr"
+  done
+}
+
 @test "no FILE, -a without its argument, an unknown option and - are usage errors with no job" {
   for args in '' '-a' '-x a' '-' 'a -' '-a md5'; do
     run -0 --separate-stderr bgsh "$LOAD"'; bgjob new -f digest '"$args"'; echo "rc=$?"; bgjob status | wc -l'

@@ -1,10 +1,12 @@
 #!/usr/bin/env bats
 # 67-fetch: the fetch plugin (plugins/fetch, libcurl) against a local HTTP
 # server (tests/httpd/server.py on 127.0.0.1, started for this file and
-# stopped at its end): bodies, -o FILE written through a temporary name,
-# redirects, errors naming their cause, headers/method/data, proxies from the
-# job's environment, progress, kill, timeouts, options checked at `new`,
-# and shells that exit while daemon fetch jobs run.
+# stopped at its end): bodies as $(...) gives them, -o FILE written through a
+# temporary name (a regular or new FILE) or in place (symlinks, FIFOs,
+# devices, hard links) keeping mode and owner, relative FILEs without an
+# exported PWD, redirects, errors naming their cause, headers/method/data,
+# proxies from the job's environment, progress, kill, timeouts, options
+# checked at `new`, and shells that exit while daemon fetch jobs run.
 
 load plugin_helper
 
@@ -121,9 +123,13 @@ fetch_of() { plugin_job fetch 30 "$@"; }
   assert_output $'nodir/x: No such file or directory\nstatus=dead'
 }
 
-@test "a binary body without -o is refused (NUL bytes), and is fine with -o" {
-  run -0 fetch_of "$URL/nul"
-  assert_output "$URL/nul: the body contains NUL bytes (a shell string cannot hold them): use -o FILE"$'\nstatus=dead'
+@test "the result is the body as \$(...) gives it: trailing newlines dropped; NUL bytes dropped with bash's warning, counted in show; -o keeps every byte" {
+  run -0 bgsh "$LOAD"'; bgjob new -f fetch "$URL/newlines"; bgjob wait 0; bgjob result -v r 0; printf "[%s]\n" "$r"'
+  assert_output $'[line 1\n\nline 3]'
+  run -0 --separate-stderr bgsh "$LOAD"'; bgjob new -f fetch "$URL/nul"; bgjob wait 0; echo "rc=$?"; bgjob result 0
+    bgjob show -v J 0; echo "nul_bytes=${J[nul_bytes]}"'
+  assert_output $'rc=0\nab\nnul_bytes=1'
+  assert_equal "$stderr" "bgsh: line 2: bgjob: warning: command substitution: ignored null byte in input"
   run -0 fetch_of -o nul.bin "$URL/nul"
   assert_output $'nul.bin\nstatus=ok'
   run -0 od -An -c nul.bin
@@ -137,7 +143,7 @@ fetch_of() { plugin_job fetch 30 "$@"; }
     t0=${EPOCHREALTIME/./}; bgjob kill 0; bgjob wait -t 10 0; echo "rc=$?"; t1=${EPOCHREALTIME/./}
     (( t1 - t0 < 1000000 )) && echo prompt || echo "took $(( (t1 - t0) / 1000 )) ms"
     bgjob traceback 0 | tail -n +2'
-  assert_output $'progress=50% state=Running\nrc=1\nprompt\ncancelled by bgjob kill'
+  assert_output $'progress=50% state=Running\nrc=1\nprompt\n'"$URL/slow/100000: cancelled by bgjob kill"
   run -0 ls -A
   assert_output ''
 }
@@ -147,9 +153,15 @@ fetch_of() { plugin_job fetch 30 "$@"; }
   assert_output "$URL/slow/1000: timed out after 0.3 seconds"$'\nstatus=dead'
 }
 
+@test "the job's time limit (new -t) ends a stalled transfer: Dead, the traceback names the URL" {
+  run -0 bgsh "$LOAD"'; bgjob new -t 0.3 -f fetch "$URL/slow/1000"; bgjob wait 0; echo "rc=$?"; bgjob traceback 0 | tail -n +2'
+  assert_output $'rc=1\n'"$URL/slow/1000: timed out (the job's time limit, bgjob new -t)"
+}
+
 @test "options are checked at new: usage error 2, no job" {
   for args in '' '-o' '-H novalue URL' '-H :x URL' '-X "" URL' '-X "A B" URL' '--max-time 0 URL' '--max-time x URL' \
-              '--max-time -1 URL' '-q URL' 'URL URL' 'ftp://x/y' 'file:///etc/passwd' 'http://[bad'; do
+              '--max-time -1 URL' '-q URL' 'URL URL' 'ftp://x/y' 'file:///etc/passwd' 'http://[bad' \
+              '-o a -o b URL' '-X GET -X PUT URL' '-d a -d b URL' '--max-time 1 --max-time 2 URL' '"URL/a b"'; do
     run -0 --separate-stderr bgsh "$LOAD"'; eval "set -- ${1//URL/\$URL}"; bgjob new -f fetch "$@"; echo "rc=$?"; bgjob status | wc -l' "$args"
     [[ $output == $'rc=2\n0' ]] || fail "$args: $output"
     [[ $stderr == *'usage: '*'fetch [-o FILE]'* ]] || fail "$args: $stderr"
@@ -191,4 +203,117 @@ fetch_of() { plugin_job fetch 30 "$@"; }
   run -0 --separate-stderr env ${BGJOB_PRELOAD:+LD_PRELOAD=$BGJOB_PRELOAD} BASH_LOADABLES_PATH="$PLUGINS" bash --norc --noprofile -c \
     'enable -f "$BGJOB_SO" bgjob && bgjob load fetch && bgjob new -f fetch "$URL/ok" && bgjob wait && bgjob result 0'
   assert_output 'hello'
+}
+
+@test "a repeated option and a URL with a space are refused at new with a message that says so" {
+  run -0 --separate-stderr bgsh "$LOAD"'; bgjob new -f fetch -X GET -X PUT "$URL/ok"; echo "rc=$?"'
+  assert_output 'rc=2'
+  [[ $stderr == *'fetch: -X: given more than once'* ]] || fail "$stderr"
+  run -0 --separate-stderr bgsh "$LOAD"'; bgjob new -f fetch -o a "$URL/a b"; echo "rc=$?"'
+  assert_output 'rc=2'
+  [[ $stderr == *"fetch: $URL/a b: a URL cannot contain a space (write it as %20)"* ]] || fail "$stderr"
+  run -0 --separate-stderr bgsh "$LOAD"'; bgjob new -f fetch -H "X-A: 1" -H "X-B: 2" "$URL/echo"; echo "rc=$?"; bgjob wait 0; bgjob result 0'
+  assert_line 'rc=0'
+  assert_line 'X-A: 1'
+  assert_line 'X-B: 2'
+}
+
+@test "-o through a symlink writes its target and keeps the link; a dangling one creates its target; an HTTP error leaves the target alone" {
+  printf old > target; ln -s target link; ln -s new-target dangling
+  run -0 fetch_of -o link "$URL/ok"
+  assert_output $'link\nstatus=ok'
+  [ -L link ] || fail "link was replaced: $(ls -l link)"
+  run -0 cat target
+  assert_output 'hello'
+  run -0 fetch_of -o link "$URL/status/404"
+  run -0 cat target
+  assert_output 'hello'
+  run -0 fetch_of -o dangling "$URL/ok"
+  [ -L dangling ] && [ "$(cat new-target)" = hello ] || fail "$(ls -l)"
+  run -0 ls -A
+  assert_output $'dangling\nlink\nnew-target\ntarget'
+}
+
+@test "-o into a FIFO writes to its reader and leaves the FIFO; a failed transfer gives the reader an end" {
+  mkfifo fifo
+  cat fifo > got & reader=$!
+  run -0 fetch_of -o fifo "$URL/bytes/300000"
+  assert_output $'fifo\nstatus=ok'
+  [ -p fifo ] || { kill "$reader"; fail "the FIFO was replaced: $(ls -l fifo)"; }
+  wait "$reader"
+  cmp got <(python3 -c 'import sys; sys.stdout.buffer.write((bytes(range(256)) * 4096)[:300000])')
+  cat fifo > got2 & reader=$!
+  run -0 fetch_of -o fifo "$URL/status/404"
+  assert_output "$URL/status/404: HTTP 404 Not Found"$'\nstatus=dead'
+  wait "$reader"
+  [ ! -s got2 ]
+  run -0 ls -A
+  assert_output $'fifo\ngot\ngot2'
+}
+
+@test "-o into a character device writes to it and leaves it (a private null device; root only)" {
+  [ "$(id -u)" = 0 ] || skip "mknod needs root"
+  mknod null c 1 3
+  run -0 fetch_of -o null "$URL/bytes/100000"
+  assert_output $'null\nstatus=ok'
+  [ -c null ] || fail "the device was replaced: $(ls -l null)"
+  run -0 ls -A
+  assert_output 'null'
+}
+
+@test "-o over a read-only file: Permission denied unless root, as curl -o; root writes it and keeps its mode and owner" {
+  printf old > ro; chmod 444 ro
+  if [ "$(id -u)" != 0 ]; then
+    run -0 fetch_of -o ro "$URL/ok"
+    assert_output $'ro: Permission denied\nstatus=dead'
+    run -0 cat ro
+    assert_output 'old'
+    skip "the rest needs root"
+  fi
+  run -0 fetch_of -o ro "$URL/ok"
+  assert_output $'ro\nstatus=ok'
+  run -0 stat -c '%a %s' ro
+  assert_output '444 5'
+  printf old > theirs; chown 65534:65534 theirs; chmod 4750 theirs
+  run -0 fetch_of -o theirs "$URL/ok"
+  assert_output $'theirs\nstatus=ok'
+  run -0 stat -c '%a %u:%g %s' theirs
+  assert_output '4750 65534:65534 5'
+  run -0 ls -A
+  assert_output $'ro\ntheirs'
+}
+
+@test "-o over a regular file keeps its mode (not the umask's); a file with hard links is written in place, links kept" {
+  printf old > f; chmod 600 f
+  run -0 bgsh "$LOAD"'; umask 022; bgjob new -f fetch -o f "$URL/ok"; bgjob wait 0 && stat -c %a f && cat f'
+  assert_output $'600\nhello'
+  printf old > a; ln a b
+  run -0 fetch_of -o a "$URL/ok"
+  assert_output $'a\nstatus=ok'
+  run -0 cat b
+  assert_output 'hello'
+  [ "$(stat -c %i a)" = "$(stat -c %i b)" ]
+}
+
+@test "-o NAME works when PWD is not exported or unset: relative to the shell's directory" {
+  mkdir sub
+  run -0 bgsh "$LOAD"'; cd sub; export -n PWD; bgjob new -f fetch -o out1 "$URL/ok"; bgjob wait 0 && echo ok || bgjob traceback 0'
+  assert_output 'ok'
+  run -0 bgsh "$LOAD"'; cd sub; unset PWD; bgjob new -f fetch -o out2 "$URL/ok"; bgjob wait 0 && echo ok || bgjob traceback 0'
+  assert_output 'ok'
+  run -0 env -u PWD ${BGJOB_PRELOAD:+LD_PRELOAD=$BGJOB_PRELOAD} bash --norc --noprofile -c \
+    'cd sub && enable -f "$BGJOB_SO" bgjob && bgjob load "$FETCH_SO" && bgjob new -f fetch -o out3 "$URL/ok" && bgjob wait 0 && bgjob result 0'
+  assert_output 'out3'
+  run -0 cat sub/out1 sub/out2 sub/out3
+  assert_output 'hellohellohello'
+}
+
+@test "kill stops a fetch that waits for a reader of its -o FIFO; the FIFO stays" {
+  mkfifo fifo
+  run -0 bgsh "$LOAD"'; bgjob new -f fetch -o fifo "$URL/ok"
+    for ((i = 0; i < 1000; i++)); do bgjob show -v J 0; [[ ${J[state]} == Running ]] && break; bgjob wait -t 0.01 0; done
+    bgjob wait -t 0.2 0; echo "waiting=$?"
+    bgjob kill 0; bgjob wait -t 10 0; echo "rc=$?"; bgjob traceback 0 | tail -n +2'
+  assert_output $'waiting=124\nrc=1\n'"$URL/ok: cancelled by bgjob kill"
+  [ -p fifo ]
 }

@@ -288,9 +288,10 @@ completes_to() {
   tmux_key C-u
 }
 
-@test "Tab completes subcommands, options, and the job numbers that fit the subcommand" {
+@test "Tab completes subcommands, options, the job numbers that fit the subcommand, plugin names and digest's algorithms" {
+  mkdir "$BATS_TEST_TMPDIR/p" && touch "$BATS_TEST_TMPDIR/p/zzqplugin.so"
   start_shell
-  tmux_type 'bgjob notify off; bgjob new 1; bgjob new 1/0; bgjob new -f sleep 60; bgjob new 2; bgjob wait -q 0 1 3; myhandler() { :; }; clear'
+  tmux_type 'bgjob notify off; bgjob new 1; bgjob new 1/0; bgjob new -f sleep 60; bgjob new 2; bgjob wait -q 0 1 3; myhandler() { :; }; BASH_LOADABLES_PATH=$HOME/p; clear'
   wait_for 30 pane_has_prompt || { pane_text; fail "no prompt"; }
   completes_to 'bgjob st' 'bgjob status'
   offers 'bgjob result ' '0 +3 *'
@@ -298,6 +299,8 @@ completes_to() {
   completes_to 'bgjob kill ' 'bgjob kill 2'
   completes_to 'bgjob new -c myhand' 'bgjob new -c myhandler'
   completes_to 'bgjob new -f sl' 'bgjob new -f sleep'
+  completes_to 'bgjob load zzq' 'bgjob load zzqplugin'
+  completes_to 'bgjob new -f digest -a blake2b' 'bgjob new -f digest -a blake2b512'
   offers 'bgjob wait -' '-n +-p +-q +-t *'
   # completing marked nothing seen
   tmux_type 'bgjob kill 2; bgjob wait -q 2; bgjob status -n -v S; echo "unseen=${#S[@]}"'
@@ -370,8 +373,36 @@ ibash() {
   run -0 --separate-stderr ibash 'enable -f "$BGJOB_SO" bgjob
     c() { COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); _bgjob_complete; printf "[%s]" "${COMPREPLY[@]}"; echo; }
     bgjob_test_cmd_x() { :; }
-    c bgjob load my; c bgjob new -d -f sleep my; c bgjob new -f run bgjob_test_cmd_; c bgjob new -f run ls my'
-  assert_output $'[my plugin.so]\n[my plugin.so]\n[bgjob_test_cmd_x]\n[my plugin.so]'
+    c bgjob load ./my; c bgjob new -d -f sleep my; c bgjob new -f run bgjob_test_cmd_; c bgjob new -f run ls my'
+  assert_output $'[./my plugin.so]\n[my plugin.so]\n[bgjob_test_cmd_x]\n[my plugin.so]'
+}
+
+@test "the completion function offers plugin names after load: the NAME.so files of BASH_LOADABLES_PATH and the plugin directory, once each" {
+  p=$BATS_TEST_TMPDIR/p
+  mkdir -p "$p/1" "$p/2/zzqdir.so" "$p/3"
+  touch "$p/1/zzqalpha.so" "$p/1/zzqnotso" "$p/2/zzqbeta.so" "$p/2/zzqalpha.so" "$p/3/.so"
+  ln -s zzqbeta.so "$p/2/zzqlink.so"
+  cd "$p/1"
+  run -0 --separate-stderr ibash 'enable -f "$BGJOB_SO" bgjob
+    c() { COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); _bgjob_complete; printf "[%s]" "${COMPREPLY[@]}"; echo; }
+    BASH_LOADABLES_PATH='"$p/1::$p/2:$p/3:$p/none"'
+    c bgjob load zzq; c bgjob load zzqb; c bgjob load ./zzqa
+    # Without BASH_LOADABLES_PATH: the .so files of the plugin directory (bgjob --version names it).
+    unset BASH_LOADABLES_PATH
+    dir=$(bgjob --version | sed -n "s/^plugin directory //p"); [[ $dir == /* ]] || echo "no plugin directory"
+    [[ "$(bgjob __complete plugins)" == "$(cd "$dir" 2>/dev/null && for f in *.so; do [[ -f $f ]] && echo "${f%.so}"; done)" ]] || echo differs'
+  assert_output $'[zzqalpha][zzqbeta][zzqlink]\n[zzqbeta]\n[./zzqalpha.so]'
+}
+
+@test "the completion function offers digest's algorithms after -f digest -a, each one digest accepts, and methods after -f fetch -X" {
+  printf abc > "$BATS_TEST_TMPDIR/a"
+  run -0 --separate-stderr ibash 'enable -f "$BGJOB_SO" bgjob; bgjob load "'"${BGJOB_PLUGINS:-$BGJOB_ROOT/build/plugins}"'/digest.so" || exit 98
+    c() { COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); _bgjob_complete; printf "[%s]" "${COMPREPLY[@]}"; echo; }
+    c bgjob new -f digest -a sha3-; c bgjob new -v id -f digest -a md5 -a b; c bgjob new -f digest a -; c bgjob new -f fetch -X P
+    c bgjob new -f digest -a "" > /dev/null; algs=("${COMPREPLY[@]}")
+    for alg in "${algs[@]}"; do bgjob new -f digest -a "$alg" "'"$BATS_TEST_TMPDIR/a"'" || echo "refused: $alg"; done
+    bgjob wait || echo "a job failed"; echo "${#algs[@]} algorithms"'
+  assert_output $'[sha3-224][sha3-256][sha3-384][sha3-512]\n[blake2b512][blake2s256]\n[]\n[POST][PUT][PATCH]\n18 algorithms'
 }
 
 @test "notify now with a prompt of two lines: the notice goes above both, each drawn once" {

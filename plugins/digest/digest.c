@@ -9,7 +9,8 @@
  * The result is the lines `HEX  NAME` (sha256sum's format and file name
  * escaping), without the final newline.  A file that cannot be read makes the
  * job Dead; its traceback is what sha256sum prints for the same files, the
- * hash lines and the error lines (without the program prefix) in order.
+ * hash lines and the error lines (without the program prefix) in order.  A
+ * second -a is a usage error (refused at `new` by the argument checker).
  *
  * Files are streamed through a fixed buffer; progress counts bytes over all
  * files (their sizes are taken first); the callback checks for cancellation
@@ -47,15 +48,19 @@ struct args {
     int first; /* index of the first FILE in argv */
 };
 
-/* Parses [-a ALG] [--] FILE...; returns 0, or -1 with a message in MSG. */
+/* Parses [-a ALG] [--] FILE... (-a at most once); returns 0, or -1 with a message in MSG. */
 static int parse(int argc, char **argv, struct args *a, char *msg, size_t msglen)
 {
     int i = 1;
-    a->alg = "sha256";
+    a->alg = NULL;
     for (; i < argc && argv[i][0] == '-' && argv[i][1]; i++) {
         if (!strcmp(argv[i], "--")) {
             i++;
             break;
+        }
+        if (!strncmp(argv[i], "-a", 2) && a->alg) {
+            snprintf(msg, msglen, "digest: -a: given more than once");
+            return -1;
         }
         if (!strcmp(argv[i], "-a")) {
             if (++i == argc) {
@@ -70,6 +75,8 @@ static int parse(int argc, char **argv, struct args *a, char *msg, size_t msglen
             return -1;
         }
     }
+    if (!a->alg)
+        a->alg = "sha256";
     if (i == argc) {
         snprintf(msg, msglen, "digest: FILE operand expected");
         return -1;

@@ -4,16 +4,22 @@
  *   bgjob load fetch
  *   bgjob new -f fetch [-o FILE] [-H 'Name: value']... [-X METHOD] [-d DATA] [--max-time S] URL
  *
- * The result is the response body, or FILE once the body is in it.  The body
- * goes to a temporary file beside FILE that is renamed to FILE on success and
- * removed otherwise, so FILE is never left half-written.  A relative FILE is
- * taken relative to the shell's directory when the job was created (the PWD
- * of the job's environment).  Redirects are followed (at most 20); TLS
- * certificates are verified against the system's CA store; the proxy
- * variables come from the job's environment (the shell's exported variables
- * at `new`), not from the process environment.  HTTP status 400 and above,
- * and every transfer error, make the job Dead with "URL: what went wrong".
- * `bgjob show` gains the fields http_code and headers (the final response's).
+ * The result is the response body as `$(...)` would give it (trailing
+ * newlines dropped, NUL bytes dropped and counted in the show field
+ * nul_bytes), or FILE once the body is in it.  -o FILE writes as `curl -o`
+ * does, with one difference: a regular FILE (or one that does not exist yet)
+ * gets the body in a temporary file beside it, renamed over it on success and
+ * removed otherwise, so it is never left half-written; an existing one keeps
+ * its mode and owner.  Anything else (a symlink, a FIFO, a device, a file
+ * with several links or one whose owner a new file could not get) is opened
+ * and written in place.  An error response's body is never written.  A
+ * relative FILE is taken in the job's directory (job_dir).  Redirects are
+ * followed (at most 20); TLS certificates are verified against the system's
+ * CA store; the proxy variables come from the job's environment (the shell's
+ * exported variables at `new`), not from the process environment.  HTTP
+ * status 400 and above, every transfer error, kill and the job's time limit
+ * make the job Dead with "URL: what went wrong".  `bgjob show` gains the
+ * fields http_code and headers (the final response's).
  *
  * The transfer runs on the multi interface, polled in steps of at most 100 ms
  * so that `bgjob kill` stops it promptly.  Each call owns its handles and
@@ -31,6 +37,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <poll.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -78,6 +86,13 @@ static int parse(int argc, char **argv, struct args *a, char **headers, char *ms
             return -1;
         }
         const char *v = argv[++i];
+        /* Every option but -H once: a second value would silently win (or, for -d, be joined). */
+        if (strcmp(o, "-H") &&
+            ((!strcmp(o, "-o") && a->out) || (!strcmp(o, "-X") && a->method) ||
+             (!strcmp(o, "-d") && a->data) || (!strcmp(o, "--max-time") && a->max_time > 0))) {
+            snprintf(msg, msglen, "fetch: %s: given more than once", o);
+            return -1;
+        }
         if (!strcmp(o, "-o")) {
             if (!*v) {
                 snprintf(msg, msglen, "fetch: -o: empty file name");
@@ -119,6 +134,12 @@ static int parse(int argc, char **argv, struct args *a, char **headers, char *ms
         return -1;
     }
     a->url = argv[i];
+    for (const char *c = a->url; *c; c++)
+        if (*c == ' ' || (unsigned char)*c < 0x20 || *c == 0x7f) {
+            snprintf(msg, msglen, "fetch: %.128s: a URL cannot contain %s (write it %s)", a->url,
+                     *c == ' ' ? "a space" : "a control character", *c == ' ' ? "as %20" : "%-encoded");
+            return -1;
+        }
     /* The URL must parse, with http or https as its scheme. */
     CURLU *u = curl_url();
     char *scheme = NULL;
@@ -148,40 +169,275 @@ static int check(int argc, char **argv, void *payload, char *msg, size_t msglen)
     return rc ? 1 : 0;
 }
 
+/* ---- the output file (-o) ---- */
+
+/*
+ * The directory a relative FILE is taken in: the shell's at `new`, i.e. the
+ * PWD of the job's environment when it is exported, else the process's
+ * current directory as the job starts (a `cd` between `new` and the start
+ * would then count).  An O_PATH descriptor, or -1 with errno set.  The one
+ * place that decides it, to switch to a directory the API hands over.
+ */
+static int job_dir(bgjob_job *job)
+{
+    const char *pwd = api->getenv(job, "PWD");
+    return open(pwd && pwd[0] == '/' ? pwd : ".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+}
+
+struct out {
+    const char *name;       /* FILE as given, for messages and the result */
+    int dir;                /* the directory FILE's last component is in (O_PATH), or -1 */
+    char *base;             /* that last component */
+    char tmp[NAME_MAX + 1]; /* the temporary name beside it, "" when none exists */
+    int inplace;            /* write FILE itself (else TMP, renamed over FILE) */
+    int eager;              /* in place, opened before the transfer: not a regular file */
+    int fd;                 /* -1 until opened */
+};
+
+static void out_init(struct out *o, const char *name)
+{
+    memset(o, 0, sizeof *o);
+    o->name = name;
+    o->dir = o->fd = -1;
+}
+
+/* Removes the temporary file, if any, and closes everything. */
+static void out_discard(struct out *o)
+{
+    if (o->fd >= 0)
+        close(o->fd);
+    o->fd = -1;
+    if (o->tmp[0])
+        unlinkat(o->dir, o->tmp, 0);
+    o->tmp[0] = 0;
+    if (o->dir >= 0)
+        close(o->dir);
+    o->dir = -1;
+    free(o->base);
+    o->base = NULL;
+}
+
+/* Creates TMP beside FILE (mode 0600); 0 or an errno value. */
+static int out_mktemp(struct out *o)
+{
+    static const char letters[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+    for (int tries = 0; tries < 100; tries++) {
+        unsigned char r[6];
+        if (getrandom(r, sizeof r, 0) != (ssize_t)sizeof r)
+            for (size_t i = 0; i < sizeof r; i++)
+                r[i] = (unsigned char)(rand() + tries);
+        char suffix[sizeof r + 1];
+        for (size_t i = 0; i < sizeof r; i++)
+            suffix[i] = letters[r[i] % (sizeof letters - 1)];
+        suffix[sizeof r] = 0;
+        snprintf(o->tmp, sizeof o->tmp, ".%.200s.fetch-%s", o->base, suffix);
+        int fd = openat(o->dir, o->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+        if (fd >= 0) {
+            o->fd = fd;
+            return 0;
+        }
+        o->tmp[0] = 0;
+        if (errno != EEXIST)
+            return errno;
+    }
+    return EEXIST;
+}
+
+/*
+ * Decides how FILE is written and, for a regular (or new) FILE, creates the
+ * temporary file with the mode and owner FILE will have.  Returns 0, or an
+ * errno value (the message is "FILE: strerror").
+ */
+static int out_prepare(bgjob_job *job, struct out *o)
+{
+    const char *name = o->name, *slash = strrchr(name, '/');
+    if (slash && !slash[1])
+        return EISDIR;
+    o->base = strdup(slash ? slash + 1 : name);
+    if (!o->base)
+        return ENOMEM;
+    int top = name[0] == '/' ? AT_FDCWD : job_dir(job);
+    if (name[0] != '/' && top < 0)
+        return errno;
+    if (!slash) {
+        o->dir = top;
+    } else {
+        char *d = slash == name ? strdup("/") : strndup(name, (size_t)(slash - name));
+        if (!d) {
+            if (top >= 0)
+                close(top);
+            return ENOMEM;
+        }
+        o->dir = openat(top, d, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        int e = errno;
+        free(d);
+        if (top >= 0)
+            close(top);
+        if (o->dir < 0)
+            return e;
+    }
+    struct stat st;
+    if (fstatat(o->dir, o->base, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+        if (errno != ENOENT)
+            return errno;
+        /* A new file: 0666 under the umask, as curl -o creates it. */
+        int rc = out_mktemp(o);
+        if (!rc && fchmod(o->fd, 0666 & ~pu_umask()) < 0)
+            rc = errno;
+        return rc;
+    }
+    if (!S_ISREG(st.st_mode) || st.st_nlink > 1) {
+        /* A symlink, FIFO, device, ...; or a file with hard links to keep.  What
+           is not a regular file (a FIFO's reader, say) is opened at once, so
+           that it sees an end even when the transfer fails. */
+        struct stat target;
+        o->inplace = 1;
+        o->eager = fstatat(o->dir, o->base, &target, 0) == 0 && !S_ISREG(target.st_mode);
+        return 0;
+    }
+    /* As curl -o, a file this process may not write is an error (root may write any). */
+    if (faccessat(o->dir, o->base, W_OK, AT_EACCESS) < 0)
+        return errno;
+    int rc = out_mktemp(o);
+    if (rc == EACCES || rc == EPERM) {
+        o->inplace = 1; /* no new file in that directory: write the file itself */
+        return 0;
+    }
+    if (rc)
+        return rc;
+    struct stat tst;
+    if (fstat(o->fd, &tst) < 0)
+        return errno;
+    if ((tst.st_uid != st.st_uid || tst.st_gid != st.st_gid) && fchown(o->fd, st.st_uid, st.st_gid) < 0) {
+        /* Another user's file this process may write: only writing in place keeps its owner. */
+        close(o->fd);
+        o->fd = -1;
+        unlinkat(o->dir, o->tmp, 0);
+        o->tmp[0] = 0;
+        o->inplace = 1;
+        return 0;
+    }
+    if (fchmod(o->fd, st.st_mode & 07777) < 0)
+        return errno;
+    return 0;
+}
+
+/* Opens FILE to write it in place, waiting (cancellably) for a reader of a
+   FIFO; 0, an errno value, or -1 when the job was cancelled. */
+static int out_open_inplace(bgjob_job *job, struct out *o)
+{
+    for (;;) {
+        int fd =
+            openat(o->dir, o->base, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOCTTY | O_NONBLOCK, 0666);
+        if (fd >= 0) {
+            o->fd = fd;
+            return 0;
+        }
+        if (errno == EINTR)
+            continue;
+        struct stat st;
+        if (errno != ENXIO || fstatat(o->dir, o->base, &st, 0) < 0 || !S_ISFIFO(st.st_mode))
+            return errno;
+        if (api->sleep(job, 0.05)) /* a FIFO nobody reads yet */
+            return -1;
+    }
+}
+
+/* Ends a successful transfer: FILE gets the body.  0 or an errno value. */
+static int out_commit(bgjob_job *job, struct out *o)
+{
+    if (o->inplace && o->fd < 0) {
+        int rc = out_open_inplace(job, o); /* an empty body still truncates FILE */
+        if (rc)
+            return rc < 0 ? ECANCELED : rc;
+    }
+    int fd = o->fd;
+    o->fd = -1;
+    if (close(fd) < 0)
+        return errno;
+    if (!o->inplace) {
+        if (renameat(o->dir, o->tmp, o->dir, o->base) < 0)
+            return errno;
+        o->tmp[0] = 0;
+    }
+    return 0;
+}
+
 /* ---- a transfer ---- */
 struct xfer {
     bgjob_job *job;
-    const struct args *a;
+    CURL *h;
     struct pu_buf body;    /* without -o */
-    int fd;                /* with -o: the temporary file */
+    struct out *out;       /* with -o */
     int write_errno;       /* errno of a failed write to it */
-    int nul;               /* the body contains a NUL byte */
     struct pu_buf headers; /* the header lines of the latest response */
     char reason[128];      /* its reason phrase */
 };
+
+/* Writes LEN bytes at P to the output file, waiting (cancellably) while a
+   FIFO is full; 0, an errno value, or -1 when the job was cancelled. */
+static int write_out(struct xfer *x, const char *p, size_t len)
+{
+    size_t done = 0;
+    while (done < len) {
+        ssize_t w = write(x->out->fd, p + done, len - done);
+        if (w >= 0) {
+            done += (size_t)w;
+            continue;
+        }
+        if (errno == EINTR)
+            continue;
+        if (errno != EAGAIN)
+            return errno;
+        struct pollfd pfd = {.fd = x->out->fd, .events = POLLOUT};
+        poll(&pfd, 1, 100);
+        if (api->cancelled(x->job))
+            return -1;
+    }
+    return 0;
+}
 
 static size_t on_body(char *p, size_t size, size_t n, void *ud)
 {
     struct xfer *x = ud;
     size_t len = size * n;
-    if (x->fd >= 0) {
-        size_t done = 0;
-        while (done < len) {
-            ssize_t w = write(x->fd, p + done, len - done);
-            if (w < 0) {
-                if (errno == EINTR)
-                    continue;
-                x->write_errno = errno;
-                return 0;
-            }
-            done += (size_t)w;
+    if (x->out) {
+        long code = 0;
+        curl_easy_getinfo(x->h, CURLINFO_RESPONSE_CODE, &code);
+        if (code >= 400)
+            return len; /* an error response's body never reaches FILE */
+        int rc = 0;
+        if (x->out->fd < 0)
+            rc = out_open_inplace(x->job, x->out);
+        if (!rc)
+            rc = write_out(x, p, len);
+        if (rc) {
+            x->write_errno = rc > 0 ? rc : 0;
+            return 0;
         }
         return len;
     }
-    if (memchr(p, 0, len))
-        x->nul = 1;
     pu_add(&x->body, p, len);
     return x->body.oom ? 0 : len;
+}
+
+/* BODY as $(...) gives it, in place: NUL bytes dropped (their number
+   returned) and trailing newlines removed. */
+static size_t as_comsub(struct pu_buf *body)
+{
+    size_t w = 0, nuls = 0;
+    for (size_t r = 0; r < body->len; r++) {
+        if (body->s[r])
+            body->s[w++] = body->s[r];
+        else
+            nuls++;
+    }
+    while (w > 0 && body->s[w - 1] == '\n')
+        w--;
+    if (body->s)
+        body->s[w] = 0;
+    body->len = w;
+    return nuls;
 }
 
 static size_t on_header(char *p, size_t size, size_t n, void *ud)
@@ -268,8 +524,9 @@ static int fetch(bgjob_job *job, int argc, char **argv, void *payload)
         return api->fail(job, msg), 2;
     }
     const char *url = a.url;
-    struct xfer x = {.job = job, .a = &a, .fd = -1};
-    char *path = NULL, *tmp = NULL;
+    struct out o;
+    out_init(&o, a.out);
+    struct xfer x = {.job = job, .out = a.out ? &o : NULL};
     struct curl_slist *hl = NULL;
     CURL *h = NULL;
     CURLM *m = NULL;
@@ -277,36 +534,18 @@ static int fetch(bgjob_job *job, int argc, char **argv, void *payload)
     char errbuf[CURL_ERROR_SIZE] = "";
 
     if (a.out) {
-        /* FILE relative to the shell's directory at `new`. */
-        const char *pwd = a.out[0] == '/' ? NULL : api->getenv(job, "PWD");
-        if (a.out[0] != '/' && (!pwd || pwd[0] != '/')) {
-            failf(job, "%s: PWD is not set to an absolute directory in the job's environment", a.out);
+        int rc = out_prepare(job, &o);
+        if (!rc && o.eager)
+            rc = out_open_inplace(job, &o);
+        if (rc < 0)
+            goto cancelled;
+        if (rc) {
+            failf(job, "%s: %s", a.out, errstr(rc, eb, sizeof eb));
             goto out;
         }
-        if (asprintf(&path, "%s%s%s", pwd ? pwd : "", pwd ? "/" : "", a.out) < 0) {
-            path = NULL;
-            goto oom;
-        }
-        const char *slash = strrchr(path, '/');
-        if (!slash[1]) {
-            failf(job, "%s: Is a directory", a.out);
-            goto out;
-        }
-        if (asprintf(&tmp, "%.*s.%s.fetch-XXXXXX", (int)(slash + 1 - path), path, slash + 1) < 0) {
-            tmp = NULL;
-            goto oom;
-        }
-        x.fd = mkostemp(tmp, O_CLOEXEC);
-        if (x.fd < 0) {
-            failf(job, "%s: %s", a.out, errstr(errno, eb, sizeof eb));
-            free(tmp);
-            tmp = NULL;
-            goto out;
-        }
-        fchmod(x.fd, 0666 & ~pu_umask());
     }
 
-    h = curl_easy_init();
+    x.h = h = curl_easy_init();
     m = curl_multi_init();
     if (!h || !m)
         goto oom;
@@ -383,10 +622,8 @@ static int fetch(bgjob_job *job, int argc, char **argv, void *payload)
     api->set_info(job, "http_code", codestr);
     api->set_info(job, "headers", x.headers.s ? x.headers.s : "");
 
-    if (cancelled || (res == CURLE_ABORTED_BY_CALLBACK && api->cancelled(job))) {
-        ret = 1; /* bgjob words the cancellation */
-        goto out;
-    }
+    if (cancelled || api->cancelled(job))
+        goto cancelled;
     if (x.body.oom || x.headers.oom)
         goto oom;
     switch (res) {
@@ -429,37 +666,40 @@ static int fetch(bgjob_job *job, int argc, char **argv, void *payload)
         goto out;
     }
     if (a.out) {
-        int fd = x.fd;
-        x.fd = -1;
-        if (close(fd) < 0) {
-            failf(job, "%s: %s", a.out, errstr(errno, eb, sizeof eb));
+        int rc = out_commit(job, &o);
+        if (rc == ECANCELED && api->cancelled(job))
+            goto cancelled;
+        if (rc) {
+            failf(job, "%s: %s", a.out, errstr(rc, eb, sizeof eb));
             goto out;
         }
-        if (rename(tmp, path) < 0) {
-            failf(job, "%s: %s", a.out, errstr(errno, eb, sizeof eb));
-            goto out;
-        }
-        free(tmp);
-        tmp = NULL;
         ret = api->set_result(job, a.out) ? 1 : 0;
-    } else if (x.nul) {
-        failf(job, "%s: the body contains NUL bytes (a shell string cannot hold them): use -o FILE", url);
     } else {
+        size_t nuls = as_comsub(&x.body);
+        if (nuls) {
+            char count[24];
+            snprintf(count, sizeof count, "%zu", nuls);
+            api->set_info(job, "nul_bytes", count); /* `bgjob result` warns as $(...) does */
+        }
         ret = api->set_result(job, x.body.s ? x.body.s : "") ? 1 : 0;
     }
     if (!ret)
         api->progress(job, 1.0);
     goto out;
+cancelled:
+    /* The URL, then the reason in bgjob's own words (the time limit's value is not in the API). */
+    switch (api->cancelled(job)) {
+    case 2: failf(job, "%s: timed out (the job's time limit, bgjob new -t)", url); break;
+    case 3: failf(job, "%s: cancelled at shell exit", url); break;
+    default: failf(job, "%s: cancelled by bgjob kill", url); break;
+    }
+    ret = 1;
+    goto out;
 oom:
     api->fail(job, "fetch: out of memory");
     ret = 1;
 out:
-    if (x.fd >= 0)
-        close(x.fd);
-    if (tmp)
-        unlink(tmp);
-    free(tmp);
-    free(path);
+    out_discard(&o);
     if (m)
         curl_multi_cleanup(m);
     if (h)

@@ -13,6 +13,7 @@ seconds (default 300) at the latest.  Paths:
   /loop                   302 to itself
   /bytes/N                N bytes: bytes 0..255 repeated, with Content-Length
   /nul                    200, body "a\\0b"
+  /newlines               200, body "line 1\\n\\nline 3\\n\\n\\n"
   /slow/N                 Content-Length 2*N, sends N bytes, then nothing until
                           the client closes the connection (at most 60 s)
   /echo                   the request: "METHOD PATH", header lines, blank line, body
@@ -78,6 +79,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return self.send(200, pattern(int(parts[2])), [("Content-Type", "application/octet-stream")])
         if p == "/nul":
             return self.send(200, b"a\0b")
+        if p == "/newlines":
+            return self.send(200, b"line 1\n\nline 3\n\n\n")
         if p.startswith("/slow/"):
             k = int(parts[2])
             self.send_response(200)
