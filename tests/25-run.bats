@@ -265,14 +265,14 @@ setup() {
 @test "the spawner is not a child of the shell, so even after exec no zombie is left" {
   run -0 bgsh 'bgjob new -f run true; bgjob wait
     read -r -a me < /proc/$$/stat; sp=; newest=0
-    for p in /proc/[0-9]*; do read -r -a f < "$p/stat" 2>/dev/null || continue
+    for p in /proc/[0-9]*; do read -r -a f 2>/dev/null < "$p/stat" || continue
       [[ ${f[3]} == $$ ]] && echo "child ${f[1]}"
       [[ ${f[1]} == "(bgjob-spawner)" && ${f[4]} == "${me[4]}" ]] && (( f[21] >= newest )) && { sp=${f[0]}; newest=${f[21]}; }
     done
     [[ $sp ]] || exit 1
     # after exec the spawner sees its socket close and exits
-    exec bash --norc -c '\''n=0; while read -r -a f < /proc/$1/stat 2>/dev/null && [[ ${f[2]} != Z ]]; do (( ++n < 500 )) || exit 1; sleep 0.01; done
-      for p in /proc/[0-9]*; do read -r -a f < "$p/stat" 2>/dev/null || continue
+    exec bash --norc -c '\''n=0; while read -r -a f 2>/dev/null < /proc/$1/stat && [[ ${f[2]} != Z ]]; do (( ++n < 500 )) || exit 1; sleep 0.01; done
+      for p in /proc/[0-9]*; do read -r -a f 2>/dev/null < "$p/stat" || continue
         [[ ${f[3]} == $$ && ${f[2]} == Z ]] && echo "zombie ${f[1]}"; done; echo done'\'' x "$sp"'
   assert_output 'done'
 }
