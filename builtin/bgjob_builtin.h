@@ -69,11 +69,16 @@ int bgj_cmd_wait(struct bgj_cmdline *c, const struct bgj_args *a);
 /*
  * Waits for the N jobs T (malloc'd; freed here on every path, also before an
  * interrupt longjmps): for all of them, or with ANY for the first to finish;
- * at most TIMEOUT seconds when TIMEOUT >= 0.  Returns 0 when they completed,
- * 1 when one is dead (or UNKNOWN is set), 124 on timeout, 128+N on a trapped
- * signal N; an interrupt goes through bash's QUIT.  *WHICH (may be NULL) gets
- * the number of the job that decided the status (-1 for none).
+ * at most TIMEOUT seconds when TIMEOUT >= 0.  Returns the status of the job
+ * that decided (ANY: the first to finish; else the last of T, or 1 when
+ * UNKNOWN is 1: the last number the user listed is no job): 0 when it
+ * completed, its command's exit status or 128+N after signal N, else 1; with
+ * UNKNOWN == BGJ_WAIT_ALL, 0 when all of T completed, else 1.  124 on
+ * timeout, 128+N on a trapped signal N; an interrupt goes through bash's
+ * QUIT.  *WHICH (may be NULL) gets the number of the job that decided the
+ * status (-1 for none).
  */
+#define BGJ_WAIT_ALL 2
 int bgj_wait_jobs(bgjob_job **t, size_t n, int any, int unknown, double timeout, int64_t *which);
 /* The same; FLAGS: run completion handlers as the jobs end, draw the progress line (progress.c). */
 #define BGJ_WAIT_HANDLERS 1

@@ -294,9 +294,9 @@ int bgj_cmd_result(struct bgj_cmdline *c, const struct bgj_args *a)
         }
         t[0] = j;
         int rc = bgj_wait_jobs(t, 1, 0, 0, -1, NULL);
-        if (rc > 1)
-            return rc; /* a trapped signal */
         s = bgj_state_of(j);
+        if (!bgj_finished(s))
+            return rc; /* a trapped signal */
     }
     if (s == BGJ_DEAD)
         return bgj_job_error(j->id, BGJ_EDEAD);

@@ -115,7 +115,7 @@ setup() {
   run -0 bgsh "$H"'; bgjob new -f run sh -c "echo out; echo e1 >&2; echo e2 >&2; exit 3"; bgjob wait 0; echo "rc=$?"
     bgjob traceback 0; bgjob result 0 2>/dev/null || echo no-result
     echo "exit=$(shown 0 exit) signal=[$(shown 0 signal)] pid=[$(shown 0 pid)] stdout=$(shown 0 stdout)"; shown 0 stderr'
-  assert_output $'rc=1\nTraceback for: <BackgroundJob #0: run sh -c echo\\ out\\;\\ echo\\ e1\\ \\>\\&2\\;\\ echo\\ e2\\ \\>\\&2\\;\\ exit\\ 3>\ne1\ne2\nsh: exited with status 3\nno-result\nexit=3 signal=[] pid=[] stdout=out\ne1\ne2'
+  assert_output $'rc=3\nTraceback for: <BackgroundJob #0: run sh -c echo\\ out\\;\\ echo\\ e1\\ \\>\\&2\\;\\ echo\\ e2\\ \\>\\&2\\;\\ exit\\ 3>\ne1\ne2\nsh: exited with status 3\nno-result\nexit=3 signal=[] pid=[] stdout=out\ne1\ne2'
 }
 
 @test "the traceback keeps the last 50 lines of stderr" {
@@ -131,7 +131,7 @@ setup() {
 
 @test "new -t: a command past its time limit is terminated and the traceback says timed out" {
   run -0 bgsh 'bgjob new -t 0.2 -f run sleep 100; bgjob wait 0; echo "rc=$?"; bgjob traceback 0 | sed 1d'
-  assert_output $'rc=1\nsleep: timed out after 0.2 seconds'
+  assert_output $'rc=143\nsleep: timed out after 0.2 seconds'
 }
 
 @test "show of a running command gives its pid and its output so far" {
@@ -146,7 +146,7 @@ setup() {
   run -0 bgsh 'BGJOB_MAX_OUTPUT=1000 bgjob new -f run yes; BGJOB_MAX_OUTPUT=500 bgjob new -f run sh -c "yes >&2"
     BGJOB_MAX_OUTPUT=100 bgjob new -f run printf %0100d 0
     bgjob wait 0 1; echo "rc=$?"; bgjob traceback 0 | tail -1; bgjob traceback 1 | tail -1; bgjob wait 2 && bgjob result 2 | wc -c'
-  assert_output $'rc=1\nyes: output passed BGJOB_MAX_OUTPUT (1000 bytes); killed\nsh: output passed BGJOB_MAX_OUTPUT (500 bytes); killed\n101'
+  assert_output $'rc=143\nyes: output passed BGJOB_MAX_OUTPUT (1000 bytes); killed\nsh: output passed BGJOB_MAX_OUTPUT (500 bytes); killed\n101'
 }
 
 @test "kill terminates the command's whole process group" {
@@ -154,7 +154,7 @@ setup() {
     await eval '\''[[ $(shown 0 stdout) ]]'\''; inner=$(shown 0 stdout); outer=$(shown 0 pid)
     bgjob kill 0; bgjob wait 0; echo "rc=$?"; bgjob traceback 0 | sed 1d
     gone() { [[ ! -e /proc/$inner && ! -e /proc/$outer ]]; }; await gone; echo both-gone'
-  assert_output $'rc=1\nsh: killed by signal SIGTERM\nboth-gone'
+  assert_output $'rc=143\nsh: killed by signal SIGTERM\nboth-gone'
 }
 
 @test "a command that ignores SIGTERM gets SIGKILL after BGJOB_KILL_GRACE" {
