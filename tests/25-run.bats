@@ -149,6 +149,22 @@ setup() {
   assert_output $'rc=143\nyes: output passed BGJOB_MAX_OUTPUT (1000 bytes); killed\nsh: output passed BGJOB_MAX_OUTPUT (500 bytes); killed\n101'
 }
 
+@test "an unusable BGJOB_MAX_OUTPUT or BGJOB_KILL_GRACE is named on stderr once per value, and the default used" {
+  run -0 --separate-stderr bgsh 'for v in abc 0 -5 99999999999999999999 2147483648 abc; do BGJOB_MAX_OUTPUT=$v bgjob new -f run printf %0100d 0; done
+    for v in abc -5 1e99 abc; do BGJOB_KILL_GRACE=$v bgjob new -f run true; done
+    BGJOB_MAX_OUTPUT=2147483647 BGJOB_KILL_GRACE=0 bgjob new -f run true; BGJOB_MAX_OUTPUT= BGJOB_KILL_GRACE= bgjob new -f run true
+    bgjob wait; echo "rc=$?"'
+  assert_output 'rc=0'
+  assert_equal "$(sed 's/^bgsh: line [0-9]*: //' <<<"$stderr")" "bgjob: warning: BGJOB_MAX_OUTPUT=abc: not a whole number of bytes from 1 to 2147483647; using 67108864
+bgjob: warning: BGJOB_MAX_OUTPUT=0: not a whole number of bytes from 1 to 2147483647; using 67108864
+bgjob: warning: BGJOB_MAX_OUTPUT=-5: not a whole number of bytes from 1 to 2147483647; using 67108864
+bgjob: warning: BGJOB_MAX_OUTPUT=99999999999999999999: not a whole number of bytes from 1 to 2147483647; using 67108864
+bgjob: warning: BGJOB_MAX_OUTPUT=2147483648: not a whole number of bytes from 1 to 2147483647; using 67108864
+bgjob: warning: BGJOB_KILL_GRACE=abc: not a number of seconds from 0 to 1e9; using 2
+bgjob: warning: BGJOB_KILL_GRACE=-5: not a number of seconds from 0 to 1e9; using 2
+bgjob: warning: BGJOB_KILL_GRACE=1e99: not a number of seconds from 0 to 1e9; using 2"
+}
+
 @test "kill terminates the command's whole process group" {
   run -0 bgsh "$H"'; bgjob new -f run sh -c '\''sleep 100 & echo $!; exec sleep 100'\''
     await eval '\''[[ $(shown 0 stdout) ]]'\''; inner=$(shown 0 stdout); outer=$(shown 0 pid)
