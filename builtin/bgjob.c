@@ -272,7 +272,7 @@ int bgjob_builtin(WORD_LIST *list)
     struct bgj_cmdline c;
     struct bgj_err err = {0};
     int p = bgj_cmdline_parse(a.argc, a.argv, &c, &err);
-    int rc;
+    int rc, vname_bad = 0;
     if (p == BGJ_EUSAGE) {
         if (c.sub) {
             builtin_error("%s: %s", c.sub, bgj_err_text(&err));
@@ -288,6 +288,7 @@ int bgjob_builtin(WORD_LIST *list)
     } else if (c.vname && (rc = check_vname(&c, &a)) != 0) {
         if (rc == EX_USAGE)
             bgj_usage(c.cmd);
+        vname_bad = 1;
     } else {
         switch (c.cmd) {
         case BGJ_CMD_NEW: rc = bgj_cmd_new(&c, &a); break;
@@ -314,6 +315,9 @@ int bgjob_builtin(WORD_LIST *list)
             break;
         }
     }
+    /* A `new -v VAR' that fails leaves VAR unset: no stale number in it. */
+    if (c.cmd == BGJ_CMD_NEW && rc != EXECUTION_SUCCESS && c.vname && !vname_bad)
+        bgj_var_unset(c.vname, bgj_word_flags(&a, c.vname_word));
     bgj_err_clear(&err);
     bgj_cmdline_free(&c);
     free(a.argv);
@@ -345,11 +349,14 @@ static char *bgjob_doc[] = {
     "        -v VAR      store the job number in VAR (also left in BGJOB_LAST).",
     "        -d          daemon job: the shell does not wait for it at exit.",
     "        -t SECONDS  the job's time limit, counted from its start: then it",
-    "                    is cancelled as by `kill' and ends Dead, timed out.",
+    "                    is cancelled as by `kill' and ends Dead, timed out;",
+    "                    -t 0 sets no time limit (as timeout(1) reads 0).",
     "        -c FUNC     completion handler: the shell function FUNC runs as",
     "                    `FUNC ID STATE' once the job has ended, at the first",
     "                    safe point (in `wait', before the prompt, or at the",
-    "                    start of the next `bgjob' command), once.",
+    "                    start of the next `bgjob' command), once.  FUNC must",
+    "                    be a function already (else a usage error).",
+    "        A `new' that fails creates no job and unsets VAR of -v.",
     "        -f run CMD [ARG...]  runs the command CMD, found through PATH now",
     "        (status 127 or 126 and no job if it can't run), with the shell's",
     "        exported variables, directory and umask, stdin from /dev/null.",
@@ -394,6 +401,7 @@ static char *bgjob_doc[] = {
     "        nothing to wait for (VAR is then unset).",
     "        In an interactive shell with stderr on a terminal, a wait longer",
     "        than half a second shows a progress line; -q: none.",
+    "        -t 0 does not wait: it returns 124 at once if a job is unfinished.",
     "  " SYN_KILL,
     "        Cancel jobs: a queued job ends at once, a running callback is asked",
     "        to stop.  A killed job ends Dead.",

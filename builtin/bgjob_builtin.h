@@ -31,7 +31,8 @@ struct bgj_args {
 int bgj_var_check(const char *name,
                   int wordflags); /* 0, or prints and returns EX_USAGE / EXECUTION_FAILURE */
 int bgj_var_set(const char *name, int wordflags, const char *value);
-SHELL_VAR *bgj_assoc_begin(const char *name); /* NULL after printing an error */
+void bgj_var_unset(const char *name, int wordflags); /* quietly; nothing when invalid or readonly */
+SHELL_VAR *bgj_assoc_begin(const char *name);        /* NULL after printing an error */
 void bgj_assoc_put(SHELL_VAR *v, const char *key, const char *value);
 char *bgj_quote(const char *s); /* printf %q form, malloc'd */
 int bgj_word_flags(const struct bgj_args *a, int index);

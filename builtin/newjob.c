@@ -175,6 +175,12 @@ fail:
 int bgj_cmd_new(struct bgj_cmdline *c, const struct bgj_args *a)
 {
     int wflags = bgj_word_flags(a, c->vname_word);
+    /* A handler that names no function would only fail when the job ends. */
+    if (c->cname && !find_function(c->cname)) {
+        builtin_error("-c: %s: no such function", c->cname);
+        bgj_usage(c->cmd);
+        return EX_USAGE;
+    }
     unsigned max_running = limit_from("BGJOB_MAX_RUNNING", BGJ_DEFAULT_MAX_RUNNING, &warned_running);
     unsigned max_queued = limit_from("BGJOB_MAX_QUEUED", BGJ_DEFAULT_MAX_QUEUED, &warned_queued);
     bgj_set_limits(max_running, max_queued);
