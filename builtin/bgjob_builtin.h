@@ -91,6 +91,8 @@ int bgj_wait_jobs_ex(bgjob_job **t, size_t n, int any, int unknown, double timeo
 int bgj_cmd_new(struct bgj_cmdline *c, const struct bgj_args *a);
 /* newrun.c: CMD of `new -f run` as bash finds it (*PATH malloc'd); 0, or 126/127 after printing why. */
 int bgj_run_find(const char *cmd, char **path);
+/* 0 when execve takes PATH with ARGV and ENVP, else 126 after saying "PATH: Argument list too long". */
+int bgj_run_fits(const char *path, int argc, char **argv, char *const *envp);
 
 /* notify.c: completion notices and handlers */
 int bgj_cmd_notify(struct bgj_cmdline *c);

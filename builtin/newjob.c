@@ -215,6 +215,15 @@ int bgj_cmd_new(struct bgj_cmdline *c, const struct bgj_args *a)
         }
         char *command = join(c->words, c->nwords, cb->name, 1);
         struct bgj_jobenv *env = command ? capture_env() : NULL;
+        if (env && run_path) {
+            int st = bgj_run_fits(run_path, c->nwords, c->words, env->envp);
+            if (st != EXECUTION_SUCCESS) {
+                free(run_path);
+                free(command);
+                bgj_jobenv_free(env);
+                return st;
+            }
+        }
         if (env)
             env->exec_path = run_path;
         else

@@ -58,6 +58,30 @@ setup() {
   [[ $stderr == *'bgjob: /: Is a directory' ]] || fail "$stderr"
 }
 
+@test "a script whose #! interpreter is missing, or not executable, fails new as bash says it (127, 126) with no job" {
+  local d=$BATS_TEST_TMPDIR f bash_says
+  printf '#!/nonexistent/interp -x\necho hi\n' > "$d/missing"
+  printf '#!%s\necho hi\n' "$d" > "$d/dir"
+  chmod +x "$d/missing" "$d/dir"
+  local -A want=([missing]=127 [dir]=126)
+  for f in missing dir; do
+    bash_says=$(cd "$d" && bash --norc --noprofile -c "./$f" 2>&1) && fail "bash ran $f"
+    bash_says=${bash_says#bash: }; bash_says=${bash_says#line 1: }
+    run -"${want[$f]}" --separate-stderr bgsh 'cd "$1"; bgjob new -f run "./$2"; rc=$?; bgjob status; exit $rc' "$d" "$f"
+    assert_output ''
+    [[ $stderr == *"bgjob: $bash_says" ]] || fail "$f: $stderr (bash: $bash_says)"
+  done
+  [[ $bash_says == *': bad interpreter: Permission denied' ]] || fail "$bash_says"
+}
+
+@test "arguments larger than execve takes fail new with 126 and bash's Argument list too long, with no job" {
+  run --separate-stderr bgsh 'printf -v big "%*s" 3000000 ""; printf -v mid "%*s" 100000 ""
+    bgjob new -f run /bin/true "$big"; echo "rc=$?"; /bin/true "$big" 2>/dev/null; echo "bash=$?"
+    bgjob status; bgjob new -f run sh -c "echo \${#1} \$#" sh "$mid" "$mid" "$mid"; bgjob wait 0; bgjob result 0'
+  assert_output $'rc=126\nbash=126\n100000 3'
+  [[ $stderr == *'bgjob: /bin/true: Argument list too long' ]] || fail "$stderr"
+}
+
 @test "an executable script without #! runs with the shell, as bash runs it" {
   printf 'echo "plain $1"\n' > "$BATS_TEST_TMPDIR/plain"
   chmod +x "$BATS_TEST_TMPDIR/plain"
