@@ -55,6 +55,11 @@ int bgj_cmd_show(struct bgj_cmdline *c, const struct bgj_args *a);
 int bgj_cmd_result(struct bgj_cmdline *c, const struct bgj_args *a);
 int bgj_cmd_traceback(struct bgj_cmdline *c);
 size_t bgj_print_unseen(void); /* status -n's listing; how many, or (size_t)-1 on OOM */
+/* The width of a command line in status, notices and traceback headers. */
+#define BGJ_CMD_COLUMNS 72
+/* COMMAND as a person reads it: %q-quoted if it holds a control character,
+   past BGJ_CMD_COLUMNS its first ones and "..." (malloc'd; NULL on OOM). */
+char *bgj_command_line(const char *command);
 
 /* manage.c: remove, flush, kill */
 int bgj_cmd_remove(struct bgj_cmdline *c);

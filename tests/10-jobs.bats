@@ -262,6 +262,25 @@ END3"
 
 # ---- show ----
 
+@test "status and traceback headers cut a command line past 72 characters to its first 69 and ..., show keeps it whole" {
+  run -0 --separate-stderr bgsh "$LOAD"'; printf -v long "%s" {1..40}; bgjob new -f fail "$long"; bgjob new -f join short; bgjob wait
+    printf -v u "é%.0s" {1..40}; bgjob new -f fail "x$u"; bgjob wait
+    bgjob status | grep -v "^2 :"; bgjob traceback 0 | head -1; bgjob show -v S 0; [[ ${S[command]} == "fail $long" ]] && echo whole
+    line=$(bgjob status | grep "^2 :"); printf %s "$line" | wc -c; [[ $line == *... ]] && iconv -f UTF-8 -t UTF-8 <<<"$line" >/dev/null && echo utf-8'
+  local long
+  printf -v long '%s' {1..40}
+  assert_output "Completed jobs:
+1 : join short
+
+Dead jobs:
+0 : fail ${long:0:64}...
+
+Traceback for: <BackgroundJob #0: fail ${long:0:64}...>
+whole
+75
+utf-8"
+}
+
 @test "show prints every field in a form eval turns back into an associative array" {
   run -0 bgsh "$LOAD"'
     bgjob new -f join a "b c"; bgjob wait

@@ -267,7 +267,10 @@ bgjob: warning: BGJOB_KILL_GRACE=1e99: not a number of seconds from 0 to 1e9; us
     ( bgjob status; bgjob wait 0; echo "wait=$?"; bgjob new -f run echo child; bgjob wait 1; bgjob result 1 )
     x=$(bgjob new -f run echo in-comsub; bgjob wait 1 && bgjob result 1); echo "x=$x"
     echo go > "$FIFO"; bgjob wait 0; bgjob result 0; bgjob status -v S; echo "${S[0]} ${S[1]-none}"'
-  assert_output $'Running jobs:\n0 : run sh -c cat\\ \\"\\$1\\"\\ \\>/dev/null\\;\\ echo\\ parent sh '"$FIFO"$'\n\nwait=1\nchild\nx=in-comsub\nparent\nCompleted none'
+  local cmd='run sh -c cat\ \"\$1\"\ \>/dev/null\;\ echo\ parent sh '"$FIFO"
+  (( ${#cmd} > 72 )) && cmd=${cmd:0:69}...
+  assert_output "Running jobs:
+0 : $cmd"$'\n\nwait=1\nchild\nx=in-comsub\nparent\nCompleted none'
 }
 
 @test "a command started from a pipeline element and from a subshell of a subshell works" {
