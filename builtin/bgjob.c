@@ -91,7 +91,7 @@ static int print_usages(void)
 static int print_version(void)
 {
     printf("bgjob %s\nplugin API version %u\nplugin directory %s\n", BGJOB_VERSION,
-           (unsigned)BGJOB_API_VERSION, BGJOB_PLUGIN_DIR);
+           (unsigned)BGJOB_API_VERSION, bgj_plugin_dir());
     return sh_chkwrite(EXECUTION_SUCCESS);
 }
 
@@ -414,7 +414,9 @@ static char *bgjob_doc[] = {
     "  " SYN_LOAD,
     "        Load a plugin that registers more callbacks (see bgjob.h).  A NAME",
     "        without a slash is looked for, also as NAME.so, in the directories",
-    "        of BASH_LOADABLES_PATH, then in the plugin directory (--version).",
+    "        of BASH_LOADABLES_PATH, then in the plugin directory (--version):",
+    "        P/lib/bgjob/plugins for a builtin loaded from P/lib/bash, else the",
+    "        one compiled in.",
     "        Loading a plugin already loaded does nothing.",
     "  " SYN_NOTIFY,
     "        Interactive shells: a line on stderr for each job that ended, just",

@@ -39,7 +39,7 @@ int bgj_word_flags(const struct bgj_args *a, int index);
 
 /* bgjob.c: dispatch, usage and the one wording of job errors */
 #define BGJOB_VERSION "0.2.0"
-/* Where `make install' puts plugins; the Makefile sets it from PREFIX. */
+/* Where `make install' puts plugins; the Makefile sets it from PREFIX (the fallback of bgj_plugin_dir). */
 #ifndef BGJOB_PLUGIN_DIR
 #define BGJOB_PLUGIN_DIR "/usr/local/lib/bgjob/plugins"
 #endif
@@ -69,6 +69,8 @@ int bgj_cmd_kill(struct bgj_cmdline *c);
 /* plugins.c: funcs, load */
 int bgj_cmd_funcs(void);
 int bgj_cmd_load(struct bgj_cmdline *c);
+/* The plugin directory: P/lib/bgjob/plugins beside an installed P/lib/bash/bgjob, else BGJOB_PLUGIN_DIR. */
+const char *bgj_plugin_dir(void);
 
 /* wait.c */
 int bgj_cmd_wait(struct bgj_cmdline *c, const struct bgj_args *a);
