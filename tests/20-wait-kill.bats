@@ -70,7 +70,8 @@ teardown() {
   run -0 --separate-stderr bgsh "$LOAD"'; bgjob new -f run sh -c "exit 3"; bgjob new -f run sh -c "kill -USR1 \$\$"
     bgjob new -f fail x; bgjob new "1/0"; bgjob new -f run true; bgjob new "6*7"
     for i in 0 1 2 3 4 5; do bgjob wait $i; echo -n "$? "; done; echo
-    bgjob new -d -f run sleep 600; bgjob kill 6; bgjob wait 6; echo "killed=$?"'
+    bgjob new -d -f run sleep 600; until bgjob show -v J 6 && [[ ${J[pid]} ]]; do bgjob wait -t 0.01 6; done
+    bgjob kill 6; bgjob wait 6; echo "killed=$?"'
   assert_output $'3 138 1 1 0 0 \nkilled=143'
 }
 
