@@ -91,7 +91,7 @@ static int print_usages(void)
 static int print_version(void)
 {
     printf("bgjob %s\nplugin API version %u\nplugin directory %s\n", BGJOB_VERSION,
-           (unsigned)BGJOB_API_VERSION, BGJOB_PLUGIN_DIR);
+           (unsigned)BGJOB_API_VERSION, bgj_plugin_dir());
     return sh_chkwrite(EXECUTION_SUCCESS);
 }
 
@@ -279,7 +279,7 @@ int bgjob_builtin(WORD_LIST *list)
     struct bgj_cmdline c;
     struct bgj_err err = {0};
     int p = bgj_cmdline_parse(a.argc, a.argv, &c, &err);
-    int rc;
+    int rc, vname_bad = 0;
     if (p == BGJ_EUSAGE) {
         if (c.sub) {
             builtin_error("%s: %s", c.sub, bgj_err_text(&err));
@@ -295,6 +295,7 @@ int bgjob_builtin(WORD_LIST *list)
     } else if (c.vname && (rc = check_vname(&c, &a)) != 0) {
         if (rc == EX_USAGE)
             bgj_usage(c.cmd);
+        vname_bad = 1;
     } else {
         switch (c.cmd) {
         case BGJ_CMD_NEW: rc = bgj_cmd_new(&c, &a); break;
@@ -321,6 +322,9 @@ int bgjob_builtin(WORD_LIST *list)
             break;
         }
     }
+    /* A `new -v VAR' that fails leaves VAR unset: no stale number in it. */
+    if (c.cmd == BGJ_CMD_NEW && rc != EXECUTION_SUCCESS && c.vname && !vname_bad)
+        bgj_var_unset(c.vname, bgj_word_flags(&a, c.vname_word));
     bgj_err_clear(&err);
     bgj_cmdline_free(&c);
     free(a.argv);
@@ -352,7 +356,8 @@ static char *bgjob_doc[] = {
     "        -v VAR      store the job number in VAR (also left in BGJOB_LAST).",
     "        -d          daemon job: the shell does not wait for it at exit.",
     "        -t SECONDS  the job's time limit, counted from its start: then it",
-    "                    is cancelled as by `kill' and ends Dead, timed out.",
+    "                    is cancelled as by `kill' and ends Dead, timed out;",
+    "                    -t 0 sets no time limit (as timeout(1) reads 0).",
     "        -c FUNC     completion handler: the shell function FUNC runs as",
     "                    `FUNC ID STATE' once the job has ended, at the first",
     "                    safe point (in `wait', before the prompt, or at the",
@@ -367,17 +372,24 @@ static char *bgjob_doc[] = {
     "                    command gets it, so it may read from it.  A job that",
     "                    ends while a line is typed has its handler run after",
     "                    that line.",
+    "                    FUNC must be a function already (else a usage error).",
+    "        A `new' that fails creates no job and unsets VAR of -v.",
     "        -f run CMD [ARG...]  runs the command CMD, found through PATH now",
-    "        (status 127 or 126 and no job if it can't run), with the shell's",
-    "        exported variables, directory and umask, stdin from /dev/null.",
+    "        (status 127 or 126 and no job if it can't run: not found, not",
+    "        executable, a missing #! interpreter, arguments too long),",
+    "        with the shell's exported variables, directory and umask, stdin",
+    "        from /dev/null.",
     "        Its stdout, as $(CMD) gives it, is the result; a non-zero exit or",
     "        a signal makes the job Dead, the traceback being the end of its",
     "        stderr and how it ended.  `show' adds pid, exit, signal, stdout",
     "        and stderr.  kill and -t send SIGTERM to its process group, then",
     "        SIGKILL after BGJOB_KILL_GRACE seconds (2); each output stream is",
-    "        capped at BGJOB_MAX_OUTPUT bytes (64 MiB).",
+    "        capped at BGJOB_MAX_OUTPUT bytes (64 MiB); `new' warns once about",
+    "        a value of these two it can not use, and uses the default.",
     "  " SYN_STATUS,
-    "        List jobs by state (the default subcommand).  -n lists only jobs",
+    "        List jobs by state (the default subcommand); a command line past",
+    "        72 characters shows its first 69 and `...' (here, in notices and",
+    "        in traceback headers; `show' gives it whole).  -n lists only jobs",
     "        that finished since the last report; -v fills the associative",
     "        ARRAY with job number -> state instead of printing.",
     "  " SYN_SHOW,
@@ -400,11 +412,17 @@ static char *bgjob_doc[] = {
     "        subshell does not wait for its parent's); with -n for the first",
     "        of them, an ended one first, so a `wait -n' loop sees each job",
     "        once.  -p VAR stores the number of the job whose end gave the",
-    "        status.  Returns 0 if they completed, 1 if one is dead or",
-    "        unknown, 124 after the timeout, 128+N if signal N interrupts it,",
-    "        127 for -n or -p with nothing to wait for (VAR is then unset).",
+    "        status.  As bash's `wait PID', returns the status of the last",
+    "        ID (with -n: of the job returned): 0 if it completed, a `run'",
+    "        command's exit status, or 128+N if signal N killed it, else 1",
+    "        (a dead job, an unknown ID); without IDs, 0 if every job",
+    "        completed, else 1.  124 after the timeout, 128+N if signal N",
+    "        interrupts the wait (a command's own status may be the same",
+    "        number: VAR of -p is then unset), 127 for -n or -p with",
+    "        nothing to wait for (VAR is then unset).",
     "        In an interactive shell with stderr on a terminal, a wait longer",
     "        than half a second shows a progress line; -q: none.",
+    "        -t 0 does not wait: it returns 124 at once if a job is unfinished.",
     "  " SYN_KILL,
     "        Cancel jobs: a queued job ends at once, a running callback is asked",
     "        to stop.  A killed job ends Dead.",
@@ -413,7 +431,9 @@ static char *bgjob_doc[] = {
     "  " SYN_LOAD,
     "        Load a plugin that registers more callbacks (see bgjob.h).  A NAME",
     "        without a slash is looked for, also as NAME.so, in the directories",
-    "        of BASH_LOADABLES_PATH, then in the plugin directory (--version).",
+    "        of BASH_LOADABLES_PATH, then in the plugin directory (--version):",
+    "        P/lib/bgjob/plugins for a builtin loaded from P/lib/bash, else the",
+    "        one compiled in.",
     "        Loading a plugin already loaded does nothing.",
     "  " SYN_NOTIFY,
     "        Interactive shells: a line on stderr for each job that ended, just",

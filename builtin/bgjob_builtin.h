@@ -31,14 +31,15 @@ struct bgj_args {
 int bgj_var_check(const char *name,
                   int wordflags); /* 0, or prints and returns EX_USAGE / EXECUTION_FAILURE */
 int bgj_var_set(const char *name, int wordflags, const char *value);
-SHELL_VAR *bgj_assoc_begin(const char *name); /* NULL after printing an error */
+void bgj_var_unset(const char *name, int wordflags); /* quietly; nothing when invalid or readonly */
+SHELL_VAR *bgj_assoc_begin(const char *name);        /* NULL after printing an error */
 void bgj_assoc_put(SHELL_VAR *v, const char *key, const char *value);
 char *bgj_quote(const char *s); /* printf %q form, malloc'd */
 int bgj_word_flags(const struct bgj_args *a, int index);
 
 /* bgjob.c: dispatch, usage and the one wording of job errors */
 #define BGJOB_VERSION "0.2.0"
-/* Where `make install' puts plugins; the Makefile sets it from PREFIX. */
+/* Where `make install' puts plugins; the Makefile sets it from PREFIX (the fallback of bgj_plugin_dir). */
 #ifndef BGJOB_PLUGIN_DIR
 #define BGJOB_PLUGIN_DIR "/usr/local/lib/bgjob/plugins"
 #endif
@@ -54,6 +55,11 @@ int bgj_cmd_show(struct bgj_cmdline *c, const struct bgj_args *a);
 int bgj_cmd_result(struct bgj_cmdline *c, const struct bgj_args *a);
 int bgj_cmd_traceback(struct bgj_cmdline *c);
 size_t bgj_print_unseen(void); /* status -n's listing; how many, or (size_t)-1 on OOM */
+/* The width of a command line in status, notices and traceback headers. */
+#define BGJ_CMD_COLUMNS 72
+/* COMMAND as a person reads it: %q-quoted if it holds a control character,
+   past BGJ_CMD_COLUMNS its first ones and "..." (malloc'd; NULL on OOM). */
+char *bgj_command_line(const char *command);
 
 /* manage.c: remove, flush, kill */
 int bgj_cmd_remove(struct bgj_cmdline *c);
@@ -65,17 +71,24 @@ int bgj_cmd_funcs(void);
 int bgj_cmd_load(struct bgj_cmdline *c);
 /* Where `load NAME' looks: BASH_LOADABLES_PATH, then the plugin directory (malloc'd). */
 char *bgj_plugin_search(void);
+/* The plugin directory: P/lib/bgjob/plugins beside an installed P/lib/bash/bgjob, else BGJOB_PLUGIN_DIR. */
+const char *bgj_plugin_dir(void);
 
 /* wait.c */
 int bgj_cmd_wait(struct bgj_cmdline *c, const struct bgj_args *a);
 /*
  * Waits for the N jobs T (malloc'd; freed here on every path, also before an
  * interrupt longjmps): for all of them, or with ANY for the first to finish;
- * at most TIMEOUT seconds when TIMEOUT >= 0.  Returns 0 when they completed,
- * 1 when one is dead (or UNKNOWN is set), 124 on timeout, 128+N on a trapped
- * signal N; an interrupt goes through bash's QUIT.  *WHICH (may be NULL) gets
- * the number of the job that decided the status (-1 for none).
+ * at most TIMEOUT seconds when TIMEOUT >= 0.  Returns the status of the job
+ * that decided (ANY: the first to finish; else the last of T, or 1 when
+ * UNKNOWN is 1: the last number the user listed is no job): 0 when it
+ * completed, its command's exit status or 128+N after signal N, else 1; with
+ * UNKNOWN == BGJ_WAIT_ALL, 0 when all of T completed, else 1.  124 on
+ * timeout, 128+N on a trapped signal N; an interrupt goes through bash's
+ * QUIT.  *WHICH (may be NULL) gets the number of the job that decided the
+ * status (-1 for none).
  */
+#define BGJ_WAIT_ALL 2
 int bgj_wait_jobs(bgjob_job **t, size_t n, int any, int unknown, double timeout, int64_t *which);
 /* The same; FLAGS: run completion handlers as the jobs end, draw the progress line (progress.c). */
 #define BGJ_WAIT_HANDLERS 1
@@ -87,6 +100,8 @@ int bgj_wait_jobs_ex(bgjob_job **t, size_t n, int any, int unknown, double timeo
 int bgj_cmd_new(struct bgj_cmdline *c, const struct bgj_args *a);
 /* newrun.c: CMD of `new -f run` as bash finds it (*PATH malloc'd); 0, or 126/127 after printing why. */
 int bgj_run_find(const char *cmd, char **path);
+/* 0 when execve takes PATH with ARGV and ENVP, else 126 after saying "PATH: Argument list too long". */
+int bgj_run_fits(const char *path, int argc, char **argv, char *const *envp);
 
 /* notify.c: completion notices and handlers */
 int bgj_cmd_notify(struct bgj_cmdline *c);

@@ -5,8 +5,9 @@
  * numbered (the -v target, the callback name, the queue cap), so a `new`
  * that fails uses up no job number.  The variable snapshot of an arithmetic
  * job (newarith.c) is taken on the main thread; the worker never touches bash.
- * `new' also reads the limits (BGJOB_MAX_RUNNING, BGJOB_MAX_QUEUED), warning
- * once per unusable value, and warns when the job would be lost with the
+ * `new' also reads the limits (BGJOB_MAX_RUNNING, BGJOB_MAX_QUEUED, and for
+ * callback jobs BGJOB_MAX_OUTPUT, BGJOB_KILL_GRACE), warning once per
+ * unusable value (one helper, warn_unusable), and warns when the job would be lost with the
  * subshell it is created in.
  */
 #include "bgjob_builtin.h"
@@ -26,32 +27,8 @@ extern int subshell_environment;
 extern char **export_env;
 extern void maybe_make_export_env(void);
 
-/*
- * What a callback job takes from the shell now: its exported variables (with
- * the command's temporary assignments), working directory and umask, and
- * the BGJOB_MAX_OUTPUT / BGJOB_KILL_GRACE limits.  NULL when out of memory.
- */
-static struct bgj_jobenv *capture_env(void)
-{
-    maybe_make_export_env();
-    struct bgj_jobenv *e = bgj_jobenv_new(export_env);
-    if (!e)
-        return NULL;
-    const char *s = get_string_value("BGJOB_MAX_OUTPUT");
-    int64_t v;
-    if (s && *s && bgj_parse_id(s, &v) == 0 && v > 0)
-        e->max_output = (size_t)v;
-    s = get_string_value("BGJOB_KILL_GRACE");
-    if (s && *s) {
-        char *end;
-        double g = strtod(s, &end);
-        if (end != s && !*end && g >= 0 && g <= 1e6)
-            e->kill_grace = g;
-    }
-    return e;
-}
-
-#define LIMIT_MAX 100000000
+#define LIMIT_MAX      100000000
+#define MAX_OUTPUT_MAX 2147483647 /* a bash string is no longer */
 
 /* The unusable values of a limit variable already warned about. */
 struct warned {
@@ -70,29 +47,76 @@ static int first_time(struct warned *w, const char *value)
     return 1;
 }
 
+/* The one warning about an unusable VAR=VALUE, the first time W sees VALUE: not WANTED, USED instead. */
+static void warn_unusable(struct warned *w, const char *var, const char *value, const char *wanted,
+                          const char *used)
+{
+    if (!first_time(w, value))
+        return;
+    char *q = bgj_quote(value);
+    builtin_warning("%s=%s: not %s; using %s", var, q ? q : "?", wanted, used);
+    free(q);
+}
+
 /*
- * The limit in shell variable VAR: a decimal integer from 1 to LIMIT_MAX, or
- * DFLT when unset or empty.  Any other value gives DFLT too, with a warning
- * the first time that value is seen.
+ * The whole number in shell variable VAR, from 1 to MAX, or DFLT when unset
+ * or empty.  Any other value gives DFLT too, with a warning (WANTED says
+ * what is accepted) the first time that value is seen.
  */
-static unsigned limit_from(const char *var, unsigned dflt, struct warned *w)
+static int64_t number_from(const char *var, int64_t max, int64_t dflt, const char *wanted, struct warned *w)
 {
     const char *s = get_string_value(var);
     int64_t v;
     if (!s || !*s)
         return dflt;
-    if (bgj_parse_id(s, &v) == 0 && v > 0 && v <= LIMIT_MAX)
-        return (unsigned)v;
-    if (first_time(w, s)) {
-        char *q = bgj_quote(s);
-        builtin_warning("%s=%s: not a whole number from 1 to %d; using %u", var, q ? q : "?", LIMIT_MAX,
-                        dflt);
-        free(q);
-    }
+    if (bgj_parse_id(s, &v) == 0 && v > 0 && v <= max)
+        return v;
+    char used[24];
+    snprintf(used, sizeof used, "%lld", (long long)dflt);
+    warn_unusable(w, var, s, wanted, used);
     return dflt;
 }
 
-static struct warned warned_running, warned_queued;
+static struct warned warned_running, warned_queued, warned_output, warned_grace;
+
+/* The job limits: BGJOB_MAX_RUNNING and BGJOB_MAX_QUEUED, whole numbers from 1 to LIMIT_MAX. */
+static unsigned limit_from(const char *var, unsigned dflt, struct warned *w)
+{
+    return (unsigned)number_from(var, LIMIT_MAX, dflt, "a whole number from 1 to 100000000", w);
+}
+
+/* BGJOB_KILL_GRACE: a number of seconds as every option takes one (0 included), or the default. */
+static double grace_from(void)
+{
+    const char *s = get_string_value("BGJOB_KILL_GRACE");
+    double g;
+    if (!s || !*s)
+        return BGJ_DEFAULT_KILL_GRACE;
+    if (bgj_parse_seconds(s, &g) == 0)
+        return g;
+    char used[32];
+    snprintf(used, sizeof used, "%g", BGJ_DEFAULT_KILL_GRACE);
+    warn_unusable(&warned_grace, "BGJOB_KILL_GRACE", s, "a number of seconds from 0 to 1e9", used);
+    return BGJ_DEFAULT_KILL_GRACE;
+}
+
+/*
+ * What a callback job takes from the shell now: its exported variables (with
+ * the command's temporary assignments), working directory and umask, and
+ * the BGJOB_MAX_OUTPUT / BGJOB_KILL_GRACE limits (an unusable value is
+ * warned about once and the default used).  NULL when out of memory.
+ */
+static struct bgj_jobenv *capture_env(void)
+{
+    maybe_make_export_env();
+    struct bgj_jobenv *e = bgj_jobenv_new(export_env);
+    if (!e)
+        return NULL;
+    e->max_output = (size_t)number_from("BGJOB_MAX_OUTPUT", MAX_OUTPUT_MAX, (int64_t)BGJ_DEFAULT_MAX_OUTPUT,
+                                        "a whole number of bytes from 1 to 2147483647", &warned_output);
+    e->kill_grace = grace_from();
+    return e;
+}
 
 /* The kind of subshell this is, when a job started in it is lost with it; NULL otherwise. */
 static const char *lost_in(void)
@@ -150,6 +174,12 @@ fail:
 int bgj_cmd_new(struct bgj_cmdline *c, const struct bgj_args *a)
 {
     int wflags = bgj_word_flags(a, c->vname_word);
+    /* A handler that names no function would only fail when the job ends. */
+    if (c->cname && !find_function(c->cname)) {
+        builtin_error("-c: %s: no such function", c->cname);
+        bgj_usage(c->cmd);
+        return EX_USAGE;
+    }
     unsigned max_running = limit_from("BGJOB_MAX_RUNNING", BGJ_DEFAULT_MAX_RUNNING, &warned_running);
     unsigned max_queued = limit_from("BGJOB_MAX_QUEUED", BGJ_DEFAULT_MAX_QUEUED, &warned_queued);
     bgj_set_limits(max_running, max_queued);
@@ -177,6 +207,15 @@ int bgj_cmd_new(struct bgj_cmdline *c, const struct bgj_args *a)
         }
         char *command = join(c->words, c->nwords, cb->name, 1);
         struct bgj_jobenv *env = command ? capture_env() : NULL;
+        if (env && run_path) {
+            int st = bgj_run_fits(run_path, c->nwords, c->words, env->envp);
+            if (st != EXECUTION_SUCCESS) {
+                free(run_path);
+                free(command);
+                bgj_jobenv_free(env);
+                return st;
+            }
+        }
         if (env)
             env->exec_path = run_path;
         else

@@ -326,14 +326,6 @@ void bgj_run_handlers(void)
 
 /* ---- notices ---- */
 
-static int has_control(const char *s)
-{
-    for (; *s; s++)
-        if ((unsigned char)*s < 0x20 || *s == 0x7f)
-            return 1;
-    return 0;
-}
-
 /* Seen marks only ever get set: while no job finishes, a look that found nothing stays right. */
 static int notices_due(void)
 {
@@ -361,7 +353,7 @@ static void print_notices(void)
         int s = bgj_state_of(j);
         if (!bgj_finished(s))
             continue;
-        char *q = has_control(j->command) ? bgj_quote(j->command) : NULL;
+        char *q = bgj_command_line(j->command);
         fprintf(stderr, "bgjob: %lld %s  %s\n", (long long)j->id, bgj_state_name(s), q ? q : j->command);
         free(q);
         bgj_mark_seen(j);

@@ -1,6 +1,9 @@
 /*
  * report.c - the subcommands that report on jobs: status, show, result,
- * traceback (and the listing of unseen jobs that flush prints).
+ * traceback (and the listing of unseen jobs that flush prints), and the
+ * one form of a command line a person reads (bgj_command_line: quoted when
+ * it holds a control character, cut to BGJ_CMD_COLUMNS); `show' keeps the
+ * whole command.
  *
  * Main thread only.  A job's state is read once per job per command, so a job
  * that finishes while a report is being printed appears exactly once; fields
@@ -27,11 +30,30 @@ static int has_control(const char *s)
     return 0;
 }
 
-/* One line per job: a command with a newline or control character is shown quoted, printf %q style. */
+char *bgj_command_line(const char *command)
+{
+    char *q = has_control(command) ? bgj_quote(command) : NULL;
+    const char *s = q ? q : command;
+    if (strlen(s) <= BGJ_CMD_COLUMNS)
+        return q ? q : strdup(s);
+    /* Cut at a character's first byte (UTF-8), so no partial character is printed. */
+    size_t cut = BGJ_CMD_COLUMNS - 3;
+    while (cut > 0 && ((unsigned char)s[cut] & 0xc0) == 0x80)
+        cut--;
+    char *out = malloc(cut + 4);
+    if (out) {
+        memcpy(out, s, cut);
+        memcpy(out + cut, "...", 4);
+    }
+    free(q);
+    return out;
+}
+
+/* One line per job: the command line as bgj_command_line shows it. */
 static void print_job_line(bgjob_job *j, int state)
 {
     double p = state == BGJ_RUNNING ? bgj_progress(j) : -1;
-    char *q = has_control(j->command) ? bgj_quote(j->command) : NULL;
+    char *q = bgj_command_line(j->command);
     const char *cmd = q ? q : j->command;
     if (p >= 0)
         printf("%lld : %s (%.0f%%)\n", (long long)j->id, cmd, p * 100);
@@ -294,9 +316,9 @@ int bgj_cmd_result(struct bgj_cmdline *c, const struct bgj_args *a)
         }
         t[0] = j;
         int rc = bgj_wait_jobs(t, 1, 0, 0, -1, NULL);
-        if (rc > 1)
-            return rc; /* a trapped signal */
         s = bgj_state_of(j);
+        if (!bgj_finished(s))
+            return rc; /* a trapped signal */
     }
     if (s == BGJ_DEAD)
         return bgj_job_error(j->id, BGJ_EDEAD);
@@ -324,8 +346,10 @@ int bgj_cmd_result(struct bgj_cmdline *c, const struct bgj_args *a)
 
 static void print_traceback(bgjob_job *j)
 {
-    printf("Traceback for: <BackgroundJob #%lld: %s>\n%s\n", (long long)j->id, j->command,
+    char *q = bgj_command_line(j->command);
+    printf("Traceback for: <BackgroundJob #%lld: %s>\n%s\n", (long long)j->id, q ? q : j->command,
            j->error ? j->error : "");
+    free(q);
     bgj_mark_seen(j);
 }
 

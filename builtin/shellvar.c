@@ -68,6 +68,30 @@ int bgj_var_set(const char *name, int wordflags, const char *value)
     return (v == 0 || readonly_p(v) || noassign_p(v)) ? EXECUTION_FAILURE : EXECUTION_SUCCESS;
 }
 
+void bgj_var_unset(const char *name, int wordflags)
+{
+    int vflags, bindflags;
+    SET_VFLAGS(wordflags, vflags, bindflags);
+    (void)bindflags;
+    int element = !legal_identifier(name);
+    if (element && !valid_array_reference(name, vflags))
+        return;
+    SHELL_VAR *v = base_variable(name);
+    if (!v || readonly_p(v) || noassign_p(v))
+        return;
+    if (!element) {
+        unbind_variable(name);
+        return;
+    }
+    /* As `unset 'a[k]'' does (bash 5.2): the subscript alone, writable. */
+    char *sub = strdup(strchr(name, '[') + 1);
+    if (!sub)
+        return;
+    sub[strlen(sub) - 1] = 0; /* valid_array_reference: it ends with ']' */
+    unbind_array_element(v, sub, vflags);
+    free(sub);
+}
+
 SHELL_VAR *bgj_assoc_begin(const char *name)
 {
     if (!legal_identifier(name)) {

@@ -16,6 +16,14 @@
  * recorded once it is seen finished and its record is not read afterwards,
  * as a handler may remove it.
  *
+ * The status of a job, as bash's `wait PID' gives a process's: 0 when it
+ * completed; for a dead job that ran a command (`run': its "exit" and
+ * "signal" fields) the command's exit status or 128+N after signal N; 1 for
+ * any other dead job.  It is read once, when the target is seen finished.
+ * With job numbers, wait returns the status of the last one (an unknown
+ * number counts 1); with -n, that of the job it returns; without numbers, 0
+ * when every job completed, else 1.
+ *
  * Without job numbers, wait waits for the unfinished jobs of this shell
  * only: in a subshell, jobs the parent was running at the fork are passed
  * over, as bash's `wait` passes over the parent's children.  Naming one of
@@ -34,28 +42,70 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "clock.h"
+#include "info.h"
 #include "quit.h"
 #include "sig.h"
 #include "variables.h"
 
 extern int trapped_signal_received;
 
+/* The signal a "signal" field names ("SIGTERM", or "signal N"); 0 when none. */
+static int signal_number(const char *name)
+{
+    if (strncmp(name, "SIG", 3) == 0) {
+        for (int n = 1; n < NSIG; n++) {
+            const char *abbrev = sigabbrev_np(n);
+            if (abbrev && strcmp(abbrev, name + 3) == 0)
+                return n;
+        }
+    }
+    int n;
+    return sscanf(name, "signal %d", &n) == 1 && n > 0 ? n : 0;
+}
+
+/* The status of job J, finished in state S (see the top comment). */
+static int job_status(bgjob_job *j, int s)
+{
+    if (s == BGJ_COMPLETED)
+        return EXECUTION_SUCCESS;
+    int status = EXECUTION_FAILURE;
+    char *sig = bgj_info_get(&j->info, "signal");
+    char *ex = bgj_info_get(&j->info, "exit");
+    int n;
+    if (sig && (n = signal_number(sig)) > 0)
+        status = 128 + n;
+    else if (ex && *ex && (n = atoi(ex)) > 0)
+        status = n; /* a dead job whose command exited 0 (killed, output cap) stays 1 */
+    free(sig);
+    free(ex);
+    return status;
+}
+
+/* Records target I's state in ST and its status in CODE once it is finished. */
+static void record(bgjob_job **t, int *st, int *code, size_t i)
+{
+    if (st[i] >= 0)
+        return;
+    int s = bgj_state_of(t[i]);
+    if (bgj_finished(s)) {
+        code[i] = job_status(t[i], s);
+        st[i] = s;
+    }
+}
+
 /*
  * Reads the states of the targets still unfinished into ST (-1 while
  * unfinished); once a target's state is recorded its record is never read
  * again, so a completion handler may remove it.
  */
-static void refresh(bgjob_job **t, int *st, size_t n)
+static void refresh(bgjob_job **t, int *st, int *code, size_t n)
 {
     for (size_t i = 0; i < n; i++)
-        if (st[i] < 0) {
-            int s = bgj_state_of(t[i]);
-            if (bgj_finished(s))
-                st[i] = s;
-        }
+        record(t, st, code, i);
 }
 
 /*
@@ -63,19 +113,18 @@ static void refresh(bgjob_job **t, int *st, size_t n)
  * status wait returns, with *WHICH the index of the deciding job.  ANY is -n.
  * Targets before *FROM are known finished (all are, without ANY), so a
  * wait for many jobs does not read the finished ones again at each wake-up.
+ * UNKNOWN: 1 when the last number listed is no job, 2 when the targets are
+ * this shell's jobs (wait without numbers: 0 or 1 for all of them).
  */
-static int verdict(bgjob_job **t, int *st, size_t n, int any, int unknown, long *which, size_t *from)
+static int verdict(bgjob_job **t, int *st, int *code, size_t n, int any, int unknown, long *which,
+                   size_t *from)
 {
     for (size_t i = any ? 0 : *from; i < n; i++) {
-        if (st[i] < 0) {
-            int s = bgj_state_of(t[i]);
-            if (bgj_finished(s))
-                st[i] = s;
-        }
+        record(t, st, code, i);
         if (st[i] >= 0) {
             if (any) {
                 *which = (long)i;
-                return st[i] == BGJ_COMPLETED ? 0 : 1;
+                return code[i];
             }
         } else if (!any) {
             *from = i;
@@ -85,12 +134,16 @@ static int verdict(bgjob_job **t, int *st, size_t n, int any, int unknown, long 
     if (any)
         return -1;
     *from = n;
-    int dead = 0;
-    for (size_t i = 0; i < n; i++)
-        if (st[i] == BGJ_DEAD)
-            dead = 1;
     *which = n ? (long)n - 1 : -1;
-    return (dead || unknown) ? EXECUTION_FAILURE : EXECUTION_SUCCESS;
+    if (unknown == BGJ_WAIT_ALL) {
+        for (size_t i = 0; i < n; i++)
+            if (st[i] != BGJ_COMPLETED)
+                return EXECUTION_FAILURE;
+        return EXECUTION_SUCCESS;
+    }
+    if (unknown || n == 0)
+        return EXECUTION_FAILURE;
+    return code[n - 1];
 }
 
 int bgj_wait_jobs(bgjob_job **t, size_t n, int any, int unknown, double timeout, int64_t *which_id)
@@ -104,9 +157,11 @@ int bgj_wait_jobs_ex(bgjob_job **t, size_t n, int any, int unknown, double timeo
     long which = -1;
     double deadline = timeout >= 0 ? bgj_mono() + timeout : 0;
     int *st = malloc(n * sizeof *st);
+    int *code = malloc(n * sizeof *code);
     int64_t *ids = malloc(n * sizeof *ids);
-    if (!st || !ids) {
+    if (!st || !code || !ids) {
         free(st);
+        free(code);
         free(ids);
         free(t);
         builtin_error("out of memory");
@@ -114,6 +169,7 @@ int bgj_wait_jobs_ex(bgjob_job **t, size_t n, int any, int unknown, double timeo
     }
     for (size_t i = 0; i < n; i++) {
         st[i] = -1;
+        code[i] = EXECUTION_FAILURE;
         ids[i] = t[i]->id;
     }
     struct bgj_progress prog;
@@ -127,12 +183,12 @@ int bgj_wait_jobs_ex(bgjob_job **t, size_t n, int any, int unknown, double timeo
     int rc;
     /* A job that is about to finish is cheaper to spin for than to sleep for. */
     double spin_until = bgj_mono() + 30e-6;
-    while ((rc = verdict(t, st, n, any, unknown, &which, &from)) < 0 && bgj_mono() < spin_until)
+    while ((rc = verdict(t, st, code, n, any, unknown, &which, &from)) < 0 && bgj_mono() < spin_until)
         ;
     for (;;) {
         /* Handlers of the jobs that ended run as they end (the line is off the screen meanwhile). */
         if (handlers && bgj_handlers_due()) {
-            refresh(t, st, n);
+            refresh(t, st, code, n);
             bgj_progress_erase(&prog);
             bgj_run_handlers();
             /* A target a handler removed had finished: its state is gone, counted as unknown. */
@@ -140,12 +196,13 @@ int bgj_wait_jobs_ex(bgjob_job **t, size_t n, int any, int unknown, double timeo
                 if (st[i] < 0 && bgj_find(ids[i]) != t[i])
                     st[i] = BGJ_DEAD;
         }
-        rc = verdict(t, st, n, any, unknown, &which, &from);
+        rc = verdict(t, st, code, n, any, unknown, &which, &from);
         if (rc >= 0)
             break;
         double next_draw = bgj_progress_update(&prog, t, st, n);
         int fd = bgj_wait_arm();
-        rc = verdict(t, st, n, any, unknown, &which, &from); /* a job may have finished before we armed */
+        rc = verdict(t, st, code, n, any, unknown, &which,
+                     &from); /* a job may have finished before we armed */
         if (rc >= 0) {
             bgj_wait_disarm();
             break;
@@ -186,6 +243,7 @@ int bgj_wait_jobs_ex(bgjob_job **t, size_t n, int any, int unknown, double timeo
                 bgj_progress_erase(&prog);
                 free(t);
                 free(st);
+                free(code);
                 free(ids);
                 QUIT;
                 return 128 + SIGINT;
@@ -211,6 +269,7 @@ int bgj_wait_jobs_ex(bgjob_job **t, size_t n, int any, int unknown, double timeo
         *which_id = which >= 0 ? ids[which] : -1;
     free(t);
     free(st);
+    free(code);
     free(ids);
     return rc;
 }
@@ -240,8 +299,7 @@ int bgj_cmd_wait(struct bgj_cmdline *c, const struct bgj_args *a)
             bgjob_job *j = bgj_lookup(c->ids[k]);
             if (j)
                 t[n++] = j;
-            else
-                unknown = 1;
+            unknown = j == NULL; /* the last number's status decides */
         }
         for (size_t i = 0; i < n; i++) {
             if (bgj_orphaned(t[i])) {
@@ -251,6 +309,7 @@ int bgj_cmd_wait(struct bgj_cmdline *c, const struct bgj_args *a)
             }
         }
     } else {
+        unknown = BGJ_WAIT_ALL;
         /* This shell's unfinished jobs, and the finished ones it made that
            no wait has returned yet: so the status does not depend on whether
            a job ended just before wait started.  A subshell passes over its
@@ -263,8 +322,8 @@ int bgj_cmd_wait(struct bgj_cmdline *c, const struct bgj_args *a)
     }
     if (n == 0) {
         free(t);
-        if (unknown)
-            return EXECUTION_FAILURE;
+        if (c->nids)
+            return EXECUTION_FAILURE; /* every number listed was unknown */
         return ((c->opt_n && c->nids == 0) || c->pname) ? 127 : EXECUTION_SUCCESS;
     }
     int64_t which;

@@ -77,6 +77,32 @@ $1" bgsh </dev/null 3>&-
   [[ $stderr == *'nosuch: no such callback'* ]]
 }
 
+@test "a new -v VAR that fails leaves VAR unset, not holding an older number" {
+  run -0 --separate-stderr bgsh 'x=7; bgjob new -v x -f no_such_callback; echo "rc=$? x=${x-unset}"
+    x=7; bgjob new -v x "1+"; echo "rc=$? x=${x-unset}"
+    x=7; bgjob new -v x -t abc 1; echo "rc=$? x=${x-unset}"
+    a=(p q r); bgjob new -v "a[1]" -f run /no/such/file; echo "rc=$? ${#a[@]} ${a[*]}"
+    declare -A h=([k]=v [j]=w); k=k; bgjob new -v "h[$k]" -f no_such_callback; echo "rc=$? ${!h[*]}"
+    f() { local l=7; bgjob new -v l -f no_such_callback; echo "rc=$? l=${l-unset}"; }; f
+    x=7; bgjob new -v x 6*7; echo "rc=$? x=$x"'
+  assert_output $'rc=1 x=unset\nrc=1 x=unset\nrc=2 x=unset\nrc=127 2 p r\nrc=1 j\nrc=1 l=unset\nrc=0 x=0'
+}
+
+@test "new -c FUNC that names no function is a usage error at new and creates no job" {
+  run -0 --separate-stderr bgsh 'bgjob new -c no_such_func 1; echo "rc=$?"; bgjob new -c no_such_func -f sleep 0; echo "rc=$?"
+    h() { :; }; bgjob new -c h 1; echo "rc=$? last=$BGJOB_LAST"'
+  assert_output $'rc=2\nrc=2\nrc=0 last=0'
+  [[ $stderr == *'bgjob: -c: no_such_func: no such function'* ]] || fail "$stderr"
+  [[ $stderr == *'usage: bgjob new'* ]] || fail "$stderr"
+}
+
+@test "new -t 0 sets no time limit and wait -t 0 only looks, as the help says" {
+  run -0 --separate-stderr bgsh 'bgjob new -t 0 -f sleep 0.3 done; bgjob wait 0; echo "rc=$?"; bgjob result 0
+    bgjob new -d -f sleep 600; bgjob wait -t 0 1; echo "rc=$?"; bgjob kill 1
+    bgjob help | grep -c -e "-t 0 sets no time limit" -e "-t 0 does not wait"'
+  assert_output $'rc=0\ndone\nrc=124\n2'
+}
+
 @test "new -3*2 and new -1 are expressions, as for let; -- still ends the options" {
   run -0 --separate-stderr bgsh 'x=4
     bgjob new -v a -3*2; bgjob new -v b -1; bgjob new -v c -x+1; bgjob new -d -v d -- -2; bgjob wait
@@ -235,6 +261,25 @@ END3"
 }
 
 # ---- show ----
+
+@test "status and traceback headers cut a command line past 72 characters to its first 69 and ..., show keeps it whole" {
+  run -0 --separate-stderr bgsh "$LOAD"'; printf -v long "%s" {1..40}; bgjob new -f fail "$long"; bgjob new -f join short; bgjob wait
+    printf -v u "é%.0s" {1..40}; bgjob new -f fail "x$u"; bgjob wait
+    bgjob status | grep -v "^2 :"; bgjob traceback 0 | head -1; bgjob show -v S 0; [[ ${S[command]} == "fail $long" ]] && echo whole
+    line=$(bgjob status | grep "^2 :"); printf %s "$line" | wc -c; [[ $line == *... ]] && iconv -f UTF-8 -t UTF-8 <<<"$line" >/dev/null && echo utf-8'
+  local long
+  printf -v long '%s' {1..40}
+  assert_output "Completed jobs:
+1 : join short
+
+Dead jobs:
+0 : fail ${long:0:64}...
+
+Traceback for: <BackgroundJob #0: fail ${long:0:64}...>
+whole
+75
+utf-8"
+}
 
 @test "show prints every field in a form eval turns back into an associative array" {
   run -0 bgsh "$LOAD"'
@@ -399,6 +444,12 @@ Traceback for: <BackgroundJob #2: fail two>
 two
 
 END'
+}
+
+@test "traceback with an empty ID is a usage error, not every traceback" {
+  run -2 --separate-stderr bgsh 'bgjob new 1/0; bgjob wait; bgjob traceback ""'
+  assert_output ''
+  [[ $stderr == *"traceback: : not a valid job number"* ]] || fail "$stderr"
 }
 
 @test "traceback without ID prints nothing when no job is dead" {

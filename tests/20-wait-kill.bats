@@ -66,6 +66,33 @@ teardown() {
   assert_output $'rc=0\nrc=0'
 }
 
+@test "wait ID returns the job's status as bash's wait PID does: exit code, 128+N after a signal, 1 for other dead jobs" {
+  run -0 --separate-stderr bgsh "$LOAD"'; bgjob new -f run sh -c "exit 3"; bgjob new -f run sh -c "kill -USR1 \$\$"
+    bgjob new -f fail x; bgjob new "1/0"; bgjob new -f run true; bgjob new "6*7"
+    for i in 0 1 2 3 4 5; do bgjob wait $i; echo -n "$? "; done; echo
+    bgjob new -d -f run sleep 600; until bgjob show -v J 6 && [[ ${J[pid]} ]]; do bgjob wait -t 0.01 6; done
+    bgjob kill 6; bgjob wait 6; echo "killed=$?"'
+  assert_output $'3 138 1 1 0 0 \nkilled=143'
+}
+
+@test "wait with several IDs returns the status of the last one, as bash's wait does" {
+  run -0 --separate-stderr bgsh "$LOAD"'; bgjob new -f run sh -c "exit 3"; bgjob new -f join a; bgjob new -f fail x
+    bgjob wait 0 1; echo "a=$?"; bgjob wait 1 0; echo "b=$?"; bgjob wait 0 2; echo "c=$?"; bgjob wait 0 1 2 0; echo "d=$?"'
+  assert_output $'a=0\nb=3\nc=1\nd=3'
+}
+
+@test "wait -n -p VAR returns the status of the job it reports" {
+  run -0 --separate-stderr bgsh 'bgjob new -d -f sleep 600; bgjob new -f run sh -c "exit 5"
+    bgjob wait -n -p which 0 1; echo "rc=$? which=$which"
+    bgjob new -f run sh -c "exit 9"; bgjob wait -n -p which; echo "rc=$? which=$which"; bgjob kill 0'
+  assert_output $'rc=5 which=1\nrc=9 which=2'
+}
+
+@test "result -w of a command that exits non-zero fails with 1 as result does, not with the exit status" {
+  run -1 --separate-stderr bgsh 'bgjob new -f run sh -c "exit 5"; bgjob result -w 0'
+  [[ $stderr == *'job 0 died'* ]] || fail "$stderr"
+}
+
 @test "wait -t with fractional seconds returns 124 after the timeout and the job runs on" {
   run -0 bgsh "$TIMER"'; bgjob new -d -f sleep 600
     start; bgjob wait -t 0.2 0; rc=$?; t=$(ms)

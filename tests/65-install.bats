@@ -43,3 +43,13 @@ setup() {
     "$BATS_TEST_TMPDIR/example.so"
   assert_output 'built from the installed header'
 }
+
+@test "after make, make install PREFIX=P (no DESTDIR) gives a builtin that loads P's plugins by name" {
+  local p=$BATS_TEST_TMPDIR/prefix
+  run -0 make -s -C "$BGJOB_ROOT" install PREFIX="$p"
+  cd "$BATS_TEST_TMPDIR" && printf 'abc' > file
+  run -0 bgjob_timeout env BASH_LOADABLES_PATH="$p/lib/bash" bash --norc --noprofile -c \
+    'enable bgjob && bgjob --version | tail -n 1 && bgjob load digest && bgjob new -f digest file && bgjob wait 0 && bgjob result 0'
+  assert_output "plugin directory $p/lib/bgjob/plugins
+$(sha256sum file)"
+}

@@ -64,9 +64,9 @@ H='h() { echo "h $1 $2"; }'
   [[ $stderr == *'bgjob: job 1: completion handler err returned status 127'* ]] || fail "$stderr"
 }
 
-@test "a handler that does not exist gives one clear error, once" {
+@test "a handler that no longer exists when the job ends gives one clear error, once" {
   run -0 --separate-stderr bgsh '
-    bgjob new -c nosuchfunc 1
+    nosuchfunc() { :; }; bgjob new -c nosuchfunc 1; unset -f nosuchfunc
     bgjob wait; bgjob wait; bgjob status -v S; echo done'
   assert_output 'done'
   assert_equal "$stderr" 'bgjob: job 0: completion handler nosuchfunc: no such function'
