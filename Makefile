@@ -80,16 +80,21 @@ examples/bgjob-example.so: examples/bgjob-example.c lib/bgjob.h
 build/plugins/badversion.so: examples/bgjob-example.c lib/bgjob.h
 	@mkdir -p $(dir $@)
 	$(CC) $(BASE_CFLAGS) -Ilib -DBGJOB_EXAMPLE_FAKE_VERSION=999 -shared $< -o $@
-# The version-1 header: lib/bgjob.h without the table's version-2 members
-# (the table only grows); tests/plugins/api-v1.txt holds what 0.1 shipped,
-# and 60-plugins.bats checks the two agree.
+# The older headers: lib/bgjob.h without the members of later versions
+# (each struct only grows: a "---- version N ----" line starts what version N
+# added, up to the struct's end); tests/plugins/api-v1.txt holds what 0.1
+# shipped, and 60-plugins.bats checks the two agree.
 build/plugins/v1/bgjob.h: lib/bgjob.h
 	@mkdir -p $(dir $@)
-	sed -e '/---- version 2 ----/,/^};/{/^};/!d;}' \
+	sed -e '/---- version [23] ----/,/^};/{/^};/!d;}' \
 	    -e 's/^#define BGJOB_API_VERSION .*/#define BGJOB_API_VERSION 1/' $< > $@
-# The example built from the version-1 header, as a plugin built for bgjob 0.1.
-build/plugins/example-v1.so: examples/bgjob-example.c build/plugins/v1/bgjob.h
-	$(CC) $(BASE_CFLAGS) -Ibuild/plugins/v1 -shared $< -o $@
+build/plugins/v2/bgjob.h: lib/bgjob.h
+	@mkdir -p $(dir $@)
+	sed -e '/---- version 3 ----/,/^};/{/^};/!d;}' \
+	    -e 's/^#define BGJOB_API_VERSION .*/#define BGJOB_API_VERSION 2/' $< > $@
+# The example built from the older headers, as plugins built for bgjob 0.1 and 0.2.
+build/plugins/example-v%.so: examples/bgjob-example.c build/plugins/v%/bgjob.h
+	$(CC) $(BASE_CFLAGS) -Ibuild/plugins/v$* -shared $< -o $@
 build/plugins/noinit.so: tests/c/noinit_plugin.c
 	@mkdir -p $(dir $@)
 	$(CC) $(BASE_CFLAGS) -shared $< -o $@
@@ -119,7 +124,7 @@ build/tests/heapstat.so: tests/stress/heapstat.c
 	@mkdir -p $(dir $@)
 	$(CC) $(BASE_CFLAGS) $(BASH_INC) -shared $< -o $@
 
-test-bats: all build/plugins/badversion.so build/plugins/noinit.so build/plugins/example-v1.so build/tests/heapstat.so
+test-bats: all build/plugins/badversion.so build/plugins/noinit.so build/plugins/example-v1.so build/plugins/example-v2.so build/tests/heapstat.so
 	BGJOB_SO=$(CURDIR)/bgjob.so tests/run-bats.sh $(BATS_FILES)
 # gcc 12's ASan runtime does not make its allocator fork-safe (glibc's malloc
 # is): a child forked while a worker is inside malloc (or while a new worker
@@ -132,7 +137,7 @@ test-bats: all build/plugins/badversion.so build/plugins/noinit.so build/plugins
 # its test with a message instead of stalling the run.
 BATS_FORK_HEAVY := tests/26-run-fork.bats tests/40-subshell.bats tests/50-exit-unload.bats tests/80-stress.bats
 BATS_ASAN_FILES ?= $(filter-out $(BATS_FORK_HEAVY),$(BATS_FILES))
-test-bats-asan: build/asan/bgjob.so examples/bgjob-example.so build/plugins/badversion.so build/plugins/noinit.so build/plugins/example-v1.so build/tests/heapstat.so
+test-bats-asan: build/asan/bgjob.so examples/bgjob-example.so build/plugins/badversion.so build/plugins/noinit.so build/plugins/example-v1.so build/plugins/example-v2.so build/tests/heapstat.so
 	BGJOB_SO=$(CURDIR)/build/asan/bgjob.so BGJOB_PRELOAD="$$($(CC) -print-file-name=libasan.so)" \
 	  ASAN_OPTIONS=detect_leaks=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	  tests/run-bats.sh $(BATS_ASAN_FILES)

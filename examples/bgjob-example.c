@@ -13,10 +13,14 @@
  * threads, one job per call, with their own argument copies; they keep no
  * shared state, so they need no locks.
  */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "bgjob.h"
 
@@ -112,6 +116,11 @@ static int capture(bgjob_job *job, int argc, char **argv, void *payload)
     struct bgjob_spawn_res res;
     char msg[256];
     memset(&req, 0, sizeof req);
+    memset(&res, 0, sizeof res);
+#if BGJOB_API_VERSION >= 3
+    req.size = sizeof req;
+    res.size = sizeof res;
+#endif
     req.argv = (const char *const *)argv + 1;
     if (api->spawn(job, &req, &res, msg, sizeof msg) != 0)
         return api->fail(job, msg), 1;
@@ -144,6 +153,48 @@ static int capture_check(int argc, char **argv, void *payload, char *msg, size_t
     return 1;
 }
 
+#if BGJOB_API_VERSION >= 3
+/* block: waits, in poll(), for nothing but its cancellation (kill, -t). */
+static int block(bgjob_job *job, int argc, char **argv, void *payload)
+{
+    (void)argc;
+    (void)argv;
+    (void)payload;
+    struct pollfd pf = {api->cancel_fd(job), POLLIN, 0};
+    if (pf.fd < 0)
+        return api->fail(job, "no cancel descriptor"), 1;
+    while (poll(&pf, 1, -1) < 0)
+        ;
+    return 1; /* bgjob words the cancellation */
+}
+
+/* readfile NAME: the first line of NAME, a relative NAME in the job's directory (api->open). */
+static int readfile(bgjob_job *job, int argc, char **argv, void *payload)
+{
+    (void)argc;
+    (void)payload;
+    int fd = api->open(job, argv[1], O_RDONLY, 0);
+    if (fd < 0)
+        return api->fail(job, strerror(errno)), 1;
+    char buf[256];
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    buf[n > 0 ? n : 0] = 0;
+    buf[strcspn(buf, "\n")] = 0;
+    return api->set_result(job, buf) ? 1 : 0;
+}
+
+static int readfile_check(int argc, char **argv, void *payload, char *msg, size_t msglen)
+{
+    (void)argv;
+    (void)payload;
+    if (argc == 2)
+        return 0;
+    snprintf(msg, msglen, "readfile: exactly one NAME expected");
+    return 1;
+}
+#endif
+
 /* Exactly one argument, checked by `new` before any job exists. */
 static int getenv_check(int argc, char **argv, void *payload, char *msg, size_t msglen)
 {
@@ -172,6 +223,14 @@ BGJOB_EXPORT int bgjob_plugin_init(const struct bgjob_api *table)
          api->set_check("getenv", getenv_check) ||
          api->register_callback("capture", capture, "capture PROGRAM [ARG...]", NULL, NULL) ||
          api->set_check("capture", capture_check)))
+        return 1;
+#endif
+#if BGJOB_API_VERSION >= 3
+    if (api->version >= 3 &&
+        (api->register_callback("block", block, "block  (waits for its cancellation, in poll)", NULL, NULL) ||
+         api->register_callback("readfile", readfile, "readfile NAME  (result: its first line)", NULL,
+                                NULL) ||
+         api->set_check("readfile", readfile_check)))
         return 1;
 #endif
     return 0;

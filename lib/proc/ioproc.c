@@ -603,6 +603,7 @@ static void on_reply(const struct sp_reply *r)
         if (p->cancel)
             proc_signal(p, SIGTERM);
     } else if (r->type == SP_FAILED) {
+        p->res.chdir_failed = r->status == 1;
         char m[160];
         snprintf(m, sizeof m, "%s", strerror(r->value));
         fail(p, r->value, m);

@@ -3,9 +3,16 @@
  * creates it: the exported environment, the working directory, the umask,
  * and the output and kill-grace limits read from shell variables.
  *
+ * The directory is held open from `new` on (O_PATH, in the shell's table,
+ * above BGJ_HIGH_FD; jobs made in the same directory share one descriptor),
+ * so a job's relative paths mean the directory it was made in even after a
+ * `cd`, a rename or a removal.  Its worker reaches the same directory
+ * through /proc/self/fd (its own table is apart from the shell's).
+ *
  * Built on the main thread by the builtin layer, then owned by the job and
  * only read (by its worker) until the job's arguments are released.  Any
- * thread may free it, once.
+ * thread may free it, once; the shared directory descriptors are closed on
+ * the main thread (at the next capture) once no job holds them.
  */
 #ifndef BGJ_JOBENV_H
 #define BGJ_JOBENV_H
@@ -16,23 +23,27 @@
 #define BGJ_DEFAULT_MAX_OUTPUT ((size_t)64 << 20)
 #define BGJ_DEFAULT_KILL_GRACE 2.0
 
+struct bgj_dir;
+
 struct bgj_jobenv {
-    char **envp; /* "NAME=value" copies, NULL-terminated */
-    char *cwd;   /* the working directory at `new' (absolute), or NULL */
-    int cwd_fd;  /* bgj_jobenv_cwd_fd's descriptor, or -1 */
+    char **envp;         /* "NAME=value" copies, NULL-terminated */
+    char *cwd;           /* the working directory at `new' (absolute), or NULL */
+    struct bgj_dir *dir; /* that directory, held open since `new', or NULL */
+    int cwd_fd;          /* bgj_jobenv_cwd_fd's descriptor (the job's table), or -1 */
+    int cwd_errno;       /* why it could not be had */
     mode_t umask;
     size_t max_output; /* BGJOB_MAX_OUTPUT */
     double kill_grace; /* BGJOB_KILL_GRACE */
     char *exec_path;   /* `run`: the command's file as found at `new` (malloc'd), or NULL */
 };
 
-/* Copies ENVP; opens the current directory.  NULL when out of memory. */
+/* Copies ENVP; holds the current directory.  Main thread.  NULL when out of memory. */
 struct bgj_jobenv *bgj_jobenv_new(char *const *envp);
 void bgj_jobenv_free(struct bgj_jobenv *e);
 /*
- * A descriptor of E's working directory (O_PATH, close-on-exec, numbered 230
- * or above), opened on first use by the job's own worker and closed with E,
- * so only running jobs hold one; -1 if it can not be opened.
+ * A descriptor of E's working directory in the calling thread's table
+ * (O_PATH, close-on-exec), made on first use by the job's own worker and
+ * closed with E; -1 (E->cwd_errno says why) if it can not be had.
  */
 int bgj_jobenv_cwd_fd(struct bgj_jobenv *e);
 /* The value of NAME in E's environment, or NULL. */

@@ -45,6 +45,7 @@ struct bgj_proc_res {
     int output_exceeded; /* a captured stream passed its cap: it was killed */
     int cancelled;       /* its job was cancelled while it ran */
     int spawner_died;    /* the spawner died under it: its group was killed, status unknown */
+    int chdir_failed;    /* start_errno is about entering its directory */
     pid_t pid;
     long maxrss_kb;
     long long user_us, sys_us; /* CPU time in microseconds */

@@ -10,7 +10,8 @@
  * Spawner -> shell (struct sp_reply):
  *   HELLO   value = the spawner's pid, first thing it sends
  *   STARTED id, value = the program's pid (its process group)
- *   FAILED  id, value = errno (exec or clone failed; nothing runs)
+ *   FAILED  id, value = errno (exec or clone failed; nothing runs), status =
+ *           1 when it was entering the directory that failed
  *   EXIT    id, status = the wait status, with the program's rusage
  *   BYE     (only when the shell is PID 1 or a subreaper) the spawner has no
  *           program left and nothing unread, and exits now; a START that

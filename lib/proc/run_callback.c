@@ -80,7 +80,17 @@ struct run_ctx {
     bgjob_job *job;
     size_t max_output;
     char cmd[88];
+    char *dir; /* the job's directory, for messages */
 };
+
+/* "cannot enter DIR: REASON" as the job's error; the status bash gives such a failure. */
+static int cannot_enter(bgjob_job *job, const char *dir, int e)
+{
+    char m[600];
+    snprintf(m, sizeof m, "cannot enter %.500s: %s", dir ? dir : "the job's directory", strerror(e));
+    bgj_api.fail(job, m);
+    return 1;
+}
 
 static int run_cb(bgjob_job *job, int argc, char **argv, void *payload)
 {
@@ -89,6 +99,8 @@ static int run_cb(bgjob_job *job, int argc, char **argv, void *payload)
         return bgj_api.fail(job, "run: no command given"), 2;
     struct bgj_jobenv *env = (struct bgj_jobenv *)bgj_callback_env(job);
     int cwd_fd = bgj_jobenv_cwd_fd(env);
+    if (cwd_fd < 0 && env && (env->dir || env->cwd))
+        return cannot_enter(job, env->cwd, env->cwd_errno); /* never another directory */
     const char *cmd = argv[1];
     char *path = NULL;
     if (env && env->exec_path)
@@ -109,6 +121,7 @@ static int run_cb(bgjob_job *job, int argc, char **argv, void *payload)
         return bgj_api.fail(job, "out of memory"), 1;
     }
     rc->job = job;
+    rc->dir = env && env->cwd ? strdup(env->cwd) : NULL;
     rc->max_output = env && env->max_output ? env->max_output : BGJ_DEFAULT_MAX_OUTPUT;
     snprintf(rc->cmd, sizeof rc->cmd, "%.80s", cmd);
     bgj_api.set_info(job, "pid", "");
@@ -137,6 +150,7 @@ static int run_cb(bgjob_job *job, int argc, char **argv, void *payload)
     if (r != BGJ_OK) {
         bgj_api.fail(job, bgj_err_text(&err));
         bgj_err_clear(&err);
+        free(rc->dir);
         free(rc);
         job->async = 0;
         return 1;
@@ -244,7 +258,10 @@ static void run_done(struct bgj_proc *p, void *ctx)
     if (!r->started) {
         char m[300];
         int e = r->start_errno;
-        if (e == ECANCELED)
+        if (r->chdir_failed)
+            snprintf(m, sizeof m, "cannot enter %.200s: %s", rc->dir ? rc->dir : "the job's directory",
+                     strerror(e));
+        else if (e == ECANCELED)
             snprintf(m, sizeof m, "%s: %s", rc->cmd, r->msg);
         else if (e == ENOENT || e == EACCES || e == ENOEXEC || e == EISDIR || e == ENOTDIR)
             snprintf(m, sizeof m, "%s: %s", rc->cmd, strerror(e));
@@ -254,9 +271,10 @@ static void run_done(struct bgj_proc *p, void *ctx)
         bgj_info_set(&job->info, "stderr", "");
         if (e != ECANCELED || !atomic_load(&job->cancel))
             bgj_api.fail(job, m);
-        status = e == ENOENT ? 127 : 126;
+        status = r->chdir_failed ? 1 : e == ENOENT ? 127 : 126;
     } else
         status = run_outcome(job, rc, p);
+    free(rc->dir);
     free(rc);
     bgj_proc_free(p);
     bgj_job_finish(job, status);

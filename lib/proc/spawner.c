@@ -69,7 +69,7 @@ struct sp_child {
     char **argv, **envp;
     int fd[3], cwd_fd;
     uint32_t umask, set_umask;
-    volatile int err;
+    volatile int err, stage; /* stage 1: entering the directory failed */
 };
 
 static char sp_buf[SP_INLINE_MAX + sizeof(struct sp_start) + 64];
@@ -97,8 +97,10 @@ static NOSAN int sp_child(void *p)
     long r;
     uint64_t empty = 0;
     sc(SYS_setsid, 0, 0, 0, 0, 0);
-    if (c->cwd_fd >= 0 && (r = sc(SYS_fchdir, c->cwd_fd, 0, 0, 0, 0)) < 0)
+    if (c->cwd_fd >= 0 && (r = sc(SYS_fchdir, c->cwd_fd, 0, 0, 0, 0)) < 0) {
+        c->stage = 1;
         goto fail;
+    }
     if (c->set_umask)
         sc(SYS_umask, (long)c->umask, 0, 0, 0, 0);
     for (int i = 0; i < 3; i++)
@@ -132,7 +134,7 @@ static NOSAN void sp_reply(int sock, const struct sp_reply *r)
     while (n == -EINTR);
 }
 
-static NOSAN void sp_say(int sock, uint32_t type, uint64_t id, int32_t value)
+static NOSAN void sp_say(int sock, uint32_t type, uint64_t id, int32_t value, int32_t status)
 {
     struct sp_reply r;
     for (size_t i = 0; i < sizeof r; i++)
@@ -140,6 +142,7 @@ static NOSAN void sp_say(int sock, uint32_t type, uint64_t id, int32_t value)
     r.type = type;
     r.id = id;
     r.value = value;
+    r.status = status;
     sp_reply(sock, &r);
 }
 
@@ -205,7 +208,7 @@ static NOSAN void sp_request(int sock, long n, int *fds, int nfds)
     long mapped = 0;
     char **vec = NULL;
     size_t veclen = 0;
-    int err = EINVAL;
+    int err = EINVAL, stage = 0;
     if (!ok || nfds != need)
         goto out;
     int k = 3, cwd = -1;
@@ -264,6 +267,7 @@ static NOSAN void sp_request(int sock, long n, int *fds, int nfds)
         .umask = h->umask,
         .set_umask = h->set_umask,
         .err = 0,
+        .stage = 0,
     };
     int pid = clone(sp_child, sp_stack + SP_STACK_SIZE, CLONE_VM | CLONE_VFORK | SIGCHLD, &c);
     if (pid < 0) {
@@ -273,6 +277,7 @@ static NOSAN void sp_request(int sock, long n, int *fds, int nfds)
     if (c.err) {
         /* the child has exited (127); sp_reap finds no slot for it */
         err = c.err;
+        stage = c.stage;
         goto out;
     }
     if (sp_add_slot(pid, id, h->grace_ms) != 0) {
@@ -280,11 +285,11 @@ static NOSAN void sp_request(int sock, long n, int *fds, int nfds)
         err = ENOMEM;
         goto out;
     }
-    sp_say(sock, SP_STARTED, id, pid);
+    sp_say(sock, SP_STARTED, id, pid, 0);
     err = 0;
 out:
     if (err)
-        sp_say(sock, SP_FAILED, id, err);
+        sp_say(sock, SP_FAILED, id, err, stage);
     for (int i = 0; i < nfds; i++)
         sp_close(fds[i]);
     if (mapped)
@@ -406,7 +411,7 @@ static NOSAN __attribute__((noreturn)) void spawner_main(int sock)
         sc(SYS_openat, AT_FDCWD, (long)"/dev/null", O_RDWR, 0, 0);
     sc(SYS_chdir, (long)"/", 0, 0, 0, 0);
     sc(SYS_prctl, PR_SET_NAME, (long)"bgjob-spawner", 0, 0, 0);
-    sp_say(sock, SP_HELLO, 0, (int32_t)sc(SYS_getpid, 0, 0, 0, 0, 0));
+    sp_say(sock, SP_HELLO, 0, (int32_t)sc(SYS_getpid, 0, 0, 0, 0, 0), 0);
     /* default dispositions, inherited by the programs */
     for (int s = 1; s <= 64; s++) {
         struct {
@@ -433,7 +438,7 @@ static NOSAN __attribute__((noreturn)) void spawner_main(int sock)
             /* idle: say so and exit (the shell reaps us, and starts another when needed) */
             struct pollfd q = {sock, POLLIN, 0};
             if (sc(SYS_poll, (long)&q, 1, 0, 0, 0) == 0) {
-                sp_say(sock, SP_BYE, 0, 0);
+                sp_say(sock, SP_BYE, 0, 0, 0);
                 sc(SYS_exit_group, 0, 0, 0, 0, 0);
             }
         }

@@ -23,6 +23,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -212,13 +213,23 @@ struct run {
     double done, total;
 };
 
-/* Hashes one file into HEX; returns 0, an errno value, or -1 when cancelled. */
+/*
+ * Hashes one file into HEX; returns 0, an errno value, or -1 when cancelled.
+ * A relative NAME is in the job's directory.  A FIFO or device may block:
+ * it is read without blocking, waiting in poll() on it and on the job's
+ * cancel descriptor, so kill and a time limit end the job at once.
+ */
 static int hash_file(struct run *r, const char *name, char *hex)
 {
-    int fd = open(name, O_RDONLY | O_CLOEXEC);
+    int fd = api->open(r->job, name, O_RDONLY | O_NONBLOCK, 0);
     if (fd < 0)
         return errno;
-    posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+    struct stat st;
+    int regular = fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
+    if (regular) {
+        fcntl(fd, F_SETFL, O_RDONLY); /* a regular file never blocks */
+        posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+    }
     if (!EVP_DigestInit_ex(r->ctx, r->md, NULL)) {
         close(fd);
         return ENOMEM;
@@ -229,9 +240,23 @@ static int hash_file(struct run *r, const char *name, char *hex)
             rc = -1;
             break;
         }
+        if (!regular) {
+            /* (a FIFO with no writer yet: poll waits for one, as a blocking open would) */
+            struct pollfd pf[2] = {{fd, POLLIN, 0}, {api->cancel_fd(r->job), POLLIN, 0}};
+            if (poll(pf, 2, -1) < 0 && errno != EINTR) {
+                rc = errno;
+                break;
+            }
+            if (api->cancelled(r->job)) {
+                rc = -1;
+                break;
+            }
+            if (!(pf[0].revents & (POLLIN | POLLHUP | POLLERR)))
+                continue;
+        }
         ssize_t n = read(fd, r->buf, BUFSIZE);
         if (n < 0) {
-            if (errno == EINTR)
+            if (errno == EINTR || errno == EAGAIN)
                 continue;
             rc = errno;
             break;
@@ -278,9 +303,10 @@ static int digest(bgjob_job *job, int argc, char **argv, void *payload)
         out.oom = 1;
         goto done;
     }
+    int dfd = api->dirfd(job);
     for (int i = a.first; i < argc; i++) {
         struct stat st;
-        if (stat(argv[i], &st) == 0 && S_ISREG(st.st_mode))
+        if (fstatat(dfd >= 0 ? dfd : AT_FDCWD, argv[i], &st, 0) == 0 && S_ISREG(st.st_mode))
             r.total += (double)st.st_size;
     }
     for (int i = a.first; i < argc && !out.oom; i++) {

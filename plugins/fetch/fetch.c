@@ -21,8 +21,9 @@
  * make the job Dead with "URL: what went wrong".  `bgjob show` gains the
  * fields http_code and headers (the final response's).
  *
- * The transfer runs on the multi interface, polled in steps of at most 100 ms
- * so that `bgjob kill` stops it promptly.  Each call owns its handles and
+ * The transfer runs on the multi interface; the job's cancel descriptor is
+ * one of the descriptors it waits on, so `bgjob kill` and a time limit end
+ * it at once (no polling).  Each call owns its handles and
  * buffers: no shared mutable state, no lock.  libcurl and OpenSSL are
  * initialised once by the init function, on the main thread, OpenSSL without
  * its exit-time cleanup (a daemon transfer may still run while the shell exits).
@@ -38,6 +39,7 @@
 #include <string.h>
 #include <strings.h>
 #include <poll.h>
+#include <sys/inotify.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -180,8 +182,8 @@ static int check(int argc, char **argv, void *payload, char *msg, size_t msglen)
  */
 static int job_dir(bgjob_job *job)
 {
-    const char *pwd = api->getenv(job, "PWD");
-    return open(pwd && pwd[0] == '/' ? pwd : ".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+    int d = api->dirfd(job); /* the shell's directory at `new' (API version 3) */
+    return d >= 0 ? fcntl(d, F_DUPFD_CLOEXEC, 3) : open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
 }
 
 struct out {
@@ -192,13 +194,14 @@ struct out {
     int inplace;            /* write FILE itself (else TMP, renamed over FILE) */
     int eager;              /* in place, opened before the transfer: not a regular file */
     int fd;                 /* -1 until opened */
+    int notify;             /* inotify watching a FIFO for its reader, or -1 */
 };
 
 static void out_init(struct out *o, const char *name)
 {
     memset(o, 0, sizeof *o);
     o->name = name;
-    o->dir = o->fd = -1;
+    o->dir = o->fd = o->notify = -1;
 }
 
 /* Removes the temporary file, if any, and closes everything. */
@@ -213,6 +216,9 @@ static void out_discard(struct out *o)
     if (o->dir >= 0)
         close(o->dir);
     o->dir = -1;
+    if (o->notify >= 0)
+        close(o->notify);
+    o->notify = -1;
     free(o->base);
     o->base = NULL;
 }
@@ -338,8 +344,23 @@ static int out_open_inplace(bgjob_job *job, struct out *o)
         struct stat st;
         if (errno != ENXIO || fstatat(o->dir, o->base, &st, 0) < 0 || !S_ISFIFO(st.st_mode))
             return errno;
-        if (api->sleep(job, 0.05)) /* a FIFO nobody reads yet */
+        /* a FIFO nobody reads yet: wait for a reader to open it (inotify), or the job's cancellation */
+        if (o->notify < 0) {
+            o->notify = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+            char path[PATH_MAX];
+            snprintf(path, sizeof path, "/proc/self/fd/%d/%s", o->dir, o->base);
+            if (o->notify < 0 || inotify_add_watch(o->notify, path, IN_OPEN) < 0)
+                return errno ? errno : EIO;
+            continue; /* a reader may have come before the watch */
+        }
+        struct pollfd pf[2] = {{o->notify, POLLIN, 0}, {api->cancel_fd(job), POLLIN, 0}};
+        if (poll(pf, 2, -1) < 0 && errno != EINTR)
+            return errno;
+        if (api->cancelled(job))
             return -1;
+        char ev[4096];
+        while (read(o->notify, ev, sizeof ev) > 0)
+            ;
     }
 }
 
@@ -389,8 +410,8 @@ static int write_out(struct xfer *x, const char *p, size_t len)
             continue;
         if (errno != EAGAIN)
             return errno;
-        struct pollfd pfd = {.fd = x->out->fd, .events = POLLOUT};
-        poll(&pfd, 1, 100);
+        struct pollfd pfd[2] = {{x->out->fd, POLLOUT, 0}, {api->cancel_fd(x->job), POLLIN, 0}};
+        poll(pfd, 2, -1);
         if (api->cancelled(x->job))
             return -1;
     }
@@ -601,7 +622,9 @@ static int fetch(bgjob_job *job, int argc, char **argv, void *payload)
             cancelled = 1;
             break;
         }
-        if (running && curl_multi_poll(m, NULL, 0, 100, NULL) != CURLM_OK) {
+        /* libcurl wakes sooner when its own timers need it; the cancel descriptor wakes it at once */
+        struct curl_waitfd cw = {.fd = api->cancel_fd(job), .events = CURL_WAIT_POLLIN};
+        if (running && curl_multi_poll(m, &cw, cw.fd >= 0 ? 1 : 0, 3600 * 1000, NULL) != CURLM_OK) {
             res = CURLE_OUT_OF_MEMORY;
             break;
         }
