@@ -129,31 +129,58 @@ bgjob_job *bgj_lookup(int64_t id)
 
 static void registry_error(const char *msg) { builtin_error("%s", msg); }
 
-/* Waits up to MS milliseconds (forever when negative) for the non-daemon jobs; 1 when interrupted. */
+/*
+ * Waits up to MS milliseconds (forever when negative) for the non-daemon
+ * jobs; 1 when interrupted (SIGINT, SIGTERM, SIGHUP).  Event-driven: the
+ * completion descriptor wakes it, and those signals are unblocked only inside
+ * ppoll, so one that comes just before the wait is never missed.
+ */
 static int wait_nondaemon(int ms)
 {
-    for (int waited = 0; ms < 0 || waited < ms; waited += 20) {
+    double end = ms >= 0 ? bgj_mono() + ms / 1000.0 : 0;
+    sigset_t stop, old;
+    sigemptyset(&stop);
+    sigaddset(&stop, SIGINT);
+    sigaddset(&stop, SIGTERM);
+    sigaddset(&stop, SIGHUP);
+    int rc = 0;
+    sigprocmask(SIG_BLOCK, &stop, &old);
+    for (;;) {
         int fd = bgj_wait_arm();
         if (bgj_nondaemon_active() == 0) {
             bgj_wait_disarm();
-            return 0;
+            break;
+        }
+        if (interrupt_state || terminating_signal) {
+            bgj_wait_disarm();
+            rc = 1;
+            break;
+        }
+        struct timespec ts, *tp = NULL;
+        if (ms >= 0) {
+            double left = end - bgj_mono();
+            if (left <= 0) {
+                bgj_wait_disarm();
+                break;
+            }
+            ts = bgj_timespec(left);
+            tp = &ts;
         }
         struct pollfd p = {.fd = fd, .events = POLLIN};
-        int r = poll(&p, fd >= 0 ? 1 : 0, 20);
-        int saved = errno;
+        ppoll(&p, fd >= 0 ? 1 : 0, tp, &old);
         bgj_wait_disarm();
-        if (r < 0 && saved == EINTR && (interrupt_state || terminating_signal))
-            return 1;
     }
-    return 0;
+    sigprocmask(SIG_SETMASK, &old, NULL);
+    return rc;
 }
 
 /*
  * At exit, the process that owns the workers cancels its daemon jobs (what
  * they run must not outlive the shell) and waits for its unfinished
- * non-daemon jobs, as Python waits for non-daemon threads.  The wait polls,
- * so an interrupt (Ctrl-C in an interactive shell) abandons the jobs instead
- * of hanging the exit.  Forked children own no workers and return at once.
+ * non-daemon jobs, as Python waits for non-daemon threads.  Ctrl-C (SIGINT),
+ * SIGTERM or SIGHUP during that wait cancels them (as at exit) and lets the
+ * shell exit: whatever a job does, the exit never hangs.  Forked children own
+ * no workers and return at once.
  */
 static void exit_handler(void)
 {
@@ -183,7 +210,8 @@ static void exit_handler(void)
     fflush(stderr);
     if (wait_nondaemon(-1)) {
         unsigned n = bgj_nondaemon_active();
-        fprintf(stderr, "bgjob: interrupted; abandoning %u running job%s\n", n, n == 1 ? "" : "s");
+        bgj_cancel_all(BGJ_CANCEL_EXIT);
+        fprintf(stderr, "bgjob: interrupted; cancelled %u unfinished job%s\n", n, n == 1 ? "" : "s");
     }
 }
 

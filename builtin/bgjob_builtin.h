@@ -38,7 +38,7 @@ char *bgj_quote(const char *s); /* printf %q form, malloc'd */
 int bgj_word_flags(const struct bgj_args *a, int index);
 
 /* bgjob.c: dispatch, usage and the one wording of job errors */
-#define BGJOB_VERSION "0.2.0"
+#define BGJOB_VERSION "0.3.0"
 /* Where `make install' puts plugins; the Makefile sets it from PREFIX (the fallback of bgj_plugin_dir). */
 #ifndef BGJOB_PLUGIN_DIR
 #define BGJOB_PLUGIN_DIR "/usr/local/lib/bgjob/plugins"

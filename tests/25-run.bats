@@ -196,13 +196,13 @@ bgjob: warning: BGJOB_KILL_GRACE=1e99: not a number of seconds from 0 to 1e9; us
     await eval '\''[[ $(shown 0 stdout) ]]'\''; inner=$(shown 0 stdout); outer=$(shown 0 pid)
     bgjob kill 0; bgjob wait 0; echo "rc=$?"; bgjob traceback 0 | sed 1d
     gone() { [[ ! -e /proc/$inner && ! -e /proc/$outer ]]; }; await gone; echo both-gone'
-  assert_output $'rc=143\nsh: killed by signal SIGTERM\nboth-gone'
+  assert_output $'rc=143\nsh: killed by bgjob kill (SIGTERM)\nboth-gone'
 }
 
 @test "a command that ignores SIGTERM gets SIGKILL after BGJOB_KILL_GRACE" {
   run -0 bgsh "$H"'; BGJOB_KILL_GRACE=0.2 bgjob new -f run sh -c '\''trap "" TERM; echo ready; while :; do :; done'\''
     await eval '\''[[ $(shown 0 stdout) ]]'\''; bgjob kill 0; bgjob wait 0; bgjob traceback 0 | sed 1d'
-  assert_output 'sh: killed by signal SIGKILL'
+  assert_output 'sh: killed by bgjob kill (SIGKILL)'
 }
 
 @test "a killed command that exits by itself says so in the traceback" {

@@ -24,7 +24,9 @@ export NOINIT_SO BADVERSION_SO EXAMPLE_V1_SO
   assert_line --regexp '^getenv +getenv NAME'
   assert_line --regexp '^capture +capture PROGRAM'
   assert_line --regexp '^run +run CMD'
-  assert_equal "${#lines[@]}" 8
+  assert_line --regexp '^block +block'
+  assert_line --regexp '^readfile +readfile NAME'
+  assert_equal "${#lines[@]}" 10
 }
 
 @test "join gives its words joined by spaces" {
@@ -86,7 +88,7 @@ export NOINIT_SO BADVERSION_SO EXAMPLE_V1_SO
   run -1 --separate-stderr bgsh 'bgjob load "$BADVERSION_SO"; rc=$?; bgjob funcs | wc -l; exit $rc'
   assert_output '2'
   [[ $stderr == *'API version 999'* ]] || fail "$stderr"
-  [[ $stderr == *'versions 1 to 2'* ]] || fail "$stderr"
+  [[ $stderr == *'versions 1 to 3'* ]] || fail "$stderr"
 }
 
 @test "the example plugin loads after a failed load of another version of it" {
@@ -112,7 +114,7 @@ export NOINIT_SO BADVERSION_SO EXAMPLE_V1_SO
     bgjob load "$EXAMPLE_SO"; echo "second=$?"
     bgjob funcs | cut -d" " -f1 | sort | tr "\n" " "; echo
     bgjob new -f join a b; bgjob new -f fail x; bgjob wait 0; echo "rc=$?"; bgjob result 0; bgjob wait 1 || echo dead'
-  assert_output $'second=0\nbusy capture fail getenv join run sleep \nrc=0\na b\ndead'
+  assert_output $'second=0\nblock busy capture fail getenv join readfile run sleep \nrc=0\na b\ndead'
   [[ $stderr == *'bgjob-example.so: plugin already loaded'* ]] || fail "$stderr"
   [[ $stderr != *'initialisation failed'* ]] || fail "$stderr"
 }
@@ -235,4 +237,41 @@ export NOINIT_SO BADVERSION_SO EXAMPLE_V1_SO
     bgjob new -f join old plugin; bgjob wait 0; bgjob result 0'
   assert_output $'rc=0\nbusy fail join run sleep \nold plugin'
   assert_equal "$stderr" ''
+}
+
+EXAMPLE_V2_SO=$BGJOB_ROOT/build/plugins/example-v2.so
+export EXAMPLE_V2_SO
+
+@test "the version-2 header built from lib/bgjob.h declares exactly what bgjob 0.2 shipped, spawn structs included" {
+  run -0 "$BGJOB_ROOT/tests/plugins/abi.sh" "$BGJOB_ROOT/build/plugins/v2/bgjob.h" --spawn
+  assert_output "$(< "$BGJOB_ROOT/tests/plugins/api-v2.txt")"
+  assert_line 'size_t max_output;'
+  assert_line 'void (*spawn_free)(struct bgjob_spawn_res *res);'
+}
+
+@test "a plugin built for API version 2 still runs programs through api->spawn (its smaller structs), without the version-3 callbacks" {
+  [ -f "$EXAMPLE_V2_SO" ]
+  run -0 --separate-stderr bgsh 'bgjob load "$EXAMPLE_V2_SO"; echo "rc=$?"; bgjob funcs | cut -d" " -f1 | sort | tr "\n" " "; echo
+    cd "$1"; bgjob new -f capture sh -c "echo out; pwd"; bgjob new -f capture sh -c "echo bad >&2; exit 4"
+    bgjob new -f capture no-such-cmd-xyz; bgjob wait
+    bgjob result 0; bgjob traceback 1 | sed 1d; bgjob traceback 2 | sed 1d' "$BATS_TEST_TMPDIR"
+  assert_output "rc=0
+busy capture fail getenv join run sleep 
+out
+$BATS_TEST_TMPDIR
+bad
+no-such-cmd-xyz: command not found"
+  assert_equal "$stderr" ''
+}
+
+@test "a plugin built for API version 3 gets a cancel descriptor (block) and the directory of new (readfile)" {
+  printf 'first line\nsecond\n' > "$BATS_TEST_TMPDIR/f"
+  run -0 --separate-stderr bgsh 'bgjob load "$EXAMPLE_SO"; bgjob funcs | cut -d" " -f1 | sort | tr "\n" " "; echo
+    cd "$1"; bgjob new -f readfile f; cd /; bgjob new -f readfile f; bgjob new -f block
+    bgjob wait 0 1; bgjob result 0; bgjob traceback 1 | sed 1d
+    bgjob kill 2; bgjob wait 2; bgjob traceback 2 | sed 1d' "$BATS_TEST_TMPDIR"
+  assert_output "block busy capture fail getenv join readfile run sleep 
+first line
+No such file or directory
+cancelled by bgjob kill"
 }

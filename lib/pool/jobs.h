@@ -226,6 +226,8 @@ void bgj_nondaemon_counts(unsigned *running, unsigned *queued);
 void bgj_wait_nondaemon(void);
 /* Cancels (BGJ_CANCEL_EXIT) every unfinished daemon job owned by this process. */
 void bgj_cancel_daemons(void);
+/* Cancels (WHY) every unfinished job owned by this process. */
+void bgj_cancel_all(int why);
 /* True in the process whose threads run the jobs (not a forked child that has started none). */
 int bgj_is_owner(void);
 

@@ -824,6 +824,18 @@ void bgj_cancel_daemons(void)
     }
 }
 
+void bgj_cancel_all(int why)
+{
+    if (!bgj_is_owner())
+        return;
+    size_t n = bgj_count();
+    for (size_t i = 0; i < n; i++) {
+        bgjob_job *j = bgj_at(i);
+        if (j && !bgj_finished(bgj_state_of(j)) && !bgj_orphaned(j))
+            bgj_cancel_why(j, why);
+    }
+}
+
 int bgj_is_owner(void) { return P.initialized && P.owner == getpid(); }
 
 unsigned long bgj_finished_total(void) { return atomic_load_explicit(&P.nfinished, memory_order_acquire); }
