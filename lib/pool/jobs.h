@@ -69,7 +69,8 @@ struct bgjob_job {
     unsigned char timed;    /* linked in the timer list; manager lock */
     unsigned char seen;     /* the user has been shown its outcome */
     unsigned char waited;   /* a `wait' has returned its outcome (main thread) */
-    unsigned char async;    /* handed to the I/O thread, which ends it (bgj_job_go_async) */
+    _Atomic unsigned char async_refs; /* handed to the I/O thread: 2 until its run function and the I/O thread are done */
+    int async_rc;                     /* the status bgj_job_finish gave */
     unsigned char
         cancel_queued; /* on the pool's cancel queue (RUNQ links, unused while running); cancel lock */
     char command[];    /* display form (an arithmetic job's expression) */
@@ -203,6 +204,8 @@ int bgj_job_cancel_fd(bgjob_job *job);
  * as the run function returns.
  */
 void bgj_job_go_async(bgjob_job *job);
+/* Undoes bgj_job_go_async when the hand-over failed (the run function returns its status itself). */
+void bgj_job_go_sync(bgjob_job *job);
 void bgj_job_finish(bgjob_job *job, int rc);
 /*
  * Links JOB to the command PROC the I/O thread runs for it (NULL: unlinks),

@@ -38,7 +38,7 @@
  *
  * Asynchronous jobs: a job whose run function hands it to the I/O thread
  * (bgj_job_go_async: a command) keeps its running slot but no worker; the
- * I/O thread ends it with bgj_job_finish.
+ * I/O thread ends it with bgj_job_finish (see async_drop for who publishes).
  *
  * Waking: a worker that runs out of work spins briefly (one at a time) before
  * it sleeps, so a shell that submits jobs in a loop rarely pays for a futex
@@ -565,24 +565,51 @@ static void finish(bgjob_job *j, int rc, int by_worker)
     publish(j, state, 1, by_worker);
 }
 
+/* Set by bgj_job_go_async on the worker whose run function hands its job on. */
+static __thread int tl_went_async;
+
+/*
+ * An asynchronous job ends when both its run function has returned and the
+ * I/O thread has called bgj_job_finish, in either order: each side drops one
+ * of the two references, and the second one ends it.  So neither touches the
+ * record after the other may have published it.
+ */
+static void async_drop(bgjob_job *j, int by_worker)
+{
+    if (atomic_fetch_sub(&j->async_refs, 1) == 1)
+        finish(j, j->async_rc, by_worker);
+}
+
 static void execute(bgjob_job *j)
 {
     bgj_set_started(j, bgj_now());
+    tl_went_async = 0;
     int rc = j->run(j, j->arg);
-    if (j->async) {
-        /* the I/O thread has it now (bgj_job_finish); this worker is free */
-        pthread_mutex_lock(&P.lock);
-        if (j->kind == BGJ_KIND_ARITH)
-            P.s.nrunning_arith--;
-        pthread_mutex_unlock(&P.lock);
+    if (tl_went_async) {
+        tl_went_async = 0;
+        async_drop(j, 1); /* the worker is free now; the job goes on */
         return;
     }
     finish(j, rc, 1);
 }
 
-void bgj_job_go_async(bgjob_job *j) { j->async = 1; }
+void bgj_job_go_async(bgjob_job *j)
+{
+    atomic_store(&j->async_refs, 2);
+    tl_went_async = 1;
+}
 
-void bgj_job_finish(bgjob_job *j, int rc) { finish(j, rc, 0); }
+void bgj_job_go_sync(bgjob_job *j)
+{
+    atomic_store(&j->async_refs, 0);
+    tl_went_async = 0;
+}
+
+void bgj_job_finish(bgjob_job *j, int rc)
+{
+    j->async_rc = rc;
+    async_drop(j, 0);
+}
 
 /* Spins without the lock until work appears or SPIN_NS pass.  Returns non-zero if work appeared. */
 static int spin_for_work(void)

@@ -232,11 +232,12 @@ int bgj_proc_start(const struct bgj_spawn *s, bgj_proc_done_fn done, void *ctx, 
         free(p);
         return bgj_err_set(err, rc, "%s: cannot start: %s", s->argv[0], bgj_strerror(rc));
     }
+    /* linked before it is queued: once queued, the I/O thread may end the job at any moment */
+    if (p->job)
+        bgj_job_set_proc(p->job, p);
     pthread_mutex_lock(&io_lock);
     pl_push(&incoming, p);
     pthread_mutex_unlock(&io_lock);
-    if (p->job)
-        bgj_job_set_proc(p->job, p);
     bgj_loop_wake();
     *out = p;
     return BGJ_OK;
@@ -706,10 +707,12 @@ static void spawner_gone(void)
         /* (its pipes' write ends went to the old spawner and are gone: make them again) */
         stream_close(&p->out);
         stream_close(&p->err);
+        bgj_info_lock(); /* (a live view may be showing them) */
         free(p->out.b.buf);
         free(p->err.b.buf);
         memset(&p->out.b, 0, sizeof p->out.b);
         memset(&p->err.b, 0, sizeof p->err.b);
+        bgj_info_unlock();
         int e = make_pipes(p);
         if (e) {
             char m[160];

@@ -152,7 +152,7 @@ static int run_cb(bgjob_job *job, int argc, char **argv, void *payload)
         bgj_err_clear(&err);
         free(rc->dir);
         free(rc);
-        job->async = 0;
+        bgj_job_go_sync(job);
         return 1;
     }
     return 0;
