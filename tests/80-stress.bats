@@ -66,6 +66,6 @@ stress() {
   assert_line --regexp '^running=[1-9][0-9]* lost=0$'
 }
 
-@test "1000 commands, 64 at once, with bash & jobs, kill storms and subshells: every status and output right, nothing left" {
-  stress run RUN_CMDS=1000
+@test "1000 commands, 64 at once, with bash & jobs, kill storms, subshells and digest jobs beside pipelines: every status, output and hash right, nothing left" {
+  stress run RUN_CMDS=1000 DIGEST_SO="$BGJOB_ROOT/build/plugins/digest.so"
 }

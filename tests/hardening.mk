@@ -63,7 +63,7 @@ soak-full: build/c-tsan/test_soak build/c-asan/test_soak
 
 # ---- real bash: the stress scenarios at full size ----
 stress-full: all build/tests/heapstat.so
-	BGJOB_SO=$(CURDIR)/bgjob.so EXAMPLE_SO=$(CURDIR)/examples/bgjob-example.so STRESS=full tests/stress/run.sh
+	BGJOB_SO=$(CURDIR)/bgjob.so EXAMPLE_SO=$(CURDIR)/examples/bgjob-example.so DIGEST_SO=$(CURDIR)/build/plugins/digest.so STRESS=full tests/stress/run.sh
 
 # ---- valgrind on the stock bash: helgrind (races, lock order) and memcheck ----
 VALGRIND_SCRIPT := tests/stress/valgrind.bash

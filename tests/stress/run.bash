@@ -7,13 +7,25 @@
 # jobs run with known statuses (every one checked with wait PID), kill storms
 # on sleeping commands (some queued, some running: all end Dead, nothing left
 # running), and subshells and command substitutions that run commands of
-# their own.  At the end: no zombie, no descriptor left over, every killed
-# process gone.
+# their own.  With DIGEST_SO set, digest jobs hash files (each job opens
+# them in bgjob's descriptor table) while the pipelines run: every hash is
+# checked against sha256sum.  At the end: no zombie, no descriptor left
+# over, every killed process gone.
 RUN_CMDS=${RUN_CMDS:-1000}
 BGJOB_MAX_RUNNING=64
 fail() { echo "run: FAIL: $*" >&2; exit 1; }
 
 bgjob new -f run true && bgjob wait || fail "first command"
+digests=0
+if [[ ${DIGEST_SO-} ]]; then
+  bgjob load "$DIGEST_SO" || fail "load digest"
+  ddir=$(mktemp -d) || fail "mktemp"
+  declare -A dsum=()
+  for ((k = 0; k < 40; k++)); do
+    head -c $((k * 997 + 1)) /dev/urandom > "$ddir/f$k"
+    dsum[$k]=$(cd "$ddir" && sha256sum "f$k")
+  done
+fi
 bgjob flush -f > /dev/null
 # descriptors listed by the shell itself, in itself (a $(...) would show its own pipe too)
 fds() { local f; FDS=; for f in /proc/$$/fd/*; do FDS+="${f##*/} "; done; }
@@ -22,7 +34,7 @@ started=0 batches=0 killed=0 forks=0 amp=0
 declare -a kpids=()
 while ((started < RUN_CMDS)); do
   batches=$((batches + 1))
-  declare -A want=() wexit=() bpid=() bwant=()
+  declare -A want=() wexit=() bpid=() bwant=() dwant=()
   ids=()
   for ((k = 0; k < 20; k++)); do bgjob new -v id -f run sh -c 'echo $$; exec sleep 100' || fail "new sleep"; ids+=("$id"); done
   for ((k = 0; k < 250 && started < RUN_CMDS; k++)); do
@@ -30,7 +42,11 @@ while ((started < RUN_CMDS)); do
     case $((i % 5)) in
     0|1|2) bgjob new -v id -f run /bin/echo "out $i" || fail "new echo $i"; want[$id]="out $i" ;;
     3) bgjob new -v id -f run sh -c 'echo "e$1" >&2; exit "$2"' sh "$i" $((i % 7)) || fail "new exit $i"
-       wexit[$id]=$((i % 7)) ;;
+       wexit[$id]=$((i % 7))
+       if [[ ${DIGEST_SO-} ]]; then
+         dk=$((i % 40)); (cd "$ddir" && bgjob new -v id -f digest "f$dk") || fail "new digest $i"
+         bgjob new -v id -f digest "$ddir/f$dk" || fail "new digest $i"; dwant[$id]=$dk
+       fi ;;
     4) ( exit $((i % 11)) ) & bpid[$i]=$!; bwant[$i]=$((i % 11)); amp=$((amp + 1))
        bgjob new -v id -f run /bin/echo "out $i" || fail "new echo $i"; want[$id]="out $i" ;;
     esac
@@ -42,7 +58,7 @@ while ((started < RUN_CMDS)); do
   # forks while the commands run
   r=$(bgjob new -f run /bin/echo sub 2>/dev/null; bgjob wait "$BGJOB_LAST" && bgjob result "$BGJOB_LAST") || fail "\$( ) command"
   [[ $r == sub ]] || fail "\$( ) command gave '$r'"
-  ( bgjob new -f run sh -c 'exit 3'; bgjob wait "$BGJOB_LAST"; (($? == 1)) || exit 1
+  ( bgjob new -f run sh -c 'exit 3'; bgjob wait "$BGJOB_LAST"; (($? == 3)) || exit 1
     bgjob show -v S "$BGJOB_LAST"; [[ ${S[exit]} == 3 ]] ) || fail "( ) command"
   # a pipeline while commands start: bash closes a pipeline's descriptor
   # numbers twice, which must never reach a descriptor of bgjob's
@@ -56,6 +72,12 @@ while ((started < RUN_CMDS)); do
     bgjob result -v r "$id" || fail "job $id: no result: $(bgjob traceback "$id" 2>&1)"
     [[ $r == "${want[$id]}" ]] || fail "job $id gave '$r', expected '${want[$id]}' ($(bgjob show "$id"))"
   done
+  for id in "${!dwant[@]}"; do
+    bgjob result -v r "$id" || fail "digest job $id: $(bgjob traceback "$id" 2>&1)"
+    dk=${dwant[$id]}
+    [[ $r == "${dsum[$dk]%%  *}  $ddir/f$dk" ]] || fail "digest job $id gave '$r', expected the hash of f$dk"
+    digests=$((digests + 1))
+  done
   for id in "${!wexit[@]}"; do
     bgjob show -v S "$id"
     [[ ${S[exit]} == "${wexit[$id]}" ]] || fail "job $id: exit '${S[exit]}', expected ${wexit[$id]}"
@@ -68,7 +90,7 @@ while ((started < RUN_CMDS)); do
     [[ ${S[stdout]} ]] && kpids+=("${S[stdout]}")
   done
   bgjob flush -f > /dev/null
-  unset want wexit bpid bwant
+  unset want wexit bpid bwant dwant
 done
 gone=0
 for p in "${kpids[@]}"; do
@@ -84,4 +106,5 @@ done
 ((z == 0)) || fail "$z zombies"
 fds; fds_after=$FDS
 [[ $fds_before == "$fds_after" ]] || fail "descriptors before: $fds_before after: $fds_after ($(ls -l /proc/$$/fd | tr "\n" " "))"
-echo "# run: $started commands in $batches batches, $amp bash & jobs, $killed killed ($gone had started and are gone), $forks forks; no zombie, no descriptor left"
+[[ ${ddir-} ]] && rm -rf "$ddir"
+echo "# run: $started commands in $batches batches, $amp bash & jobs, $killed killed ($gone had started and are gone), $forks forks, $digests digest jobs checked; no zombie, no descriptor left"

@@ -6,7 +6,7 @@
 # build/test-summary and prints every scenario's figures.
 set -u
 : "${BGJOB_SO:?BGJOB_SO must name the built bgjob.so}"
-export BGJOB_SO EXAMPLE_SO="${EXAMPLE_SO-}"
+export BGJOB_SO EXAMPLE_SO="${EXAMPLE_SO-}" DIGEST_SO="${DIGEST_SO-}"
 dir=$(cd "$(dirname "$0")" && pwd)
 if [ "${STRESS:-fast}" = full ]; then
   export SOAK_JOBS=100000 FORKS=10000 CYCLES=1000 SIG_ROUNDS=2000 SIG_TRAPS=100 EXIT_REPEAT=5
