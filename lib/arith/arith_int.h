@@ -1,12 +1,15 @@
 /*
- * arith_int.h - what the three parts of the arithmetic evaluator share
- * (private to lib/arith_*.c).
+ * arith_int.h - what the four parts of the arithmetic evaluator share
+ * (private to lib/arith/arith_*.c).
  *
- *   arith_lex.c     character classes, messages, subscript scanning and
- *                   expansion, variable lookup, numbers, the lexer
- *   arith_eval.c    the frame machine: grammar levels, nested contexts,
- *                   variable reads for the lexer, the public entry points
- *   arith_assign.c  assignment (bash's bind_int_variable and what it calls)
+ *   arith_lex.c      character classes, messages, subscript scanning and
+ *                    expansion, variable lookup, numbers, the lexer
+ *   arith_grammar.c  the grammar levels as frames (comma, assignment,
+ *                    conditional, binary operators, unary, primary)
+ *   arith_eval.c     the frame machine: the frame stack, nested contexts,
+ *                    variable reads for the lexer, the driver loop, the
+ *                    public entry points
+ *   arith_assign.c   assignment (bash's bind_int_variable and what it calls)
  *
  * How it is built: bash's evaluator is a recursive descent parser whose
  * lexer reads variables the moment it meets them.  This evaluator keeps the
@@ -211,7 +214,6 @@ int ar_readtok(ev *c, int *pending);
 /* ---- Frames (arith_eval.c) ---- */
 
 int ar_grow_frames(ev *c);
-void ar_pass_through(ev *c);
 int ar_call_sub(ev *c, char *s, int subscript);
 int fr_streval(ev *c);
 
@@ -256,7 +258,17 @@ int fr_bind(ev *c);
    the frame (v1, v2, v3, op, flag, s, p, var).  A `case N:' label is where
    the frame resumes after the call or token read numbered N. ---- */
 
+/* The grammar levels (arith_grammar.c), one per frame kind up to
+   F_PRIMARY; push_chain pushes the frames a call of FN starts with,
+   pass_through pops the frames that would only hand a value back. */
 int ar_push_chain(ev *c, int fn);
+void ar_pass_through(ev *c);
+int fr_comma(ev *c);
+int fr_assign(ev *c);
+int fr_cond(ev *c);
+int fr_bin(ev *c);
+int fr_unary(ev *c);
+int fr_primary(ev *c);
 
 /* BEGIN; opens the dispatch on F->pc, END; closes it. */
 #define BEGIN                                                                                                \

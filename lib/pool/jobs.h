@@ -1,11 +1,12 @@
 /*
  * jobs.h - the job manager: job records (job.c), the job table (table.c) and
- * the worker pool (pool.c).
+ * the worker pool (pool.c, pool_query.c).
  *
  * Threads: every function here is for the shell's main thread unless its
  * comment says otherwise.  Workers only run jobs and publish their outcome;
  * they never touch the table, so the table needs no lock.  The pool's locks
- * are private to pool.c (its top comment gives their order and rules).
+ * are private to pool.c and pool_query.c (pool_int.h; pool.c's top comment
+ * gives their order and rules).
  *
  * A job's `state` is written with release semantics after everything the job
  * produced is in place, and read with acquire semantics, so a reader that sees
@@ -69,8 +70,9 @@ struct bgjob_job {
     unsigned char timed;    /* linked in the timer list; manager lock */
     unsigned char seen;     /* the user has been shown its outcome */
     unsigned char waited;   /* a `wait' has returned its outcome (main thread) */
-    _Atomic unsigned char async_refs; /* handed to the I/O thread: 2 until its run function and the I/O thread are done */
-    int async_rc;                     /* the status bgj_job_finish gave */
+    _Atomic unsigned char
+        async_refs; /* handed to the I/O thread: 2 until its run function and the I/O thread are done */
+    int async_rc;   /* the status bgj_job_finish gave */
     unsigned char
         cancel_queued; /* on the pool's cancel queue (RUNQ links, unused while running); cancel lock */
     char command[];    /* display form (an arithmetic job's expression) */
@@ -155,7 +157,7 @@ void bgj_mark_waited(bgjob_job *job);
 /* For bgj_submit: numbers JOB and appends it.  0 or BGJ_ENOMEM (nothing changed). */
 int bgj_table_add(bgjob_job *job);
 
-/* ---- the worker pool (pool.c) ---- */
+/* ---- the worker pool (pool.c, pool_query.c) ---- */
 
 /* Sets up the manager once per process; later calls do nothing.  0, or BGJ_ESYS / BGJ_ENOMEM. */
 int bgj_init(void);

@@ -49,9 +49,13 @@
  * up (its deadline counts from then).  One timer thread, started with the
  * first timed job, sleeps until the earliest deadline of that list and
  * cancels the job it reaches.  Jobs without a timeout never touch it.
+ *
+ * The state P is declared in pool_int.h; pool_query.c holds the settings
+ * and the read side (counts, the exit wait, the completion eventfd for
+ * `bgjob wait', statistics), under the same locks.
  */
 #define _GNU_SOURCE
-#include "jobs.h"
+#include "pool_int.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -67,41 +71,8 @@
 #include "fdutil.h"
 #include "loop.h"
 
-/* Everything a forked child starts afresh: the child zeroes it with one memset. */
-struct pool_state {
-    bgjob_job *head, *tail;     /* run queue */
-    bgjob_job *first_queued;    /* first job of the queue in state Queued */
-    _Atomic unsigned npending;  /* jobs counted as running, not yet picked up (spinners read it unlocked) */
-    unsigned npending_callback; /* of those, callback jobs: each needs a worker of its own */
-    unsigned nqueued;           /* jobs waiting for the running cap */
-    unsigned nactive;           /* jobs counted as running: pending or on a worker */
-    unsigned nrunning_arith;    /* workers running an arithmetic job: free again within microseconds */
-    unsigned nthreads, nsleeping, nspin, tokens;
-    unsigned nstarting; /* threads created that have not yet looked for work */
-    unsigned nondaemon_running, nondaemon_queued;
-    unsigned exit_waiters, armed;
-    bgjob_job *timed;      /* timer list: running jobs with a timeout */
-    int timer_started;     /* the timer thread exists (or is being started) */
-    unsigned want_threads; /* workers the main thread asked the I/O thread for */
-    bgjob_job *cancelq;    /* jobs with a cancellation to deliver (cancel_lock; through their RUNQ links) */
-};
-
-static struct {
-    pthread_mutex_t lock;        /* the manager lock: taken first */
-    pthread_mutex_t cancel_lock; /* taken after the manager lock, never before it */
-    pthread_cond_t wake;         /* idle workers sleep here, woken by a token */
-    pthread_cond_t drained;      /* bgj_wait_nondaemon sleeps here */
-    pthread_cond_t cancel_cv;    /* jobs in bgj_job_sleep, with cancel_lock */
-    pthread_cond_t timer_cv;     /* the timer thread */
-    struct pool_state s;
-    unsigned max_running, max_queued;
-    double idle_seconds;
-    int efd;
-    unsigned generation;
-    pid_t owner;
-    int initialized;
-    _Atomic unsigned long nfinished; /* jobs finished so far (bgj_finished_total) */
-} P = {
+/* The state and its locks: see pool_int.h. */
+struct pool_globals bgj_pool_g = {
     .lock = PTHREAD_MUTEX_INITIALIZER,
     .cancel_lock = PTHREAD_MUTEX_INITIALIZER,
     .efd = -1,
@@ -181,29 +152,6 @@ int bgj_init(void)
     bgj_loop_hook(pool_wake, NULL);
     return 0;
 }
-
-void bgj_set_limits(unsigned max_running, unsigned max_queued)
-{
-    pthread_mutex_lock(&P.lock);
-    P.max_running = max_running ? max_running : 1;
-    P.max_queued = max_queued;
-    pthread_mutex_unlock(&P.lock);
-}
-
-void bgj_set_idle_timeout(double seconds)
-{
-    pthread_mutex_lock(&P.lock);
-    P.idle_seconds = seconds > 0 ? seconds : BGJ_IDLE_SECONDS;
-    pthread_cond_broadcast(&P.wake); /* sleeping workers re-read it */
-    pthread_mutex_unlock(&P.lock);
-}
-
-int bgj_orphaned(const bgjob_job *j)
-{
-    return !bgj_finished(bgj_state_of(j)) && j->generation != P.generation;
-}
-
-int bgj_mine(const bgjob_job *j) { return j->generation == P.generation; }
 
 /* ---- the run queue and the timer list (under P.lock) ---- */
 
@@ -814,31 +762,6 @@ int bgj_job_sleep(bgjob_job *j, double seconds)
     return atomic_load(&j->cancel) != 0;
 }
 
-void bgj_nondaemon_counts(unsigned *running, unsigned *queued)
-{
-    pthread_mutex_lock(&P.lock);
-    *running = P.s.nondaemon_running;
-    *queued = P.s.nondaemon_queued;
-    pthread_mutex_unlock(&P.lock);
-}
-
-unsigned bgj_nondaemon_active(void)
-{
-    unsigned r, q;
-    bgj_nondaemon_counts(&r, &q);
-    return r + q;
-}
-
-void bgj_wait_nondaemon(void)
-{
-    pthread_mutex_lock(&P.lock);
-    P.s.exit_waiters++;
-    while (P.s.nondaemon_running + P.s.nondaemon_queued > 0)
-        pthread_cond_wait(&P.drained, &P.lock);
-    P.s.exit_waiters--;
-    pthread_mutex_unlock(&P.lock);
-}
-
 void bgj_cancel_daemons(void)
 {
     if (!bgj_is_owner())
@@ -861,49 +784,4 @@ void bgj_cancel_all(int why)
         if (j && !bgj_finished(bgj_state_of(j)) && !bgj_orphaned(j))
             bgj_cancel_why(j, why);
     }
-}
-
-int bgj_is_owner(void) { return P.initialized && P.owner == getpid(); }
-
-unsigned long bgj_finished_total(void) { return atomic_load_explicit(&P.nfinished, memory_order_acquire); }
-
-int bgj_notify_fd(void)
-{
-    pthread_mutex_lock(&P.lock);
-    int fd = P.efd;
-    pthread_mutex_unlock(&P.lock);
-    return fd;
-}
-
-int bgj_wait_arm(void)
-{
-    pthread_mutex_lock(&P.lock);
-    P.s.armed++;
-    int fd = P.efd;
-    pthread_mutex_unlock(&P.lock);
-    return fd;
-}
-
-void bgj_wait_disarm(void)
-{
-    pthread_mutex_lock(&P.lock);
-    if (P.s.armed > 0)
-        P.s.armed--;
-    int fd = P.efd;
-    pthread_mutex_unlock(&P.lock);
-    uint64_t v;
-    if (fd >= 0)
-        while (read(fd, &v, sizeof v) > 0)
-            ;
-}
-
-void bgj_pool_stats(struct bgj_pool_stats *out)
-{
-    pthread_mutex_lock(&P.lock);
-    out->threads = P.s.nthreads;
-    out->idle = P.s.nsleeping + P.s.nspin;
-    out->active = P.s.nactive;
-    out->queued = P.s.nqueued;
-    out->timer = (unsigned)P.s.timer_started;
-    pthread_mutex_unlock(&P.lock);
 }

@@ -11,7 +11,7 @@ ARITH_CC ?= $(if $(filter default,$(origin CC)),gcc,$(CC))
 ARITH_CFLAGS ?= -std=gnu11 -Wall -Wextra -Werror -O2 -g -pthread
 ARITH_LIB := $(filter-out lib/arith/arith_job.c,$(wildcard lib/arith/*.c)) lib/strbuf.c lib/names.c lib/errors.c
 ARITH_HDRS := $(wildcard lib/arith/*.h) lib/strbuf.h lib/names.h lib/errors.h
-ARITH_DIFF_SRCS := tests/arith/difftest.c tests/arith/catalogue.c tests/arith/gen.c
+ARITH_DIFF_SRCS := tests/arith/difftest.c tests/arith/state.c tests/arith/catalogue.c tests/arith/gen.c
 ARITH_BASH ?= /bin/bash
 ARITH_SEED ?= 20240611
 ARITH_COUNT ?= 15000
