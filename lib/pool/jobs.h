@@ -254,9 +254,9 @@ void bgj_wait_disarm(void);
  */
 unsigned long bgj_finished_total(void);
 
-/* Pool figures for diagnostics and tests (timer: 1 while the timer thread exists). */
+/* Pool figures for diagnostics and tests (timer, io: 1 while the timer thread, the I/O thread exists). */
 struct bgj_pool_stats {
-    unsigned threads, idle, active, queued, timer;
+    unsigned threads, idle, active, queued, timer, io;
 };
 void bgj_pool_stats(struct bgj_pool_stats *out);
 

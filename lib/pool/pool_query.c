@@ -12,6 +12,7 @@
  * atomic nfinished; initialized, generation and owner, written only at init
  * and in the fork child); none takes P.cancel_lock.
  */
+#include "loop.h"
 #include "pool_int.h"
 
 #include <stdint.h>
@@ -108,4 +109,5 @@ void bgj_pool_stats(struct bgj_pool_stats *out)
     out->queued = P.s.nqueued;
     out->timer = (unsigned)P.s.timer_started;
     pthread_mutex_unlock(&P.lock);
+    out->io = (unsigned)bgj_loop_running();
 }

@@ -81,7 +81,7 @@ static inline int pool_quiet(unsigned busy)
     struct bgj_pool_stats st;
     bgj_pool_stats(&st);
     return st.threads == st.idle + busy && st.active == busy && st.queued == 0 &&
-           ntasks() == base_tasks + (int)st.threads + (int)st.timer;
+           ntasks() == base_tasks + (int)st.threads + (int)st.timer + (int)st.io;
 }
 
 #ifdef __SANITIZE_ADDRESS__

@@ -365,7 +365,7 @@ static void fork_check(void)
         bgj_pool_stats(&st);
         quiet = !busy && st.threads == st.idle + nlong && st.active == nlong;
 #ifdef __SANITIZE_ADDRESS__
-        quiet = quiet && ntasks() == base_tasks + (int)st.threads + (int)st.timer;
+        quiet = quiet && ntasks() == base_tasks + (int)st.threads + (int)st.timer + (int)st.io;
 #endif
         if (!quiet)
             usleep(200);
@@ -435,7 +435,7 @@ static int workers_gone(const struct bgj_pool_stats *st)
     (void)st;
     return 1;
 #else
-    return ntasks() == base_tasks + (int)st->timer;
+    return ntasks() == base_tasks + (int)st->timer + (int)st->io;
 #endif
 }
 
