@@ -56,6 +56,8 @@ $(COMPLETION_INC): builtin/bgjob-completion.bash
 LIB_OBJS_plain := $(patsubst %.c,build/plain/obj/%.o,$(LIB_SRCS))
 LIB_OBJS_asan := $(patsubst %.c,build/asan/obj/%.o,$(LIB_SRCS))
 LIB_OBJS_tsan := $(patsubst %.c,build/tsan/obj/%.o,$(LIB_SRCS))
+# (kept: they are not intermediate files)
+.SECONDARY: $(LIB_OBJS_plain) $(LIB_OBJS_asan) $(LIB_OBJS_tsan)
 build/plain/obj/%.o: %.c $(LIB_HDRS) | deps-build
 	@mkdir -p $(dir $@)
 	$(CC) $(BASE_CFLAGS) $(LIB_INC) -c $< -o $@

@@ -120,6 +120,7 @@ static struct {
     int adopted, retiring, want_out, restarts;
     struct bgj_watch w;
     struct plist sendq, sent; /* waiting to be sent; sent (until done) */
+    struct plist ended;       /* done, their DONE not called yet (after the round: see complete) */
     uint64_t next_id;
     unsigned nterm; /* commands with a kill grace running */
 } S = {.sock = -1, .pidfd = -1};
@@ -277,7 +278,11 @@ static void stream_close(struct stream *st)
     }
 }
 
-/* Ends P: fills in what is left of its result, unlinks it and calls DONE. */
+/*
+ * Ends P: fills in what is left of its result and unlinks it.  Its DONE runs
+ * after this round of events (io_tick), never in the middle of one: DONE may
+ * free P, and an event of this round may still name one of its descriptors.
+ */
 static void complete(struct bgj_proc *p)
 {
     stream_close(&p->out);
@@ -300,7 +305,18 @@ static void complete(struct bgj_proc *p)
         p->res.cancelled = p->res.cancelled || atomic_load(&p->job->cancel) != 0;
         bgj_job_set_proc(p->job, NULL);
     }
-    p->done(p, p->ctx);
+    pl_push(&S.ended, p);
+    bgj_loop_wake(); /* a round ends with the ticks, which call DONE */
+}
+
+/* Calls DONE for the commands that ended this round. */
+static void run_ended(void)
+{
+    while (S.ended.head) {
+        struct bgj_proc *p = S.ended.head;
+        pl_del(&S.ended, p);
+        p->done(p, p->ctx); /* may free P */
+    }
 }
 
 /* Ends P before it ran, with errno E and MSG. */
@@ -348,6 +364,8 @@ static void stream_read(struct bgj_watch *w, uint32_t events)
     struct stream *st = (struct stream *)w;
     struct bgj_proc *p = st->p;
     (void)events;
+    if (w->fd < 0 || p->state == P_DONE)
+        return; /* an event of this round for a stream closed earlier in it */
     for (int round = 0; round < 16; round++) {
         struct bgj_outbuf *b = &st->b;
         if (b->cap - b->len < 65536 + 1) {
@@ -761,6 +779,7 @@ static void io_wake(void)
 
 static double io_tick(double now)
 {
+    run_ended();
     if (S.nterm == 0)
         return 0;
     double next = 0;
