@@ -127,14 +127,14 @@ timed_bgsh() {
     bgjob kill 0; bgjob wait -t 200 0; echo "busy=$?"
     bgjob new -f join still here; bgjob wait; bgjob result 1
     bgjob funcs | cut -d" " -f1 | sort | tr "\n" " "; echo'
-  assert_output $'busy=1\nstill here\nbusy capture fail getenv join run sleep '
+  assert_output $'busy=1\nstill here\nblock busy capture fail getenv join readfile run sleep '
 }
 
 @test "enable -f of an already loaded bgjob keeps the jobs and registers nothing twice" {
   run -0 --separate-stderr bgsh "$LOAD"'; bgjob new -f join a; bgjob wait
     enable -f "$BGJOB_SO" bgjob
     bgjob result 0; bgjob funcs | wc -l'
-  assert_output $'a\n7'
+  assert_output $'a\n9'
 }
 
 @test "fifty enable -d / enable -f cycles with jobs running do not crash the shell" {

@@ -134,15 +134,21 @@ static NOSAN void sp_reply(int sock, const struct sp_reply *r)
     while (n == -EINTR);
 }
 
+/* Fills R field by field (a loop or an initialiser may become a call to an intercepted memset). */
+static NOSAN void sp_fill(struct sp_reply *r, uint32_t type, uint64_t id, int32_t value, int32_t status)
+{
+    r->type = type;
+    r->value = value;
+    r->id = id;
+    r->status = status;
+    r->pad = 0;
+    r->maxrss_kb = r->utime_us = r->stime_us = 0;
+}
+
 static NOSAN void sp_say(int sock, uint32_t type, uint64_t id, int32_t value, int32_t status)
 {
     struct sp_reply r;
-    for (size_t i = 0; i < sizeof r; i++)
-        ((char *)&r)[i] = 0;
-    r.type = type;
-    r.id = id;
-    r.value = value;
-    r.status = status;
+    sp_fill(&r, type, id, value, status);
     sp_reply(sock, &r);
 }
 
@@ -180,12 +186,7 @@ static NOSAN void sp_reap(int sock)
         for (size_t i = 0; i < sp_nslots; i++)
             if (sp_slots[i].pid == pid) {
                 struct sp_reply r;
-                for (size_t k = 0; k < sizeof r; k++)
-                    ((char *)&r)[k] = 0;
-                r.type = SP_EXIT;
-                r.id = sp_slots[i].id;
-                r.value = (int32_t)pid;
-                r.status = st;
+                sp_fill(&r, SP_EXIT, sp_slots[i].id, (int32_t)pid, st);
                 r.maxrss_kb = ru.ru_maxrss;
                 r.utime_us = (int64_t)ru.ru_utime.tv_sec * 1000000 + ru.ru_utime.tv_usec;
                 r.stime_us = (int64_t)ru.ru_stime.tv_sec * 1000000 + ru.ru_stime.tv_usec;
@@ -311,7 +312,7 @@ static NOSAN void sp_kill_all(int sig)
         sc(SYS_kill, -sp_slots[i].pid, sig, 0, 0, 0);
 }
 
-#if !defined(__SANITIZE_THREAD__) && defined(__x86_64__)
+#if !defined(__SANITIZE_THREAD__) && !defined(__SANITIZE_ADDRESS__) && defined(__x86_64__)
 static NOSAN unsigned long sp_hex(const char **p)
 {
     unsigned long v = 0;
@@ -331,12 +332,12 @@ static NOSAN unsigned long sp_hex(const char **p)
  * Gives back the shell's memory this process copied at the clone: the brk
  * heap and the large anonymous private mappings (not the one holding its own
  * stack and thread pointer).  Without it every page the shell writes later
- * would be copied for the spawner's sake.  Not under ThreadSanitizer (its
- * instrumentation of function entries uses such mappings).
+ * would be copied for the spawner's sake.  Not under the sanitizers (their
+ * shadow memory is made of such mappings, and their interceptors use it).
  */
 static NOSAN void sp_shed_memory(void)
 {
-#if !defined(__SANITIZE_THREAD__) && defined(__x86_64__)
+#if !defined(__SANITIZE_THREAD__) && !defined(__SANITIZE_ADDRESS__) && defined(__x86_64__)
     unsigned long fs = 0, sp = (unsigned long)__builtin_frame_address(0);
     sc(SYS_arch_prctl, 0x1003 /* ARCH_GET_FS */, (long)&fs, 0, 0, 0);
     long fd = sc(SYS_openat, AT_FDCWD, (long)"/proc/self/maps", O_RDONLY | O_CLOEXEC, 0, 0);

@@ -348,7 +348,7 @@ static int out_open_inplace(bgjob_job *job, struct out *o)
         if (o->notify < 0) {
             o->notify = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
             char path[PATH_MAX];
-            snprintf(path, sizeof path, "/proc/self/fd/%d/%s", o->dir, o->base);
+            snprintf(path, sizeof path, "/proc/thread-self/fd/%d/%s", o->dir, o->base);
             if (o->notify < 0 || inotify_add_watch(o->notify, path, IN_OPEN) < 0)
                 return errno ? errno : EIO;
             continue; /* a reader may have come before the watch */

@@ -165,9 +165,14 @@ static void test_invisible_and_fork(void)
     if (c == 0) {
         int ok = bgj_spawner_pid() == 0;
         char *echo[] = {"echo", "child", NULL};
-        ok = ok && run_argv(echo, environ, &r, &e) == 0 && strcmp(r.out, "child\n") == 0;
-        ok = ok && bgj_spawner_pid() != sp && bgj_spawner_pid() > 0;
-        _exit(ok ? 0 : 1);
+        int rr = run_argv(echo, environ, &r, &e);
+        int ok2 = rr == 0 && strcmp(r.out, "child\n") == 0;
+        pid_t csp = bgj_spawner_pid();
+        int ok3 = csp != sp && csp > 0;
+        if (!(ok && ok2 && ok3))
+            fprintf(stderr, "child: ok=%d rr=%d (%s) out=[%s] spawner %d (parent's %d)\n", ok, rr, bgj_err_text(&e),
+                    rr == 0 ? r.out : "", (int)csp, (int)sp);
+        _exit(ok && ok2 && ok3 ? 0 : 1);
     }
     int st;
     CHECK(waitpid(c, &st, 0) == c && WIFEXITED(st) && WEXITSTATUS(st) == 0);
