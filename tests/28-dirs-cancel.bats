@@ -63,7 +63,7 @@ $W/gone (deleted)"
   if [[ $(id -u) == 0 ]]; then as=(setpriv --reuid=nobody --regid=nogroup --clear-groups --); else as=(); fi
   L=$(mktemp -d /tmp/bgjob-locked.XXXXXX)
   chmod 777 "$L"
-  run -0 --separate-stderr bgjob_timeout "${as[@]}" bash --norc -c '
+  run -0 --separate-stderr bgjob_timeout "${as[@]}" env ${BGJOB_PRELOAD:+LD_PRELOAD=$BGJOB_PRELOAD} bash --norc -c '
     enable -f "$BGJOB_SO" bgjob || exit 99
     mkdir "$1/d" && cd "$1/d" || exit 95
     '"$HOLD"'
@@ -103,7 +103,7 @@ timed out after 0.2 seconds'
 # command are gone afterwards.
 exit_wait() {
   out=$BATS_TEST_TMPDIR/out
-  env --default-signal=INT,TERM bash --norc -c 'enable -f "$BGJOB_SO" bgjob || exit 99
+  env --default-signal=INT,TERM ${BGJOB_PRELOAD:+LD_PRELOAD=$BGJOB_PRELOAD} bash --norc -c 'enable -f "$BGJOB_SO" bgjob || exit 99
     bgjob new -f run sleep 1000; bgjob show -v S 0; until [[ ${S[pid]} ]]; do bgjob show -v S 0; done
     echo "pid=${S[pid]}"; exit 0' > "$out" 2>&1 &
   local sh=$! n=0

@@ -312,7 +312,7 @@ static NOSAN void sp_kill_all(int sig)
         sc(SYS_kill, -sp_slots[i].pid, sig, 0, 0, 0);
 }
 
-#if !defined(__SANITIZE_THREAD__) && !defined(__SANITIZE_ADDRESS__) && defined(__x86_64__)
+#if !defined(__SANITIZE_THREAD__) && defined(__x86_64__)
 static NOSAN unsigned long sp_hex(const char **p)
 {
     unsigned long v = 0;
@@ -332,12 +332,14 @@ static NOSAN unsigned long sp_hex(const char **p)
  * Gives back the shell's memory this process copied at the clone: the brk
  * heap and the large anonymous private mappings (not the one holding its own
  * stack and thread pointer).  Without it every page the shell writes later
- * would be copied for the spawner's sake.  Not under the sanitizers (their
- * shadow memory is made of such mappings, and their interceptors use it).
+ * would be copied for the spawner's sake.  Not under ThreadSanitizer (its
+ * instrumentation of function entries uses such mappings); under
+ * AddressSanitizer its shadow range stays (it can be split into pieces that
+ * look like any other mapping).
  */
 static NOSAN void sp_shed_memory(void)
 {
-#if !defined(__SANITIZE_THREAD__) && !defined(__SANITIZE_ADDRESS__) && defined(__x86_64__)
+#if !defined(__SANITIZE_THREAD__) && defined(__x86_64__)
     unsigned long fs = 0, sp = (unsigned long)__builtin_frame_address(0);
     sc(SYS_arch_prctl, 0x1003 /* ARCH_GET_FS */, (long)&fs, 0, 0, 0);
     long fd = sc(SYS_openat, AT_FDCWD, (long)"/proc/self/maps", O_RDONLY | O_CLOEXEC, 0, 0);
@@ -395,6 +397,10 @@ static NOSAN void sp_shed_memory(void)
             continue;
         if ((sp >= lo && sp < hi) || (fs >= lo && fs < hi))
             continue;
+#ifdef __SANITIZE_ADDRESS__
+        if (hi > 0x7fff8000ul && lo < 0x10007fff8000ul)
+            continue; /* AddressSanitizer's shadow (x86_64) */
+#endif
         sc(SYS_munmap, (long)lo, (long)(hi - lo), 0, 0, 0);
     }
 #endif
