@@ -56,6 +56,33 @@ new-spawner'
   refute_output --partial 'killed by signal'
 }
 
+@test "spawner killed while requests wait unread in its socket: every job ends, none hangs, and the next run works" {
+  # The spawner is stopped when the requests are sent, so it never reads
+  # them: a job whose request had reached the socket fails (the I/O thread
+  # cannot know whether it ran), one still queued goes to the next spawner.
+  run -0 --separate-stderr bgsh "$H"'
+    bgjob new -f run sh -c '\''echo $$; exec sleep 100'\''
+    await eval '\''[[ $(shown 0 stdout) ]]'\''
+    sp=$(ppid_of "$(shown 0 pid)")
+    kill -STOP "$sp"
+    await eval '\''{ read -r l < "/proc/$sp/stat"; } 2>/dev/null; l=${l##*) }; [[ ${l%% *} == T ]]'\''
+    for i in 1 2 3; do bgjob new -f run echo "u$i"; done
+    kill -KILL "$sp"
+    bgjob wait; echo "wait=$?"
+    bgjob traceback 0 | sed 1d | sed "s/(pid $sp)/(pid SP)/"
+    for i in 1 2 3; do
+      s=$(shown $i state) e=$(shown $i error)
+      [[ $s == Completed && $(bgjob result $i) == "u$i" || $s == Dead && $e == "echo: cannot start: the spawner died" ]] && echo "$i ended" || echo "$i: $s: $e"
+    done
+    bgjob new -f run echo next; bgjob wait 4; echo "next=$? $(bgjob result 4)"'
+  assert_output 'wait=1
+sh: the spawner (pid SP) died; the command was killed
+1 ended
+2 ended
+3 ended
+next=0 next'
+}
+
 @test "spawner stopped with SIGSTOP: the shell forks, substitutes and runs subshells, even with 250 commands queued; after SIGCONT every command completes" {
   # A watchdog reads the step names the shell writes: a step that takes more
   # than 20 s (the shell froze) gets the shell killed, with the step named.
@@ -80,6 +107,8 @@ new-spawner'
     steps alone
     step new; for i in {1..250}; do bgjob new -f run echo "r$i" || echo "new $i failed"; done
     steps queued
+    step count; done=0; for i in {1..250}; do [[ $(shown $i state) == @(Completed|Dead) ]] && done=$((done + 1)); done
+    echo "ended while stopped: $done"
     step cont; kill -CONT "$sp"
     step release; exec 8> "$FIFO"; exec 8>&-
     step wait; bgjob wait; echo "wait=$?"
@@ -93,6 +122,7 @@ subshell ok
 true ok
 comsub hi
 subshell ok
+ended while stopped: 0
 wait=0
 watchdog=0
 bad=0'
@@ -234,6 +264,7 @@ later'
     BGJOB_MAX_OUTPUT=1000 bgjob new -f run yes
     await eval '\''[[ $(shown 0 pid) || $(shown 0 state) != Running ]]'\''; p=$(shown 0 pid)
     # (stdout keeps the first 1000 bytes, less the last newline, as $(...) drops it)
+    # (stdout keeps the first 1000 bytes, less the last newline, which $(...) would drop)
     bgjob wait 0; echo "rc=$?"; echo "$(shown 0 state) exit=[$(shown 0 exit)] signal=$(shown 0 signal) kept=$(shown 0 stdout | wc -c)"
     bgjob traceback 0 | sed 1d
     [[ -z $p ]] || await eval '\''! alive "$p"'\''; echo gone'
