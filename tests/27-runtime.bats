@@ -60,26 +60,26 @@ new-spawner'
   # The spawner is stopped when the requests are sent, so it never reads
   # them: a job whose request had reached the socket fails (the I/O thread
   # cannot know whether it ran), one still queued goes to the next spawner.
+  # Four rounds, each with a new spawner.
   run -0 --separate-stderr bgsh "$H"'
-    bgjob new -f run sh -c '\''echo $$; exec sleep 100'\''
-    await eval '\''[[ $(shown 0 stdout) ]]'\''
-    sp=$(ppid_of "$(shown 0 pid)")
-    kill -STOP "$sp"
-    await eval '\''{ read -r l < "/proc/$sp/stat"; } 2>/dev/null; l=${l##*) }; [[ ${l%% *} == T ]]'\''
-    for i in 1 2 3; do bgjob new -f run echo "u$i"; done
-    kill -KILL "$sp"
-    bgjob wait; echo "wait=$?"
-    bgjob traceback 0 | sed 1d | sed "s/(pid $sp)/(pid SP)/"
-    for i in 1 2 3; do
-      s=$(shown $i state) e=$(shown $i error)
-      [[ $s == Completed && $(bgjob result $i) == "u$i" || $s == Dead && $e == "echo: cannot start: the spawner died" ]] && echo "$i ended" || echo "$i: $s: $e"
-    done
-    bgjob new -f run echo next; bgjob wait 4; echo "next=$? $(bgjob result 4)"'
-  assert_output 'wait=1
-sh: the spawner (pid SP) died; the command was killed
-1 ended
-2 ended
-3 ended
+    n=0 first=0
+    for round in 1 2 3 4; do
+      bgjob new -v h -f run sh -c '\''echo $$; exec sleep 100'\''
+      await eval '\''[[ $(shown $h stdout) ]]'\''
+      sp=$(ppid_of "$(shown $h pid)")
+      kill -STOP "$sp"
+      await eval '\''{ read -r l < "/proc/$sp/stat"; } 2>/dev/null; l=${l##*) }; [[ ${l%% *} == T ]]'\''
+      for i in {1..8}; do bgjob new -f run echo "u$i"; done
+      kill -KILL "$sp"
+      bgjob wait
+      [[ $(bgjob traceback $h | sed 1d) == "sh: the spawner (pid $sp) died; the command was killed" ]] || echo "round $round: $(bgjob traceback $h)"
+      for ((i = h + 1; i <= h + 8; i++)); do
+        s=$(shown $i state) e=$(shown $i error)
+        [[ $s == Completed && $(bgjob result $i) == "u$((i - h))" || $s == Dead && $e == "echo: cannot start: the spawner died" ]] && n=$((n + 1)) || echo "$i: $s: $e"
+      done
+    done; echo "ended=$n"
+    bgjob new -f run echo next; bgjob wait $BGJOB_LAST; echo "next=$? $(bgjob result $BGJOB_LAST)"'
+  assert_output 'ended=32
 next=0 next'
 }
 
