@@ -128,6 +128,22 @@ watchdog=0
 bad=0'
 }
 
+@test "bgjob kill reaches a command while the spawner is stopped; the job ends as killed once the spawner runs again" {
+  run -0 --separate-stderr bgsh "$H"'
+    bgjob new -f run sh -c '\''echo $$; exec sleep 100'\''
+    await eval '\''[[ $(shown 0 stdout) ]]'\''
+    p=$(shown 0 pid); sp=$(ppid_of "$p")
+    kill -STOP "$sp"
+    await eval '\''{ read -r l < "/proc/$sp/stat"; } 2>/dev/null; l=${l##*) }; [[ ${l%% *} == T ]]'\''
+    bgjob kill 0
+    # the I/O thread signals the group itself: the command dies (a zombie until the spawner reaps it)
+    await eval '\''! alive "$p"'\''; echo "command dead, job $(shown 0 state)"
+    kill -CONT "$sp"; bgjob wait 0; echo "rc=$?"; bgjob traceback 0 | sed 1d'
+  assert_output 'command dead, job Running
+rc=143
+sh: killed by bgjob kill (SIGTERM)'
+}
+
 @test "a plugin job after a command on the same worker finds descriptors 0-2 valid, and nothing bgjob opened is left in the shell's table" {
   local d=$BATS_TEST_TMPDIR
   mkdir "$d/a" "$d/b"
@@ -268,7 +284,6 @@ later'
   run -0 --separate-stderr bgsh "$H"'
     BGJOB_MAX_OUTPUT=1000 bgjob new -f run yes
     await eval '\''[[ $(shown 0 pid) || $(shown 0 state) != Running ]]'\''; p=$(shown 0 pid)
-    # (stdout keeps the first 1000 bytes, less the last newline, as $(...) drops it)
     # (stdout keeps the first 1000 bytes, less the last newline, which $(...) would drop)
     bgjob wait 0; echo "rc=$?"; echo "$(shown 0 state) exit=[$(shown 0 exit)] signal=$(shown 0 signal) kept=$(shown 0 stdout | wc -c)"
     bgjob traceback 0 | sed 1d
