@@ -89,8 +89,18 @@ next=0 next'
   WD=$BATS_TEST_TMPDIR/wd
   mkfifo "$WD"
   run -0 --separate-stderr bgsh "$H"'
-    watchdog() { local step=start; while read -r -t 20 step || { echo "the shell froze at step: $step" >&2; kill -KILL $$; exit 1; }; do
-      [[ $step == end ]] && exit 0; done; }
+    watchdog() { local step last=start; while read -r -t 20 step || froze "$last"; do [[ $step == end ]] && exit 0; last=$step; done; }
+    # froze STEP: says where the shell is stuck (its threads, its children), kills it
+    froze() {
+      local t l c w; echo "the shell froze at step: $1" >&2
+      for t in /proc/$$/task/* /proc/[0-9]*; do
+        { read -r l < "$t/stat"; } 2>/dev/null || continue
+        w=; { read -r w < "$t/wchan"; } 2>/dev/null # (no newline: read fails, w is set)
+        c=${l#* (}; c=${c%%) *}; l=${l##*) }; set -- $l
+        [[ $t == /proc/$$/task/* || $2 == $$ ]] && echo "${t#/proc/} $c state=$1 wchan=$w" >&2
+      done
+      kill -KILL $$; exit 1
+    }
     ( watchdog < "$1" ) & wdpid=$!; exec 9> "$1"
     step() { echo "$1" >&9; }
     steps() {
@@ -98,10 +108,10 @@ next=0 next'
       step "comsub $1"; x=$(echo hi); echo "comsub $x"
       step "subshell $1"; ( : ) && echo "subshell ok"
     }
-    bgjob new -f run sh -c '\''echo $$; exec cat "$1"'\'' sh "$FIFO"
-    await eval '\''[[ $(shown 0 stdout) ]]'\''
-    sp=$(ppid_of "$(shown 0 pid)")
-    kill -STOP "$sp"
+    step first; bgjob new -f run sh -c '\''echo $$; exec cat "$1"'\'' sh "$FIFO"
+    step started; await eval '\''[[ $(shown 0 stdout) ]]'\''
+    step spawner; sp=$(ppid_of "$(shown 0 pid)")
+    step stop; kill -STOP "$sp"
     await eval '\''{ read -r l < "/proc/$sp/stat"; } 2>/dev/null; l=${l##*) }; [[ ${l%% *} == T ]]'\''
     echo stopped
     steps alone
