@@ -256,7 +256,7 @@ bgjob: warning: BGJOB_KILL_GRACE=1e99: not a number of seconds from 0 to 1e9; us
     bgjob new -f run no-such-cmd-zz 2>/dev/null; bgjob new -t 0.05 -f run sleep 10; bgjob wait
     fds; after=$FDS
     [[ $before == "$after" ]] && echo same-fds || echo "before=$before after=$after"
-    z=0; for s in /proc/[0-9]*/stat; do read -r pid comm st ppid rest 2>/dev/null < "$s" || continue
+    z=0; for s in /proc/[0-9]*/stat; do { read -r pid comm st ppid rest < "$s"; } 2>/dev/null || continue
       [[ $st == Z && ( $ppid == $$ ) ]] && z=$((z + 1)); done; echo "zombies=$z"
     n=0; for i in {1..40}; do p=$(bgjob show -v S $i; echo "${S[stdout]}"); [[ -e /proc/$p ]] && n=$((n + 1)); done; echo "alive=$n"'
   assert_output $'same-fds\nzombies=0\nalive=0'
@@ -299,7 +299,7 @@ bgjob: warning: BGJOB_KILL_GRACE=1e99: not a number of seconds from 0 to 1e9; us
     read -r -a me < /proc/$$/stat; sp=; newest=0
     for p in /proc/[0-9]*; do
       [[ $(< "$p/comm") == bgjob-spawner ]] 2>/dev/null || continue
-      read -r -a f < "$p/stat" || continue
+      { read -r -a f < "$p/stat"; } 2>/dev/null || continue
       [[ ${f[4]} == "${me[4]}" ]] && (( f[21] >= newest )) && { sp=$p; newest=${f[21]}; }
     done
     [[ $sp ]] || { echo "no spawner"; exit 1; }
@@ -310,14 +310,14 @@ bgjob: warning: BGJOB_KILL_GRACE=1e99: not a number of seconds from 0 to 1e9; us
 @test "the spawner is not a child of the shell, so even after exec no zombie is left" {
   run -0 bgsh 'bgjob new -f run true; bgjob wait
     read -r -a me < /proc/$$/stat; sp=; newest=0
-    for p in /proc/[0-9]*; do read -r -a f 2>/dev/null < "$p/stat" || continue
+    for p in /proc/[0-9]*; do { read -r -a f < "$p/stat"; } 2>/dev/null || continue
       [[ ${f[3]} == $$ ]] && echo "child ${f[1]}"
       [[ ${f[1]} == "(bgjob-spawner)" && ${f[4]} == "${me[4]}" ]] && (( f[21] >= newest )) && { sp=${f[0]}; newest=${f[21]}; }
     done
     [[ $sp ]] || exit 1
     # after exec the spawner sees its socket close and exits
-    exec bash --norc -c '\''n=0; while read -r -a f 2>/dev/null < /proc/$1/stat && [[ ${f[2]} != Z ]]; do (( ++n < 500 )) || exit 1; sleep 0.01; done
-      for p in /proc/[0-9]*; do read -r -a f 2>/dev/null < "$p/stat" || continue
+    exec bash --norc -c '\''n=0; while { read -r -a f < /proc/$1/stat; } 2>/dev/null && [[ ${f[2]} != Z ]]; do (( ++n < 500 )) || exit 1; sleep 0.01; done
+      for p in /proc/[0-9]*; do { read -r -a f < "$p/stat"; } 2>/dev/null || continue
         [[ ${f[3]} == $$ && ${f[2]} == Z ]] && echo "zombie ${f[1]}"; done; echo done'\'' x "$sp"'
   assert_output 'done'
 }

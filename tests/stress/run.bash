@@ -100,7 +100,7 @@ for p in "${kpids[@]}"; do
 done
 z=0
 for s in /proc/[0-9]*/stat; do
-  read -r _ _ st ppid _ 2>/dev/null < "$s" || continue
+  { read -r _ _ st ppid _ < "$s"; } 2>/dev/null || continue
   [[ $st == Z && $ppid == $$ ]] && z=$((z + 1))
 done
 ((z == 0)) || fail "$z zombies"

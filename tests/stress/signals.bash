@@ -27,13 +27,16 @@ bgjob kill "${extra[@]}" || fail "kill"
 # worker signal masks, from /proc
 workers=0
 for t in /proc/$$/task/*; do
-  read -r comm < "$t/comm" || continue
+  # (a worker may leave between the glob and the reads: its files are then gone)
+  { read -r comm < "$t/comm"; } 2>/dev/null || continue
   [[ $comm == bgjob-worker ]] || continue
-  while read -r k v; do
-    [[ $k == SigBlk: ]] || continue
+  { mapfile -t status < "$t/status"; } 2>/dev/null || continue
+  for line in "${status[@]}"; do
+    [[ $line == SigBlk:* ]] || continue
+    v=${line#SigBlk:}; v=${v//[[:space:]]/}
     # every signal blocked except 9, 19 and glibc's internal 32 and 33
     (( (0x$v | 0x180040100) == 0xffffffffffffffff )) || fail "worker ${t##*/} has SigBlk $v"
-  done < "$t/status"
+  done
   workers=$((workers + 1))
 done
 ((workers >= 2)) || fail "found $workers worker threads"
