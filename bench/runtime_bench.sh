@@ -25,7 +25,8 @@
 #                    after resetting the peak (echo 5 > /proc/$$/clear_refs):
 #                    VmHWM after - VmRSS before
 #   5 round trip     `bgjob new -f run /bin/true; bgjob wait`, N times in a loop,
-#                    µs per command; spawn_floor N /bin/true in the same rep
+#                    µs per command, and the shell's utime+stime per command;
+#                    spawn_floor N /bin/true in the same rep
 #
 # BGJOB_SO_BASE unset or missing: the 0.2 column and its ratios are skipped,
 # with the reason.  Raw rows: bench/results/runtime-raw-STAMP.tsv.
@@ -170,10 +171,12 @@ if [[ ${1:-} == --section ]]; then
         n=$1
         bgjob new -f run /bin/true && bgjob wait
         bgjob flush -f > /dev/null
-        t0=$(us)
+        tick=$(getconf CLK_TCK)
+        c0=$(cpu) t0=$(us)
         for ((i = 0; i < n; i++)); do bgjob new -f run /bin/true; bgjob wait; done
-        t1=$(us)
+        t1=$(us) c1=$(cpu)
         echo "rt_us $(awk -v t=$((t1 - t0)) -v n="$n" 'BEGIN { printf "%.1f", t / n }')"
+        echo "rt_cpu_us $(awk -v c=$((c1 - c0)) -v k="$tick" -v n="$n" 'BEGIN { printf "%.1f", c / k * 1e6 / n }')"
         ;;
     *) echo "unknown section $sec" >&2; exit 2 ;;
     esac
@@ -278,6 +281,7 @@ sw = {b: per_rep(b, 'capture_ctxsw') for b in ('new', 'base')}
 peak = {b: per_rep(b, 'result_peak_x') for b in ('new', 'base')}
 peakmb = {b: per_rep(b, 'result_peak_mb') for b in ('new', 'base')}
 rt = {b: per_rep(b, 'rt_us', st.mean) for b in ('new', 'base', 'floor')}
+rtcpu = {b: per_rep(b, 'rt_cpu_us', st.mean) for b in ('new', 'base')}
 rt_base = ratio(rt['new'], rt['base'])
 rt_floor = ratio(rt['new'], rt['floor'])
 rt_base_floor = ratio(rt['base'], rt['floor'])
@@ -299,14 +303,16 @@ rows = [
   ('4', '  (the same in MB)', '', 'MB', peakmb['new'], peakmb['base'], '', ''),
   ('5', '`run /bin/true; wait` round trip', f'loop of N, µs per command (mean of 2 passes per rep)', 'us',
    rt['new'], rt['base'], '', ''),
+  ('5', '  (shell CPU per command)', 'utime+stime of /proc/$$/stat over the loop / N (spawner not included)', 'us',
+   rtcpu['new'], rtcpu['base'], '', ''),
   ('5', '  C floor', 'spawn_floor N /bin/true (posix_spawn + pipe + waitpid)', 'us', rt['floor'], {}, '', ''),
   ('5', 'round trip new / 0.2', 'ratio within a rep', 'x', rt_base, {}, '<= 1.05 x', verdict(med(rt_base), 1.05)),
   ('5', 'round trip new / C floor', 'ratio within a rep', 'x', rt_floor, rt_base_floor, '<= 1.3 x', verdict(med(rt_floor), 1.3)),
 ]
-print(f"{'#':2} {'measure':38} {'unit':4} {'new build':22} {'0.2 (37ed342)':22} {'goal':10} verdict   method")
+print(f"{'#':2} {'measure':38} {'unit':4} {'new build':26} {'0.2 (37ed342)':26} {'goal':10} verdict   method")
 for n, name, method, unit, a, b, goal, vd in rows:
     p = 3 if unit == 'x' else 2
-    print(f"{n:2} {name:38} {unit:4} {fmt(a, p):22} {fmt(b, p) if b else '':22} {goal:10} {vd:9} {method}")
+    print(f"{n:2} {name:38} {unit:4} {fmt(a, p):26} {fmt(b, p) if b else '':26} {goal:10} {vd:9} {method}")
 # which threads woke (new build, median over reps)
 names = sorted({k for (_, b, k) in v if b == 'new' and k.startswith('wake_thread_')})
 if names:
