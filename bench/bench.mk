@@ -23,12 +23,17 @@ build/bench/spawn_floor: bench/spawn_floor.c
 	@mkdir -p $(dir $@)
 	$(CC) -std=gnu11 -O2 -Wall -Wextra -Werror $< -o $@
 
+build/bench/slow_writer: bench/slow_writer.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu11 -O2 -Wall -Wextra -Werror $< -o $@
+
 bench: bgjob.so examples/bgjob-example.so build/bench/cpuscale build/bench/spawn_floor deps-bench
 	@QUICK=$(QUICK) REPS=$(REPS) BGJOB_SO=$(CURDIR)/bgjob.so \
 	  BGJOB_PLUGIN=$(CURDIR)/examples/bgjob-example.so CPUSCALE=$(CURDIR)/build/bench/cpuscale \
 	  bash bench/run.sh
 	@BGJOB_SO=$(CURDIR)/bgjob.so SPAWN_FLOOR=$(CURDIR)/build/bench/spawn_floor \
 	  bash bench/run_bench.sh $(if $(QUICK),100 1000000)
+	@$(MAKE) --no-print-directory bench-runtime QUICK=$(QUICK)
 
 # Optional peers.  Installs what is missing (sudo when not root); never fails:
 # what could not be installed is recorded in bench/results/deps.log and the
@@ -64,3 +69,30 @@ deps-bench:
 bench-plugins: all
 	QUICK=$(QUICK) REPS=$(REPS) BGJOB_SO=$(CURDIR)/bgjob.so BGJOB_PLUGINS=$(CURDIR)/build/plugins \
 	  bash bench/plugins_bench.sh
+
+# The process runtime (bench/runtime_bench.sh): kill latency and idle wakeups
+# with 64 commands running, the shell's CPU capturing 60 MB, peak memory of a
+# 50 MB result, the run round trip against the C floor and against the 0.2
+# build.  That build is BGJOB_SO_BASE if given, else bgjob.so of revision
+# BENCH_BASE_REV built from git into build/bench/base/ (the 0.2 column is
+# skipped, with the reason, when neither works).  RUNTIME_REPS (default 3), QUICK=1.
+BENCH_BASE_REV ?= 37ed342
+BGJOB_SO_BASE ?=
+RUNTIME_REPS ?= 3
+.PHONY: bench-runtime
+bench-runtime: bgjob.so build/bench/spawn_floor build/bench/slow_writer
+	@base='$(BGJOB_SO_BASE)'; \
+	if [ -z "$$base" ]; then \
+	  d=$(CURDIR)/build/bench/base; \
+	  if [ -f $$d/bgjob.so ] && [ "$$(cat $$d/rev 2>/dev/null)" = "$(BENCH_BASE_REV)" ]; then base=$$d/bgjob.so; \
+	  elif command -v git >/dev/null && git rev-parse --verify -q '$(BENCH_BASE_REV)^{commit}' >/dev/null; then \
+	    echo "bench-runtime: building the base bgjob.so ($(BENCH_BASE_REV)) in build/bench/base"; \
+	    rm -rf $$d && mkdir -p $$d/src && git archive '$(BENCH_BASE_REV)' | tar -x -C $$d/src && \
+	    env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL $(MAKE) -C $$d/src bgjob.so > $$d/build.log 2>&1 && \
+	    cp $$d/src/bgjob.so $$d/bgjob.so && echo '$(BENCH_BASE_REV)' > $$d/rev && base=$$d/bgjob.so || \
+	    echo "bench-runtime: building $(BENCH_BASE_REV) failed (see $$d/build.log); the 0.2 column is skipped"; \
+	  else echo "bench-runtime: no git or no revision $(BENCH_BASE_REV); the 0.2 column is skipped"; fi; \
+	fi; \
+	QUICK=$(QUICK) REPS=$(RUNTIME_REPS) BGJOB_SO=$(CURDIR)/bgjob.so BGJOB_SO_BASE=$$base \
+	  SPAWN_FLOOR=$(CURDIR)/build/bench/spawn_floor SLOW_WRITER=$(CURDIR)/build/bench/slow_writer \
+	  bash bench/runtime_bench.sh
