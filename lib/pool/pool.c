@@ -528,7 +528,8 @@ static void async_drop(bgjob_job *j, int by_worker)
         finish(j, j->async_rc, by_worker);
 }
 
-static void execute(bgjob_job *j)
+/* Runs J; returns non-zero when J went on elsewhere (a command on the I/O thread). */
+static int execute(bgjob_job *j)
 {
     bgj_set_started(j, bgj_now());
     tl_went_async = 0;
@@ -536,9 +537,10 @@ static void execute(bgjob_job *j)
     if (tl_went_async) {
         tl_went_async = 0;
         async_drop(j, 1); /* the worker is free now; the job goes on */
-        return;
+        return 1;
     }
     finish(j, rc, 1);
+    return 0;
 }
 
 void bgj_job_go_async(bgjob_job *j)
@@ -592,8 +594,8 @@ static void *worker_main(void *unused)
                 pthread_cond_signal(&P.timer_cv);
             }
             pthread_mutex_unlock(&P.lock);
-            execute(j);
-            may_spin = 1;
+            /* after handing a command on, spinning would only take the CPU the I/O thread needs */
+            may_spin = !execute(j);
             pthread_mutex_lock(&P.lock);
             continue;
         }

@@ -368,6 +368,39 @@ static void stream_read(struct bgj_watch *w, uint32_t events)
         return; /* an event of this round for a stream closed earlier in it */
     for (int round = 0; round < 16; round++) {
         struct bgj_outbuf *b = &st->b;
+        if (b->cap == 0) {
+            /* nothing read yet: most streams end empty, so no buffer until a byte comes */
+            char first[4096];
+            ssize_t r0 = read(w->fd, first, sizeof first);
+            if (r0 < 0 && (errno == EAGAIN || errno == EINTR))
+                break;
+            if (r0 <= 0) {
+                stream_close(st);
+                break;
+            }
+            size_t keep0 = (size_t)r0 <= p->max_output ? (size_t)r0 : p->max_output;
+            char *n0 = malloc(65536 + 1);
+            if (!n0) {
+                p->res.output_exceeded = 1;
+                stop_for(p);
+                stream_close(st);
+                break;
+            }
+            memcpy(n0, first, keep0);
+            n0[keep0] = 0;
+            bgj_info_lock();
+            b->buf = n0;
+            b->cap = 65536 + 1;
+            b->len = keep0;
+            bgj_info_unlock();
+            if (keep0 < (size_t)r0 && !p->res.output_exceeded) {
+                p->res.output_exceeded = 1;
+                stop_for(p);
+            }
+            if ((size_t)r0 < sizeof first)
+                break;
+            continue;
+        }
         if (b->cap - b->len < 65536 + 1) {
             size_t ncap = b->cap ? b->cap * 2 : 65536 + 1;
             while (ncap - b->len < 65536 + 1)

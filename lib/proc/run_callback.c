@@ -45,9 +45,10 @@ static void on_start(void *ctx, pid_t pid)
 /* OUT without its NUL bytes (counted in *NULS) and trailing newlines, in place. */
 static size_t as_comsub(char *out, size_t len, size_t *nuls)
 {
-    size_t w = 0;
     *nuls = 0;
-    for (size_t r = 0; r < len; r++) {
+    const char *first = memchr(out, 0, len);
+    size_t w = first ? (size_t)(first - out) : len; /* most outputs have no NUL: nothing to move */
+    for (size_t r = w; r < len; r++) {
         if (out[r])
             out[w++] = out[r];
         else
