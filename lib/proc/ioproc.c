@@ -652,7 +652,7 @@ static void on_reply(const struct sp_reply *r)
         p->state = P_RUNNING;
         if (p->on_start)
             p->on_start(p->start_ctx, p->pid);
-        if (p->cancel)
+        if (p->cancel || p->res.output_exceeded) /* (its output may have come before this answer) */
             proc_signal(p, SIGTERM);
     } else if (r->type == SP_FAILED) {
         p->res.chdir_failed = r->status == 1;
