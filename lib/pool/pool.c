@@ -192,13 +192,19 @@ static void queue_unlink(bgjob_job *j)
     j->in_queue = 0;
 }
 
+/* Puts J first in the list L whose first job is *HEAD (a list with no tail pointer). */
+static void list_push_front(enum bgj_list l, bgjob_job **head, bgjob_job *j)
+{
+    j->link[l].prev = NULL;
+    j->link[l].next = *head;
+    if (*head)
+        (*head)->link[l].prev = j;
+    *head = j;
+}
+
 static void timer_add(bgjob_job *j)
 {
-    j->link[BGJ_TIMERS].prev = NULL;
-    j->link[BGJ_TIMERS].next = P.s.timed;
-    if (P.s.timed)
-        P.s.timed->link[BGJ_TIMERS].prev = j;
-    P.s.timed = j;
+    list_push_front(BGJ_TIMERS, &P.s.timed, j);
     j->timed = 1;
 }
 
@@ -411,11 +417,7 @@ static void signal_cancel(bgjob_job *j, int why)
     pthread_cond_broadcast(&P.cancel_cv);
     int ring = (j->cancel_fd >= 0 || j->proc) && !j->cancel_queued;
     if (ring) {
-        j->link[BGJ_RUNQ].prev = NULL;
-        j->link[BGJ_RUNQ].next = P.s.cancelq;
-        if (P.s.cancelq)
-            P.s.cancelq->link[BGJ_RUNQ].prev = j;
-        P.s.cancelq = j;
+        list_push_front(BGJ_RUNQ, &P.s.cancelq, j);
         j->cancel_queued = 1;
     }
     pthread_mutex_unlock(&P.cancel_lock);

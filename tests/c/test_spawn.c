@@ -39,6 +39,17 @@ static int run_argv(char *const *argv, char *const *envp, struct bgjob_spawn_res
     return rc;
 }
 
+/* `echo piped` with its stdout on FD (the struct is rebuilt at each call). */
+static const struct bgj_spawn *echo_into(int fd)
+{
+    static char *echo[] = {"/bin/echo", "piped", NULL};
+    static struct bgj_spawn s;
+    s = (struct bgj_spawn){
+        .path = "/bin/echo", .argv = echo, .envp = NULL, .cwd_fd = -1, .fd = {-1, fd, -1}, .kill_grace = 0.5};
+    s.envp = environ;
+    return &s;
+}
+
 static void test_lookup(const char *dir)
 {
     char *p = NULL;
@@ -118,17 +129,10 @@ static void test_env_and_fds(void)
     free(var);
     free(var2);
 
-    /* given descriptors: only from a job's worker (bgjob's table), see test_given_fds */
+    /* given descriptors: only from a job's worker (bgjob's table), see given_fds_job */
     int p[2];
     CHECK(pipe(p) == 0);
-    char *echo[] = {"/bin/echo", "piped", NULL};
-    struct bgj_spawn s = {.path = "/bin/echo",
-                          .argv = echo,
-                          .envp = environ,
-                          .cwd_fd = -1,
-                          .fd = {-1, p[1], -1},
-                          .kill_grace = 0.5};
-    CHECK(bgj_spawn_run(&s, &r, &e) == BGJ_EINVAL);
+    CHECK(bgj_spawn_run(echo_into(p[1]), &r, &e) == BGJ_EINVAL);
     bgj_err_clear(&e);
     close(p[0]);
     close(p[1]);
@@ -170,8 +174,8 @@ static void test_invisible_and_fork(void)
         pid_t csp = bgj_spawner_pid();
         int ok3 = csp != sp && csp > 0;
         if (!(ok && ok2 && ok3))
-            fprintf(stderr, "child: ok=%d rr=%d (%s) out=[%s] spawner %d (parent's %d)\n", ok, rr, bgj_err_text(&e),
-                    rr == 0 ? r.out : "", (int)csp, (int)sp);
+            fprintf(stderr, "child: ok=%d rr=%d (%s) out=[%s] spawner %d (parent's %d)\n", ok, rr,
+                    bgj_err_text(&e), rr == 0 ? r.out : "", (int)csp, (int)sp);
         _exit(ok && ok2 && ok3 ? 0 : 1);
     }
     int st;
@@ -208,16 +212,9 @@ static int given_fds_job(bgjob_job *j, void *arg)
     int p[2];
     if (pipe(p) != 0)
         return 1;
-    char *echo[] = {"/bin/echo", "piped", NULL};
-    struct bgj_spawn s = {.path = "/bin/echo",
-                          .argv = echo,
-                          .envp = environ,
-                          .cwd_fd = -1,
-                          .fd = {-1, p[1], -1},
-                          .kill_grace = 0.5};
     struct bgjob_spawn_res r;
     struct bgj_err e = {0};
-    int rc = bgj_spawn_run(&s, &r, &e);
+    int rc = bgj_spawn_run(echo_into(p[1]), &r, &e);
     close(p[1]);
     char buf[64] = "";
     ssize_t n = read(p[0], buf, sizeof buf - 1);
