@@ -103,6 +103,7 @@ timed out after 0.2 seconds'
 # command are gone afterwards.
 exit_wait() {
   out=$BATS_TEST_TMPDIR/out
+  : > "$out" # (before the shell starts: the loop below reads it at once)
   env --default-signal=INT,TERM ${BGJOB_PRELOAD:+LD_PRELOAD=$BGJOB_PRELOAD} bash --norc -c 'enable -f "$BGJOB_SO" bgjob || exit 99
     bgjob new -f run sleep 1000; bgjob show -v S 0; until [[ ${S[pid]} ]]; do bgjob show -v S 0; done
     echo "pid=${S[pid]}"; exit 0' > "$out" 2>&1 &
