@@ -14,7 +14,20 @@ declare -A seen=()
 spass=0 sfail=0 failures=0
 line() { printf '  %-22s %s\n' "$1" "$2"; }
 echo "summary:"
+# The lines in the order of the SUITEs named (the steps of `make test' may run
+# in parallel and record in any order), then those of suites not named.
+records=()
 if [ -r "$file" ]; then
+  mapfile -t records < "$file"
+fi
+ordered=()
+declare -A named=()
+for s in "$@"; do
+  named[$s]=1
+  for r in "${records[@]}"; do [[ ${r%% *} == "$s" ]] && ordered+=("$r"); done
+done
+for r in "${records[@]}"; do [[ -n ${r%% *} && -z ${named[${r%% *}]-} ]] && ordered+=("$r"); done
+if ((${#ordered[@]})); then
   while read -r suite unit p f note; do
     [ -n "$suite" ] || continue
     if ! [[ $p =~ ^[0-9]+$ && $f =~ ^[0-9]+$ ]]; then
@@ -24,7 +37,7 @@ if [ -r "$file" ]; then
     failures=$((failures + f))
     if [ "$f" -eq 0 ] && [ "$p" -gt 0 ]; then spass=$((spass + 1)); else sfail=$((sfail + 1)); fi
     seen[$suite]=1
-  done < "$file"
+  done < <(printf '%s\n' "${ordered[@]}")
 fi
 for s in "$@"; do
   if [ -z "${seen[$s]-}" ]; then
