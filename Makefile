@@ -208,11 +208,13 @@ LOADABLES_DIR := $(PREFIX)/lib/bash
 INCLUDE_DIR := $(PREFIX)/include
 PKGCONFIG_DIR := $(PREFIX)/lib/pkgconfig
 COMPLETIONS_DIR := $(PREFIX)/share/bash-completion/completions
-install: bgjob.so
+# (SDK_ONLY=1: only the header and bgjob.pc, for building plugins; it neither
+# needs nor rebuilds bgjob.so, so a parallel build never writes it twice)
+install: $(if $(SDK_ONLY),,bgjob.so)
 	install -d $(DESTDIR)$(LOADABLES_DIR) $(DESTDIR)$(INCLUDE_DIR) $(DESTDIR)$(PKGCONFIG_DIR) $(DESTDIR)$(PLUGIN_DIR) $(DESTDIR)$(COMPLETIONS_DIR)
 	install -m 644 builtin/bgjob-completion.bash $(DESTDIR)$(COMPLETIONS_DIR)/bgjob
 	echo 'complete -F _bgjob_complete bgjob' >> $(DESTDIR)$(COMPLETIONS_DIR)/bgjob
-	install -m 755 bgjob.so $(DESTDIR)$(LOADABLES_DIR)/bgjob
+	$(if $(SDK_ONLY),,install -m 755 bgjob.so $(DESTDIR)$(LOADABLES_DIR)/bgjob)
 	install -m 644 lib/bgjob.h $(DESTDIR)$(INCLUDE_DIR)/bgjob.h
 	sed -e 's|@PREFIX@|$(PREFIX)|g' bgjob.pc.in > $(DESTDIR)$(PKGCONFIG_DIR)/bgjob.pc
 	$(if $(SDK_ONLY),,$(MAKE) --no-print-directory install-plugins)
