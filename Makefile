@@ -137,7 +137,7 @@ test-bats: all build/plugins/badversion.so build/plugins/noinit.so build/plugins
 # out of the ASan run of `make test`; check-full runs them too.  In every run
 # each bash a test starts is under `timeout' (tests/helper.bash): a hang fails
 # its test with a message instead of stalling the run.
-BATS_FORK_HEAVY := tests/26-run-fork.bats tests/40-subshell.bats tests/50-exit-unload.bats tests/80-stress.bats
+BATS_FORK_HEAVY := tests/26-run-fork.bats tests/29-runtime-fork.bats tests/40-subshell.bats tests/50-exit-unload.bats tests/80-stress.bats
 BATS_ASAN_FILES ?= $(filter-out $(BATS_FORK_HEAVY),$(BATS_FILES))
 # The case of tests/90-badinput.bats that `make test' runs small under ASan
 # (its full size costs some 800 MB and 1.5 CPU-minutes there, all of it

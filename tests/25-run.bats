@@ -41,7 +41,7 @@ setup() {
 
 @test "a command that is not found fails new with status 127 as bash words it, and uses no job number" {
   run -127 --separate-stderr bgsh 'bgjob new -f run no-such-command-xyz a b; rc=$?
-    bgjob new -f run echo ok; echo "last=$BGJOB_LAST"; exit $rc'
+    bgjob new -f run echo ok; echo "last=$BGJOB_LAST"; bgjob wait; exit $rc'
   assert_output 'last=0'
   [[ $stderr == *'bgjob: no-such-command-xyz: command not found' ]] || fail "$stderr"
   run -127 --separate-stderr bgsh 'bgjob new -f run ./no/such/file; rc=$?; bgjob status; exit $rc'
