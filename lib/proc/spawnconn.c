@@ -25,7 +25,6 @@
 #include "spawner.h"
 
 static void spawner_read(struct bgj_watch *w, uint32_t events);
-static void spawner_reaped(struct bgj_watch *w, uint32_t events);
 
 /* Starts a spawner.  0 or an errno value. */
 static int spawner_up(void)
@@ -44,15 +43,6 @@ static int spawner_up(void)
     S.w.fd = sock;
     S.w.fn = spawner_read;
     bgj_loop_watch(&S.w, EPOLLIN);
-    if (pidfd >= 0) {
-        /* its own watch: it may outlive this spawner's socket */
-        struct bgj_watch *r = malloc(sizeof *r);
-        if (r) {
-            r->fd = pidfd;
-            r->fn = spawner_reaped;
-            bgj_loop_watch(r, EPOLLIN);
-        }
-    }
     return 0;
 }
 
@@ -250,18 +240,6 @@ static void spawner_read(struct bgj_watch *w, uint32_t events)
         conn_flush();
 }
 
-static void spawner_reaped(struct bgj_watch *w, uint32_t events)
-{
-    (void)events;
-    bgj_loop_unwatch(w);
-    bgj_spawner_reap(w->fd);
-    if (S.pidfd == w->fd)
-        S.pidfd = -1;
-    bgj_fd_close(&w->fd);
-    free(w);
-    release_held(); /* a command held back for this reap is done now */
-}
-
 /*
  * The spawner's socket is at EOF: it exited (BYE), died or was killed.
  * Commands it was running are killed and end with a message; requests it
@@ -275,7 +253,12 @@ void conn_gone(void)
     bgj_loop_unwatch(&S.w);
     bgj_fd_close(&S.sock);
     bgj_spawner_pid_seen = 0;
-    /* an adopted spawner is reaped through its pidfd (spawner_reaped) when it is gone */
+    if (S.pidfd >= 0) {
+        /* our own child (PID 1): its socket closes as it exits, so this wait is short; reaped
+           here, before any command held for it is reported (an exec right after leaves no zombie) */
+        bgj_spawner_reap(S.pidfd);
+        bgj_fd_close(&S.pidfd);
+    }
     struct plist back = {0};
     for (struct bgj_proc *p = S.sent.head, *next; p; p = next) {
         next = p->next;
@@ -324,8 +307,7 @@ void conn_gone(void)
             proc_fail(p, e, m);
         }
     }
-    if (!S.adopted)
-        release_held();
+    release_held();
 }
 
 /* Takes the requests other threads queued. */
