@@ -242,7 +242,7 @@ int bgj_is_owner(void);
  * bgj_wait_arm returns the descriptor (or -1); bgj_wait_disarm drains it.
  */
 int bgj_wait_arm(void);
-/* The completion descriptor itself (workers write it; spawn.c keeps it in a worker's own descriptor table). */
+/* The completion descriptor itself (made before bgjob's own table splits off, so every thread can write it). */
 int bgj_notify_fd(void);
 void bgj_wait_disarm(void);
 

@@ -1,6 +1,6 @@
 /*
  * run_callback.c - the shipped `run` callback: runs an external command as a
- * job (spawn.c does the process work).
+ * job (the I/O thread, proc.h, does the process work).
  *
  *   run CMD [ARG...]   the command's stdout, as $(CMD) would capture it, is
  *                      the result; a non-zero exit or a signal makes the job
