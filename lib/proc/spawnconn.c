@@ -248,6 +248,17 @@ static void spawner_read(struct bgj_watch *w, uint32_t events)
  */
 void conn_gone(void)
 {
+    /* what it said before it went (a send can see EPIPE before its BYE is read) */
+    for (;;) {
+        struct sp_reply r;
+        ssize_t n = S.sock >= 0 ? recv(S.sock, &r, sizeof r, MSG_DONTWAIT) : -1;
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
+        if ((size_t)n == sizeof r)
+            on_reply(&r);
+    }
     int retiring = S.retiring;
     pid_t spid = S.pid;
     bgj_loop_unwatch(&S.w);
