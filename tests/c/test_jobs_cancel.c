@@ -210,7 +210,7 @@ static void test_exit_support(void)
 
 static void test_fork(void)
 {
-    /* Under ASan workers must not exit mid-fork (see pool_quiet); the idle timeout is restored below. */
+    /* Under ASan and TSan workers must not exit mid-fork (see pool_quiet); the idle timeout is restored below. */
     if (FORK_NEEDS_QUIET)
         bgj_set_idle_timeout(1e6);
     int64_t done = submit_value(21);
@@ -251,7 +251,7 @@ static void test_fork(void)
 
     /*
      * Forks while workers publish results: no child may deadlock or see a
-     * torn job.  (Under ASan the fork waits for the workers to be quiet.)
+     * torn job.  (Under ASan and TSan the fork waits for the workers to be quiet.)
      */
     int hung = 0, failed = 0;
     for (int round = 0; round < 200; round++) {
@@ -285,8 +285,11 @@ static void test_fork(void)
         }
         int cst = 0;
         waitpid(c, &cst, 0);
-        if (WIFSIGNALED(cst))
+        if (WIFSIGNALED(cst)) {
+            if (!hung)
+                fprintf(stderr, "fork round %d: child killed by signal %d\n", round, WTERMSIG(cst));
             hung++;
+        }
         else if (WEXITSTATUS(cst) != 0) {
             if (!failed)
                 fprintf(stderr, "fork round %d: child status %d\n", round, WEXITSTATUS(cst));
