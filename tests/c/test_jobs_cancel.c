@@ -289,8 +289,7 @@ static void test_fork(void)
             if (!hung)
                 fprintf(stderr, "fork round %d: child killed by signal %d\n", round, WTERMSIG(cst));
             hung++;
-        }
-        else if (WEXITSTATUS(cst) != 0) {
+        } else if (WEXITSTATUS(cst) != 0) {
             if (!failed)
                 fprintf(stderr, "fork round %d: child status %d\n", round, WEXITSTATUS(cst));
             failed++;

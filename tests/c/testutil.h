@@ -25,8 +25,9 @@ static inline int ntasks(void)
     while ((len = syscall(SYS_getdents64, fd, buf, sizeof buf)) > 0) {
         for (long off = 0; off < len;) {
             unsigned short reclen;
-            memcpy(&reclen, buf + off + 16, sizeof reclen); /* struct linux_dirent64: d_ino, d_off, d_reclen */
-            n += buf[off + 19] != '.';                        /* d_type at 18, d_name at 19 */
+            memcpy(&reclen, buf + off + 16,
+                   sizeof reclen);     /* struct linux_dirent64: d_ino, d_off, d_reclen */
+            n += buf[off + 19] != '.'; /* d_type at 18, d_name at 19 */
             off += reclen;
         }
     }
