@@ -296,9 +296,10 @@ bgjob: warning: BGJOB_KILL_GRACE=1e99: not a number of seconds from 0 to 1e9; us
   run -0 bgsh 'big=( $(seq 400000) ); bgjob new -f run echo hi; bgjob wait; bgjob result 0
     kb() { local k v u; while read -r k v u; do [[ $k == VmRSS: ]] && echo "$v"; done < "$1/status"; }
     # the spawner is not the shell'"'"'s child: it is the newest bgjob-spawner in the shell'"'"'s process group
+    # (read, not $(< ...): each command substitution would fork this big shell once per process)
     read -r -a me < /proc/$$/stat; sp=; newest=0
     for p in /proc/[0-9]*; do
-      [[ $(< "$p/comm") == bgjob-spawner ]] 2>/dev/null || continue
+      { read -r c < "$p/comm"; } 2>/dev/null && [[ $c == bgjob-spawner ]] || continue
       { read -r -a f < "$p/stat"; } 2>/dev/null || continue
       [[ ${f[4]} == "${me[4]}" ]] && (( f[21] >= newest )) && { sp=$p; newest=${f[21]}; }
     done
