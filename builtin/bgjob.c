@@ -29,16 +29,18 @@
  * after a usage error, of `bgjob --usage` (README's command list is its
  * output, checked by a test) and of the subcommand lines of `help bgjob`.
  */
-#define SYN_NEW_EXPR  "new [-d] [-v VAR] [-t SECONDS] [-c FUNC] [--] EXPRESSION..."
-#define SYN_NEW_CB    "new [-d] [-v VAR] [-t SECONDS] [-c FUNC] -f NAME [ARG...]"
-#define SYN_STATUS    "[status [-n] [-v ARRAY]]"
+#define SYN_NEW_OPTS  "new [-d] [-v VAR] [-t SECONDS] [-c FUNC] [-a IDS] [-A IDS] [-r N] [-R SECONDS] [-g NAME]"
+#define SYN_NEW_EXPR  SYN_NEW_OPTS " [--] EXPRESSION..."
+#define SYN_NEW_CB    SYN_NEW_OPTS " -f NAME [ARG...]"
+#define SYN_STATUS    "[status [-n] [-g NAME] [-v ARRAY]]"
 #define SYN_SHOW      "show [-v ARRAY] ID"
 #define SYN_RESULT    "result [-w] [-v VAR] ID"
 #define SYN_TRACEBACK "traceback [ID]"
 #define SYN_REMOVE    "remove ID..."
 #define SYN_FLUSH     "flush [-f]"
-#define SYN_WAIT      "wait [-nq] [-p VAR] [-t SECONDS] [ID...]"
-#define SYN_KILL      "kill ID..."
+#define SYN_WAIT      "wait [-nq] [-p VAR] [-t SECONDS] [-g NAME | ID...]"
+#define SYN_KILL      "kill -g NAME | ID..."
+#define SYN_GROUP     "group [NAME [-j N] [-h POLICY]]"
 #define SYN_FUNCS     "funcs"
 #define SYN_LOAD      "load NAME|PATH"
 #define SYN_NOTIFY    "notify [prompt|now|off]"
@@ -62,6 +64,7 @@ static const struct usage {
     {BGJ_CMD_FUNCS, SYN_FUNCS, "list callbacks and their usage"},
     {BGJ_CMD_LOAD, SYN_LOAD, "load a plugin of callbacks"},
     {BGJ_CMD_NOTIFY, SYN_NOTIFY, "completion notices at the prompt"},
+    {BGJ_CMD_GROUP, SYN_GROUP, "list groups, or set a group's limit and halt policy"},
     {BGJ_CMD_HELP, SYN_HELP, "help (--help, -h), usage, version"},
 };
 #define NUSAGES (sizeof usages / sizeof *usages)
@@ -95,11 +98,11 @@ static int print_version(void)
     return sh_chkwrite(EXECUTION_SUCCESS);
 }
 
-static const char *const state_names[] = {"Queued", "Running", "Completed", "Dead"};
+static const char *const state_names[] = {"Queued", "Running", "Completed", "Dead", "Blocked"};
 
 const char *bgj_state_name(int state)
 {
-    return (state >= BGJ_QUEUED && state <= BGJ_DEAD) ? state_names[state] : "?";
+    return (state >= BGJ_QUEUED && state <= BGJ_BLOCKED) ? state_names[state] : "?";
 }
 
 int bgj_job_error(int64_t id, int code)
@@ -116,7 +119,7 @@ int bgj_unfinished_code(const bgjob_job *j, int state)
 {
     if (bgj_orphaned(j))
         return BGJ_EPARENT;
-    return state == BGJ_QUEUED ? BGJ_EQUEUED : BGJ_ERUNNING;
+    return state == BGJ_QUEUED ? BGJ_EQUEUED : state == BGJ_BLOCKED ? BGJ_EBLOCKED : BGJ_ERUNNING;
 }
 
 bgjob_job *bgj_lookup(int64_t id)
@@ -338,6 +341,7 @@ int bgjob_builtin(WORD_LIST *list)
         case BGJ_CMD_FUNCS: rc = bgj_cmd_funcs(); break;
         case BGJ_CMD_LOAD: rc = bgj_cmd_load(&c); break;
         case BGJ_CMD_NOTIFY: rc = bgj_cmd_notify(&c); break;
+        case BGJ_CMD_GROUP: rc = bgj_cmd_group(&c); break;
         default:
             if (c.help == BGJ_HELP_USAGE)
                 rc = print_usages();
@@ -501,6 +505,6 @@ EXPORT struct builtin bgjob_struct = {
     bgjob_builtin,
     BUILTIN_ENABLED | ARRAYREF_BUILTIN,
     bgjob_doc,
-    "bgjob [new|status|show|result|traceback|remove|flush|wait|kill|funcs|load|notify|help] [ARG...]",
+    "bgjob [new|status|show|result|traceback|remove|flush|wait|kill|funcs|load|notify|group|help] [ARG...]",
     0,
 };
