@@ -29,7 +29,8 @@
  * after a usage error, of `bgjob --usage` (README's command list is its
  * output, checked by a test) and of the subcommand lines of `help bgjob`.
  */
-#define SYN_NEW_OPTS  "new [-d] [-v VAR] [-t SECONDS] [-c FUNC] [-a IDS] [-A IDS] [-r N] [-R SECONDS] [-g NAME]"
+#define SYN_NEW_OPTS                                                                                         \
+    "new [-d] [-v VAR] [-t SECONDS] [-c FUNC] [-a IDS] [-A IDS] [-r N] [-R SECONDS] [-g NAME]"
 #define SYN_NEW_EXPR  SYN_NEW_OPTS " [--] EXPRESSION..."
 #define SYN_NEW_CB    SYN_NEW_OPTS " -f NAME [ARG...]"
 #define SYN_STATUS    "[status [-n] [-g NAME] [-v ARRAY]]"

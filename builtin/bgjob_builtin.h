@@ -45,8 +45,8 @@ int bgj_word_flags(const struct bgj_args *a, int index);
 #endif
 void bgj_usage(enum bgj_cmd cmd);
 int bgj_job_error(int64_t id, int code);                /* prints "job N <bgj_strerror(code)>"; returns 1 */
-int bgj_unfinished_code(const bgjob_job *j, int state); /* BGJ_EPARENT, BGJ_EQUEUED, BGJ_EBLOCKED or BGJ_ERUNNING */
-const char *bgj_state_name(int state);                  /* "Queued", "Running", "Completed", "Dead", "Blocked" */
+int bgj_unfinished_code(const bgjob_job *j, int state); /* BGJ_EPARENT, EQUEUED, EBLOCKED or ERUNNING */
+const char *bgj_state_name(int state);                  /* "Queued", "Running", "Completed", "Dead"... */
 bgjob_job *bgj_lookup(int64_t id);                      /* prints "job N not found" when unknown */
 
 /* report.c: status, show, result, traceback */

@@ -28,8 +28,9 @@ static void print_group(const struct bgj_group *g)
         snprintf(limit, sizeof limit, "%u", in.limit);
     else
         snprintf(limit, sizeof limit, "none");
-    printf("%s: limit %s, halt %s%s; %u running, %u queued, %u blocked, %u completed, %u dead\n", in.name, limit,
-           halt, in.halted ? " (halted)" : "", in.running, in.queued, in.blocked, in.completed, in.dead);
+    printf("%s: limit %s, halt %s%s; %u running, %u queued, %u blocked, %u completed, %u dead\n", in.name,
+           limit, halt, in.halted ? " (halted)" : "", in.running, in.queued, in.blocked, in.completed,
+           in.dead);
 }
 
 int bgj_cmd_group(struct bgj_cmdline *c)

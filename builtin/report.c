@@ -185,9 +185,9 @@ enum {
     K_COUNT
 };
 static const char *const show_keys[K_COUNT] = {
-    "id",       "state",     "kind",        "command", "result",  "error",   "daemon",   "progress",
-    "started",  "finished",  "elapsed",     "assignments", "messages", "after", "after_any", "waiting_for",
-    "group",    "attempt",   "retries_left", "attempts",
+    "id",        "state",       "kind",     "command", "result",       "error",    "daemon",
+    "progress",  "started",     "finished", "elapsed", "assignments",  "messages", "after",
+    "after_any", "waiting_for", "group",    "attempt", "retries_left", "attempts",
 };
 
 /* The extra fields of a job (info.h), copied: key, value, key, value... */

@@ -137,7 +137,8 @@ static int add_deps(struct bgj_cmdline *c, char opt, const char *list, struct bg
         size_t len = strcspn(p, ",");
         char num[24];
         if (len == 0 || len >= sizeof num)
-            return fail(err, "-%c: %s: not a list of job numbers (e.g. 3 or 3,4)", opt, shown(list, sb, sizeof sb));
+            return fail(err, "-%c: %s: not a list of job numbers (e.g. 3 or 3,4)", opt,
+                        shown(list, sb, sizeof sb));
         memcpy(num, p, len);
         num[len] = 0;
         if (bgj_parse_id(num, &c->deps[c->ndeps]) != 0)
@@ -232,7 +233,8 @@ int bgj_cmdline_parse(int argc, char **argv, struct bgj_cmdline *c, struct bgj_e
         /* `group NAME -j N': the name may come before the options. */
         if (c->cmd == BGJ_CMD_GROUP && w[0] != '-' && !c->gname) {
             if (!bgj_group_name_ok(w))
-                return fail(err, "%s: not a group name (1 to 64 letters, digits, _ - . :)", shown(w, sb, sizeof sb));
+                return fail(err, "%s: not a group name (1 to 64 letters, digits, _ - . :)",
+                            shown(w, sb, sizeof sb));
             c->gname = w;
             continue;
         }

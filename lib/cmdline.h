@@ -55,7 +55,7 @@ struct bgj_cmdline {
     int has_timeout; /* -t SECONDS (wait: how long to wait; new: the job's time limit) */
     double timeout;
     /* new -a ID[,ID...] / -A ID[,ID...] (repeatable): the jobs it waits for, in order, each with any=1 for -A */
-    int64_t *deps;       /* malloc'd */
+    int64_t *deps;           /* malloc'd */
     unsigned char *deps_any; /* malloc'd */
     size_t ndeps;
     int has_retries; /* new -r N: up to N more attempts */

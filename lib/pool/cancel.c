@@ -25,7 +25,9 @@ char *bgj_cancel_text(const bgjob_job *j, int why, int before_start)
     char buf[96];
     switch (why) {
     case BGJ_CANCEL_TIMEOUT: snprintf(buf, sizeof buf, "timed out after %g seconds", j->timeout); break;
-    case BGJ_CANCEL_HALT: snprintf(buf, sizeof buf, "halted: group %s stopped its jobs", bgj_group_name(j->group)); break;
+    case BGJ_CANCEL_HALT:
+        snprintf(buf, sizeof buf, "halted: group %s stopped its jobs", bgj_group_name(j->group));
+        break;
     case BGJ_CANCEL_EXIT:
         snprintf(buf, sizeof buf, "cancelled at shell exit%s", before_start ? " before it started" : "");
         break;

@@ -22,10 +22,10 @@
 
 struct bgj_group {
     char *name;
-    unsigned limit;            /* 0: none */
-    unsigned inflight;         /* slots taken: jobs in the run queue or running */
+    unsigned limit;    /* 0: none */
+    unsigned inflight; /* slots taken: jobs in the run queue or running */
     bgjob_job *held, *held_tail;
-    bgjob_job *members;        /* unfinished jobs */
+    bgjob_job *members; /* unfinished jobs */
     unsigned total, completed, dead, failed, succeeded;
     struct bgj_halt halt;
     unsigned char halted;
@@ -287,6 +287,6 @@ void bgj_halt_format(const struct bgj_halt *h, char *buf, size_t len)
     if (!h->when)
         snprintf(buf, len, "never");
     else
-        snprintf(buf, len, "%s,%s=%u%s", h->when == 2 ? "now" : "soon", h->success ? "success" : "fail", h->count,
-                 h->percent ? "%" : "");
+        snprintf(buf, len, "%s,%s=%u%s", h->when == 2 ? "now" : "soon", h->success ? "success" : "fail",
+                 h->count, h->percent ? "%" : "");
 }

@@ -30,7 +30,12 @@
 enum bgj_state { BGJ_QUEUED, BGJ_RUNNING, BGJ_COMPLETED, BGJ_DEAD, BGJ_BLOCKED };
 enum bgj_kind { BGJ_KIND_ARITH, BGJ_KIND_CALLBACK };
 /* Why a job was asked to stop (its `cancel` field; 0: it was not). */
-enum bgj_cancel_reason { BGJ_CANCEL_KILL = 1, BGJ_CANCEL_TIMEOUT = 2, BGJ_CANCEL_EXIT = 3, BGJ_CANCEL_HALT = 4 };
+enum bgj_cancel_reason {
+    BGJ_CANCEL_KILL = 1,
+    BGJ_CANCEL_TIMEOUT = 2,
+    BGJ_CANCEL_EXIT = 3,
+    BGJ_CANCEL_HALT = 4
+};
 
 /* What a job does on its worker: RUN returns 0 for success.  RELEASE frees ARG afterwards (any thread). */
 typedef int (*bgj_run_fn)(bgjob_job *job, void *arg);
@@ -80,17 +85,17 @@ struct bgjob_job {
     unsigned char
         cancel_queued; /* on the pool's cancel queue (RUNQ links, unused while running); cancel lock */
     /* Workflows (flow.c): set before submission, then under the manager lock. */
-    struct bgj_flow *flow;   /* its dependencies and dependents, or NULL */
-    struct bgj_group *group; /* new -g NAME, or NULL */
-    char *attempts;          /* one line per failed attempt that was retried, or NULL */
-    double backoff;          /* the wait before the next retry (new -R, doubling) */
-    unsigned retries;        /* retries left (new -r) */
-    unsigned attempt;        /* the attempt running or last run, from 1 */
+    struct bgj_flow *flow;    /* its dependencies and dependents, or NULL */
+    struct bgj_group *group;  /* new -g NAME, or NULL */
+    char *attempts;           /* one line per failed attempt that was retried, or NULL */
+    double backoff;           /* the wait before the next retry (new -R, doubling) */
+    unsigned retries;         /* retries left (new -r) */
+    unsigned attempt;         /* the attempt running or last run, from 1 */
     unsigned char retry_wait; /* waiting in the timer list for its next attempt */
     unsigned char held;       /* waiting (RUNQ links) for a slot of its group */
     unsigned char gslot;      /* holds one of its group's running slots */
     unsigned char doomed;     /* an enum bgj_doom: ends Dead without running (being published) */
-    char command[];    /* display form (an arithmetic job's expression) */
+    char command[];           /* display form (an arithmetic job's expression) */
 };
 
 /* Why a job that never ran (or waits to retry) ends Dead (its `doomed' field). */
@@ -292,10 +297,11 @@ void bgj_job_set_retries(bgjob_job *job, unsigned n, double backoff);
 #define BGJ_BACKOFF_MAX 60.0
 
 /* What `show' gives of a job's workflow (main thread): malloc'd strings, "" when none; NULL when out of memory. */
-char *bgj_job_deps(const bgjob_job *job, int any);  /* the ids of its -a (ANY: -A) jobs */
+char *bgj_job_deps(const bgjob_job *job, int any); /* the ids of its -a (ANY: -A) jobs */
 char *bgj_job_waiting_for(const bgjob_job *job);   /* the ids of those not yet ended */
 char *bgj_job_attempts(const bgjob_job *job);      /* its failed attempts, one line each */
-unsigned bgj_job_attempt(const bgjob_job *job, unsigned *retries_left); /* the attempt running or last run (from 1) */
+unsigned bgj_job_attempt(const bgjob_job *job,
+                         unsigned *retries_left); /* the attempt running or last run (from 1) */
 /* True while a Blocked job needs JOB (bgj_remove refuses it). */
 int bgj_job_needed(const bgjob_job *job);
 /* Before a finished JOB is freed: forgets it in the jobs it depends on and in its dependents. */

@@ -459,7 +459,8 @@ static void finish(bgjob_job *j, int rc, int by_worker)
             j->result = strdup("");
         state = BGJ_COMPLETED;
     }
-    if (state == BGJ_DEAD && j->retries && (why == 0 || why == BGJ_CANCEL_TIMEOUT) && retry_later(j, by_worker))
+    if (state == BGJ_DEAD && j->retries && (why == 0 || why == BGJ_CANCEL_TIMEOUT) &&
+        retry_later(j, by_worker))
         return;
     if (j->release)
         j->release(j->arg);
