@@ -199,8 +199,8 @@ static void halt(struct bgj_group *g, bgjob_job **doomed)
 {
     g->halted = 1;
     for (bgjob_job *m = g->members; m; m = m->link[BGJ_MEMBERS].next) {
-        if (m->doomed)
-            continue;
+        if (m->doomed || m->generation != P.generation)
+            continue; /* on its way out, or the parent's */
         if (bgj_pool_take_out(m)) {
             m->doomed = BGJ_DOOM_HALT;
             m->link[BGJ_RUNQ].next = *doomed;
@@ -238,12 +238,17 @@ void bgj_group_ended(bgjob_job *j, int state, bgjob_job **doomed)
         halt(g, doomed);
 }
 
+/*
+ * The fork child runs none of the parent's jobs: its groups' slots start
+ * free and nothing is held.  The member lists stay, for the listing (the
+ * parent's jobs as they were at the fork); a halt passes over those jobs.
+ */
 void bgj_group_fork_child(void)
 {
     for (size_t i = 0; i < G.n; i++) {
         struct bgj_group *g = G.v[i];
         g->inflight = 0;
-        g->held = g->held_tail = g->members = NULL;
+        g->held = g->held_tail = NULL;
     }
 }
 
