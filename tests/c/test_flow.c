@@ -46,7 +46,10 @@ static int run_gated(bgjob_job *j, void *arg)
     return 0;
 }
 
-static bgjob_job *gated_job(struct gated *g) { return bgj_job_new(BGJ_KIND_CALLBACK, "gated", run_gated, NULL, g); }
+static bgjob_job *gated_job(struct gated *g)
+{
+    return bgj_job_new(BGJ_KIND_CALLBACK, "gated", run_gated, NULL, g);
+}
 
 /* A value job (jobs_util.h's run_value) that runs after DEP (ANY: whatever its end). */
 static int64_t submit_after(intptr_t v, int64_t dep, int any)
