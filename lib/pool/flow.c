@@ -90,11 +90,8 @@ int bgj_job_add_dep(bgjob_job *j, bgjob_job *dep, int any)
     if (!f)
         return BGJ_ENOMEM;
     j->flow = f; /* not submitted yet: no other thread sees it */
-    for (unsigned k = 0; k < f->ndeps; k++)
-        if (f->deps[k].job == dep) {
-            f->deps[k].any &= (unsigned char)(any != 0); /* -a wins over -A */
-            return 0;
-        }
+    /* A job listed twice is two dependencies on it: each is met or fails with it (no search here, so a
+       job after thousands of others costs O(their number)). */
     if (f->ndeps == f->depcap) {
         unsigned ncap = f->depcap ? 2 * f->depcap : 4;
         struct bgj_dep *d = realloc(f->deps, ncap * sizeof *d);
