@@ -1,6 +1,7 @@
 /*
- * jobs.h - the job manager: job records (job.c), the job table (table.c) and
- * the worker pool (pool.c, pool_query.c).
+ * jobs.h - the job manager: job records (job.c), the job table (table.c),
+ * the worker pool (pool.c, cancel.c, pool_query.c) and workflows
+ * (dependencies: flow.c; groups and halt policies: group.c).
  *
  * Threads: every function here is for the shell's main thread unless its
  * comment says otherwise.  Workers only run jobs and publish their outcome;

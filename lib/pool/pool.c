@@ -1,7 +1,9 @@
 /*
  * pool.c - the worker pool: the run queue, the workers, the timer thread,
- * cancellation (kill, timeout, exit), the exit accounting, the fork handlers
- * and the completion eventfd.
+ * cancellation (kill, timeout, exit, halt; its delivery to a running job is
+ * cancel.c), retries, the exit accounting, the fork handlers and the
+ * completion eventfd.  Dependencies are flow.c, groups and halts group.c:
+ * both run under the manager lock, called from here.
  *
  * Locks, in this order (a thread holding the cancel lock never takes the
  * manager lock):
@@ -47,8 +49,19 @@
  *
  * Timeouts: a job with a timeout enters the timer list when a worker picks it
  * up (its deadline counts from then).  One timer thread, started with the
- * first timed job, sleeps until the earliest deadline of that list and
- * cancels the job it reaches.  Jobs without a timeout never touch it.
+ * first timed job (or job with retries), sleeps until the earliest deadline
+ * of that list and cancels the job it reaches.  Jobs without a timeout never
+ * touch it.
+ *
+ * Ending a job (publish): under the manager lock the thread that ends it
+ * releases its dependents and its group slot, and applies its group's halt
+ * policy (flow.c, group.c); the jobs that must end Dead without running (a
+ * failed dependency, a halt) come back as a list, which publish ends in
+ * turn, so a failure runs down a chain without recursion.  A job that ends
+ * Dead by itself with retries left is not published: retry_later gives back
+ * its running slot and puts it in the timer list, whose thread queues it
+ * again when its backoff is over.  Blocked jobs and jobs waiting to retry
+ * count as queued for the exit wait, and hold no slot and no thread.
  *
  * The state P is declared in pool_int.h; pool_query.c holds the settings
  * and the read side (counts, the exit wait, the completion eventfd for

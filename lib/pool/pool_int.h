@@ -1,10 +1,12 @@
 /*
  * pool_int.h - the worker pool's state, shared by pool.c (the run queue,
- * workers, timer thread, cancellation, fork handlers) and pool_query.c
- * (settings, counts, waiting and statistics).  Private to lib/pool/pool*.c.
+ * workers, timer thread, retries, fork handlers), cancel.c (cancellation),
+ * flow.c (dependencies), group.c (groups, halt policies) and pool_query.c
+ * (settings, counts, waiting and statistics).  Private to lib/pool/.
  *
  * Locking: the state is guarded as pool.c's top comment says: P.lock, the
- * manager lock, guards P.s and the limits; P.cancel_lock, taken after it and
+ * manager lock, guards P.s, the limits, the jobs' workflow links (flow.c)
+ * and the groups' state (group.c); P.cancel_lock, taken after it and
  * never before it, guards the cancel queue and every job's cancel_fd and
  * proc link; nfinished is atomic.
  */
