@@ -37,13 +37,14 @@ struct bgj_dependent {
 };
 
 struct bgj_flow {
-    struct bgj_dep *deps;
+    struct bgj_dep *deps; /* dep0 until a second one comes */
     unsigned ndeps, depcap;
     struct bgj_dependent *dependents;
     unsigned ndependents, cap;
     unsigned unmet;     /* dependencies not yet met, while Blocked */
     int64_t failed_dep; /* the dependency whose end doomed it */
     unsigned char dep_killed;
+    struct bgj_dep dep0; /* most jobs have one dependency: no array of their own */
 };
 
 static struct bgj_flow *flow_of(bgjob_job *j)
@@ -89,18 +90,25 @@ int bgj_job_add_dep(bgjob_job *j, bgjob_job *dep, int any)
     struct bgj_flow *f = j->flow ? j->flow : calloc(1, sizeof *f);
     if (!f)
         return BGJ_ENOMEM;
+    if (!j->flow) {
+        f->deps = &f->dep0;
+        f->depcap = 1;
+    }
     j->flow = f; /* not submitted yet: no other thread sees it */
     /* A job listed twice is two dependencies on it: each is met or fails with it (no search here, so a
        job after thousands of others costs O(their number)). */
     if (f->ndeps == f->depcap) {
-        unsigned ncap = f->depcap ? 2 * f->depcap : 4;
-        struct bgj_dep *d = realloc(f->deps, ncap * sizeof *d);
+        unsigned ncap = 2 * f->depcap + 2;
+        struct bgj_dep *d = realloc(f->deps == &f->dep0 ? NULL : f->deps, ncap * sizeof *d);
         if (!d)
             return BGJ_ENOMEM;
+        if (f->deps == &f->dep0)
+            d[0] = f->dep0;
         f->deps = d;
         f->depcap = ncap;
     }
-    if (reserve_dependent(dep) != 0)
+    /* A job that has ended stays so: it will not be told about this one (bgj_flow_submit decides then). */
+    if (!bgj_finished(bgj_state_of(dep)) && reserve_dependent(dep) != 0)
         return BGJ_ENOMEM;
     f->deps[f->ndeps++] = (struct bgj_dep){.id = dep->id, .job = dep, .any = any != 0};
     return 0;
@@ -286,7 +294,8 @@ void bgj_flow_forget(bgjob_job *j)
     }
     j->flow = NULL;
     pthread_mutex_unlock(&P.lock);
-    free(f->deps);
+    if (f->deps != &f->dep0)
+        free(f->deps);
     free(f->dependents);
     free(f);
 }
