@@ -16,21 +16,33 @@ set -u
 N=${1:-10000}
 REPS=${2:-5}
 : "${BGJOB_SO:?set BGJOB_SO to the built bgjob.so}"
-export N REPS BGJOB_SO
+TMP=$(mktemp -d)
+trap 'rm -rf "$TMP"' EXIT
+GATE=$TMP/gate
+mkfifo "$GATE"
+export N REPS BGJOB_SO GATE
 
 bash --norc --noprofile -c '
   enable -f "$BGJOB_SO" bgjob || exit 99
   # The chain and the diamond wait for their last job only (it ends last):
   # `wait` without IDs looks at every job of the table, as plain jobs do.
   plain() { local i prev; for ((i = 0; i < N; i++)); do bgjob new -v prev 1; done; bgjob wait; }
-  chain() { local i prev; bgjob new -v prev 1; for ((i = 1; i < N; i++)); do bgjob new -v prev -a "$prev" 1; done; bgjob wait "$prev"; }
+  # The first job of the chain and the top of the diamond wait for the gate
+  # (a command reading a FIFO), opened once every job is made: so every job
+  # is made Blocked, and the releases all happen, down the chain or across
+  # the diamond.
+  chain() {
+    local i prev
+    bgjob new -v prev -f run cat "$GATE"
+    for ((i = 1; i < N; i++)); do bgjob new -v prev -a "$prev" 1; done
+    : > "$GATE"; bgjob wait "$prev"
+  }
   diamond() {
-    local i top id ids=() half=$((N / 2))
-    bgjob new -v top 1
-    for ((i = 0; i < half; i++)); do bgjob new -v id -a "$top" 1; ids+=("$id"); done
-    local IFS=,
-    bgjob new -v id -a "${ids[*]}" 1
-    bgjob wait "$id"
+    local i top id half=$((N / 2))
+    bgjob new -v top -f run cat "$GATE"
+    for ((i = 0; i < half; i++)); do bgjob new -v id -a "$top" 1; done
+    bgjob new -v id -a "$(seq -s, "$((top + 1))" "$id")" 1
+    : > "$GATE"; bgjob wait "$id"
   }
   # T: ns per job of one run of FUNC (N jobs; the diamond N/2+2), in this shell (no subshell)
   timed() {
