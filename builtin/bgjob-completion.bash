@@ -19,7 +19,7 @@ _bgjob_complete() {
   local sub=${COMP_WORDS[1]} opts= kind= i fpos=0
   COMPREPLY=()
   if ((COMP_CWORD == 1)); then
-    COMPREPLY=($(compgen -W 'new status show result traceback remove flush wait kill funcs load notify help --help --usage --version' -- "$cur"))
+    COMPREPLY=($(compgen -W 'new status show result traceback remove flush wait kill funcs load notify group help --help --usage --version' -- "$cur"))
     return 0
   fi
   if [[ $sub == new ]]; then
@@ -48,18 +48,31 @@ _bgjob_complete() {
     -f) if [[ $sub == new ]]; then COMPREPLY=($(compgen -W "$(bgjob __complete funcs)" -- "$cur")); return 0; fi ;;
     -c) if [[ $sub == new ]]; then COMPREPLY=($(compgen -A function -- "$cur")); return 0; fi ;;
     -v|-p) COMPREPLY=($(compgen -v -- "$cur")); return 0 ;;
-    -t) return 0 ;;
+    -t|-r|-R|-j) return 0 ;;
+    -a|-A) if [[ $sub == new ]]; then COMPREPLY=($(compgen -W "$(bgjob __complete ids all)" -- "$cur")); return 0; fi ;;
+    -g) COMPREPLY=($(compgen -W "$(bgjob __complete groups)" -- "$cur")); return 0 ;;
+    -h) if [[ $sub == group ]]; then
+          COMPREPLY=($(compgen -W 'never soon,fail= soon,success= now,fail= now,success=' -- "$cur"))
+          compopt -o nospace 2>/dev/null; return 0
+        fi ;;
   esac
   case $sub in
-    new) opts='-d -v -t -c -f --' ;;
-    status) opts='-n -v' ;;
+    new) opts='-d -v -t -c -a -A -r -R -g -f --' ;;
+    status) opts='-n -g -v' ;;
     show) opts='-v'; kind=all ;;
     result) opts='-w -v'; kind=completed ;;
     traceback) kind=dead ;;
     remove) kind=finished ;;
     flush) opts='-f' ;;
-    wait) opts='-n -q -p -t'; kind=unfinished ;;
-    kill) kind=unfinished ;;
+    wait) opts='-n -q -p -t -g'; kind=unfinished ;;
+    kill) opts='-g'; kind=unfinished ;;
+    group)
+      if ((COMP_CWORD == 2)) && [[ $cur != -* ]]; then
+        COMPREPLY=($(compgen -W "$(bgjob __complete groups)" -- "$cur"))
+      elif [[ $cur == -* ]]; then
+        COMPREPLY=($(compgen -W '-j -h' -- "$cur"))
+      fi
+      return 0 ;;
     load)
       # A name without a slash is looked up in the plugin search path; a path is a file.
       if [[ $cur == */* || $cur == [.~]* ]]; then

@@ -29,16 +29,19 @@
  * after a usage error, of `bgjob --usage` (README's command list is its
  * output, checked by a test) and of the subcommand lines of `help bgjob`.
  */
-#define SYN_NEW_EXPR  "new [-d] [-v VAR] [-t SECONDS] [-c FUNC] [--] EXPRESSION..."
-#define SYN_NEW_CB    "new [-d] [-v VAR] [-t SECONDS] [-c FUNC] -f NAME [ARG...]"
-#define SYN_STATUS    "[status [-n] [-v ARRAY]]"
+#define SYN_NEW_OPTS                                                                                         \
+    "new [-d] [-v VAR] [-t SECONDS] [-c FUNC] [-a IDS] [-A IDS] [-r N] [-R SECONDS] [-g NAME]"
+#define SYN_NEW_EXPR  SYN_NEW_OPTS " [--] EXPRESSION..."
+#define SYN_NEW_CB    SYN_NEW_OPTS " -f NAME [ARG...]"
+#define SYN_STATUS    "[status [-n] [-g NAME] [-v ARRAY]]"
 #define SYN_SHOW      "show [-v ARRAY] ID"
 #define SYN_RESULT    "result [-w] [-v VAR] ID"
 #define SYN_TRACEBACK "traceback [ID]"
 #define SYN_REMOVE    "remove ID..."
 #define SYN_FLUSH     "flush [-f]"
-#define SYN_WAIT      "wait [-nq] [-p VAR] [-t SECONDS] [ID...]"
-#define SYN_KILL      "kill ID..."
+#define SYN_WAIT      "wait [-nq] [-p VAR] [-t SECONDS] [-g NAME | ID...]"
+#define SYN_KILL      "kill -g NAME | ID..."
+#define SYN_GROUP     "group [NAME [-j N] [-h POLICY]]"
 #define SYN_FUNCS     "funcs"
 #define SYN_LOAD      "load NAME|PATH"
 #define SYN_NOTIFY    "notify [prompt|now|off]"
@@ -62,6 +65,7 @@ static const struct usage {
     {BGJ_CMD_FUNCS, SYN_FUNCS, "list callbacks and their usage"},
     {BGJ_CMD_LOAD, SYN_LOAD, "load a plugin of callbacks"},
     {BGJ_CMD_NOTIFY, SYN_NOTIFY, "completion notices at the prompt"},
+    {BGJ_CMD_GROUP, SYN_GROUP, "list groups, or set a group's limit and halt policy"},
     {BGJ_CMD_HELP, SYN_HELP, "help (--help, -h), usage, version"},
 };
 #define NUSAGES (sizeof usages / sizeof *usages)
@@ -95,11 +99,11 @@ static int print_version(void)
     return sh_chkwrite(EXECUTION_SUCCESS);
 }
 
-static const char *const state_names[] = {"Queued", "Running", "Completed", "Dead"};
+static const char *const state_names[] = {"Queued", "Running", "Completed", "Dead", "Blocked"};
 
 const char *bgj_state_name(int state)
 {
-    return (state >= BGJ_QUEUED && state <= BGJ_DEAD) ? state_names[state] : "?";
+    return (state >= BGJ_QUEUED && state <= BGJ_BLOCKED) ? state_names[state] : "?";
 }
 
 int bgj_job_error(int64_t id, int code)
@@ -116,7 +120,7 @@ int bgj_unfinished_code(const bgjob_job *j, int state)
 {
     if (bgj_orphaned(j))
         return BGJ_EPARENT;
-    return state == BGJ_QUEUED ? BGJ_EQUEUED : BGJ_ERUNNING;
+    return state == BGJ_QUEUED ? BGJ_EQUEUED : state == BGJ_BLOCKED ? BGJ_EBLOCKED : BGJ_ERUNNING;
 }
 
 bgjob_job *bgj_lookup(int64_t id)
@@ -338,6 +342,7 @@ int bgjob_builtin(WORD_LIST *list)
         case BGJ_CMD_FUNCS: rc = bgj_cmd_funcs(); break;
         case BGJ_CMD_LOAD: rc = bgj_cmd_load(&c); break;
         case BGJ_CMD_NOTIFY: rc = bgj_cmd_notify(&c); break;
+        case BGJ_CMD_GROUP: rc = bgj_cmd_group(&c); break;
         default:
             if (c.help == BGJ_HELP_USAGE)
                 rc = print_usages();
@@ -365,8 +370,9 @@ static char *bgjob_doc[] = {
     "",
     "Jobs run on worker threads inside the shell: no fork, no temporary file.",
     "They are numbered 0, 1, 2, ... in the order they are created; numbers are",
-    "never reused.  A job is Queued (waiting for a free worker), Running,",
-    "Completed or Dead (it failed, or was killed).",
+    "never reused.  A job is Blocked (waiting for the jobs it depends on),",
+    "Queued (waiting for a free worker), Running, Completed or Dead (it",
+    "failed, or was killed).",
     "",
     "Subcommands:",
     "  " SYN_NEW_EXPR,
@@ -401,6 +407,24 @@ static char *bgjob_doc[] = {
     "                    ends while a line is typed has its handler run after",
     "                    that line.",
     "                    FUNC must be a function already (else a usage error).",
+    "        -a ID[,ID...]  start once every job listed has Completed; until",
+    "                    then the job is Blocked (no running slot, no thread).",
+    "                    If one ends Dead, this job ends Dead at once,",
+    "                    `dependency N failed' (or `killed'), and so on down",
+    "                    the chain.  IDs must be jobs of this shell.",
+    "        -A ID[,ID...]  start once every job listed has ended, whatever",
+    "                    the outcome.  -a and -A may be repeated and mixed.",
+    "        -r N        retry up to N times when the job ends Dead by itself",
+    "                    (non-zero exit, a signal bgjob did not send, -t, a",
+    "                    callback or arithmetic failure); never after kill, a",
+    "                    halt or exit.  -t applies to each attempt.  `show'",
+    "                    gives attempt, retries_left and attempts (each failed",
+    "                    attempt's last line, also in the traceback).  An",
+    "                    arithmetic job keeps its copy of the variables.",
+    "        -R SECONDS  wait before the first retry (1): then twice as long",
+    "                    each time, up to 60, +-20% jitter; while it waits the",
+    "                    job is Queued and holds no running slot.",
+    "        -g NAME     put the job in group NAME (see `group').",
     "        A `new' that fails creates no job and unsets VAR of -v.",
     "        -f run CMD [ARG...]  runs the command CMD, found through PATH now",
     "        (status 127 or 126 and no job if it can't run: not found, not",
@@ -421,18 +445,21 @@ static char *bgjob_doc[] = {
     "        List jobs by state (the default subcommand); a command line past",
     "        72 characters shows its first 69 and `...' (here, in notices and",
     "        in traceback headers; `show' gives it whole).  -n lists only jobs",
-    "        that finished since the last report; -v fills the associative",
-    "        ARRAY with job number -> state instead of printing.",
+    "        that finished since the last report; -g only the jobs of group",
+    "        NAME; -v fills the associative ARRAY with job number -> state",
+    "        instead of printing.  Blocked jobs are listed first.",
     "  " SYN_SHOW,
     "        Every field of job ID, as an array literal for",
-    "        `eval \"declare -A job=$(bgjob show ID)\"', or into ARRAY.",
+    "        `eval \"declare -A job=$(bgjob show ID)\"', or into ARRAY;",
+    "        after, after_any and waiting_for list job numbers, group names",
+    "        its group.",
     "  " SYN_RESULT,
     "        Print (or store in VAR) the result of completed job ID.  With -w,",
     "        first wait for the job to finish (interrupted like wait).",
     "  " SYN_TRACEBACK,
     "        The error report of dead job ID, or of every dead job.",
     "  " SYN_REMOVE,
-    "        Delete finished jobs.",
+    "        Delete finished jobs (not one a Blocked job still needs).",
     "  " SYN_FLUSH,
     "        Delete every finished job.  In an interactive shell, if jobs",
     "        finished since the last report (status, show, result, traceback),",
@@ -454,9 +481,11 @@ static char *bgjob_doc[] = {
     "        In an interactive shell with stderr on a terminal, a wait longer",
     "        than half a second shows a progress line; -q: none.",
     "        -t 0 does not wait: it returns 124 at once if a job is unfinished.",
+    "        -g NAME: the jobs of group NAME, as without IDs.",
     "  " SYN_KILL,
-    "        Cancel jobs: a queued job ends at once, a running callback is asked",
-    "        to stop.  A killed job ends Dead.",
+    "        Cancel jobs (-g: every unfinished job of group NAME): a queued or",
+    "        Blocked job, or one waiting to retry, ends at once; a running",
+    "        callback is asked to stop.  A killed job ends Dead.",
     "  " SYN_FUNCS,
     "        List the registered callbacks and their usage.",
     "  " SYN_LOAD,
@@ -472,6 +501,20 @@ static char *bgjob_doc[] = {
     "        readline waits for input, redrawing the line (now; completion",
     "        handlers still wait for the prompt); or none (off).  A job so",
     "        reported counts as seen.  No argument: print the mode.",
+    "  " SYN_GROUP,
+    "        Without NAME, list the groups: limit, halt policy and how many",
+    "        jobs are running, queued, blocked, completed and dead.  With NAME,",
+    "        create the group if need be and set what is given (else list it):",
+    "        -j N        at most N of its jobs run at once, within",
+    "                    BGJOB_MAX_RUNNING (0: no limit of its own).",
+    "        -h POLICY   when to stop the group, as GNU parallel's --halt:",
+    "                    soon,fail=N starts no more of its jobs once N have",
+    "                    failed (the ones not started end Dead, halted);",
+    "                    now,fail=N also stops the running ones; fail=N%",
+    "                    counts a share of the group's jobs; success=N halts",
+    "                    after N successes; never: no policy.  A job that",
+    "                    retries counts once its last attempt failed.  A new",
+    "                    -h clears a halt.",
     "  " SYN_HELP,
     "        This help; --usage prints the usage lines, --version the version.",
     "",
@@ -501,6 +544,6 @@ EXPORT struct builtin bgjob_struct = {
     bgjob_builtin,
     BUILTIN_ENABLED | ARRAYREF_BUILTIN,
     bgjob_doc,
-    "bgjob [new|status|show|result|traceback|remove|flush|wait|kill|funcs|load|notify|help] [ARG...]",
+    "bgjob [new|status|show|result|traceback|remove|flush|wait|kill|funcs|load|notify|group|help] [ARG...]",
     0,
 };

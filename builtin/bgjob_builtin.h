@@ -45,8 +45,8 @@ int bgj_word_flags(const struct bgj_args *a, int index);
 #endif
 void bgj_usage(enum bgj_cmd cmd);
 int bgj_job_error(int64_t id, int code);                /* prints "job N <bgj_strerror(code)>"; returns 1 */
-int bgj_unfinished_code(const bgjob_job *j, int state); /* BGJ_EPARENT, BGJ_EQUEUED or BGJ_ERUNNING */
-const char *bgj_state_name(int state);                  /* "Queued", "Running", "Completed", "Dead" */
+int bgj_unfinished_code(const bgjob_job *j, int state); /* BGJ_EPARENT, EQUEUED, EBLOCKED or ERUNNING */
+const char *bgj_state_name(int state);                  /* "Queued", "Running", "Completed", "Dead"... */
 bgjob_job *bgj_lookup(int64_t id);                      /* prints "job N not found" when unknown */
 
 /* report.c: status, show, result, traceback */
@@ -60,6 +60,11 @@ size_t bgj_print_unseen(void); /* status -n's listing; how many, or (size_t)-1 o
 /* COMMAND as a person reads it: %q-quoted if it holds a control character,
    past BGJ_CMD_COLUMNS its first ones and "..." (malloc'd; NULL on OOM). */
 char *bgj_command_line(const char *command);
+
+/* group.c: `group' */
+int bgj_cmd_group(struct bgj_cmdline *c);
+/* The group NAME for -g of status, wait and kill: NULL after "no such group". */
+struct bgj_group *bgj_group_lookup(const char *name);
 
 /* manage.c: remove, flush, kill */
 int bgj_cmd_remove(struct bgj_cmdline *c);

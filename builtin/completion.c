@@ -3,7 +3,8 @@
  * embedded at build time) defined and registered when bgjob is enabled in an
  * interactive shell (and unregistered by `enable -d`), and `bgjob
  * __complete`, the queries it makes (job numbers by state, callback names,
- * the plugins `load NAME` would find) without marking anything seen.
+ * the plugins `load NAME` would find, group names) without marking anything
+ * seen.
  *
  * Main thread only; no state of its own.
  */
@@ -147,7 +148,13 @@ int bgj_cmd_complete(int argc, char **argv)
     }
     if (argc == 1 && strcmp(argv[0], "plugins") == 0)
         return list_plugins();
-    builtin_error(
-        "__complete: usage: bgjob __complete ids all|completed|dead|finished|unfinished, funcs or plugins");
+    if (argc == 1 && strcmp(argv[0], "groups") == 0) {
+        size_t n = bgj_group_count();
+        for (size_t i = 0; i < n; i++)
+            printf("%s\n", bgj_group_name(bgj_group_at(i)));
+        return sh_chkwrite(EXECUTION_SUCCESS);
+    }
+    builtin_error("__complete: usage: bgjob __complete ids all|completed|dead|finished|unfinished, funcs, "
+                  "plugins or groups");
     return EX_USAGE;
 }

@@ -1,5 +1,7 @@
 /*
- * manage.c - the subcommands that delete or stop jobs: remove, flush, kill.
+ * manage.c - the subcommands that delete or stop jobs: remove, flush, kill
+ * (kill -g: a group's unfinished jobs).  A finished job a Blocked job still
+ * needs is not removed.
  *
  * Main thread only.  Only finished jobs are deleted (a worker may still
  * write to an unfinished one).  flush's guard against deleting jobs nobody
@@ -31,6 +33,8 @@ static int remove_one(bgjob_job *j)
 {
     int64_t id = j->id;
     int s = bgj_state_of(j);
+    if (bgj_finished(s) && bgj_job_needed(j))
+        return bgj_job_error(id, BGJ_ENEEDED);
     /* The state read here names the reason, whatever code the manager returns. */
     if (!bgj_finished(s) || bgj_remove(id) != 0)
         return bgj_job_error(id, bgj_unfinished_code(j, bgj_state_of(j)));
@@ -72,4 +76,19 @@ static int kill_one(bgjob_job *j)
     return EXECUTION_SUCCESS;
 }
 
-int bgj_cmd_kill(struct bgj_cmdline *c) { return each_job(c, kill_one); }
+/* kill -g NAME: every unfinished job of the group (those of the parent shell excepted). */
+static int kill_group(const char *name)
+{
+    struct bgj_group *g = bgj_group_lookup(name);
+    if (!g)
+        return EXECUTION_FAILURE;
+    size_t n = bgj_count();
+    for (size_t i = 0; i < n; i++) {
+        bgjob_job *j = bgj_at(i);
+        if (j && j->group == g && !bgj_finished(bgj_state_of(j)) && !bgj_orphaned(j))
+            bgj_cancel(j);
+    }
+    return EXECUTION_SUCCESS;
+}
+
+int bgj_cmd_kill(struct bgj_cmdline *c) { return c->gname ? kill_group(c->gname) : each_job(c, kill_one); }

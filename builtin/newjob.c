@@ -171,9 +171,44 @@ fail:
     return NULL;
 }
 
+/* new -a/-A: every job named must be a job of this shell (else a usage error, before anything is done). */
+static int check_deps(const struct bgj_cmdline *c)
+{
+    for (size_t k = 0; k < c->ndeps; k++) {
+        bgjob_job *d = bgj_find(c->deps[k]);
+        const char *why = !d ? "no such job" : bgj_orphaned(d) ? "a job of the parent shell" : NULL;
+        if (why) {
+            builtin_error("-%c: job %lld: %s", c->deps_any[k] ? 'A' : 'a', (long long)c->deps[k], why);
+            bgj_usage(c->cmd);
+            return EX_USAGE;
+        }
+    }
+    return 0;
+}
+
+/* The workflow settings of JOB (not yet submitted): -a/-A, -r/-R, -g.  0, or EXECUTION_FAILURE after printing. */
+static int set_flow(bgjob_job *job, const struct bgj_cmdline *c)
+{
+    for (size_t k = 0; k < c->ndeps; k++)
+        if (bgj_job_add_dep(job, bgj_find(c->deps[k]), c->deps_any[k]) != 0) {
+            builtin_error("out of memory");
+            return EXECUTION_FAILURE;
+        }
+    if (c->has_retries && c->retries > 0)
+        bgj_job_set_retries(job, c->retries, c->has_backoff ? c->backoff : 1.0);
+    if (c->gname && !(job->group = bgj_group_find(c->gname, 1))) {
+        builtin_error("out of memory");
+        return EXECUTION_FAILURE;
+    }
+    return 0;
+}
+
 int bgj_cmd_new(struct bgj_cmdline *c, const struct bgj_args *a)
 {
     int wflags = bgj_word_flags(a, c->vname_word);
+    int drc = check_deps(c);
+    if (drc)
+        return drc;
     /* A handler that names no function would only fail when the job ends. */
     if (c->cname && !find_function(c->cname)) {
         builtin_error("-c: %s: no such function", c->cname);
@@ -240,6 +275,10 @@ int bgj_cmd_new(struct bgj_cmdline *c, const struct bgj_args *a)
     /* new -t SECONDS: the job's time limit, counted from its start. */
     if (c->has_timeout && c->timeout > 0)
         bgj_job_set_timeout(job, c->timeout);
+    if (set_flow(job, c) != 0) {
+        bgj_job_free(job);
+        return EXECUTION_FAILURE;
+    }
     int64_t id = bgj_submit(job, c->opt_d);
     if (id < 0) {
         if (id == BGJ_EFULL)

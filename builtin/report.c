@@ -68,8 +68,10 @@ static void print_job_line(bgjob_job *j, int state)
  */
 static size_t print_groups(const int *states, size_t n)
 {
+    static const int order[] = {BGJ_BLOCKED, BGJ_QUEUED, BGJ_RUNNING, BGJ_COMPLETED, BGJ_DEAD};
     size_t printed = 0;
-    for (int s = BGJ_QUEUED; s <= BGJ_DEAD; s++) {
+    for (size_t o = 0; o < sizeof order / sizeof *order; o++) {
+        int s = order[o];
         int header = 0;
         for (size_t i = 0; i < n; i++) {
             if (states[i] != s)
@@ -90,8 +92,9 @@ static size_t print_groups(const int *states, size_t n)
     return printed;
 }
 
-/* States of every job in the table (-1 for removed or, with ONLY_NEW, for jobs not newly finished). */
-static int *collect_states(int only_new, size_t *np)
+/* States of every job in the table (-1 for removed, with ONLY_NEW for jobs not newly finished, and with
+   GROUP for jobs of other groups). */
+static int *collect_states(int only_new, const struct bgj_group *group, size_t *np)
 {
     size_t n = bgj_count();
     int *st = malloc((n ? n : 1) * sizeof *st);
@@ -103,7 +106,7 @@ static int *collect_states(int only_new, size_t *np)
         if (!j)
             continue;
         int s = bgj_state_of(j);
-        if (only_new && (!bgj_finished(s) || j->seen))
+        if ((only_new && (!bgj_finished(s) || j->seen)) || (group && j->group != group))
             continue;
         st[i] = s;
     }
@@ -120,8 +123,11 @@ int bgj_cmd_status(struct bgj_cmdline *c, const struct bgj_args *a)
         if (!arr)
             return EXECUTION_FAILURE;
     }
+    const struct bgj_group *g = c->gname ? bgj_group_lookup(c->gname) : NULL;
+    if (c->gname && !g)
+        return EXECUTION_FAILURE;
     size_t n;
-    int *st = collect_states(c->opt_n, &n);
+    int *st = collect_states(c->opt_n, g, &n);
     if (!st) {
         builtin_error("out of memory");
         return EXECUTION_FAILURE;
@@ -169,11 +175,19 @@ enum {
     K_ELAPSED,
     K_ASSIGNMENTS,
     K_MESSAGES,
+    K_AFTER,
+    K_AFTER_ANY,
+    K_WAITING_FOR,
+    K_GROUP,
+    K_ATTEMPT,
+    K_RETRIES,
+    K_ATTEMPTS,
     K_COUNT
 };
 static const char *const show_keys[K_COUNT] = {
-    "id",       "state",   "kind",     "command", "result",      "error",    "daemon",
-    "progress", "started", "finished", "elapsed", "assignments", "messages",
+    "id",        "state",       "kind",     "command", "result",       "error",    "daemon",
+    "progress",  "started",     "finished", "elapsed", "assignments",  "messages", "after",
+    "after_any", "waiting_for", "group",    "attempt", "retries_left", "attempts",
 };
 
 /* The extra fields of a job (info.h), copied: key, value, key, value... */
@@ -256,6 +270,16 @@ int bgj_cmd_show(struct bgj_cmdline *c, const struct bgj_args *a)
     val[K_ELAPSED] = strdup(buf);
     val[K_ASSIGNMENTS] = strdup(fin && j->assignments ? j->assignments : "");
     val[K_MESSAGES] = strdup(fin && j->messages ? j->messages : "");
+    val[K_AFTER] = bgj_job_deps(j, 0);
+    val[K_AFTER_ANY] = bgj_job_deps(j, 1);
+    val[K_WAITING_FOR] = bgj_job_waiting_for(j);
+    val[K_GROUP] = strdup(bgj_group_name(j->group));
+    unsigned left;
+    snprintf(buf, sizeof buf, "%u", bgj_job_attempt(j, &left));
+    val[K_ATTEMPT] = strdup(buf);
+    snprintf(buf, sizeof buf, "%u", left);
+    val[K_RETRIES] = strdup(buf);
+    val[K_ATTEMPTS] = bgj_job_attempts(j);
     for (int k = 0; k < K_COUNT; k++)
         if (!val[k]) {
             for (int m = 0; m < K_COUNT; m++)
@@ -347,8 +371,10 @@ int bgj_cmd_result(struct bgj_cmdline *c, const struct bgj_args *a)
 static void print_traceback(bgjob_job *j)
 {
     char *q = bgj_command_line(j->command);
-    printf("Traceback for: <BackgroundJob #%lld: %s>\n%s\n", (long long)j->id, q ? q : j->command,
-           j->error ? j->error : "");
+    char *att = bgj_job_attempts(j); /* each retried attempt's last line, then the last attempt's error */
+    printf("Traceback for: <BackgroundJob #%lld: %s>\n%s%s\n", (long long)j->id, q ? q : j->command,
+           att ? att : "", j->error ? j->error : "");
+    free(att);
     free(q);
     bgj_mark_seen(j);
 }
@@ -383,7 +409,7 @@ int bgj_cmd_traceback(struct bgj_cmdline *c)
 size_t bgj_print_unseen(void)
 {
     size_t n;
-    int *st = collect_states(1, &n);
+    int *st = collect_states(1, NULL, &n);
     if (!st)
         return (size_t)-1;
     size_t printed = print_groups(st, n);

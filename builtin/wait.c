@@ -308,6 +308,20 @@ int bgj_cmd_wait(struct bgj_cmdline *c, const struct bgj_args *a)
                 return bgj_job_error(id, BGJ_EPARENT);
             }
         }
+    } else if (c->gname) {
+        /* wait -g NAME: the group's jobs, as wait without IDs takes them */
+        struct bgj_group *g = bgj_group_lookup(c->gname);
+        if (!g) {
+            free(t);
+            return EXECUTION_FAILURE;
+        }
+        unknown = BGJ_WAIT_ALL;
+        for (size_t i = 0; i < cap; i++) {
+            bgjob_job *j = bgj_at(i);
+            if (j && j->group == g && !bgj_orphaned(j) &&
+                (!bgj_finished(bgj_state_of(j)) || (!j->waited && bgj_mine(j))))
+                t[n++] = j;
+        }
     } else {
         unknown = BGJ_WAIT_ALL;
         /* This shell's unfinished jobs, and the finished ones it made that

@@ -28,11 +28,20 @@ struct subcmd {
 };
 
 static const struct subcmd subcmds[] = {
-    {"new", BGJ_CMD_NEW, "dv:f:t:c:"}, {"status", BGJ_CMD_STATUS, "nv:"},    {"show", BGJ_CMD_SHOW, "v:"},
-    {"result", BGJ_CMD_RESULT, "wv:"}, {"traceback", BGJ_CMD_TRACEBACK, ""}, {"remove", BGJ_CMD_REMOVE, ""},
-    {"flush", BGJ_CMD_FLUSH, "f"},     {"wait", BGJ_CMD_WAIT, "nqt:p:"},     {"kill", BGJ_CMD_KILL, ""},
-    {"funcs", BGJ_CMD_FUNCS, ""},      {"load", BGJ_CMD_LOAD, ""},           {"help", BGJ_CMD_HELP, ""},
+    {"new", BGJ_CMD_NEW, "dv:f:t:c:a:A:r:R:g:"},
+    {"status", BGJ_CMD_STATUS, "nv:g:"},
+    {"show", BGJ_CMD_SHOW, "v:"},
+    {"result", BGJ_CMD_RESULT, "wv:"},
+    {"traceback", BGJ_CMD_TRACEBACK, ""},
+    {"remove", BGJ_CMD_REMOVE, ""},
+    {"flush", BGJ_CMD_FLUSH, "f"},
+    {"wait", BGJ_CMD_WAIT, "nqt:p:g:"},
+    {"kill", BGJ_CMD_KILL, "g:"},
+    {"funcs", BGJ_CMD_FUNCS, ""},
+    {"load", BGJ_CMD_LOAD, ""},
+    {"help", BGJ_CMD_HELP, ""},
     {"notify", BGJ_CMD_NOTIFY, ""},
+    {"group", BGJ_CMD_GROUP, "j:h:"},
 };
 
 #define NSUBCMDS (sizeof subcmds / sizeof *subcmds)
@@ -100,6 +109,57 @@ static const char *shown(const char *w, char *buf, size_t len)
     return buf;
 }
 
+int bgj_group_name_ok(const char *name)
+{
+    size_t n = strlen(name);
+    if (n == 0 || n > 64)
+        return 0;
+    return strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.:") == n;
+}
+
+/* Adds the job numbers of LIST ("3" or "3,4,7") to C's dependencies (ANY for -A).  0, or an error in ERR. */
+static int add_deps(struct bgj_cmdline *c, char opt, const char *list, struct bgj_err *err)
+{
+    char sb[48];
+    size_t n = 1;
+    for (const char *p = list; *p; p++)
+        n += *p == ',';
+    int64_t *d = realloc(c->deps, (c->ndeps + n) * sizeof *d);
+    if (d)
+        c->deps = d;
+    unsigned char *a = realloc(c->deps_any, c->ndeps + n);
+    if (a)
+        c->deps_any = a;
+    if (!d || !a)
+        return bgj_err_set(err, BGJ_ENOMEM, NULL);
+    const char *p = list;
+    for (size_t k = 0; k < n; k++) {
+        size_t len = strcspn(p, ",");
+        char num[24];
+        if (len == 0 || len >= sizeof num)
+            return fail(err, "-%c: %s: not a list of job numbers (e.g. 3 or 3,4)", opt,
+                        shown(list, sb, sizeof sb));
+        memcpy(num, p, len);
+        num[len] = 0;
+        if (bgj_parse_id(num, &c->deps[c->ndeps]) != 0)
+            return fail(err, "-%c: %s: not a valid job number", opt, shown(num, sb, sizeof sb));
+        c->deps_any[c->ndeps++] = opt == 'A';
+        p += len + (p[len] == ',');
+    }
+    return 0;
+}
+
+/* A whole number from 0 to MAX for option OPT: 0, or an error in ERR. */
+static int whole_number(const char *arg, long max, long *out, char opt, struct bgj_err *err)
+{
+    char sb[48];
+    int64_t v;
+    if (bgj_parse_id(arg, &v) != 0 || v > max)
+        return fail(err, "-%c: %s: not a whole number from 0 to %ld", opt, shown(arg, sb, sizeof sb), max);
+    *out = (long)v;
+    return 0;
+}
+
 /* The words that ask for help wherever options go: 1 and the kind of help, or 0. */
 static int help_word(const char *w, enum bgj_help *kind)
 {
@@ -118,6 +178,7 @@ int bgj_cmdline_parse(int argc, char **argv, struct bgj_cmdline *c, struct bgj_e
 {
     char sb[48];
     memset(c, 0, sizeof *c);
+    c->group_limit = -1;
     c->vname_word = -1;
     c->pname_word = -1;
     int i = 0;
@@ -169,6 +230,14 @@ int bgj_cmdline_parse(int argc, char **argv, struct bgj_cmdline *c, struct bgj_e
             c->help = kind;
             return 0;
         }
+        /* `group NAME -j N': the name may come before the options. */
+        if (c->cmd == BGJ_CMD_GROUP && w[0] != '-' && !c->gname) {
+            if (!bgj_group_name_ok(w))
+                return fail(err, "%s: not a group name (1 to 64 letters, digits, _ - . :)",
+                            shown(w, sb, sizeof sb));
+            c->gname = w;
+            continue;
+        }
         if (w[0] != '-' || w[1] == 0)
             break;
         /* `new -3*2' and `new -x' are expressions: only new's own letters make an option. */
@@ -209,6 +278,38 @@ int bgj_cmdline_parse(int argc, char **argv, struct bgj_cmdline *c, struct bgj_e
                     c->opt_f = 1;
                     after_callback = 1;
                     break;
+                case 'a':
+                case 'A': {
+                    int r = add_deps(c, *p, arg, err);
+                    if (r)
+                        return r;
+                    break;
+                }
+                case 'r': {
+                    long v;
+                    if (whole_number(arg, BGJ_MAX_RETRIES, &v, 'r', err))
+                        return BGJ_EUSAGE;
+                    c->retries = (unsigned)v;
+                    c->has_retries = 1;
+                    break;
+                }
+                case 'R':
+                    if (bgj_parse_seconds(arg, &c->backoff) != 0)
+                        return fail(err, "-R: %s: invalid number of seconds (e.g. 2, 0.5, 1e-3 or 0x10)",
+                                    shown(arg, sb, sizeof sb));
+                    c->has_backoff = 1;
+                    break;
+                case 'g':
+                    if (!bgj_group_name_ok(arg))
+                        return fail(err, "-g: %s: not a group name (1 to 64 letters, digits, _ - . :)",
+                                    shown(arg, sb, sizeof sb));
+                    c->gname = arg;
+                    break;
+                case 'j':
+                    if (whole_number(arg, BGJ_MAX_GROUP_LIMIT, &c->group_limit, 'j', err))
+                        return BGJ_EUSAGE;
+                    break;
+                case 'h': c->halt = arg; break;
                 case 't':
                     if (bgj_parse_seconds(arg, &c->timeout) != 0)
                         return fail(err, "%s: invalid number of seconds (e.g. 2, 0.5, 1e-3 or 0x10)",
@@ -260,6 +361,12 @@ int bgj_cmdline_parse(int argc, char **argv, struct bgj_cmdline *c, struct bgj_e
         c->words = ops;
         c->nwords = nops;
         return 0;
+    case BGJ_CMD_GROUP:
+        if (nops)
+            return fail(err, "%s: too many arguments", shown(ops[0], sb, sizeof sb));
+        if (!c->gname && (c->group_limit >= 0 || c->halt))
+            return fail(err, "a group name is required with -j or -h");
+        return 0;
     case BGJ_CMD_STATUS:
     case BGJ_CMD_FLUSH:
     case BGJ_CMD_FUNCS:
@@ -275,8 +382,17 @@ int bgj_cmdline_parse(int argc, char **argv, struct bgj_cmdline *c, struct bgj_e
         if (nops > 1)
             return fail(err, "too many arguments");
         break;
-    case BGJ_CMD_REMOVE:
     case BGJ_CMD_KILL:
+        if (c->gname && nops)
+            return fail(err, "-g and job numbers do not go together");
+        if (nops == 0 && !c->gname)
+            return fail(err, "a job number is required");
+        break;
+    case BGJ_CMD_WAIT:
+        if (c->gname && nops)
+            return fail(err, "-g and job numbers do not go together");
+        break;
+    case BGJ_CMD_REMOVE:
         if (nops == 0)
             return fail(err, "a job number is required");
         break;
@@ -300,4 +416,9 @@ void bgj_cmdline_free(struct bgj_cmdline *c)
     free(c->ids);
     c->ids = NULL;
     c->nids = 0;
+    free(c->deps);
+    free(c->deps_any);
+    c->deps = NULL;
+    c->deps_any = NULL;
+    c->ndeps = 0;
 }

@@ -29,6 +29,7 @@ enum bgj_cmd {
     BGJ_CMD_LOAD,
     BGJ_CMD_HELP,
     BGJ_CMD_NOTIFY,
+    BGJ_CMD_GROUP,
     BGJ_CMD_COUNT
 };
 
@@ -53,7 +54,24 @@ struct bgj_cmdline {
     size_t nids;
     int has_timeout; /* -t SECONDS (wait: how long to wait; new: the job's time limit) */
     double timeout;
+    /* new -a ID[,ID...] / -A ID[,ID...] (repeatable): the jobs it waits for, in order, each with any=1 for -A */
+    int64_t *deps;           /* malloc'd */
+    unsigned char *deps_any; /* malloc'd */
+    size_t ndeps;
+    int has_retries; /* new -r N: up to N more attempts */
+    unsigned retries;
+    int has_backoff; /* new -R SECONDS: the first retry's wait */
+    double backoff;
+    const char *gname; /* new/status/wait/kill -g NAME; group NAME */
+    long group_limit;  /* group -j N, -1 when not given (0: no limit) */
+    const char *halt;  /* group -h POLICY, checked by the group code */
 };
+
+/* The most retries `new -r' takes, and the largest `group -j'. */
+#define BGJ_MAX_RETRIES     1000000
+#define BGJ_MAX_GROUP_LIMIT 100000000
+/* True when NAME is a usable group name: 1 to 64 letters, digits, `_', `-', `.' or `:'. */
+int bgj_group_name_ok(const char *name);
 
 /*
  * Parses ARGC words ARGV (the words after `bgjob`).  Returns 0 on success

@@ -37,7 +37,9 @@
     X(ENOEXEC, "not executable")                                                                             \
     X(ECANCELLED, "cancelled")                                                                               \
     X(ETIMEDOUT, "timed out")                                                                                \
-    X(ESYS, "system error")
+    X(ESYS, "system error")                                                                                  \
+    X(EBLOCKED, "is still blocked (it waits for the jobs it depends on)")                                    \
+    X(ENEEDED, "is needed by a blocked job (see `bgjob status')")
 
 enum bgj_errno {
     BGJ_OK = 0,

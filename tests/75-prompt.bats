@@ -301,7 +301,7 @@ completes_to() {
   completes_to 'bgjob new -f sl' 'bgjob new -f sleep'
   completes_to 'bgjob load zzq' 'bgjob load zzqplugin'
   completes_to 'bgjob new -f digest -a blake2b' 'bgjob new -f digest -a blake2b512'
-  offers 'bgjob wait -' '-n +-p +-q +-t *'
+  offers 'bgjob wait -' '-g +-n +-p +-q +-t *'
   # completing marked nothing seen
   tmux_type 'bgjob kill 2; bgjob wait -q 2; bgjob status -n -v S; echo "unseen=${#S[@]}"'
   wait_for 30 eval 'pane_text | grep -qx "unseen=4"' || { pane_text; fail "completion marked jobs seen"; }

@@ -1,6 +1,7 @@
 /*
- * job.c - the job record: creation, freeing, and the fields a record carries
- * for the pool (timeout) and for the display (progress).
+ * job.c - the job record: creation, freeing (with its workflow links,
+ * flow.c), and the fields a record carries for the pool (timeout) and for
+ * the display (progress).
  *
  * No state of its own and no lock.  A record is built on the main thread
  * before submission; afterwards see jobs.h for who may touch which field.
@@ -34,7 +35,8 @@ void bgj_job_free(bgjob_job *j)
         return;
     if (j->arg && j->release)
         j->release(j->arg);
-    char *owned[] = {j->result, j->error, j->assignments, j->messages, j->handler};
+    bgj_flow_forget(j);
+    char *owned[] = {j->result, j->error, j->assignments, j->messages, j->handler, j->attempts};
     for (size_t i = 0; i < sizeof owned / sizeof *owned; i++)
         free(owned[i]);
     bgj_info_free(j->info);

@@ -1,6 +1,7 @@
 /*
- * jobs.h - the job manager: job records (job.c), the job table (table.c) and
- * the worker pool (pool.c, pool_query.c).
+ * jobs.h - the job manager: job records (job.c), the job table (table.c),
+ * the worker pool (pool.c, cancel.c, pool_query.c) and workflows
+ * (dependencies: flow.c; groups and halt policies: group.c).
  *
  * Threads: every function here is for the shell's main thread unless its
  * comment says otherwise.  Workers only run jobs and publish their outcome;
@@ -26,25 +27,34 @@
 #include "clock.h"
 #include "errors.h"
 
-enum bgj_state { BGJ_QUEUED, BGJ_RUNNING, BGJ_COMPLETED, BGJ_DEAD };
+/* Blocked: waiting for the jobs it depends on (new -a/-A); it holds no running slot (flow.c). */
+enum bgj_state { BGJ_QUEUED, BGJ_RUNNING, BGJ_COMPLETED, BGJ_DEAD, BGJ_BLOCKED };
 enum bgj_kind { BGJ_KIND_ARITH, BGJ_KIND_CALLBACK };
 /* Why a job was asked to stop (its `cancel` field; 0: it was not). */
-enum bgj_cancel_reason { BGJ_CANCEL_KILL = 1, BGJ_CANCEL_TIMEOUT = 2, BGJ_CANCEL_EXIT = 3 };
+enum bgj_cancel_reason {
+    BGJ_CANCEL_KILL = 1,
+    BGJ_CANCEL_TIMEOUT = 2,
+    BGJ_CANCEL_EXIT = 3,
+    BGJ_CANCEL_HALT = 4
+};
 
 /* What a job does on its worker: RUN returns 0 for success.  RELEASE frees ARG afterwards (any thread). */
 typedef int (*bgj_run_fn)(bgjob_job *job, void *arg);
 typedef void (*bgj_release_fn)(void *arg);
 
 /* The manager's doubly linked lists of jobs, and a job's links in one of them. */
-enum bgj_list { BGJ_RUNQ, BGJ_TIMERS };
+enum bgj_list { BGJ_RUNQ, BGJ_TIMERS, BGJ_MEMBERS };
+struct bgj_flow;
+struct bgj_group;
 struct bgj_links {
     struct bgjob_job *prev, *next;
 };
 
 struct bgjob_job {
     int64_t id;
-    /* [BGJ_RUNQ]: run queue, [BGJ_TIMERS]: timer list (running jobs with a timeout); under the manager lock */
-    struct bgj_links link[2];
+    /* [BGJ_RUNQ]: run queue (or a group's held jobs), [BGJ_TIMERS]: timer list (running jobs with a
+       timeout, jobs waiting to retry), [BGJ_MEMBERS]: its group's unfinished jobs; under the manager lock */
+    struct bgj_links link[3];
     char *result; /* written by the worker while running */
     char *error;
     char *assignments;     /* arithmetic jobs: eval-able declare statements */
@@ -75,8 +85,22 @@ struct bgjob_job {
     int async_rc;   /* the status bgj_job_finish gave */
     unsigned char
         cancel_queued; /* on the pool's cancel queue (RUNQ links, unused while running); cancel lock */
-    char command[];    /* display form (an arithmetic job's expression) */
+    /* Workflows (flow.c): set before submission, then under the manager lock. */
+    struct bgj_flow *flow;    /* its dependencies and dependents, or NULL */
+    struct bgj_group *group;  /* new -g NAME, or NULL */
+    char *attempts;           /* one line per failed attempt that was retried, or NULL */
+    double backoff;           /* the wait before the next retry (new -R, doubling) */
+    unsigned retries;         /* retries left (new -r) */
+    unsigned attempt;         /* the attempt running or last run, from 1 */
+    unsigned char retry_wait; /* waiting in the timer list for its next attempt */
+    unsigned char held;       /* waiting (RUNQ links) for a slot of its group */
+    unsigned char gslot;      /* holds one of its group's running slots */
+    unsigned char doomed;     /* an enum bgj_doom: ends Dead without running (being published) */
+    char command[];           /* display form (an arithmetic job's expression) */
 };
+
+/* Why a job that never ran (or waits to retry) ends Dead (its `doomed' field). */
+enum bgj_doom { BGJ_DOOM_DEP = 1, BGJ_DOOM_HALT = 2, BGJ_DOOM_CANCEL = 3 };
 
 /* Limits the manager enforces; changed through bgj_set_limits. */
 #define BGJ_DEFAULT_MAX_RUNNING 64
@@ -138,11 +162,11 @@ double bgj_progress(const bgjob_job *job);
 size_t bgj_count(void);
 bgjob_job *bgj_at(size_t i);     /* NULL for a removed slot */
 bgjob_job *bgj_find(int64_t id); /* NULL when unknown or removed */
-/* Deletes a finished job: 0, or BGJ_ENOJOB, BGJ_EQUEUED, BGJ_ERUNNING. */
+/* Deletes a finished job: 0, or BGJ_ENOJOB, BGJ_EQUEUED, BGJ_ERUNNING, BGJ_EBLOCKED, BGJ_ENEEDED (a Blocked job needs it). */
 int bgj_remove(int64_t id);
 int64_t bgj_next_id(void);
 /*
- * Deletes every finished job (with ONLY_SEEN, only those marked seen, so a
+ * Deletes every finished job not needed by a Blocked job (with ONLY_SEEN, only those marked seen, so a
  * job that finishes while a flush runs is never lost unseen), counting them,
  * and gives the memory back.
  */
@@ -259,5 +283,55 @@ struct bgj_pool_stats {
     unsigned threads, idle, active, queued, timer, io;
 };
 void bgj_pool_stats(struct bgj_pool_stats *out);
+
+/* ---- workflows: dependencies, retries, groups, halt (flow.c, group.c) ---- */
+
+/*
+ * Makes JOB (not yet submitted) wait for DEP, a job of this process's table:
+ * with ANY until DEP has ended, else until it has Completed (if DEP ends
+ * Dead, JOB ends Dead too, "dependency N failed").  Main thread, before
+ * bgj_submit.  0, BGJ_ENOMEM, or BGJ_EPARENT (DEP is inherited unfinished).
+ */
+int bgj_job_add_dep(bgjob_job *job, bgjob_job *dep, int any);
+/* Up to N more attempts when JOB ends Dead by itself, the first after BACKOFF seconds (doubling up to 60, +-20%). */
+void bgj_job_set_retries(bgjob_job *job, unsigned n, double backoff);
+#define BGJ_BACKOFF_MAX 60.0
+
+/* What `show' gives of a job's workflow (main thread): malloc'd strings, "" when none; NULL when out of memory. */
+char *bgj_job_deps(const bgjob_job *job, int any); /* the ids of its -a (ANY: -A) jobs */
+char *bgj_job_waiting_for(const bgjob_job *job);   /* the ids of those not yet ended */
+char *bgj_job_attempts(const bgjob_job *job);      /* its failed attempts, one line each */
+unsigned bgj_job_attempt(const bgjob_job *job,
+                         unsigned *retries_left); /* the attempt running or last run (from 1) */
+/* True while a Blocked job needs JOB (bgj_remove refuses it). */
+int bgj_job_needed(const bgjob_job *job);
+/* Before a finished JOB is freed: forgets it in the jobs it depends on and in its dependents. */
+void bgj_flow_forget(bgjob_job *job);
+
+/* Halt policies (`group NAME -h'): none, or when to halt and how. */
+struct bgj_halt {
+    unsigned char when;    /* 0: never, 1: soon, 2: now */
+    unsigned char success; /* count successes rather than failures */
+    unsigned char percent; /* COUNT is a percentage of the group's jobs */
+    unsigned count;
+};
+/* Parses POLICY ("soon,fail=N", "now,success=N%"...; "never"): 0 or BGJ_EINVAL.  Any thread. */
+int bgj_halt_parse(const char *policy, struct bgj_halt *out);
+/* The policy's spelling into BUF. */
+void bgj_halt_format(const struct bgj_halt *h, char *buf, size_t len);
+
+/* Groups live as long as the process.  Main thread. */
+struct bgj_group *bgj_group_find(const char *name, int create); /* NULL: unknown (or out of memory) */
+/* Sets the limit (0: none) and the halt policy (NULL: unchanged; a new policy also clears a halt). */
+void bgj_group_set(struct bgj_group *g, int limit, const struct bgj_halt *halt);
+size_t bgj_group_count(void);
+struct bgj_group *bgj_group_at(size_t i);
+struct bgj_group_info {
+    const char *name;
+    unsigned limit, running, queued, blocked, completed, dead, halted;
+    struct bgj_halt halt;
+};
+void bgj_group_info(const struct bgj_group *g, struct bgj_group_info *out);
+const char *bgj_group_name(const struct bgj_group *g);
 
 #endif /* BGJ_JOBS_H */

@@ -1,7 +1,9 @@
 /*
  * pool.c - the worker pool: the run queue, the workers, the timer thread,
- * cancellation (kill, timeout, exit), the exit accounting, the fork handlers
- * and the completion eventfd.
+ * cancellation (kill, timeout, exit, halt; its delivery to a running job is
+ * cancel.c), retries, the exit accounting, the fork handlers and the
+ * completion eventfd.  Dependencies are flow.c, groups and halts group.c:
+ * both run under the manager lock, called from here.
  *
  * Locks, in this order (a thread holding the cancel lock never takes the
  * manager lock):
@@ -47,8 +49,19 @@
  *
  * Timeouts: a job with a timeout enters the timer list when a worker picks it
  * up (its deadline counts from then).  One timer thread, started with the
- * first timed job, sleeps until the earliest deadline of that list and
- * cancels the job it reaches.  Jobs without a timeout never touch it.
+ * first timed job (or job with retries), sleeps until the earliest deadline
+ * of that list and cancels the job it reaches.  Jobs without a timeout never
+ * touch it.
+ *
+ * Ending a job (publish): under the manager lock the thread that ends it
+ * releases its dependents and its group slot, and applies its group's halt
+ * policy (flow.c, group.c); the jobs that must end Dead without running (a
+ * failed dependency, a halt) come back as a list, which publish ends in
+ * turn, so a failure runs down a chain without recursion.  A job that ends
+ * Dead by itself with retries left is not published: retry_later gives back
+ * its running slot and puts it in the timer list, whose thread queues it
+ * again when its backoff is over.  Blocked jobs and jobs waiting to retry
+ * count as queued for the exit wait, and hold no slot and no thread.
  *
  * The state P is declared in pool_int.h; pool_query.c holds the settings
  * and the read side (counts, the exit wait, the completion eventfd for
@@ -131,6 +144,7 @@ static void fork_child(void)
     if (P.efd >= 0)
         close(P.efd);
     P.efd = make_efd();
+    bgj_group_fork_child();
     bgj_loop_fork_child();
 }
 
@@ -155,21 +169,6 @@ int bgj_init(void)
 
 /* ---- the run queue and the timer list (under P.lock) ---- */
 
-/* Takes J out of the list L whose first job is *HEAD and last *TAIL (TAIL NULL: a list with no tail pointer). */
-static void list_unlink(enum bgj_list l, bgjob_job **head, bgjob_job **tail, bgjob_job *j)
-{
-    struct bgj_links *k = &j->link[l];
-    if (k->prev)
-        k->prev->link[l].next = k->next;
-    else
-        *head = k->next;
-    if (k->next)
-        k->next->link[l].prev = k->prev;
-    else if (tail)
-        *tail = k->prev;
-    k->prev = k->next = NULL;
-}
-
 static void queue_append(bgjob_job *j)
 {
     j->link[BGJ_RUNQ].prev = P.s.tail;
@@ -184,33 +183,29 @@ static void queue_append(bgjob_job *j)
     j->in_queue = 1;
 }
 
+void bgj_pool_enqueue(bgjob_job *j)
+{
+    queue_append(j);
+    P.s.nqueued++;
+}
+
 static void queue_unlink(bgjob_job *j)
 {
     if (P.s.first_queued == j)
         P.s.first_queued = j->link[BGJ_RUNQ].next;
-    list_unlink(BGJ_RUNQ, &P.s.head, &P.s.tail, j);
+    bgj_list_unlink(BGJ_RUNQ, &P.s.head, &P.s.tail, j);
     j->in_queue = 0;
-}
-
-/* Puts J first in the list L whose first job is *HEAD (a list with no tail pointer). */
-static void list_push_front(enum bgj_list l, bgjob_job **head, bgjob_job *j)
-{
-    j->link[l].prev = NULL;
-    j->link[l].next = *head;
-    if (*head)
-        (*head)->link[l].prev = j;
-    *head = j;
 }
 
 static void timer_add(bgjob_job *j)
 {
-    list_push_front(BGJ_TIMERS, &P.s.timed, j);
+    bgj_list_push_front(BGJ_TIMERS, &P.s.timed, j);
     j->timed = 1;
 }
 
 static void timer_del(bgjob_job *j)
 {
-    list_unlink(BGJ_TIMERS, &P.s.timed, NULL, j);
+    bgj_list_unlink(BGJ_TIMERS, &P.s.timed, NULL, j);
     j->timed = 0;
 }
 
@@ -360,7 +355,7 @@ static void spawn_workers(unsigned n)
  * work right after, so it counts as one worker on its way.  After the state
  * store the record belongs to the main thread.
  */
-static void publish(bgjob_job *j, int state, int was_active, int by_worker)
+static void publish_one(bgjob_job *j, int state, int was_active, int by_worker, bgjob_job **doomed)
 {
     pthread_mutex_lock(&P.lock);
     if (was_active)
@@ -368,13 +363,14 @@ static void publish(bgjob_job *j, int state, int was_active, int by_worker)
     if (by_worker && j->kind == BGJ_KIND_ARITH)
         P.s.nrunning_arith--;
     if (!j->daemon) {
-        if (bgj_state_of(j) == BGJ_QUEUED)
-            P.s.nondaemon_queued--;
-        else
+        if (bgj_state_of(j) == BGJ_RUNNING)
             P.s.nondaemon_running--;
+        else
+            P.s.nondaemon_queued--; /* Queued, Blocked or waiting to retry */
     }
     if (j->timed)
         timer_del(j);
+    bgj_flow_ended(j, state, doomed);
     promote();
     unsigned spawn = dispatch(by_worker);
     atomic_store_explicit(&j->state, state, memory_order_release);
@@ -388,51 +384,46 @@ static void publish(bgjob_job *j, int state, int was_active, int by_worker)
     spawn_workers(spawn);
 }
 
-/* The error text of a job cancelled for WHY (before it started, or while running). */
-static char *cancel_text(const bgjob_job *j, int why, int before_start)
+/* Ends J, which never ran (or waits to retry), Dead for its `doomed' reason; more doomed jobs go on *DOOMED. */
+static void end_unstarted(bgjob_job *j, bgjob_job **doomed)
 {
-    char buf[96];
-    switch (why) {
-    case BGJ_CANCEL_TIMEOUT: snprintf(buf, sizeof buf, "timed out after %g seconds", j->timeout); break;
-    case BGJ_CANCEL_EXIT:
-        snprintf(buf, sizeof buf, "cancelled at shell exit%s", before_start ? " before it started" : "");
-        break;
-    default:
-        snprintf(buf, sizeof buf, "cancelled by bgjob kill%s", before_start ? " before it started" : "");
-        break;
-    }
-    return strdup(buf);
+    if (j->release && j->arg)
+        j->release(j->arg);
+    j->arg = NULL;
+    if (j->doomed == BGJ_DOOM_CANCEL)
+        j->error = bgj_cancel_text(j, atomic_load(&j->cancel), j->attempt <= 1);
+    else
+        j->error = bgj_flow_doom_text(j);
+    j->finished = bgj_now();
+    publish_one(j, BGJ_DEAD, 0, 0, doomed);
 }
 
-/*
- * Records WHY as JOB's cancel reason (the first one sticks) and wakes the job
- * wherever it waits: bgj_job_sleep and its cancel descriptor.  Any thread; the
- * manager lock may be held.
- */
-static void signal_cancel(bgjob_job *j, int why)
+/* Ends the doomed jobs of the list DOOMED (dependents of a failed job, a halted group's jobs), in turn. */
+static void publish_doomed(bgjob_job *doomed)
 {
-    int expected = 0;
-    atomic_compare_exchange_strong(&j->cancel, &expected, why);
-    pthread_mutex_lock(&P.cancel_lock);
-    pthread_cond_broadcast(&P.cancel_cv);
-    int ring = (j->cancel_fd >= 0 || j->proc) && !j->cancel_queued;
-    if (ring) {
-        list_push_front(BGJ_RUNQ, &P.s.cancelq, j);
-        j->cancel_queued = 1;
+    while (doomed) {
+        bgjob_job *d = doomed;
+        doomed = d->link[BGJ_RUNQ].next;
+        d->link[BGJ_RUNQ].next = NULL;
+        end_unstarted(d, &doomed);
     }
-    pthread_mutex_unlock(&P.cancel_lock);
-    if (ring)
-        bgj_loop_wake();
 }
 
-/* Takes J off the cancel queue.  Under cancel_lock. */
-static void cancelq_unlink(bgjob_job *j)
+/* publish_one, then the end of every job it doomed. */
+static void publish(bgjob_job *j, int state, int was_active, int by_worker)
 {
-    if (!j->cancel_queued)
-        return;
-    list_unlink(BGJ_RUNQ, &P.s.cancelq, NULL, j);
-    j->cancel_queued = 0;
+    bgjob_job *doomed = NULL;
+    publish_one(j, state, was_active, by_worker, &doomed);
+    publish_doomed(doomed);
 }
+
+unsigned bgj_pool_kick(void)
+{
+    promote();
+    return dispatch(0);
+}
+
+void bgj_pool_spawn(unsigned n) { spawn_workers(n); }
 
 /*
  * The pool's part of every I/O thread round: starts the workers the main
@@ -447,58 +438,27 @@ static void pool_wake(void)
     pthread_mutex_unlock(&P.lock);
     if (n)
         start_workers(n, 0);
-    for (;;) {
-        void *procs[32];
-        int np = 0;
-        pthread_mutex_lock(&P.cancel_lock);
-        while (P.s.cancelq && np < 32) {
-            bgjob_job *j = P.s.cancelq;
-            cancelq_unlink(j);
-            if (j->cancel_fd >= 0)
-                efd_post(j->cancel_fd);
-            if (j->proc)
-                procs[np++] = j->proc; /* only this thread frees it */
-        }
-        int more = P.s.cancelq != NULL;
-        pthread_mutex_unlock(&P.cancel_lock);
-        for (int i = 0; i < np; i++)
-            if (bgj_job_proc_cancel)
-                bgj_job_proc_cancel(procs[i]);
-        if (!more)
-            break;
-    }
-}
-
-void bgj_job_set_proc(bgjob_job *j, void *proc)
-{
-    pthread_mutex_lock(&P.cancel_lock);
-    j->proc = proc;
-    int ring = proc && atomic_load(&j->cancel) && !j->cancel_queued;
-    pthread_mutex_unlock(&P.cancel_lock);
-    if (ring)
-        signal_cancel(j, atomic_load(&j->cancel));
+    bgj_pool_deliver_cancels();
 }
 
 /* Ends a job that ran (on a worker or the I/O thread) with its run function's RC; BY_WORKER: see publish. */
+static int retry_later(bgjob_job *j, int by_worker);
+
 static void finish(bgjob_job *j, int rc, int by_worker)
 {
     int why = atomic_load(&j->cancel);
-    if (j->release)
-        j->release(j->arg);
-    j->arg = NULL;
     pthread_mutex_lock(&P.cancel_lock);
     if (j->cancel_fd >= 0)
         close(j->cancel_fd);
     j->cancel_fd = -1;
     j->proc = NULL;
-    cancelq_unlink(j);
+    bgj_pool_cancelq_unlink(j);
     pthread_mutex_unlock(&P.cancel_lock);
-    j->finished = bgj_now();
     int state;
     if (why) {
         /* A callback that said why it stopped (a command's signal) keeps its words. */
         if (!j->error)
-            j->error = cancel_text(j, why, 0);
+            j->error = bgj_cancel_text(j, why, 0);
         state = BGJ_DEAD;
     } else if (rc != 0) {
         if (!j->error) {
@@ -512,7 +472,67 @@ static void finish(bgjob_job *j, int rc, int by_worker)
             j->result = strdup("");
         state = BGJ_COMPLETED;
     }
+    if (state == BGJ_DEAD && j->retries && (why == 0 || why == BGJ_CANCEL_TIMEOUT) &&
+        retry_later(j, by_worker))
+        return;
+    if (j->release)
+        j->release(j->arg);
+    j->arg = NULL;
+    j->finished = bgj_now();
     publish(j, state, 1, by_worker);
+}
+
+/*
+ * J ended Dead by itself with retries left: it gives back its running slot
+ * and waits in the timer list for its next attempt (the timer thread queues
+ * it again).  0 when it may not retry after all: a kill or halt came, its
+ * group halted, or memory ran out.  Its finishing thread.
+ */
+static int retry_later(bgjob_job *j, int by_worker)
+{
+    char *line = bgj_flow_attempt_line(j);
+    if (!line)
+        return 0;
+    unsigned seed = (unsigned)(bgj_mono() * 1e9) ^ (unsigned)j->id;
+    double wait = j->backoff * (0.8 + 0.4 * rand_r(&seed) / (double)RAND_MAX);
+    char *owned[] = {j->error, j->result, j->assignments, j->messages};
+    pthread_mutex_lock(&P.lock);
+    int why = atomic_load(&j->cancel);
+    if ((why && why != BGJ_CANCEL_TIMEOUT) || bgj_group_halted(j)) {
+        pthread_mutex_unlock(&P.lock);
+        free(line);
+        return 0;
+    }
+    atomic_compare_exchange_strong(&j->cancel, &why, 0);
+    char *old = j->attempts;
+    j->attempts = line;
+    j->error = j->result = j->assignments = j->messages = NULL;
+    P.s.nactive--;
+    if (by_worker && j->kind == BGJ_KIND_ARITH)
+        P.s.nrunning_arith--;
+    if (!j->daemon) {
+        P.s.nondaemon_running--;
+        P.s.nondaemon_queued++;
+    }
+    if (j->timed)
+        timer_del(j);
+    bgj_group_slot_free(j);
+    j->retries--;
+    j->attempt++;
+    j->backoff = j->backoff * 2 < BGJ_BACKOFF_MAX ? j->backoff * 2 : BGJ_BACKOFF_MAX;
+    j->deadline = bgj_mono() + wait;
+    j->retry_wait = 1;
+    timer_add(j);
+    pthread_cond_signal(&P.timer_cv);
+    atomic_store_explicit(&j->state, BGJ_QUEUED, memory_order_release);
+    promote();
+    unsigned spawn = dispatch(by_worker);
+    pthread_mutex_unlock(&P.lock);
+    free(old);
+    for (size_t i = 0; i < sizeof owned / sizeof *owned; i++)
+        free(owned[i]);
+    spawn_workers(spawn);
+    return 1;
 }
 
 /* Set by bgj_job_go_async on the worker whose run function hands its job on. */
@@ -535,7 +555,8 @@ static int execute(bgjob_job *j)
 {
     bgj_set_started(j, bgj_now());
     tl_went_async = 0;
-    int rc = j->run(j, j->arg);
+    /* a kill that came as it went to wait for a retry */
+    int rc = j->attempt > 1 && atomic_load(&j->cancel) ? 1 : j->run(j, j->arg);
     if (tl_went_async) {
         tl_went_async = 0;
         async_drop(j, 1); /* the worker is free now; the job goes on */
@@ -648,9 +669,21 @@ static void *timer_main(void *unused)
             continue;
         }
         double left = first->deadline - bgj_mono();
+        if (left <= 0 && first->retry_wait) {
+            timer_del(first);
+            first->retry_wait = 0;
+            bgj_flow_ready(first);
+            unsigned n = bgj_pool_kick();
+            if (n) {
+                pthread_mutex_unlock(&P.lock);
+                spawn_workers(n);
+                pthread_mutex_lock(&P.lock);
+            }
+            continue;
+        }
         if (left <= 0) {
             timer_del(first);
-            signal_cancel(first, BGJ_CANCEL_TIMEOUT);
+            bgj_pool_signal_cancel(first, BGJ_CANCEL_TIMEOUT);
             continue;
         }
         struct timespec dl = bgj_mono_deadline(left);
@@ -672,7 +705,7 @@ int64_t bgj_submit(bgjob_job *j, int daemon)
 
     pthread_mutex_lock(&P.lock);
     int full = P.s.nactive >= P.max_running && P.s.nqueued >= P.max_queued;
-    int start_timer = !full && j->timeout > 0 && !P.s.timer_started;
+    int start_timer = !full && (j->timeout > 0 || j->retries) && !P.s.timer_started;
     if (start_timer)
         P.s.timer_started = 1; /* only the main thread starts it */
     pthread_mutex_unlock(&P.lock);
@@ -693,26 +726,28 @@ int64_t bgj_submit(bgjob_job *j, int daemon)
     }
 
     pthread_mutex_lock(&P.lock);
-    queue_append(j);
-    P.s.nqueued++;
     if (!j->daemon)
         P.s.nondaemon_queued++;
+    int64_t id = j->id;
+    int how = bgj_flow_submit(j);
+    if (how == 0)
+        bgj_flow_ready(j);
     promote();
     unsigned spawn = dispatch(0);
     pthread_mutex_unlock(&P.lock);
     spawn_workers(spawn);
-    return j->id;
+    if (how == 2) {
+        j->link[BGJ_RUNQ].next = NULL;
+        publish_doomed(j);
+    }
+    return id;
 }
 
-int bgj_cancel_why(bgjob_job *j, int why)
+int bgj_pool_take_out(bgjob_job *j)
 {
-    if (bgj_finished(bgj_state_of(j)))
-        return BGJ_EFINISHED;
-    if (bgj_orphaned(j))
-        return BGJ_EPARENT;
-    pthread_mutex_lock(&P.lock);
+    if (j->doomed)
+        return 0; /* already on its way out */
     if (j->in_queue) {
-        /* Not picked up yet: take it out of the queue and end it here. */
         queue_unlink(j);
         if (bgj_state_of(j) == BGJ_QUEUED) {
             P.s.nqueued--;
@@ -722,70 +757,44 @@ int bgj_cancel_why(bgjob_job *j, int why)
                 P.s.npending_callback--;
             P.s.nactive--;
         }
-        pthread_mutex_unlock(&P.lock);
+        return 1;
+    }
+    if (j->held) {
+        bgj_group_unlink_held(j);
+        return 1;
+    }
+    if (j->retry_wait) {
+        timer_del(j);
+        j->retry_wait = 0;
+        return 1;
+    }
+    return bgj_state_of(j) == BGJ_BLOCKED;
+}
+
+int bgj_cancel_why(bgjob_job *j, int why)
+{
+    if (bgj_finished(bgj_state_of(j)))
+        return BGJ_EFINISHED;
+    if (bgj_orphaned(j))
+        return BGJ_EPARENT;
+    pthread_mutex_lock(&P.lock);
+    if (bgj_pool_take_out(j)) {
+        /* Not picked up yet (queued, held, Blocked or waiting to retry): it ends here. */
+        j->doomed = BGJ_DOOM_CANCEL;
         int expected = 0;
         atomic_compare_exchange_strong(&j->cancel, &expected, why);
-        if (j->release && j->arg)
-            j->release(j->arg);
-        j->arg = NULL;
-        j->error = cancel_text(j, atomic_load(&j->cancel), 1);
-        j->finished = bgj_now();
-        publish(j, BGJ_DEAD, 0, 0);
+        unsigned spawn = bgj_pool_kick();
+        pthread_mutex_unlock(&P.lock);
+        spawn_workers(spawn);
+        j->link[BGJ_RUNQ].next = NULL;
+        publish_doomed(j);
         return 0;
     }
+    int doomed = j->doomed;
     pthread_mutex_unlock(&P.lock);
-    signal_cancel(j, why);
+    if (!doomed)
+        bgj_pool_signal_cancel(j, why);
     return 0;
 }
 
 int bgj_cancel(bgjob_job *j) { return bgj_cancel_why(j, BGJ_CANCEL_KILL); }
-
-int bgj_job_cancel_fd(bgjob_job *j)
-{
-    pthread_mutex_lock(&P.cancel_lock);
-    if (j->cancel_fd < 0) {
-        j->cancel_fd = make_efd();
-        if (j->cancel_fd >= 0 && atomic_load(&j->cancel))
-            efd_post(j->cancel_fd);
-    }
-    int fd = j->cancel_fd;
-    pthread_mutex_unlock(&P.cancel_lock);
-    return fd;
-}
-
-int bgj_job_sleep(bgjob_job *j, double seconds)
-{
-    if (!(seconds > 0))
-        return atomic_load(&j->cancel) != 0;
-    struct timespec dl = bgj_mono_deadline(seconds);
-    pthread_mutex_lock(&P.cancel_lock);
-    int rc = 0;
-    while (!atomic_load(&j->cancel) && rc != ETIMEDOUT)
-        rc = pthread_cond_timedwait(&P.cancel_cv, &P.cancel_lock, &dl);
-    pthread_mutex_unlock(&P.cancel_lock);
-    return atomic_load(&j->cancel) != 0;
-}
-
-void bgj_cancel_daemons(void)
-{
-    if (!bgj_is_owner())
-        return;
-    size_t n = bgj_count();
-    for (size_t i = 0; i < n; i++) {
-        bgjob_job *j = bgj_at(i);
-        if (j && j->daemon && !bgj_finished(bgj_state_of(j)) && !bgj_orphaned(j))
-            bgj_cancel_why(j, BGJ_CANCEL_EXIT);
-    }
-}
-
-void bgj_cancel_all(int why)
-{
-    if (!bgj_is_owner())
-        return;
-    size_t n = bgj_count();
-    for (size_t i = 0; i < n; i++) {
-        bgjob_job *j = bgj_at(i);
-        if (j && !bgj_finished(bgj_state_of(j)) && !bgj_orphaned(j))
-            bgj_cancel_why(j, why);
-    }
-}

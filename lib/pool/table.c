@@ -96,6 +96,10 @@ int bgj_remove(int64_t id)
         return BGJ_EQUEUED;
     if (st == BGJ_RUNNING)
         return BGJ_ERUNNING;
+    if (st == BGJ_BLOCKED)
+        return BGJ_EBLOCKED;
+    if (bgj_job_needed(s->job))
+        return BGJ_ENEEDED;
     bgj_job_free(s->job);
     s->job = NULL;
     T.holes++;
@@ -110,7 +114,7 @@ void bgj_flush_finished(int only_seen, size_t *ncompleted, size_t *ndead)
         if (!j)
             continue;
         int s = bgj_state_of(j);
-        if (!bgj_finished(s) || (only_seen && !j->seen))
+        if (!bgj_finished(s) || (only_seen && !j->seen) || bgj_job_needed(j))
             continue;
         if (s == BGJ_COMPLETED)
             (*ncompleted)++;

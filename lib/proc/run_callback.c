@@ -225,6 +225,9 @@ static int run_outcome(bgjob_job *job, struct run_ctx *rc, struct bgj_proc *p)
         snprintf(how, sizeof how, "%s: timed out after %g seconds", cmd, bgj_job_timeout(job));
     else if (r->term_signal && why == BGJ_CANCEL_KILL)
         snprintf(how, sizeof how, "%s: killed by bgjob kill (%s)", cmd, signame);
+    else if (why == BGJ_CANCEL_HALT)
+        snprintf(how, sizeof how, "%s: halted: group %.64s stopped its jobs (%s)", cmd,
+                 bgj_group_name(job->group), r->term_signal ? signame : "it exited");
     else if (r->term_signal)
         snprintf(how, sizeof how, "%s: killed by signal %s", cmd, signame);
     else if (why)

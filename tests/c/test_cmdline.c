@@ -247,5 +247,37 @@ int main(void)
         bgj_err_clear(&e);
         bgj_cmdline_free(&c);
     }
+    /* workflows: -a/-A lists (repeatable, mixed), -r, -R, -g; group NAME before or after its options */
+    PARSE_OK("new -a 1,2 -A 3 -a4 -r 2 -R 0.5 -g web -- 7", BGJ_CMD_NEW);
+    CHECK(c.ndeps == 4 && c.deps[0] == 1 && c.deps[1] == 2 && c.deps[2] == 3 && c.deps[3] == 4);
+    CHECK(!c.deps_any[0] && !c.deps_any[1] && c.deps_any[2] && !c.deps_any[3]);
+    CHECK(c.has_retries && c.retries == 2 && c.has_backoff && c.backoff == 0.5);
+    CHECK(c.gname && strcmp(c.gname, "web") == 0 && c.nwords == 1);
+    bgj_cmdline_free(&c);
+    expect_error("new -a 1,,2 1", "-a: 1,,2: not a list of job numbers");
+    expect_error("new -a x 1", "-a: x: not a valid job number");
+    expect_error("new -r 1000001 1", "-r: 1000001: not a whole number from 0 to 1000000");
+    expect_error("new -R -1 1", "-R: -1: invalid number of seconds");
+    expect_error("new -g a/b 1", "-g: a/b: not a group name");
+    PARSE_OK("group web -j 3 -h now,fail=1", BGJ_CMD_GROUP);
+    CHECK(c.gname && strcmp(c.gname, "web") == 0 && c.group_limit == 3 && strcmp(c.halt, "now,fail=1") == 0);
+    bgj_cmdline_free(&c);
+    PARSE_OK("group -j 0 web", BGJ_CMD_GROUP);
+    CHECK(c.gname && c.group_limit == 0 && !c.halt);
+    bgj_cmdline_free(&c);
+    PARSE_OK("group", BGJ_CMD_GROUP);
+    CHECK(!c.gname && c.group_limit == -1);
+    bgj_cmdline_free(&c);
+    expect_error("group -j 2", "a group name is required with -j or -h");
+    expect_error("group a b", "b: too many arguments");
+    PARSE_OK("kill -g web", BGJ_CMD_KILL);
+    CHECK(c.gname && c.nids == 0);
+    bgj_cmdline_free(&c);
+    expect_error("kill -g web 1", "-g and job numbers do not go together");
+    expect_error("kill", "a job number is required");
+    PARSE_OK("wait -g web -t 1", BGJ_CMD_WAIT);
+    bgj_cmdline_free(&c);
+    PARSE_OK("status -g web", BGJ_CMD_STATUS);
+    bgj_cmdline_free(&c);
     return check_done("cmdline");
 }

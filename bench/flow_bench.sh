@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# flow_bench.sh - the cost of dependencies (new -a): a chain of N jobs, each
+# after the one before, and a diamond (one job, N/2 jobs after it, one job
+# after all of those), against the same number of plain jobs made the same
+# way (with -v) in the same shell.  Then plain jobs and the chain again
+# beside 5*N (and more) finished jobs left in the table: a job's end releases
+# its dependents without looking at the other jobs, so that ratio stays.
+#
+#   BGJOB_SO=./bgjob.so bash bench/flow_bench.sh [N] [REPS]
+#
+# N defaults to 10000, REPS to 5.  Reps are interleaved (plain, chain,
+# diamond, then again) and every ratio is taken within one rep, then the
+# median over reps is printed with the min - max, as docs/benchmarks.md
+# explains.  A benchmark: asserts nothing.
+set -u
+N=${1:-10000}
+REPS=${2:-5}
+: "${BGJOB_SO:?set BGJOB_SO to the built bgjob.so}"
+TMP=$(mktemp -d)
+trap 'rm -rf "$TMP"' EXIT
+GATE=$TMP/gate
+mkfifo "$GATE"
+export N REPS BGJOB_SO GATE
+
+bash --norc --noprofile -c '
+  enable -f "$BGJOB_SO" bgjob || exit 99
+  # The chain and the diamond wait for their last job only (it ends last):
+  # `wait` without IDs looks at every job of the table, as plain jobs do.
+  plain() { local i prev; for ((i = 0; i < N; i++)); do bgjob new -v prev 1; done; bgjob wait; }
+  # The first job of the chain and the top of the diamond wait for the gate
+  # (a command reading a FIFO), opened once every job is made: so every job
+  # is made Blocked, and the releases all happen, down the chain or across
+  # the diamond.
+  chain() {
+    local i prev
+    bgjob new -v prev -f run cat "$GATE"
+    for ((i = 1; i < N; i++)); do bgjob new -v prev -a "$prev" 1; done
+    : > "$GATE"; bgjob wait "$prev"
+  }
+  diamond() {
+    local i top id half=$((N / 2))
+    bgjob new -v top -f run cat "$GATE"
+    for ((i = 0; i < half; i++)); do bgjob new -v id -a "$top" 1; done
+    bgjob new -v id -a "$(seq -s, "$((top + 1))" "$id")" 1
+    : > "$GATE"; bgjob wait "$id"
+  }
+  # T: ns per job of one run of FUNC (N jobs; the diamond N/2+2), in this shell (no subshell)
+  timed() {
+    local n=$N t0 t1
+    [[ $1 == diamond ]] && n=$((N / 2 + 2))
+    t0=${EPOCHREALTIME/./}; $1; t1=${EPOCHREALTIME/./}
+    T=$(( (t1 - t0) * 1000 / n ))
+  }
+  for ((r = 0; r < REPS; r++)); do
+    timed plain; p=$T; bgjob flush -f > /dev/null
+    timed chain; c=$T; bgjob flush -f > /dev/null
+    timed diamond; d=$T; bgjob flush -f > /dev/null
+    echo "small $p $c $d"
+  done
+  for ((i = 0; i < 5 * N; i++)); do bgjob new 1; done; bgjob wait
+  for ((r = 0; r < REPS; r++)); do
+    timed plain; p=$T; timed chain; c=$T
+    echo "big $p $c 0"
+  done
+' | awk -v n="$N" '
+  function med(a, k,   i, j, t) {   # sorts a[1..k], returns its median
+    for (i = 2; i <= k; i++) { t = a[i]; for (j = i - 1; j >= 1 && a[j] > t; j--) a[j + 1] = a[j]; a[j + 1] = t }
+    return k % 2 ? a[(k + 1) / 2] : (a[k / 2] + a[k / 2 + 1]) / 2
+  }
+  function show(label, a, k, ratio,   lo, hi, m) {
+    m = med(a, k); lo = a[1]; hi = a[k]
+    if (ratio) printf "  %-38s %6.2fx  (%.2f - %.2f)\n", label, m, lo, hi
+    else printf "  %-38s %6d ns  (%d - %d)\n", label, m, lo, hi
+  }
+  $1 == "small" { s++; p[s] = $2; c[s] = $3 / $2; d[s] = $4 / $2 }
+  $1 == "big" { b++; bp[b] = $2; bc[b] = $3 / $2 }
+  END {
+    printf "\nDependencies (new -a), %d jobs: median over %d reps (min - max), ratios within each rep\n", n, s
+    show("plain jobs (bgjob new -v prev 1)", p, s, 0)
+    show("chain (each -a the one before)", c, s, 1)
+    show("diamond (1 -> " int(n / 2) " -> 1)", d, s, 1)
+    show("plain, " 5 * n "+ finished jobs in table", bp, b, 0)
+    show("chain beside them, to plain beside them", bc, b, 1)
+  }'
