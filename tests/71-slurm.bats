@@ -134,7 +134,7 @@ field() { local -A j; eval "j=$(bgjob show "$1")"; printf %s "${j[$2]}"; }'
     bgjob status | grep -A1 "^Queued jobs:"
     for ((i = 0; i < cpus; i++)); do bgjob kill $i; done
     bgjob wait $last; echo "wait=$?"
-    bgjob result $last; field $last state; echo' _ "$cpus"
+    bgjob result $last; field $last state; echo' "$cpus"
   assert_line 'queued: Resources'
   assert_line 'PENDING'
   assert_line 'Queued jobs:'
