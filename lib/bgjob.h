@@ -202,7 +202,10 @@ struct bgjob_api {
      * started, with a message like "CMD: command not found" in MSG.  The
      * waiting and reading is done by bgjob's I/O thread; this call only
      * blocks the callback's own worker.  Descriptors given in REQ are the
-     * callback's own (it may close them once spawn returns).
+     * callback's own (it may close them once spawn returns).  JOB may be
+     * NULL (a thread of the plugin's own): the program then gets REQ's
+     * envp (NULL: an empty environment) and cwd (NULL: the process's
+     * directory), and nothing cancels it.
      */
     int (*spawn)(bgjob_job *job, const struct bgjob_spawn_req *req, struct bgjob_spawn_res *res, char *msg,
                  size_t msglen);

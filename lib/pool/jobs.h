@@ -64,7 +64,8 @@ struct bgjob_job {
     _Atomic int state;
     _Atomic int cancel;        /* 0, or the first enum bgj_cancel_reason asked for */
     _Atomic unsigned progress; /* 0 = none reported, else 1 + permille*1000 (fraction * 1e6) */
-    _Atomic unsigned char ext_queued; /* running, but waiting outside bgjob (api->set_queued) */
+    /* running, but waiting outside bgjob (api->set_queued): shown Queued */
+    _Atomic unsigned char ext_queued;
     unsigned char kind;
     unsigned char daemon;
     unsigned char in_queue; /* linked in the run queue; manager lock */

@@ -161,7 +161,8 @@ static int parse_line(struct sjob *s, const char *l)
             copy_until(r, sizeof r, q + 1, ")");
         set_pending(s, 2, r);
         return 1;
-    } else if (sscanf(p, "Step created for job %ld", &a) == 1 || sscanf(p, "Step created for StepId=%ld", &a) == 1) {
+    } else if (sscanf(p, "Step created for job %ld", &a) == 1 ||
+               sscanf(p, "Step created for StepId=%ld", &a) == 1) {
         set_pending(s, 0, "");
         return 1;
     } else if (strstr(p, "has been revoked")) {
@@ -173,8 +174,8 @@ static int parse_line(struct sjob *s, const char *l)
     if (s->verbose)
         return 1;
     /* what srun prints without -v stays; its verbose chatter (our own -v) goes */
-    static const char *const keep[] = {"error:", "fatal:", "warning:", "Warning:", "Job ", "job ",
-                                       "Step ", "forcing", "Force", "Received", "Cancelled", "interrupt"};
+    static const char *const keep[] = {"error:", "fatal:",  "warning:", "Warning:", "Job ",      "job ",
+                                       "Step ",  "forcing", "Force",    "Received", "Cancelled", "interrupt"};
     for (size_t i = 0; i < sizeof keep / sizeof *keep; i++)
         if (strncmp(p, keep[i], strlen(keep[i])) == 0)
             return 1;
@@ -385,7 +386,8 @@ static void *watch(void *unused)
         }
         any_pending = 0;
         for (struct sjob *s = list; s; s = s->next) {
-            if (s->cancel_seen && !s->scancelled && s->srun_pid > 0 && (s->jobid <= 0 || (s->in_alloc && s->stepid < 0))) {
+            if (s->cancel_seen && !s->scancelled && s->srun_pid > 0 &&
+                (s->jobid <= 0 || (s->in_alloc && s->stepid < 0))) {
                 /* nothing to cancel in Slurm yet: srun itself stops before it makes one */
                 kill(s->srun_pid, SIGTERM);
                 s->scancelled = -1;
