@@ -23,7 +23,7 @@ setup_file() {
   done
   SLURM_DIR=$(mktemp -d /tmp/bgjob-slurm.XXXXXX)
   export SLURM_DIR
-  "$BATS_TEST_DIRNAME/slurm_cluster.sh" start "$SLURM_DIR" >&3 2>&1 || {
+  "$BATS_TEST_DIRNAME/slurm_cluster.sh" start "$SLURM_DIR" > /dev/null 2>&3 || {
     "$BATS_TEST_DIRNAME/slurm_cluster.sh" stop "$SLURM_DIR"
     false
   }

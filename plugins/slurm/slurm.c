@@ -220,10 +220,12 @@ static int srun_cb(bgjob_job *job, int argc, char **argv, void *payload)
     /* srun runs in a session of its own, so that bgjob's SIGTERM to the job's process group
        leaves it alone: a kill is an scancel, which Slurm records as CANCELLED (srun's own
        handling of SIGTERM ends the job FAILED); the watcher signals srun itself when there is
-       nothing to scancel yet.  The shell in front ignores SIGTERM and waits for srun. */
+       nothing to scancel yet.  The shell in front ignores SIGTERM (from its first command on)
+       and waits for srun, which gets the default dispositions back. */
     av[k++] = "sh";
     av[k++] = "-c";
-    av[k++] = "setsid \"$0\" \"$@\" & echo \"bgjob-srun-pid $!\" >&2; trap '' TERM INT HUP; wait $!";
+    av[k++] = "trap '' TERM INT HUP; (trap - TERM INT HUP; exec setsid \"$0\" \"$@\") & "
+              "echo \"bgjob-srun-pid $!\" >&2; wait $!";
     av[k++] = "srun";
     av[k++] = "-v";
     if (s->in_alloc) {

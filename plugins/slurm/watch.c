@@ -32,7 +32,8 @@
 
 #include "slurm_int.h"
 
-#define POLL_S 2.0 /* squeue at most this often, only while a job is pending */
+#define POLL_S  2.0               /* squeue at most this often, only while a job is pending */
+#define ERR_CAP (4 * 1024 * 1024) /* srun's stderr kept for the traceback, at most (lines past it dropped) */
 
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static struct sjob *list;
@@ -194,7 +195,7 @@ void sj_feed(struct sjob *s, const char *buf, size_t n)
         pu_add(&s->line, buf, (size_t)(nl - buf));
         buf = nl + 1;
         const char *l = s->line.s ? s->line.s : "";
-        if (parse_line(s, l)) {
+        if (parse_line(s, l) && s->err.len < ERR_CAP) {
             pu_puts(&s->err, l);
             pu_putc(&s->err, '\n');
         }
