@@ -195,7 +195,25 @@ SCRIPT
     field 0 state; echo
     bgjob traceback 0 | tail -n 1'
   assert_line 'Dead'
-  assert_line --regexp '^sleep: cancelled by Slurm: (JOB|STEP) [0-9.]+ ON .* CANCELLED AT .*$'
+  assert_line --regexp '^sleep: ended by Slurm: (JOB|STEP) [0-9.]+ ON .* CANCELLED AT .*$'
+}
+
+@test "a job whose node fails ends Dead with Slurm's state and reason (srun itself exits 0)" {
+  host=$(hostname -s)
+  run -0 bgsh "$LOAD; $UPTO"'
+    bgjob new -f srun -- sleep 100
+    upto 600 eval "[[ \$(field 0 slurm_step) ]]" || { echo "no step"; exit 1; }
+    scontrol update nodename="$1" state=down reason=bgjob-test
+    bgjob wait 0; echo "wait=$?"
+    field 0 state; echo
+    field 0 slurm_reason; echo
+    bgjob traceback 0 | tail -n 1' "$host"
+  # ReturnToService=2 brings the node back; make sure before the next test
+  scontrol update nodename="$host" state=resume 2> /dev/null || true
+  for _ in $(seq 600); do [ "$(sinfo -h -o %t)" = idle ] && break; sleep 0.1; done
+  assert_line 'Dead'
+  assert_line 'NodeDown'
+  assert_line --regexp '^sleep: ended by Slurm: job [0-9]+ NODE_FAIL \(NodeDown\)$'
 }
 
 @test "usage: options need -- before the command; a missing command is refused at new (status 2, no job)" {

@@ -111,12 +111,43 @@ static void signame(int sig, char *out, size_t len)
         snprintf(out, len, "signal %d", sig);
 }
 
+/* After srun: a job that Slurm ended (its node failed, it was preempted, ...) while srun itself
+   saw nothing wrong (srun exits 0 when its node goes down) is Dead with Slurm's state and reason,
+   from `scontrol show job' (kept for MinJobAge after the end; no accounting needed).  Only for a
+   job of its own: a step's allocation ending ends the shell's srun too. */
+static void final_state(struct sjob *s)
+{
+    char id[32];
+    snprintf(id, sizeof id, "%ld", s->jobid);
+    const char *argv[] = {"scontrol", "-o", "show", "job", id, NULL};
+    char *out = NULL;
+    if (sw_client(argv, s->envp, &out) == 0 && out) {
+        char state[32] = "", reason[64] = "";
+        const char *p = strstr(out, "JobState="), *r = strstr(out, " Reason=");
+        if (p)
+            sscanf(p, "JobState=%31s", state);
+        if (r)
+            sscanf(r, " Reason=%63s", reason);
+        static const char *const bad[] = {"NODE_FAIL", "CANCELLED", "TIMEOUT",      "PREEMPTED",
+                                          "BOOT_FAIL", "DEADLINE",  "OUT_OF_MEMORY"};
+        for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+            if (strcmp(state, bad[i]) == 0) {
+                snprintf(s->reason, sizeof s->reason, "job %ld %s (%s)", s->jobid, state, reason);
+                s->slurm_killed = 1;
+                api->set_info(s->job, "slurm_reason", reason);
+            }
+    }
+    free(out);
+}
+
 /* Ends the job: result or traceback, exit and signal; returns the callback's status. */
 static int outcome(struct sjob *s, const char *cmd, struct bgjob_spawn_res *res)
 {
     char buf[64] = "", sig[32] = "";
     int why = api->cancelled(s->job);
     int code = res->exit_status;
+    if (!why && !s->in_alloc && s->jobid > 0 && !s->slurm_killed)
+        final_state(s);
     /* srun gives 128+N when a task died of signal N, and says which task */
     if (code > 128 && s->err.s && strstr(s->err.s, ": task ") && !strstr(s->err.s, "Exited with exit code")) {
         signame(code - 128, sig, sizeof sig);
@@ -149,7 +180,7 @@ static int outcome(struct sjob *s, const char *cmd, struct bgjob_spawn_res *res)
     else if (why)
         snprintf(how, sizeof how, "%s: cancelled as the shell exits%s", cmd, target);
     else if (s->slurm_killed)
-        snprintf(how, sizeof how, "%s: cancelled by Slurm: %s", cmd, s->reason);
+        snprintf(how, sizeof how, "%s: ended by Slurm: %s", cmd, s->reason);
     else if (res->output_exceeded)
         snprintf(how, sizeof how, "%s: output passed BGJOB_MAX_OUTPUT; killed", cmd);
     else if (sig[0])

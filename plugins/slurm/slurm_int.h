@@ -46,6 +46,9 @@ int sw_add(struct sjob *s);
 void sw_remove(struct sjob *s);
 /* Takes the bytes BUF[0..N) of srun's stderr for S: keeps them, parses each complete line (lock held). */
 void sj_feed(struct sjob *s, const char *buf, size_t n);
+/* Runs ARGV (scancel, squeue, scontrol) with ENVP, outside any job; its stdout in *OUT (may be
+   NULL).  Its exit status, or -1 when it could not run.  Any thread; no lock held. */
+int sw_client(const char *const *argv, char **envp, char **out);
 /* The rest of an unfinished last line, at the end of srun's output. */
 void sj_feed_end(struct sjob *s);
 

@@ -215,8 +215,7 @@ void sj_feed_end(struct sjob *s)
 
 /* ---- the clients ---- */
 
-/* Runs ARGV (scancel, squeue) with ENVP, outside any job; its stdout in *OUT (may be NULL). */
-static int client(const char *const *argv, char **envp, char **out)
+int sw_client(const char *const *argv, char **envp, char **out)
 {
     struct bgjob_spawn_req req = {.argv = argv, .envp = (const char *const *)envp, .size = sizeof req};
     struct bgjob_spawn_res res = {.size = sizeof res};
@@ -274,7 +273,7 @@ static void ask_squeue(char **envp)
 {
     const char *argv[] = {"squeue", "--json", NULL};
     char *out = NULL;
-    if (client(argv, envp, &out) != 0 || !out) {
+    if (sw_client(argv, envp, &out) != 0 || !out) {
         free(out);
         return;
     }
@@ -411,7 +410,7 @@ static void *watch(void *unused)
         sw_unlock();
         for (size_t i = 0; i < ncancel; i++) {
             const char *argv[] = {"scancel", cancels[i].target, NULL};
-            client(argv, cancels[i].envp, NULL);
+            sw_client(argv, cancels[i].envp, NULL);
             free_env(cancels[i].envp);
         }
         if (squeue_env) {
