@@ -176,7 +176,7 @@ upto 100 eval '! squeue -h -s -o %i | grep -qx "$SLURM_JOB_ID.$s"' && echo "step
 [[ $(squeue -h -j "$SLURM_JOB_ID" -o %T) == RUNNING ]] && echo "allocation still running"
 bgjob traceback 1 | tail -n 1
 SCRIPT
-  run -0 bgjob_timeout salloc -n2 bash --norc --noprofile "$f"
+  run -0 bgjob_timeout salloc -n2 env ${BGJOB_PRELOAD:+LD_PRELOAD=$BGJOB_PRELOAD} bash --norc --noprofile "$f"
   assert_line 'wait0=0'
   assert_line --regexp '^a step of [0-9]+$'
   assert_line 'ntasks=1 cpus_per_task=1'
