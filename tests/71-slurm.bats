@@ -226,6 +226,15 @@ SCRIPT
   [[ $stderr == *'srun: no command after --'* ]] || fail "$stderr"
 }
 
+@test "without srun in PATH the job is Dead with status 127, saying so" {
+  run -0 bgsh "$LOAD"'
+    PATH=/nonexistent bgjob new -f srun -- true
+    bgjob wait 0; echo "wait=$?"
+    bgjob traceback 0 | tail -n 1'
+  assert_line 'wait=127'
+  assert_line "srun: command not found (Slurm's clients: the slurm-client package)"
+}
+
 @test "make install puts slurm.so in PREFIX/lib/bgjob/plugins; bgjob load slurm finds it by name" {
   local p=$BATS_TEST_TMPDIR/prefix
   run -0 make -s -C "$BGJOB_ROOT" install PREFIX="$p"

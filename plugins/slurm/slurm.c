@@ -21,7 +21,9 @@
  * slurm_reason.  kill and timeouts cancel in Slurm (scancel of the step
  * inside an allocation, of the job outside) as well as signalling srun.
  * While Slurm keeps the job pending, bgjob shows it Queued with Slurm's
- * reason (watch.c, the one watcher thread for all jobs).
+ * reason (watch.c, the one watcher thread for all jobs).  A job of its own
+ * (outside an allocation) that Slurm ended although srun exited 0 (srun does
+ * when its node fails) is Dead with `scontrol show job''s state and reason.
  *
  * Each call owns its record (slurm_int.h); the watcher shares it under its
  * lock while srun runs.
@@ -212,6 +214,22 @@ static char **client_env(bgjob_job *job)
     return e;
 }
 
+/* True when NAME is an executable file in one of the directories of PATH (the job's). */
+static int in_path(const char *name, const char *path)
+{
+    if (!path)
+        path = "/usr/local/bin:/usr/bin:/bin";
+    while (*path) {
+        size_t n = strcspn(path, ":");
+        char f[4096];
+        snprintf(f, sizeof f, "%.*s/%s", (int)(n ? n : 1), n ? path : ".", name);
+        if (access(f, X_OK) == 0)
+            return 1;
+        path += n + (path[n] == ':');
+    }
+    return 0;
+}
+
 static void free_strv(char **v)
 {
     for (size_t i = 0; v && v[i]; i++)
@@ -228,6 +246,10 @@ static int srun_cb(bgjob_job *job, int argc, char **argv, void *payload)
         return api->fail(job, msg), 2;
     int nopt = first > 1 && strcmp(argv[first - 1], "--") == 0 ? first - 1 : first;
     /* srun -v [--exact -n1 -c1] [--time=M:SS] OPTIONS... CMD ARGS... */
+    if (!in_path("srun", api->getenv(job, "PATH"))) {
+        api->set_info(job, "exit", "127");
+        return api->fail(job, "srun: command not found (Slurm's clients: the slurm-client package)"), 127;
+    }
     const char **av = calloc((size_t)argc + 12, sizeof *av);
     struct sjob *s = calloc(1, sizeof *s);
     int pfd[2] = {-1, -1};
@@ -307,6 +329,9 @@ static int srun_cb(bgjob_job *job, int argc, char **argv, void *payload)
         if (res.exit_status >= 0)
             snprintf(e, sizeof e, "%d", res.exit_status);
         api->set_info(job, "exit", e);
+        if (api->cancelled(job))
+            snprintf(msg, sizeof msg, "%s: %s before srun started", argv[first],
+                     api->cancelled(job) == 2 ? "timed out" : "cancelled");
         api->fail(job, msg);
         status = res.exit_status > 0 ? res.exit_status : 1;
     } else
