@@ -81,6 +81,17 @@ field() { local -A j; eval "j=$(bgjob show "$1")"; printf %s "${j[$2]}"; }'
   assert_line --index $((${#lines[@]} - 1)) '0'
 }
 
+@test "-c handlers run for srun jobs as for any job" {
+  run -0 bgsh "$LOAD"'
+    done_with() { echo "handler $1 $2"; }
+    bgjob new -c done_with -f srun -- true
+    bgjob new -c done_with -f srun -- false
+    bgjob wait; echo "wait=$?"'
+  assert_line 'handler 0 Completed'
+  assert_line 'wait=1'
+  assert_line 'handler 1 Dead'
+}
+
 @test "kill cancels in Slurm: the job leaves squeue within 2 s and scontrol says CANCELLED" {
   run -0 bgsh "$LOAD; $UPTO"'
     bgjob new -f srun -- sleep 100
