@@ -206,7 +206,8 @@ SCRIPT
     field 0 state; echo
     bgjob traceback 0 | tail -n 1'
   assert_line 'Dead'
-  assert_line --regexp '^sleep: ended by Slurm: (JOB|STEP) [0-9.]+ ON .* CANCELLED AT .*$'
+  # srun's own line (*** JOB|STEP ... CANCELLED AT ...), else scontrol's state
+  assert_line --regexp '^sleep: ended by Slurm: ((JOB|STEP) [0-9.]+ ON .* CANCELLED AT .*|job [0-9]+ CANCELLED \(.*\))$'
 }
 
 @test "a job whose node fails ends Dead with Slurm's state and reason (srun itself exits 0)" {
@@ -218,13 +219,16 @@ SCRIPT
     bgjob wait 0; echo "wait=$?"
     field 0 state; echo
     field 0 slurm_reason; echo
+    field 0 slurm_state; echo
     bgjob traceback 0 | tail -n 1' "$host"
   # ReturnToService=2 brings the node back; make sure before the next test
   scontrol update nodename="$host" state=resume 2> /dev/null || true
   for _ in $(seq 600); do [ "$(sinfo -h -o %t)" = idle ] && break; sleep 0.1; done
   assert_line 'Dead'
   assert_line 'NodeDown'
-  assert_line --regexp '^sleep: ended by Slurm: job [0-9]+ NODE_FAIL \(NodeDown\)$'
+  # srun's own line when it saw the step cancelled, else scontrol's state
+  assert_line --regexp '^sleep: ended by Slurm: (job [0-9]+ NODE_FAIL \(NodeDown\)|STEP [0-9.]+ ON .* DUE TO NODE FAILURE.*)$'
+  assert_line 'NODE_FAIL'
 }
 
 @test "usage: options need -- before the command; a missing command is refused at new (status 2, no job)" {

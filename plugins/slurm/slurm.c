@@ -134,8 +134,10 @@ static void final_state(struct sjob *s)
                                           "BOOT_FAIL", "DEADLINE",  "OUT_OF_MEMORY"};
         for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
             if (strcmp(state, bad[i]) == 0) {
-                snprintf(s->reason, sizeof s->reason, "job %ld %s (%s)", s->jobid, state, reason);
+                if (!s->slurm_killed) /* else srun's "*** ... ***" line says it already */
+                    snprintf(s->reason, sizeof s->reason, "job %ld %s (%s)", s->jobid, state, reason);
                 s->slurm_killed = 1;
+                snprintf(s->end_state, sizeof s->end_state, "%s", state);
                 api->set_info(s->job, "slurm_reason", reason);
             }
     }
@@ -148,7 +150,7 @@ static int outcome(struct sjob *s, const char *cmd, struct bgjob_spawn_res *res)
     char buf[64] = "", sig[32] = "";
     int why = api->cancelled(s->job);
     int code = res->exit_status;
-    if (!why && !s->in_alloc && s->jobid > 0 && !s->slurm_killed)
+    if (!why && !s->in_alloc && s->jobid > 0)
         final_state(s);
     /* srun gives 128+N when a task died of signal N, and says which task */
     if (code > 128 && s->err.s && strstr(s->err.s, ": task ") && !strstr(s->err.s, "Exited with exit code")) {
@@ -189,7 +191,10 @@ static int outcome(struct sjob *s, const char *cmd, struct bgjob_spawn_res *res)
         snprintf(how, sizeof how, "%s: killed by signal %s", cmd, sig);
     else
         snprintf(how, sizeof how, "%s: exited with status %d", cmd, code);
-    api->set_info(s->job, "slurm_state", why || s->slurm_killed ? "CANCELLED" : "FAILED");
+    api->set_info(s->job, "slurm_state",
+                  s->end_state[0]          ? s->end_state
+                  : why || s->slurm_killed ? "CANCELLED"
+                                           : "FAILED");
     struct pu_buf t = {0};
     if (s->err.s)
         pu_puts(&t, s->err.s);

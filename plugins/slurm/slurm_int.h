@@ -29,12 +29,13 @@ struct sjob {
     long jobid;           /* Slurm job, 0 while unknown */
     long stepid;          /* step, -1 while unknown */
     char nodes[256];
-    char reason[128];  /* Slurm's state_reason while pending, or why Slurm ended it */
-    int pending;       /* 1: the job is pending in Slurm, 2: the step waits inside the allocation */
-    int cancel_seen;   /* the job's cancel descriptor fired */
-    int scancelled;    /* 1: scancel was run; -1: srun was signalled (nothing in Slurm yet) */
-    int slurm_killed;  /* srun said Slurm cancelled the step or job (*** ... ***, revoked) */
-    struct sjob *next; /* in the watcher's list */
+    char reason[128];   /* Slurm's state_reason while pending, or why Slurm ended it */
+    char end_state[32]; /* the Slurm state that ended it, from scontrol (slurm.c), or "" */
+    int pending;        /* 1: the job is pending in Slurm, 2: the step waits inside the allocation */
+    int cancel_seen;    /* the job's cancel descriptor fired */
+    int scancelled;     /* 1: scancel was run; -1: srun was signalled (nothing in Slurm yet) */
+    int slurm_killed;   /* srun said Slurm cancelled the step or job (*** ... ***, revoked) */
+    struct sjob *next;  /* in the watcher's list */
 };
 
 /* The watcher's lock, for the fields of a registered record. */

@@ -386,9 +386,10 @@ static void *watch(void *unused)
         }
         any_pending = 0;
         for (struct sjob *s = list; s; s = s->next) {
-            if (s->cancel_seen && !s->scancelled && s->srun_pid > 0 &&
-                (s->jobid <= 0 || (s->in_alloc && s->stepid < 0))) {
-                /* nothing to cancel in Slurm yet: srun itself stops before it makes one */
+            if (s->cancel_seen && !s->scancelled && s->srun_pid > 0 && s->pending == 2) {
+                /* a step that waits for CPUs does not exist in Slurm yet: srun stops waiting.
+                   (A job whose number is not known yet is scancelled once srun says it; if
+                   srun says nothing before its wrapper is killed, sw_remove signals it.) */
                 kill(s->srun_pid, SIGTERM);
                 s->scancelled = -1;
             }
@@ -483,6 +484,8 @@ void sw_remove(struct sjob *s)
         }
     /* what the pipe still holds is the callback's now */
     read_err(s);
+    if (api->cancelled(s->job) && !s->scancelled && s->srun_pid > 0)
+        kill(s->srun_pid, SIGTERM); /* cancelled before Slurm gave it a number: srun stops */
     sw_unlock();
     wake();
 }
