@@ -88,11 +88,11 @@ build/plugins/badversion.so: examples/bgjob-example.c lib/bgjob.h
 # shipped, and 60-plugins.bats checks the two agree.
 build/plugins/v1/bgjob.h: lib/bgjob.h
 	@mkdir -p $(dir $@)
-	sed -e '/---- version [23] ----/,/^};/{/^};/!d;}' \
+	sed -e '/---- version [234] ----/,/^};/{/^};/!d;}' \
 	    -e 's/^#define BGJOB_API_VERSION .*/#define BGJOB_API_VERSION 1/' $< > $@
 build/plugins/v2/bgjob.h: lib/bgjob.h
 	@mkdir -p $(dir $@)
-	sed -e '/---- version 3 ----/,/^};/{/^};/!d;}' \
+	sed -e '/---- version [34] ----/,/^};/{/^};/!d;}' \
 	    -e 's/^#define BGJOB_API_VERSION .*/#define BGJOB_API_VERSION 2/' $< > $@
 # The example built from the older headers, as plugins built for bgjob 0.1 and 0.2.
 build/plugins/example-v%.so: examples/bgjob-example.c build/plugins/v%/bgjob.h
@@ -224,7 +224,9 @@ uninstall:
 
 # ---- Debian packages ----
 DEB_BUILD := gcc make libc6-dev bash-builtins pkg-config libssl-dev libcurl4-openssl-dev
-DEB_TEST := bats bats-assert bats-support tmux pkg-config procps coreutils python3
+# (the Slurm daemons and clients: tests/71-slurm.bats starts a one-node cluster)
+DEB_TEST := bats bats-assert bats-support tmux pkg-config procps coreutils python3 \
+            slurmctld slurmd slurm-client munge
 DEB_FORMAT := clang-format
 define apt_install
 	@missing=$$(for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \

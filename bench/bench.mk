@@ -35,6 +35,7 @@ bench: bgjob.so examples/bgjob-example.so build/bench/cpuscale build/bench/spawn
 	  bash bench/run_bench.sh $(if $(QUICK),100 1000000)
 	@BGJOB_SO=$(CURDIR)/bgjob.so bash bench/flow_bench.sh $(if $(QUICK),2000 2,10000 3)
 	@$(MAKE) --no-print-directory bench-runtime QUICK=$(QUICK)
+	@$(MAKE) --no-print-directory bench-slurm QUICK=$(QUICK)
 
 # Optional peers.  Installs what is missing (sudo when not root); never fails:
 # what could not be installed is recorded in bench/results/deps.log and the
@@ -70,6 +71,13 @@ deps-bench:
 bench-plugins: all
 	QUICK=$(QUICK) REPS=$(REPS) BGJOB_SO=$(CURDIR)/bgjob.so BGJOB_PLUGINS=$(CURDIR)/build/plugins \
 	  bash bench/plugins_bench.sh
+
+# The slurm plugin against GNU parallel + srun and an sbatch array, on a
+# one-node cluster the script starts and stops (root; else it says so).
+.PHONY: bench-slurm
+bench-slurm: all
+	QUICK=$(QUICK) BGJOB_SO=$(CURDIR)/bgjob.so SLURM_SO=$(CURDIR)/build/plugins/slurm.so \
+	  bash bench/slurm_bench.sh
 
 # The process runtime (bench/runtime_bench.sh): kill latency and idle wakeups
 # with 64 commands running, the shell's CPU capturing 60 MB, peak memory of a

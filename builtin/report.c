@@ -105,7 +105,7 @@ static int *collect_states(int only_new, const struct bgj_group *group, size_t *
         st[i] = -1;
         if (!j)
             continue;
-        int s = bgj_state_of(j);
+        int s = bgj_shown_state(j);
         if ((only_new && (!bgj_finished(s) || j->seen)) || (group && j->group != group))
             continue;
         st[i] = s;
@@ -239,7 +239,7 @@ int bgj_cmd_show(struct bgj_cmdline *c, const struct bgj_args *a)
     bgjob_job *j = bgj_lookup(c->ids[0]);
     if (!j)
         return EXECUTION_FAILURE;
-    int s = bgj_state_of(j);
+    int s = bgj_shown_state(j);
     int fin = bgj_finished(s);
     char *val[K_COUNT] = {0};
     char buf[64];

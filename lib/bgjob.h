@@ -20,7 +20,8 @@
  * api->spawn (version 2) runs a program the safe way.  It reports through its
  * job handle: set_result, fail, progress, set_info, and learns that it was
  * cancelled from cancelled(), sleep(), or (version 3) a descriptor to poll,
- * cancel_fd().
+ * cancel_fd().  (Version 4) a callback that waits for something outside
+ * bgjob, such as a batch system's queue, shows it with set_queued().
  *
  * Descriptors: workers share a descriptor table of bgjob's own, apart from
  * the shell's (bash closes some descriptor numbers twice, which must never
@@ -47,7 +48,7 @@
 extern "C" {
 #endif
 
-#define BGJOB_API_VERSION 3
+#define BGJOB_API_VERSION 4
 
 #if defined(__GNUC__)
 #define BGJOB_EXPORT __attribute__((visibility("default")))
@@ -201,7 +202,10 @@ struct bgjob_api {
      * started, with a message like "CMD: command not found" in MSG.  The
      * waiting and reading is done by bgjob's I/O thread; this call only
      * blocks the callback's own worker.  Descriptors given in REQ are the
-     * callback's own (it may close them once spawn returns).
+     * callback's own (it may close them once spawn returns).  JOB may be
+     * NULL (a thread of the plugin's own): the program then gets REQ's
+     * envp (NULL: an empty environment) and cwd (NULL: the process's
+     * directory), and nothing cancels it.
      */
     int (*spawn)(bgjob_job *job, const struct bgjob_spawn_req *req, struct bgjob_spawn_res *res, char *msg,
                  size_t msglen);
@@ -229,6 +233,19 @@ struct bgjob_api {
      * taken relative to the job's directory.  A descriptor, or -1 with errno.
      */
     int (*open)(bgjob_job *job, const char *path, int flags, unsigned int mode);
+
+    /* ---- version 4 ---- */
+
+    /*
+     * QUEUED non-zero: the running job waits for something outside bgjob
+     * (a batch system's queue): `status' and `show' list it as Queued
+     * until a call with QUEUED zero.  It keeps its running slot and its
+     * time limit runs on.  Set the reason, if any, with set_info.  May be
+     * called from any thread while the callback runs.
+     */
+    void (*set_queued)(bgjob_job *job, int queued);
+    /* The job's time limit in seconds (`bgjob new -t'), or 0 when it has none. */
+    double (*timeout)(bgjob_job *job);
 };
 
 typedef int (*bgjob_plugin_init_fn)(const struct bgjob_api *api);

@@ -160,6 +160,13 @@ static int api_open(bgjob_job *job, const char *path, int flags, unsigned int mo
 
 static void api_spawn_free(struct bgjob_spawn_res *res) { bgj_spawn_free(res); }
 
+static void api_set_queued(bgjob_job *job, int queued)
+{
+    atomic_store_explicit(&job->ext_queued, queued != 0, memory_order_relaxed);
+}
+
+static double api_timeout(bgjob_job *job) { return bgj_job_timeout(job); }
+
 const struct bgjob_api bgj_api = {
     .version = BGJOB_API_VERSION,
     .size = sizeof(struct bgjob_api),
@@ -177,6 +184,8 @@ const struct bgjob_api bgj_api = {
     .cancel_fd = api_cancel_fd,
     .dirfd = api_dirfd,
     .open = api_open,
+    .set_queued = api_set_queued,
+    .timeout = api_timeout,
 };
 
 void bgj_registry_init(void)

@@ -52,7 +52,7 @@ expect_usage_error() {
 @test "bgjob --version prints the version and the plugin API version" {
   run -0 --separate-stderr bgsh 'bgjob --version; bgjob help --version'
   assert_line --index 0 'bgjob 0.3.0'
-  assert_line --index 1 'plugin API version 3'
+  assert_line --index 1 'plugin API version 4'
   assert_equal "${#lines[@]}" 6
   assert_equal "$stderr" ''
 }

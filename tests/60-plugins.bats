@@ -88,7 +88,7 @@ export NOINIT_SO BADVERSION_SO EXAMPLE_V1_SO
   run -1 --separate-stderr bgsh 'bgjob load "$BADVERSION_SO"; rc=$?; bgjob funcs | wc -l; exit $rc'
   assert_output '2'
   [[ $stderr == *'API version 999'* ]] || fail "$stderr"
-  [[ $stderr == *'versions 1 to 3'* ]] || fail "$stderr"
+  [[ $stderr == *'versions 1 to 4'* ]] || fail "$stderr"
 }
 
 @test "the example plugin loads after a failed load of another version of it" {

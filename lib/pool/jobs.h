@@ -74,6 +74,8 @@ struct bgjob_job {
     _Atomic int state;
     _Atomic int cancel;        /* 0, or the first enum bgj_cancel_reason asked for */
     _Atomic unsigned progress; /* 0 = none reported, else 1 + permille*1000 (fraction * 1e6) */
+    /* running, but waiting outside bgjob (api->set_queued): shown Queued */
+    _Atomic unsigned char ext_queued;
     unsigned char kind;
     unsigned char daemon;
     unsigned char in_queue; /* linked in the run queue; manager lock */
@@ -150,6 +152,14 @@ static inline double bgj_started_of(const bgjob_job *j)
     double t;
     __atomic_load(&((bgjob_job *)j)->started, &t, __ATOMIC_ACQUIRE);
     return t;
+}
+/* The state shown to the user: a running job that waits outside bgjob (api->set_queued) is Queued. */
+static inline int bgj_shown_state(const bgjob_job *j)
+{
+    int s = bgj_state_of(j);
+    return s == BGJ_RUNNING && atomic_load_explicit(&((bgjob_job *)j)->ext_queued, memory_order_relaxed)
+               ? BGJ_QUEUED
+               : s;
 }
 static inline int bgj_finished(int state) { return state == BGJ_COMPLETED || state == BGJ_DEAD; }
 
