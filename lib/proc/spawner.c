@@ -520,7 +520,7 @@ static NOSAN __attribute__((noreturn)) void sp_intermediate(int sock)
     long pid = sc(SYS_clone, SIGCHLD, 0, 0, 0, 0);
     if (pid == 0)
         spawner_main(sock);
-    sc(SYS_exit_group, pid < 0 ? 1 : 0, 0, 0, 0, 0);
+    sc(SYS_exit_group, pid < 0 ? (int)-pid : 0, 0, 0, 0, 0); /* the clone's errno, for the I/O thread */
     __builtin_unreachable();
 }
 
@@ -567,9 +567,13 @@ int bgj_spawner_start(int *sock, int *pidfd)
     }
     if (!adopted) {
         /* reap the intermediate at once: it exits right after its clone */
-        int st;
+        int st = 0;
         while (waitpid((pid_t)pid, &st, __WCLONE) < 0 && errno == EINTR)
             ;
+        if (WIFEXITED(st) && WEXITSTATUS(st) != 0) { /* its clone failed (RLIMIT_NPROC, say): no spawner */
+            close(sv[0]);
+            return -WEXITSTATUS(st);
+        }
     }
     *sock = sv[0];
     *pidfd = pfd;
