@@ -259,3 +259,25 @@ SCRIPT
   assert_line --regexp '^srun +srun \[SRUN-OPTION\.\.\.\] -- CMD'
   assert_line 'from-slurm'
 }
+
+@test "workflow options work on srun jobs: -a chains steps, -r retries a failing one, -g limits a group" {
+  run -0 bgsh "$LOAD"'
+    m=$(mktemp -d)
+    bgjob new -v a -f srun -- sh -c "echo first > $m/a"
+    bgjob new -v b -a $a -f srun -- cat "$m/a"
+    bgjob new -v bad -f srun -- sh -c "exit 4"
+    bgjob new -v c -a $bad -f srun -- echo never
+    bgjob new -v r -r 2 -R 0.05 -f srun -- sh -c "echo x >> $m/tries; [ \$(wc -l < $m/tries) -ge 3 ]"
+    bgjob group g -j 1
+    for i in 1 2 3; do bgjob new -g g -f srun -- echo "g$i"; done
+    bgjob wait; echo "wait=$?"
+    echo "b=$(bgjob result $b)"
+    eval "declare -A j=$(bgjob show $c)"; echo "c=${j[state]}: ${j[error]}"
+    eval "declare -A j=$(bgjob show $r)"; echo "r=${j[state]} attempt=${j[attempt]} tries=$(wc -l < $m/tries)"
+    bgjob group | grep "^g:"
+    rm -rf "$m"'
+  assert_line 'b=first'
+  assert_line 'c=Dead: dependency 2 failed'
+  assert_line 'r=Completed attempt=3 tries=3'
+  assert_line --regexp '^g: limit 1, .* 3 completed, 0 dead$'
+}
