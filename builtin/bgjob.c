@@ -29,10 +29,10 @@
  * after a usage error, of `bgjob --usage` (README's command list is its
  * output, checked by a test) and of the subcommand lines of `help bgjob`.
  */
-#define SYN_NEW_EXPR  "new [-d] [-v VAR] [-t SECONDS] [-c FUNC] [--] EXPRESSION..."
-#define SYN_NEW_CB    "new [-d] [-v VAR] [-t SECONDS] [-c FUNC] -f NAME [ARG...]"
-#define SYN_STATUS    "[status [-n] [-v ARRAY]]"
-#define SYN_SHOW      "show [-v ARRAY] ID"
+#define SYN_NEW_EXPR  "new [-d] [-v VAR] [-t SECONDS] [-c FUNC] [-k KEY] [--] EXPRESSION..."
+#define SYN_NEW_CB    "new [-d] [-v VAR] [-t SECONDS] [-c FUNC] [-k KEY] -f NAME [ARG...]"
+#define SYN_STATUS    "[status [-n] [-v ARRAY | --json [--output]]]"
+#define SYN_SHOW      "show [-v ARRAY | --json [--output]] ID"
 #define SYN_RESULT    "result [-w] [-v VAR] ID"
 #define SYN_TRACEBACK "traceback [ID]"
 #define SYN_REMOVE    "remove ID..."
@@ -42,6 +42,7 @@
 #define SYN_FUNCS     "funcs"
 #define SYN_LOAD      "load NAME|PATH"
 #define SYN_NOTIFY    "notify [prompt|now|off]"
+#define SYN_LOG       "log [-j|-r] [FILE|-]"
 #define SYN_HELP      "help [--usage|--version]"
 
 static const struct usage {
@@ -62,6 +63,7 @@ static const struct usage {
     {BGJ_CMD_FUNCS, SYN_FUNCS, "list callbacks and their usage"},
     {BGJ_CMD_LOAD, SYN_LOAD, "load a plugin of callbacks"},
     {BGJ_CMD_NOTIFY, SYN_NOTIFY, "completion notices at the prompt"},
+    {BGJ_CMD_LOG, SYN_LOG, "log finished jobs to FILE (-j: JSON; -r: resume from it)"},
     {BGJ_CMD_HELP, SYN_HELP, "help (--help, -h), usage, version"},
 };
 #define NUSAGES (sizeof usages / sizeof *usages)
@@ -255,6 +257,15 @@ EXPORT void bgjob_builtin_unload(char *name)
  * `printf -v` accepts and not readonly; an array target must be a plain
  * identifier.  Returns 0, EX_USAGE or EXECUTION_FAILURE after printing.
  */
+/* True when the command is a status or show with --json, whose stdout must hold JSON lines only. */
+static int wants_json(const struct bgj_args *a)
+{
+    for (int i = 0; i < a->argc; i++)
+        if (strcmp(a->argv[i], "--json") == 0)
+            return 1;
+    return 0;
+}
+
 static int check_vname(struct bgj_cmdline *c, const struct bgj_args *a)
 {
     if (c->cmd == BGJ_CMD_STATUS || c->cmd == BGJ_CMD_SHOW) {
@@ -301,8 +312,9 @@ int bgjob_builtin(WORD_LIST *list)
         free(a.wordv);
         return EXECUTION_SUCCESS;
     }
-    /* A safe point: handlers of jobs that ended run first. */
-    bgj_run_handlers();
+    /* A safe point: handlers of jobs that ended run first (not with --json: only JSON on stdout). */
+    if (!wants_json(&a))
+        bgj_run_handlers();
 
     struct bgj_cmdline c;
     struct bgj_err err = {0};
@@ -338,6 +350,7 @@ int bgjob_builtin(WORD_LIST *list)
         case BGJ_CMD_FUNCS: rc = bgj_cmd_funcs(); break;
         case BGJ_CMD_LOAD: rc = bgj_cmd_load(&c); break;
         case BGJ_CMD_NOTIFY: rc = bgj_cmd_notify(&c); break;
+        case BGJ_CMD_LOG: rc = bgj_cmd_log(&c); break;
         default:
             if (c.help == BGJ_HELP_USAGE)
                 rc = print_usages();
@@ -501,6 +514,6 @@ EXPORT struct builtin bgjob_struct = {
     bgjob_builtin,
     BUILTIN_ENABLED | ARRAYREF_BUILTIN,
     bgjob_doc,
-    "bgjob [new|status|show|result|traceback|remove|flush|wait|kill|funcs|load|notify|help] [ARG...]",
+    "bgjob [new|status|show|result|traceback|remove|flush|wait|kill|funcs|load|notify|log|help] [ARG...]",
     0,
 };

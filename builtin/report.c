@@ -113,6 +113,8 @@ static int *collect_states(int only_new, size_t *np)
 
 int bgj_cmd_status(struct bgj_cmdline *c, const struct bgj_args *a)
 {
+    if (c->opt_json)
+        return bgj_status_json(c);
     SHELL_VAR *arr = NULL;
     if (c->vname) {
         (void)a;
@@ -222,6 +224,8 @@ static void print_pair(const char *key, const char *value)
 int bgj_cmd_show(struct bgj_cmdline *c, const struct bgj_args *a)
 {
     (void)a;
+    if (c->opt_json)
+        return bgj_show_json(c);
     bgjob_job *j = bgj_lookup(c->ids[0]);
     if (!j)
         return EXECUTION_FAILURE;

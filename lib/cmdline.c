@@ -28,11 +28,11 @@ struct subcmd {
 };
 
 static const struct subcmd subcmds[] = {
-    {"new", BGJ_CMD_NEW, "dv:f:t:c:"}, {"status", BGJ_CMD_STATUS, "nv:"},    {"show", BGJ_CMD_SHOW, "v:"},
+    {"new", BGJ_CMD_NEW, "dv:f:t:c:k:"}, {"status", BGJ_CMD_STATUS, "nv:"},    {"show", BGJ_CMD_SHOW, "v:"},
     {"result", BGJ_CMD_RESULT, "wv:"}, {"traceback", BGJ_CMD_TRACEBACK, ""}, {"remove", BGJ_CMD_REMOVE, ""},
     {"flush", BGJ_CMD_FLUSH, "f"},     {"wait", BGJ_CMD_WAIT, "nqt:p:"},     {"kill", BGJ_CMD_KILL, ""},
     {"funcs", BGJ_CMD_FUNCS, ""},      {"load", BGJ_CMD_LOAD, ""},           {"help", BGJ_CMD_HELP, ""},
-    {"notify", BGJ_CMD_NOTIFY, ""},
+    {"notify", BGJ_CMD_NOTIFY, ""},   {"log", BGJ_CMD_LOG, "jr"},
 };
 
 #define NSUBCMDS (sizeof subcmds / sizeof *subcmds)
@@ -163,6 +163,12 @@ int bgj_cmdline_parse(int argc, char **argv, struct bgj_cmdline *c, struct bgj_e
             i++;
             break;
         }
+        /* status and show: the long options --json and --output */
+        if ((c->cmd == BGJ_CMD_STATUS || c->cmd == BGJ_CMD_SHOW) &&
+            (strcmp(w, "--json") == 0 || strcmp(w, "--output") == 0)) {
+            *(w[2] == 'j' ? &c->opt_json : &c->opt_output) = 1;
+            continue;
+        }
         enum bgj_help kind;
         if (help_word(w, &kind)) {
             c->cmd = BGJ_CMD_HELP;
@@ -199,6 +205,11 @@ int bgj_cmdline_parse(int argc, char **argv, struct bgj_cmdline *c, struct bgj_e
                     c->pname = arg;
                     c->pname_word = word;
                     break;
+                case 'k':
+                    if (!*arg)
+                        return fail(err, "-k: a key is required");
+                    c->kname = arg;
+                    break;
                 case 'c':
                     if (!*arg)
                         return fail(err, "-c: a function name is required");
@@ -228,6 +239,10 @@ int bgj_cmdline_parse(int argc, char **argv, struct bgj_cmdline *c, struct bgj_e
                 c->opt_w = 1;
             else if (*p == 'q')
                 c->opt_q = 1;
+            else if (*p == 'j')
+                c->opt_j = 1;
+            else if (*p == 'r')
+                c->opt_r = 1;
         }
     }
 
@@ -260,14 +275,30 @@ int bgj_cmdline_parse(int argc, char **argv, struct bgj_cmdline *c, struct bgj_e
         c->words = ops;
         c->nwords = nops;
         return 0;
+    case BGJ_CMD_LOG:
+        if (nops > 1)
+            return fail(err, "too many arguments");
+        if ((c->opt_j || c->opt_r) && (nops == 0 || strcmp(ops[0], "-") == 0))
+            return fail(err, "-%c: a file is required", c->opt_r ? 'r' : 'j');
+        c->words = ops;
+        c->nwords = nops;
+        return 0;
     case BGJ_CMD_STATUS:
+    case BGJ_CMD_SHOW:
+        if (c->opt_output && !c->opt_json)
+            return fail(err, "--output: only with --json");
+        if (c->opt_json && c->vname)
+            return fail(err, "--json and -v: one or the other");
+        if (c->cmd == BGJ_CMD_SHOW)
+            goto one_id;
+        /* FALLTHROUGH */
     case BGJ_CMD_FLUSH:
     case BGJ_CMD_FUNCS:
         if (nops)
             return fail(err, "%s: too many arguments", shown(ops[0], sb, sizeof sb));
         return 0;
-    case BGJ_CMD_SHOW:
     case BGJ_CMD_RESULT:
+    one_id:
         if (nops != 1)
             return fail(err, nops ? "too many arguments" : "a job number is required");
         break;
