@@ -29,10 +29,10 @@ struct subcmd {
 
 static const struct subcmd subcmds[] = {
     {"new", BGJ_CMD_NEW, "dv:f:t:c:k:"}, {"status", BGJ_CMD_STATUS, "nv:"},    {"show", BGJ_CMD_SHOW, "v:"},
-    {"result", BGJ_CMD_RESULT, "wv:"}, {"traceback", BGJ_CMD_TRACEBACK, ""}, {"remove", BGJ_CMD_REMOVE, ""},
-    {"flush", BGJ_CMD_FLUSH, "f"},     {"wait", BGJ_CMD_WAIT, "nqt:p:"},     {"kill", BGJ_CMD_KILL, ""},
-    {"funcs", BGJ_CMD_FUNCS, ""},      {"load", BGJ_CMD_LOAD, ""},           {"help", BGJ_CMD_HELP, ""},
-    {"notify", BGJ_CMD_NOTIFY, ""},   {"log", BGJ_CMD_LOG, "jr"},
+    {"result", BGJ_CMD_RESULT, "wv:"},   {"traceback", BGJ_CMD_TRACEBACK, ""}, {"remove", BGJ_CMD_REMOVE, ""},
+    {"flush", BGJ_CMD_FLUSH, "f"},       {"wait", BGJ_CMD_WAIT, "nqt:p:"},     {"kill", BGJ_CMD_KILL, ""},
+    {"funcs", BGJ_CMD_FUNCS, ""},        {"load", BGJ_CMD_LOAD, ""},           {"help", BGJ_CMD_HELP, ""},
+    {"notify", BGJ_CMD_NOTIFY, ""},      {"log", BGJ_CMD_LOG, "jr"},
 };
 
 #define NSUBCMDS (sizeof subcmds / sizeof *subcmds)

@@ -43,10 +43,10 @@ struct bgj_cmdline {
     int opt_json, opt_output; /* status, show: --json, --output */
     int opt_j, opt_r;         /* log -j (JSON lines), -r (resume from the file, then log to it) */
     const char *kname;        /* new -k KEY: the resume key, or NULL */
-    enum bgj_help help; /* for BGJ_CMD_HELP */
-    const char *vname;  /* -v VAR/ARRAY, or NULL */
-    int vname_word;     /* index in argv of the word that held it */
-    const char *pname;  /* wait -p VAR, or NULL */
+    enum bgj_help help;       /* for BGJ_CMD_HELP */
+    const char *vname;        /* -v VAR/ARRAY, or NULL */
+    int vname_word;           /* index in argv of the word that held it */
+    const char *pname;        /* wait -p VAR, or NULL */
     int pname_word;
     const char *fname; /* new -f NAME */
     const char *cname; /* new -c FUNC: completion handler */

@@ -23,10 +23,10 @@ static struct {
     pthread_mutex_t lock;
     _Atomic int active; /* a log is open (read without the lock to skip quickly) */
     int json;
-    int shell_fd;      /* the shell's table */
-    int bg_fd;         /* bgjob's table (opened there), or -1 */
-    unsigned gen;      /* bumped at each start and stop */
-    unsigned bg_gen;   /* the gen bg_fd was opened for */
+    int shell_fd;    /* the shell's table */
+    int bg_fd;       /* bgjob's table (opened there), or -1 */
+    unsigned gen;    /* bumped at each start and stop */
+    unsigned bg_gen; /* the gen bg_fd was opened for */
     char *shown;
 } G = {.lock = PTHREAD_MUTEX_INITIALIZER, .shell_fd = -1, .bg_fd = -1};
 

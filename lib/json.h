@@ -29,10 +29,11 @@ void bgj_json_cstr(struct bgj_strbuf *b, const char *s);
 enum bgj_json_type { BGJ_JSON_NULL, BGJ_JSON_BOOL, BGJ_JSON_NUMBER, BGJ_JSON_STRING, BGJ_JSON_OTHER };
 struct bgj_json_val {
     enum bgj_json_type type;
-    const char *str; /* STRING: the decoded bytes, NUL-terminated (a NUL inside ends it early); NUMBER: its text */
-    size_t len;      /* bytes at str */
-    double num;      /* NUMBER */
-    int truth;       /* BOOL */
+    const char
+        *str;   /* STRING: the decoded bytes, NUL-terminated (a NUL inside ends it early); NUMBER: its text */
+    size_t len; /* bytes at str */
+    double num; /* NUMBER */
+    int truth;  /* BOOL */
 };
 
 /*

@@ -184,7 +184,8 @@ void bgj_rec_json(struct bgj_strbuf *b, const bgjob_job *j, int state, int outpu
     free_extra(x);
 }
 
-const char bgj_rec_joblog_header[] = "Seq\tHost\tStarttime\tJobRuntime\tSend\tReceive\tExitval\tSignal\tCommand\n";
+const char bgj_rec_joblog_header[] =
+    "Seq\tHost\tStarttime\tJobRuntime\tSend\tReceive\tExitval\tSignal\tCommand\n";
 
 /* The number of the signal named NAME ("SIGKILL", or "signal N"), or 0. */
 static int signal_number(const char *name)

@@ -38,7 +38,8 @@ static uint64_t fnv(const char *s, size_t n)
 }
 
 /* The match key: "k" and KEY, or "d" and KIND, COMMAND, DIR; each part as LENGTH ':' BYTES. */
-static void match_key(struct bgj_strbuf *b, const char *key, const char *kind, const char *command, const char *dir)
+static void match_key(struct bgj_strbuf *b, const char *key, const char *kind, const char *command,
+                      const char *dir)
 {
     bgj_sb_reset(b);
     if (key) {

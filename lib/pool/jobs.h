@@ -50,8 +50,9 @@ struct bgjob_job {
     char *assignments;     /* arithmetic jobs: eval-able declare statements */
     char *messages;        /* arithmetic jobs: lines bash would have printed while carrying on */
     struct bgj_info *info; /* extra fields set by the callback (info.h; under its own lock) */
-    struct bgj_rec *rec;   /* argv, directory and resume key for records (record.h), or NULL; set before submission */
-    char *handler;         /* new -c FUNC: completion handler's name, or NULL; main thread only */
+    struct bgj_rec
+        *rec;      /* argv, directory and resume key for records (record.h), or NULL; set before submission */
+    char *handler; /* new -c FUNC: completion handler's name, or NULL; main thread only */
     bgj_run_fn run;
     bgj_release_fn release;
     void *arg;
