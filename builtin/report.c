@@ -20,6 +20,7 @@
 
 #include "variables.h"
 #include "info.h"
+#include "record.h"
 
 /* True when S holds a newline or another control character. */
 static int has_control(const char *s)
@@ -275,6 +276,8 @@ int bgj_cmd_show(struct bgj_cmdline *c, const struct bgj_args *a)
         builtin_error("out of memory");
         return EXECUTION_FAILURE;
     }
+    if (j->rec && j->rec->resumed) /* completed from a `log -r' record, not run */
+        collect_extra("resumed", "1", &extra);
     if (fin)
         bgj_mark_seen(j);
 

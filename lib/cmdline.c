@@ -177,6 +177,8 @@ int bgj_cmdline_parse(int argc, char **argv, struct bgj_cmdline *c, struct bgj_e
         }
         if (w[0] != '-' || w[1] == 0)
             break;
+        if (w[1] == '-' && c->cmd != BGJ_CMD_NEW)
+            return fail(err, "%s: invalid option", shown(w, sb, sizeof sb));
         /* `new -3*2' and `new -x' are expressions: only new's own letters make an option. */
         if (c->cmd == BGJ_CMD_NEW && (w[1] == ':' || !strchr(sc->opts, w[1])))
             break;

@@ -224,7 +224,7 @@ int main(void)
     expect_error("status --output", "--output: only with --json");
     expect_error("status --json -v A", "--json and -v");
     expect_error("show --json", "a job number is required");
-    expect_error("result --json 1", "-: invalid option");
+    expect_error("result --json 1", "--json: invalid option");
     expect_error("log a b", "too many arguments");
     expect_error("log -j", "-j: a file is required");
     expect_error("log -r -", "-r: a file is required");
