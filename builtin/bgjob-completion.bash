@@ -19,7 +19,7 @@ _bgjob_complete() {
   local sub=${COMP_WORDS[1]} opts= kind= i fpos=0
   COMPREPLY=()
   if ((COMP_CWORD == 1)); then
-    COMPREPLY=($(compgen -W 'new status show result traceback remove flush wait kill funcs load notify help --help --usage --version' -- "$cur"))
+    COMPREPLY=($(compgen -W 'new status show result traceback remove flush wait kill funcs load notify log help --help --usage --version' -- "$cur"))
     return 0
   fi
   if [[ $sub == new ]]; then
@@ -48,12 +48,12 @@ _bgjob_complete() {
     -f) if [[ $sub == new ]]; then COMPREPLY=($(compgen -W "$(bgjob __complete funcs)" -- "$cur")); return 0; fi ;;
     -c) if [[ $sub == new ]]; then COMPREPLY=($(compgen -A function -- "$cur")); return 0; fi ;;
     -v|-p) COMPREPLY=($(compgen -v -- "$cur")); return 0 ;;
-    -t) return 0 ;;
+    -t|-k) return 0 ;;
   esac
   case $sub in
-    new) opts='-d -v -t -c -f --' ;;
-    status) opts='-n -v' ;;
-    show) opts='-v'; kind=all ;;
+    new) opts='-d -v -t -c -k -f --' ;;
+    status) opts='-n -v --json --output' ;;
+    show) opts='-v --json --output'; kind=all ;;
     result) opts='-w -v'; kind=completed ;;
     traceback) kind=dead ;;
     remove) kind=finished ;;
@@ -69,6 +69,10 @@ _bgjob_complete() {
       fi
       return 0 ;;
     notify) ((COMP_CWORD == 2)) && COMPREPLY=($(compgen -W 'prompt now off' -- "$cur")); return 0 ;;
+    log)
+      # log [-j|-r] [FILE|-]: a file, or - (stop)
+      if [[ $cur == -* ]]; then COMPREPLY=($(compgen -W '-j -r -' -- "$cur")); else compopt -o filenames 2>/dev/null; _bgjob_reply -f -- "$cur"; fi
+      return 0 ;;
     help) ((COMP_CWORD == 2)) && COMPREPLY=($(compgen -W '--usage --version' -- "$cur")); return 0 ;;
   esac
   if [[ $cur == -* ]]; then
