@@ -224,7 +224,7 @@ uninstall:
 
 # ---- Debian packages ----
 DEB_BUILD := gcc make libc6-dev bash-builtins pkg-config libssl-dev libcurl4-openssl-dev
-DEB_TEST := bats bats-assert bats-support tmux pkg-config procps coreutils python3
+DEB_TEST := bats bats-assert bats-support tmux pkg-config procps coreutils python3 jq parallel
 DEB_FORMAT := clang-format
 define apt_install
 	@missing=$$(for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \

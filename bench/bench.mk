@@ -34,6 +34,13 @@ bench: bgjob.so examples/bgjob-example.so build/bench/cpuscale build/bench/spawn
 	@BGJOB_SO=$(CURDIR)/bgjob.so SPAWN_FLOOR=$(CURDIR)/build/bench/spawn_floor \
 	  bash bench/run_bench.sh $(if $(QUICK),100 1000000)
 	@$(MAKE) --no-print-directory bench-runtime QUICK=$(QUICK)
+	@$(MAKE) --no-print-directory bench-records QUICK=$(QUICK)
+
+# The records: status --json over 100,000 jobs and a log of 100,000 lines,
+# each against status > /dev/null in the same shell (bench/records_bench.sh).
+.PHONY: bench-records
+bench-records: bgjob.so
+	@REPS=$(REPS) BGJOB_SO=$(CURDIR)/bgjob.so bash bench/records_bench.sh $(if $(QUICK),10000,100000)
 
 # Optional peers.  Installs what is missing (sudo when not root); never fails:
 # what could not be installed is recorded in bench/results/deps.log and the
