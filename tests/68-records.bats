@@ -9,8 +9,9 @@
 
 load helper
 
-# await COND...: runs COND until it succeeds, at most 6000 times 10 ms apart (then exits 9).
-AWAIT='await() { local n=0; until "$@"; do (( ++n > 6000 )) && { echo "await timed out: $*" >&2; exit 9; }; sleep 0.01; done; }'
+# spin COND...: runs COND until it succeeds, for at most 120 s (then exits 9).  It forks nothing:
+# under ASan no child may be forked while a worker may be allocating (see the Makefile).
+SPIN='spin() { local end=$((SECONDS + 120)); until "$@"; do (( SECONDS > end )) && { echo "spin timed out: $*" >&2; exit 9; }; done; }'
 
 setup() {
   FIFO=$BATS_TEST_TMPDIR/fifo
@@ -34,12 +35,12 @@ print(n)' "$1"
 }
 
 @test "status --json: one object per job, flat typed fields, for every state" {
-  run -0 --separate-stderr bgsh "$AWAIT"'
+  run -0 --separate-stderr bgsh "$SPIN"'
     bgjob new "2**20"; bgjob new -f run printf hi; bgjob new -f run sh -c "exit 3"; bgjob new -f run sh -c "kill -9 \$\$"
     bgjob new x/0; bgjob wait
     BGJOB_MAX_RUNNING=1 bgjob new -k blocker -f run sh -c "read x < \"\$FIFO\""
     BGJOB_MAX_RUNNING=1 bgjob new 1+1
-    running() { bgjob show -v S 5 && [[ -n ${S[pid]} ]]; }; declare -A S; await running
+    running() { bgjob show -v S 5 && [[ -n ${S[pid]} ]]; }; declare -A S; spin running
     bgjob status --json > "$T/st.jsonl"; echo rc=$?
     echo x > "$FIFO"; bgjob wait; bgjob status --json > "$T/end.jsonl"'
   assert_output 'rc=0'
@@ -109,9 +110,10 @@ print("ok")' "$T"
   run -2 --separate-stderr bgsh 'bgjob status --output'
   assert_output ''
   # a completion handler that writes to stdout does not run inside a --json command
-  run -0 --separate-stderr bgsh 'h() { echo "handler $*"; }
+  run -0 --separate-stderr bgsh "$SPIN"'
+    h() { echo "handler $*"; }
     bgjob new -c h 1; bgjob wait -q 0 >/dev/null 2>&1 || true
-    bgjob new -c h 2; until bgjob status --json | jq -e "select(.id == 1 and .state == \"Completed\")" >/dev/null; do :; done
+    bgjob new -c h 2; ended() { bgjob status --json > "$T/j" && mapfile -t L < "$T/j" && [[ ${L[1]} == *\"state\":\"Completed\"* ]]; }; spin ended
     bgjob status --json > "$T/j"; bgjob result 1 > /dev/null'
   run -0 valid_json "$T/j"
   assert_output 2
@@ -186,9 +188,11 @@ cols() { awk -F'\t' -v want="$1" 'BEGIN { n = split(want, w, ",") } { s = ""; fo
 }
 
 @test "the log is written as jobs end while the shell is busy, and a killed shell leaves whole lines" {
-  run -137 bgsh 'bgjob log "$T/busy.log"
+  run -137 bgsh "$SPIN"'
+    bgjob log "$T/busy.log"
     bgjob new -f run sh -c "read x < \"\$FIFO\""; bgjob new -f run echo one
-    # the foreground command (the shell waits for it) sees the line appear, then lets the other job end
+    declare -A S; started() { bgjob show -v S 0 && [[ -n ${S[pid]} ]]; }; spin started; bgjob wait 1
+    # the foreground command (the shell waits for it) sees the line of job 1, lets job 0 end and sees its line
     timeout 120 sh -c "until grep -q \"echo one\" \"\$1\"; do sleep 0.01; done; echo x > \"\$FIFO\"; until grep -q read \"\$1\"; do sleep 0.01; done" _ "$T/busy.log" || exit 3
     kill -9 $$'
   run -0 awk -F'\t' '{ print NF, $9 }' "$T/busy.log"
