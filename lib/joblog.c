@@ -129,6 +129,8 @@ static int writer_fd(void)
         char p[40];
         snprintf(p, sizeof p, "/proc/self/fd/%d", G.shell_fd);
         G.bg_fd = open(p, O_WRONLY | O_APPEND | O_CLOEXEC);
+        if (G.bg_fd < 0 && G.shown) /* no /proc: by its absolute name */
+            G.bg_fd = open(G.shown, O_WRONLY | O_APPEND | O_CLOEXEC);
         G.bg_gen = G.gen;
     }
     return G.bg_fd;

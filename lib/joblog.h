@@ -12,8 +12,9 @@
  * above BGJ_HIGH_FD, close-on-exec).  Threads that work in bgjob's own table
  * (loop.h) cannot use that number: the first of them to write opens the same
  * file again through /proc/self/fd (the shell's table, as jobenv.c reaches a
- * directory) into bgjob's table, where bash's closes never reach it; a later
- * writer there closes it once the log changed.
+ * directory; by its absolute name, SHOWN, without /proc) into bgjob's table,
+ * where bash's closes never reach it; a later writer there closes it once the
+ * log changed.
  *
  * Locking: log_lock guards the descriptors, the path and the format; it is a
  * leaf (nothing else is taken while it is held) held for one write.  A fork
@@ -28,7 +29,7 @@
 /*
  * Logs to PATH from now on (JSON: JSON objects, else joblog lines; a new or
  * empty file gets the joblog header first), instead of any earlier file.
- * SHOWN is the name `bgj_joblog_where' gives back.  Main thread.  0, or
+ * SHOWN, PATH's absolute name, is what bgj_joblog_where gives back.  Main thread.  0, or
  * BGJ_ESYS (ERR says why; the earlier log goes on) / BGJ_ENOMEM.
  */
 int bgj_joblog_start(const char *path, const char *shown, int json, struct bgj_err *err);
