@@ -144,7 +144,7 @@ int bgj_records_new(bgjob_job *job, const struct bgj_cmdline *c)
         argv[0] = (char *)c->fname;
         memcpy(argv + 1, c->words, (size_t)c->nwords * sizeof *argv);
     }
-    char *dir = getcwd(NULL, 0);
+    char *dir = get_working_directory("bgjob"); /* bash's own copy: no system call */
     job->rec = bgj_rec_new(argc, argv, dir, c->kname);
     free(argv);
     free(dir);
