@@ -31,7 +31,7 @@ ARITH_SRCS ?= $(filter-out lib/arith/arith_job.c,$(wildcard lib/arith/*.c)) lib/
 LIB_SRCS := $(sort $(wildcard lib/*.c lib/*/*.c))
 SNAPSHOT_SRCS ?= builtin/snapshot.c builtin/newarith.c
 BUILTIN_SRCS := builtin/bgjob.c builtin/newjob.c builtin/newrun.c builtin/report.c builtin/manage.c builtin/plugins.c builtin/shellvar.c builtin/wait.c \
-                builtin/notify.c builtin/progress.c builtin/completion.c builtin/group.c $(SNAPSHOT_SRCS)
+                builtin/notify.c builtin/progress.c builtin/completion.c builtin/group.c builtin/records.c $(SNAPSHOT_SRCS)
 # The completion script, embedded in bgjob.so as a C string literal.
 COMPLETION_INC := build/gen/bgjob-completion.inc
 LIB_HDRS := $(wildcard lib/*.h lib/*/*.h)
@@ -224,8 +224,9 @@ uninstall:
 
 # ---- Debian packages ----
 DEB_BUILD := gcc make libc6-dev bash-builtins pkg-config libssl-dev libcurl4-openssl-dev
-# (the Slurm daemons and clients: tests/71-slurm.bats starts a one-node cluster)
-DEB_TEST := bats bats-assert bats-support tmux pkg-config procps coreutils python3 \
+# (the Slurm daemons and clients: tests/71-slurm.bats starts a one-node cluster;
+# jq and GNU parallel: tests/68-records.bats checks JSON and the joblog against them)
+DEB_TEST := bats bats-assert bats-support tmux pkg-config procps coreutils python3 jq parallel \
             slurmctld slurmd slurm-client munge
 DEB_FORMAT := clang-format
 define apt_install

@@ -36,6 +36,13 @@ bench: bgjob.so examples/bgjob-example.so build/bench/cpuscale build/bench/spawn
 	@BGJOB_SO=$(CURDIR)/bgjob.so bash bench/flow_bench.sh $(if $(QUICK),2000 2,10000 3)
 	@$(MAKE) --no-print-directory bench-runtime QUICK=$(QUICK)
 	@$(MAKE) --no-print-directory bench-slurm QUICK=$(QUICK)
+	@$(MAKE) --no-print-directory bench-records QUICK=$(QUICK)
+
+# The records: status --json over 100,000 jobs and a log of 100,000 lines,
+# each against status > /dev/null in the same shell (bench/records_bench.sh).
+.PHONY: bench-records
+bench-records: bgjob.so
+	@REPS=$(REPS) BGJOB_SO=$(CURDIR)/bgjob.so bash bench/records_bench.sh $(if $(QUICK),10000,100000)
 
 # Optional peers.  Installs what is missing (sudo when not root); never fails:
 # what could not be installed is recorded in bench/results/deps.log and the

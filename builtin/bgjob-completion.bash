@@ -19,7 +19,7 @@ _bgjob_complete() {
   local sub=${COMP_WORDS[1]} opts= kind= i fpos=0
   COMPREPLY=()
   if ((COMP_CWORD == 1)); then
-    COMPREPLY=($(compgen -W 'new status show result traceback remove flush wait kill funcs load notify group help --help --usage --version' -- "$cur"))
+    COMPREPLY=($(compgen -W 'new status show result traceback remove flush wait kill funcs load notify group log help --help --usage --version' -- "$cur"))
     return 0
   fi
   if [[ $sub == new ]]; then
@@ -48,7 +48,7 @@ _bgjob_complete() {
     -f) if [[ $sub == new ]]; then COMPREPLY=($(compgen -W "$(bgjob __complete funcs)" -- "$cur")); return 0; fi ;;
     -c) if [[ $sub == new ]]; then COMPREPLY=($(compgen -A function -- "$cur")); return 0; fi ;;
     -v|-p) COMPREPLY=($(compgen -v -- "$cur")); return 0 ;;
-    -t|-r|-R|-j) return 0 ;;
+    -t|-r|-R|-j|-k) return 0 ;;
     -a|-A) if [[ $sub == new ]]; then COMPREPLY=($(compgen -W "$(bgjob __complete ids all)" -- "$cur")); return 0; fi ;;
     -g) COMPREPLY=($(compgen -W "$(bgjob __complete groups)" -- "$cur")); return 0 ;;
     -h) if [[ $sub == group ]]; then
@@ -57,9 +57,9 @@ _bgjob_complete() {
         fi ;;
   esac
   case $sub in
-    new) opts='-d -v -t -c -a -A -r -R -g -f --' ;;
-    status) opts='-n -g -v' ;;
-    show) opts='-v'; kind=all ;;
+    new) opts='-d -v -t -c -a -A -r -R -g -k -f --' ;;
+    status) opts='-n -g -v --json --output' ;;
+    show) opts='-v --json --output'; kind=all ;;
     result) opts='-w -v'; kind=completed ;;
     traceback) kind=dead ;;
     remove) kind=finished ;;
@@ -82,6 +82,10 @@ _bgjob_complete() {
       fi
       return 0 ;;
     notify) ((COMP_CWORD == 2)) && COMPREPLY=($(compgen -W 'prompt now off' -- "$cur")); return 0 ;;
+    log)
+      # log [-j|-r] [FILE|-]: a file, or - (stop)
+      if [[ $cur == -* ]]; then COMPREPLY=($(compgen -W '-j -r -' -- "$cur")); else compopt -o filenames 2>/dev/null; _bgjob_reply -f -- "$cur"; fi
+      return 0 ;;
     help) ((COMP_CWORD == 2)) && COMPREPLY=($(compgen -W '--usage --version' -- "$cur")); return 0 ;;
   esac
   if [[ $cur == -* ]]; then

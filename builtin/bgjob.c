@@ -30,11 +30,11 @@
  * output, checked by a test) and of the subcommand lines of `help bgjob`.
  */
 #define SYN_NEW_OPTS                                                                                         \
-    "new [-d] [-v VAR] [-t SECONDS] [-c FUNC] [-a IDS] [-A IDS] [-r N] [-R SECONDS] [-g NAME]"
+    "new [-d] [-v VAR] [-t SECONDS] [-c FUNC] [-a IDS] [-A IDS] [-r N] [-R SECONDS] [-g NAME] [-k KEY]"
 #define SYN_NEW_EXPR  SYN_NEW_OPTS " [--] EXPRESSION..."
 #define SYN_NEW_CB    SYN_NEW_OPTS " -f NAME [ARG...]"
-#define SYN_STATUS    "[status [-n] [-g NAME] [-v ARRAY]]"
-#define SYN_SHOW      "show [-v ARRAY] ID"
+#define SYN_STATUS    "[status [-n] [-g NAME] [-v ARRAY | --json [--output]]]"
+#define SYN_SHOW      "show [-v ARRAY | --json [--output]] ID"
 #define SYN_RESULT    "result [-w] [-v VAR] ID"
 #define SYN_TRACEBACK "traceback [ID]"
 #define SYN_REMOVE    "remove ID..."
@@ -45,6 +45,7 @@
 #define SYN_FUNCS     "funcs"
 #define SYN_LOAD      "load NAME|PATH"
 #define SYN_NOTIFY    "notify [prompt|now|off]"
+#define SYN_LOG       "log [-j|-r] [FILE|-]"
 #define SYN_HELP      "help [--usage|--version]"
 
 static const struct usage {
@@ -66,6 +67,7 @@ static const struct usage {
     {BGJ_CMD_LOAD, SYN_LOAD, "load a plugin of callbacks"},
     {BGJ_CMD_NOTIFY, SYN_NOTIFY, "completion notices at the prompt"},
     {BGJ_CMD_GROUP, SYN_GROUP, "list groups, or set a group's limit and halt policy"},
+    {BGJ_CMD_LOG, SYN_LOG, "log finished jobs to FILE (-j: JSON; -r: resume from it)"},
     {BGJ_CMD_HELP, SYN_HELP, "help (--help, -h), usage, version"},
 };
 #define NUSAGES (sizeof usages / sizeof *usages)
@@ -259,6 +261,15 @@ EXPORT void bgjob_builtin_unload(char *name)
  * `printf -v` accepts and not readonly; an array target must be a plain
  * identifier.  Returns 0, EX_USAGE or EXECUTION_FAILURE after printing.
  */
+/* True when the command is a status or show with --json, whose stdout must hold JSON lines only. */
+static int wants_json(const struct bgj_args *a)
+{
+    for (int i = 0; i < a->argc; i++)
+        if (strcmp(a->argv[i], "--json") == 0)
+            return 1;
+    return 0;
+}
+
 static int check_vname(struct bgj_cmdline *c, const struct bgj_args *a)
 {
     if (c->cmd == BGJ_CMD_STATUS || c->cmd == BGJ_CMD_SHOW) {
@@ -305,8 +316,9 @@ int bgjob_builtin(WORD_LIST *list)
         free(a.wordv);
         return EXECUTION_SUCCESS;
     }
-    /* A safe point: handlers of jobs that ended run first. */
-    bgj_run_handlers();
+    /* A safe point: handlers of jobs that ended run first (not with --json: only JSON on stdout). */
+    if (!wants_json(&a))
+        bgj_run_handlers();
 
     struct bgj_cmdline c;
     struct bgj_err err = {0};
@@ -343,6 +355,7 @@ int bgjob_builtin(WORD_LIST *list)
         case BGJ_CMD_LOAD: rc = bgj_cmd_load(&c); break;
         case BGJ_CMD_NOTIFY: rc = bgj_cmd_notify(&c); break;
         case BGJ_CMD_GROUP: rc = bgj_cmd_group(&c); break;
+        case BGJ_CMD_LOG: rc = bgj_cmd_log(&c); break;
         default:
             if (c.help == BGJ_HELP_USAGE)
                 rc = print_usages();
@@ -425,6 +438,9 @@ static char *bgjob_doc[] = {
     "                    each time, up to 60, +-20% jitter; while it waits the",
     "                    job is Queued and holds no running slot.",
     "        -g NAME     put the job in group NAME (see `group').",
+    "        -k KEY      the job's key for resuming (see log -r); without it",
+    "                    the key is the kind, the command line and the",
+    "                    directory.",
     "        A `new' that fails creates no job and unsets VAR of -v.",
     "        -f run CMD [ARG...]  runs the command CMD, found through PATH now",
     "        (status 127 or 126 and no job if it can't run: not found, not",
@@ -448,11 +464,27 @@ static char *bgjob_doc[] = {
     "        that finished since the last report; -g only the jobs of group",
     "        NAME; -v fills the associative ARRAY with job number -> state",
     "        instead of printing.  Blocked jobs are listed first.",
+    "        --json prints JSON Lines instead: one object per job, with",
+    "        \"schema\": 1 and the fields id, command, argv (a callback's",
+    "        name and arguments, else null), kind, state, exit and signal (a",
+    "        command's, else null), started, finished and elapsed (seconds,",
+    "        epoch for the first two, or null), group (its name or null),",
+    "        after (the job numbers of -a and -A), attempt (1, 2, ... with",
+    "        -r), pid (a running command's), max_rss_kb, user_s and",
+    "        sys_s (a command's peak memory and CPU time, from the reaping",
+    "        call), key (of new -k), dir, resumed (true or false); --output",
+    "        adds result (of a Completed job) and traceback (of a Dead one).",
+    "        Strings may hold any bytes: a byte that is not UTF-8, 0xXY, is",
+    "        written \\udcXY (Python's surrogateescape: json.loads gives it",
+    "        back, and .encode('utf-8', 'surrogateescape') the bytes).  With",
+    "        --json nothing else goes to stdout (errors go to stderr) and no",
+    "        completion handler runs.",
     "  " SYN_SHOW,
     "        Every field of job ID, as an array literal for",
     "        `eval \"declare -A job=$(bgjob show ID)\"', or into ARRAY;",
     "        after, after_any and waiting_for list job numbers, group names",
-    "        its group.",
+    "        its group; resumed=1 for a job completed from a log (log -r).",
+    "        --json and --output: the object status --json prints for it.",
     "  " SYN_RESULT,
     "        Print (or store in VAR) the result of completed job ID.  With -w,",
     "        first wait for the job to finish (interrupted like wait).",
@@ -519,6 +551,21 @@ static char *bgjob_doc[] = {
     "                    after N successes; never: no policy.  A job that",
     "                    retries counts once its last attempt failed.  A new",
     "                    -h clears a halt.",
+    "  " SYN_LOG,
+    "        From now on append a line to FILE for each job that ends, in GNU",
+    "        parallel's --joblog format (tab-separated; a header when FILE is",
+    "        new or empty; Seq is the job number, Host `:', Starttime as %.3f,",
+    "        JobRuntime as %10.3f, Send 0, Receive the bytes of output,",
+    "        Exitval and Signal as parallel gives them, Command the command",
+    "        line with newlines as NUL bytes), or with -j the JSON object of",
+    "        status --json --output.  Each line is written whole, when the",
+    "        job ends (also while the shell is busy): a crash loses at most",
+    "        the line being written.  -r FILE first reads the JSON log FILE",
+    "        (if it exists), then logs to it as -j does: a later `new' whose",
+    "        key (new -k) matches a Completed record is not run but Completed",
+    "        at once with the recorded result; failed and unfinished jobs",
+    "        run again.  No FILE: say where it logs; -: stop logging (and",
+    "        resuming).",
     "  " SYN_HELP,
     "        This help; --usage prints the usage lines, --version the version.",
     "",
@@ -548,6 +595,7 @@ EXPORT struct builtin bgjob_struct = {
     bgjob_builtin,
     BUILTIN_ENABLED | ARRAYREF_BUILTIN,
     bgjob_doc,
-    "bgjob [new|status|show|result|traceback|remove|flush|wait|kill|funcs|load|notify|group|help] [ARG...]",
+    "bgjob [new|status|show|result|traceback|remove|flush|wait|kill|funcs|load|notify|group|log|help] "
+    "[ARG...]",
     0,
 };

@@ -118,6 +118,13 @@ int bgj_handlers_due(void);                            /* some handler would run
 void bgj_run_handlers(void);                           /* a safe point: runs the due handlers */
 void bgj_prompt_command(void); /* `bgjob __prompt', from PROMPT_COMMAND: notices, then handlers */
 
+/* records.c: status --json, show --json, log, and what `new' attaches to a job for them */
+int bgj_status_json(struct bgj_cmdline *c);
+int bgj_show_json(struct bgj_cmdline *c);
+int bgj_cmd_log(struct bgj_cmdline *c);
+/* Before bgj_submit: JOB's argv, directory and key; resumed when a `log -r' record matches.  0 or BGJ_ENOMEM. */
+int bgj_records_new(bgjob_job *job, const struct bgj_cmdline *c);
+
 /* completion.c: tab completion */
 void bgj_completion_load(void);              /* defines and registers it (interactive shells) */
 void bgj_completion_unload(void);            /* unregisters it, if the load hook registered it */

@@ -266,6 +266,12 @@ int bgj_cmd_new(struct bgj_cmdline *c, const struct bgj_args *a)
         builtin_error("out of memory");
         return EXECUTION_FAILURE;
     }
+    /* Its argv, directory and -k key for records; a job `log -r' has a result for is resumed. */
+    if (bgj_records_new(job, c) != 0) {
+        bgj_job_free(job);
+        builtin_error("out of memory");
+        return EXECUTION_FAILURE;
+    }
     /* new -c FUNC: the completion handler (notify.c runs it). */
     if (c->cname && bgj_handler_set(job, c->cname) != 0) {
         bgj_job_free(job);

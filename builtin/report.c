@@ -20,6 +20,7 @@
 
 #include "variables.h"
 #include "info.h"
+#include "record.h"
 
 /* True when S holds a newline or another control character. */
 static int has_control(const char *s)
@@ -116,6 +117,8 @@ static int *collect_states(int only_new, const struct bgj_group *group, size_t *
 
 int bgj_cmd_status(struct bgj_cmdline *c, const struct bgj_args *a)
 {
+    if (c->opt_json)
+        return bgj_status_json(c);
     SHELL_VAR *arr = NULL;
     if (c->vname) {
         (void)a;
@@ -236,6 +239,8 @@ static void print_pair(const char *key, const char *value)
 int bgj_cmd_show(struct bgj_cmdline *c, const struct bgj_args *a)
 {
     (void)a;
+    if (c->opt_json)
+        return bgj_show_json(c);
     bgjob_job *j = bgj_lookup(c->ids[0]);
     if (!j)
         return EXECUTION_FAILURE;
@@ -295,6 +300,8 @@ int bgj_cmd_show(struct bgj_cmdline *c, const struct bgj_args *a)
         builtin_error("out of memory");
         return EXECUTION_FAILURE;
     }
+    if (j->rec && j->rec->resumed) /* completed from a `log -r' record, not run */
+        collect_extra("resumed", "1", &extra);
     if (fin)
         bgj_mark_seen(j);
 

@@ -28,7 +28,7 @@ struct subcmd {
 };
 
 static const struct subcmd subcmds[] = {
-    {"new", BGJ_CMD_NEW, "dv:f:t:c:a:A:r:R:g:"},
+    {"new", BGJ_CMD_NEW, "dv:f:t:c:a:A:r:R:g:k:"},
     {"status", BGJ_CMD_STATUS, "nv:g:"},
     {"show", BGJ_CMD_SHOW, "v:"},
     {"result", BGJ_CMD_RESULT, "wv:"},
@@ -42,6 +42,7 @@ static const struct subcmd subcmds[] = {
     {"help", BGJ_CMD_HELP, ""},
     {"notify", BGJ_CMD_NOTIFY, ""},
     {"group", BGJ_CMD_GROUP, "j:h:"},
+    {"log", BGJ_CMD_LOG, "jr"},
 };
 
 #define NSUBCMDS (sizeof subcmds / sizeof *subcmds)
@@ -224,6 +225,12 @@ int bgj_cmdline_parse(int argc, char **argv, struct bgj_cmdline *c, struct bgj_e
             i++;
             break;
         }
+        /* status and show: the long options --json and --output */
+        if ((c->cmd == BGJ_CMD_STATUS || c->cmd == BGJ_CMD_SHOW) &&
+            (strcmp(w, "--json") == 0 || strcmp(w, "--output") == 0)) {
+            *(w[2] == 'j' ? &c->opt_json : &c->opt_output) = 1;
+            continue;
+        }
         enum bgj_help kind;
         if (help_word(w, &kind)) {
             c->cmd = BGJ_CMD_HELP;
@@ -240,6 +247,8 @@ int bgj_cmdline_parse(int argc, char **argv, struct bgj_cmdline *c, struct bgj_e
         }
         if (w[0] != '-' || w[1] == 0)
             break;
+        if (w[1] == '-' && c->cmd != BGJ_CMD_NEW)
+            return fail(err, "%s: invalid option", shown(w, sb, sizeof sb));
         /* `new -3*2' and `new -x' are expressions: only new's own letters make an option. */
         if (c->cmd == BGJ_CMD_NEW && (w[1] == ':' || !strchr(sc->opts, w[1])))
             break;
@@ -267,6 +276,11 @@ int bgj_cmdline_parse(int argc, char **argv, struct bgj_cmdline *c, struct bgj_e
                 case 'p':
                     c->pname = arg;
                     c->pname_word = word;
+                    break;
+                case 'k':
+                    if (!*arg)
+                        return fail(err, "-k: a key is required");
+                    c->kname = arg;
                     break;
                 case 'c':
                     if (!*arg)
@@ -329,6 +343,10 @@ int bgj_cmdline_parse(int argc, char **argv, struct bgj_cmdline *c, struct bgj_e
                 c->opt_w = 1;
             else if (*p == 'q')
                 c->opt_q = 1;
+            else if (*p == 'j')
+                c->opt_j = 1;
+            else if (*p == 'r')
+                c->opt_r = 1;
         }
     }
 
@@ -367,14 +385,30 @@ int bgj_cmdline_parse(int argc, char **argv, struct bgj_cmdline *c, struct bgj_e
         if (!c->gname && (c->group_limit >= 0 || c->halt))
             return fail(err, "a group name is required with -j or -h");
         return 0;
+    case BGJ_CMD_LOG:
+        if (nops > 1)
+            return fail(err, "too many arguments");
+        if ((c->opt_j || c->opt_r) && (nops == 0 || strcmp(ops[0], "-") == 0))
+            return fail(err, "-%c: a file is required", c->opt_r ? 'r' : 'j');
+        c->words = ops;
+        c->nwords = nops;
+        return 0;
     case BGJ_CMD_STATUS:
+    case BGJ_CMD_SHOW:
+        if (c->opt_output && !c->opt_json)
+            return fail(err, "--output: only with --json");
+        if (c->opt_json && c->vname)
+            return fail(err, "--json and -v: one or the other");
+        if (c->cmd == BGJ_CMD_SHOW)
+            goto one_id;
+        /* FALLTHROUGH */
     case BGJ_CMD_FLUSH:
     case BGJ_CMD_FUNCS:
         if (nops)
             return fail(err, "%s: too many arguments", shown(ops[0], sb, sizeof sb));
         return 0;
-    case BGJ_CMD_SHOW:
     case BGJ_CMD_RESULT:
+    one_id:
         if (nops != 1)
             return fail(err, nops ? "too many arguments" : "a job number is required");
         break;

@@ -30,6 +30,7 @@ enum bgj_cmd {
     BGJ_CMD_HELP,
     BGJ_CMD_NOTIFY,
     BGJ_CMD_GROUP,
+    BGJ_CMD_LOG,
     BGJ_CMD_COUNT
 };
 
@@ -40,15 +41,18 @@ struct bgj_cmdline {
     enum bgj_cmd cmd;
     const char *sub; /* the subcommand word as typed ("status" when omitted) */
     int opt_d, opt_n, opt_f, opt_w, opt_q;
-    enum bgj_help help; /* for BGJ_CMD_HELP */
-    const char *vname;  /* -v VAR/ARRAY, or NULL */
-    int vname_word;     /* index in argv of the word that held it */
-    const char *pname;  /* wait -p VAR, or NULL */
+    int opt_json, opt_output; /* status, show: --json, --output */
+    int opt_j, opt_r;         /* log -j (JSON lines), -r (resume from the file, then log to it) */
+    const char *kname;        /* new -k KEY: the resume key, or NULL */
+    enum bgj_help help;       /* for BGJ_CMD_HELP */
+    const char *vname;        /* -v VAR/ARRAY, or NULL */
+    int vname_word;           /* index in argv of the word that held it */
+    const char *pname;        /* wait -p VAR, or NULL */
     int pname_word;
     const char *fname; /* new -f NAME */
     const char *cname; /* new -c FUNC: completion handler */
     char **
-        words; /* new: expression words or callback arguments; load: the plugin; notify: the mode (or none) */
+        words; /* new: expression words or callback arguments; load: the plugin; notify: the mode (or none); log: the file (or none) */
     int nwords;
     int64_t *ids; /* malloc'd */
     size_t nids;

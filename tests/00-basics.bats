@@ -16,9 +16,9 @@ expect_usage_error() {
 @test "help bgjob prints the full help with every subcommand and exits 0" {
   run -0 bgsh 'help bgjob'
   assert_line --partial 'Run arithmetic and C callbacks as background jobs'
-  for sub in 'new [-d] [-v VAR] [-t SECONDS] [-c FUNC] [-a IDS] [-A IDS] [-r N] [-R SECONDS] [-g NAME] [--] EXPRESSION...' 'new [-d] [-v VAR] [-t SECONDS] [-c FUNC] [-a IDS] [-A IDS] [-r N] [-R SECONDS] [-g NAME] -f NAME [ARG...]' \
-             'status [-n] [-g NAME] [-v ARRAY]' 'show [-v ARRAY] ID' 'result [-w] [-v VAR] ID' 'traceback [ID]' \
-             'remove ID...' 'flush [-f]' 'wait [-nq] [-p VAR] [-t SECONDS] [-g NAME | ID...]' 'kill -g NAME | ID...' 'funcs' 'load NAME|PATH' 'notify [prompt|now|off]' 'group [NAME [-j N] [-h POLICY]]' 'help [--usage|--version]'; do
+  for sub in 'new [-d] [-v VAR] [-t SECONDS] [-c FUNC] [-a IDS] [-A IDS] [-r N] [-R SECONDS] [-g NAME] [-k KEY] [--] EXPRESSION...' 'new [-d] [-v VAR] [-t SECONDS] [-c FUNC] [-a IDS] [-A IDS] [-r N] [-R SECONDS] [-g NAME] [-k KEY] -f NAME [ARG...]' \
+             'status [-n] [-g NAME] [-v ARRAY | --json [--output]]' 'show [-v ARRAY | --json [--output]] ID' 'result [-w] [-v VAR] ID' 'traceback [ID]' \
+             'remove ID...' 'flush [-f]' 'wait [-nq] [-p VAR] [-t SECONDS] [-g NAME | ID...]' 'kill -g NAME | ID...' 'funcs' 'load NAME|PATH' 'notify [prompt|now|off]' 'group [NAME [-j N] [-h POLICY]]' 'log [-j|-r] [FILE|-]' 'help [--usage|--version]'; do
     assert_line --partial "$sub"
   done
   assert_line --partial 'BGJOB_MAX_RUNNING'
@@ -59,11 +59,11 @@ expect_usage_error() {
 
 @test "bgjob --usage prints one line per synopsis, the same ones a usage error prints" {
   run -0 bgsh 'bgjob --usage'
-  assert_line --regexp '^bgjob new \[-d\] \[-v VAR\] \[-t SECONDS\] \[-c FUNC\] \[-a IDS\] \[-A IDS\] \[-r N\] \[-R SECONDS\] \[-g NAME\] \[--\] EXPRESSION\.\.\. +arithmetic job'
+  assert_line --regexp '^bgjob new \[-d\] \[-v VAR\] \[-t SECONDS\] \[-c FUNC\] \[-a IDS\] \[-A IDS\] \[-r N\] \[-R SECONDS\] \[-g NAME\] \[-k KEY\] \[--\] EXPRESSION\.\.\. +arithmetic job'
   assert_line --regexp '^bgjob wait \[-nq\] \[-p VAR\] \[-t SECONDS\] \[-g NAME \| ID\.\.\.\] +wait for'
   local usage=$output
   run -2 --separate-stderr bgsh 'bgjob new'
-  [[ $stderr == *$'bgjob: usage: bgjob new [-d] [-v VAR] [-t SECONDS] [-c FUNC] [-a IDS] [-A IDS] [-r N] [-R SECONDS] [-g NAME] [--] EXPRESSION...\n              bgjob new [-d] [-v VAR] [-t SECONDS] [-c FUNC] [-a IDS] [-A IDS] [-r N] [-R SECONDS] [-g NAME] -f NAME [ARG...]'* ]] || fail "$stderr"
+  [[ $stderr == *$'bgjob: usage: bgjob new [-d] [-v VAR] [-t SECONDS] [-c FUNC] [-a IDS] [-A IDS] [-r N] [-R SECONDS] [-g NAME] [-k KEY] [--] EXPRESSION...\n              bgjob new [-d] [-v VAR] [-t SECONDS] [-c FUNC] [-a IDS] [-A IDS] [-r N] [-R SECONDS] [-g NAME] [-k KEY] -f NAME [ARG...]'* ]] || fail "$stderr"
   run -0 bgsh 'bgjob help --usage'
   assert_equal "$output" "$usage"
 }
@@ -89,14 +89,14 @@ expect_usage_error() {
 }
 
 @test "an unknown option is a usage error naming the option" {
-  expect_usage_error 'bgjob status -x' 'status: -x: invalid option' 'bgjob [status [-n] [-g NAME] [-v ARRAY]]'
+  expect_usage_error 'bgjob status -x' 'status: -x: invalid option' 'bgjob [status [-n] [-g NAME] [-v ARRAY | --json [--output]]]'
   expect_usage_error 'bgjob wait -x 0' 'wait: -x: invalid option' 'bgjob wait [-nq] [-p VAR] [-t SECONDS] [-g NAME | ID...]'
   expect_usage_error 'bgjob flush -n' 'flush: -n: invalid option' 'bgjob flush [-f]'
   expect_usage_error 'bgjob new -dz -f sleep 0' 'new: -z: invalid option' 'bgjob new'
 }
 
 @test "a missing job ID is a usage error for show, result, remove and kill" {
-  expect_usage_error 'bgjob show' 'show: a job number is required' 'bgjob show [-v ARRAY] ID'
+  expect_usage_error 'bgjob show' 'show: a job number is required' 'bgjob show [-v ARRAY | --json [--output]] ID'
   expect_usage_error 'bgjob result' 'result: a job number is required' 'bgjob result [-w] [-v VAR] ID'
   expect_usage_error 'bgjob remove' 'remove: a job number is required' 'bgjob remove ID...'
   expect_usage_error 'bgjob kill' 'kill: a job number is required' 'bgjob kill -g NAME | ID...'
@@ -140,12 +140,12 @@ expect_usage_error() {
 }
 
 @test "a bad -v name in status is a usage error" {
-  expect_usage_error 'bgjob status -v 1bad' "\`1bad': not a valid identifier" 'bgjob [status [-n] [-g NAME] [-v ARRAY]]'
+  expect_usage_error 'bgjob status -v 1bad' "\`1bad': not a valid identifier" 'bgjob [status [-n] [-g NAME] [-v ARRAY | --json [--output]]]'
 }
 
 @test "a bad -v name in show is a usage error" {
   expect_usage_error 'bgjob new -f sleep 0; bgjob wait; bgjob show -v 1bad 0' \
-    "\`1bad': not a valid identifier" 'bgjob show [-v ARRAY] ID'
+    "\`1bad': not a valid identifier" 'bgjob show [-v ARRAY | --json [--output]] ID'
 }
 
 @test "a bad wait timeout is a usage error: not a number, negative, empty" {

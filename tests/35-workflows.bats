@@ -299,6 +299,6 @@ EOF
     enable -f "$BGJOB_SO" bgjob
     c() { COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); _bgjob_complete; echo "${COMPREPLY[*]}"; }
     bgjob group web -j 2; bgjob new 1; bgjob wait
-    c bgjob gr; c bgjob new -g ""; c bgjob new -a ""; c bgjob status -; c bgjob group web -; c bgjob group web -h now'
-  assert_output $'group\nweb\n0\n-n -g -v\n-j -h\nnow,fail= now,success='
-} </dev/null 3>&-
+    c bgjob gr; c bgjob new -g ""; c bgjob new -a ""; c bgjob status -; c bgjob group web -; c bgjob group web -h now' </dev/null 3>&-
+  assert_output $'group\nweb\n0\n-n -g -v --json --output\n-j -h\nnow,fail= now,success='
+}

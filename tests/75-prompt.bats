@@ -294,6 +294,7 @@ completes_to() {
   tmux_type 'bgjob notify off; bgjob new 1; bgjob new 1/0; bgjob new -f sleep 60; bgjob new 2; bgjob wait -q 0 1 3; myhandler() { :; }; BASH_LOADABLES_PATH=$HOME/p; clear'
   wait_for 30 pane_has_prompt || { pane_text; fail "no prompt"; }
   completes_to 'bgjob st' 'bgjob status'
+  completes_to 'bgjob status --js' 'bgjob status --json'
   offers 'bgjob result ' '0 +3 *'
   completes_to 'bgjob traceback ' 'bgjob traceback 1'
   completes_to 'bgjob kill ' 'bgjob kill 2'

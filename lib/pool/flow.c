@@ -239,6 +239,10 @@ static char *id_list(const bgjob_job *j, int which)
 
 char *bgj_job_deps(const bgjob_job *j, int any) { return id_list(j, any ? 1 : 0); }
 
+size_t bgj_job_ndeps(const bgjob_job *j) { return j->flow ? j->flow->ndeps : 0; }
+
+int64_t bgj_job_dep_id(const bgjob_job *j, size_t k) { return j->flow->deps[k].id; }
+
 char *bgj_job_waiting_for(const bgjob_job *j)
 {
     return bgj_state_of(j) == BGJ_BLOCKED ? id_list(j, 2) : strdup("");

@@ -8,6 +8,7 @@
  */
 #include "jobs.h"
 #include "info.h"
+#include "record.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -40,6 +41,7 @@ void bgj_job_free(bgjob_job *j)
     for (size_t i = 0; i < sizeof owned / sizeof *owned; i++)
         free(owned[i]);
     bgj_info_free(j->info);
+    bgj_rec_free(j->rec);
     free(j);
 }
 

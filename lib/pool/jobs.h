@@ -60,7 +60,9 @@ struct bgjob_job {
     char *assignments;     /* arithmetic jobs: eval-able declare statements */
     char *messages;        /* arithmetic jobs: lines bash would have printed while carrying on */
     struct bgj_info *info; /* extra fields set by the callback (info.h; under its own lock) */
-    char *handler;         /* new -c FUNC: completion handler's name, or NULL; main thread only */
+    struct bgj_rec
+        *rec;      /* argv, directory and resume key for records (record.h), or NULL; set before submission */
+    char *handler; /* new -c FUNC: completion handler's name, or NULL; main thread only */
     bgj_run_fn run;
     bgj_release_fn release;
     void *arg;
@@ -310,7 +312,11 @@ void bgj_job_set_retries(bgjob_job *job, unsigned n, double backoff);
 /* What `show' gives of a job's workflow (main thread): malloc'd strings, "" when none; NULL when out of memory. */
 char *bgj_job_deps(const bgjob_job *job, int any); /* the ids of its -a (ANY: -A) jobs */
 char *bgj_job_waiting_for(const bgjob_job *job);   /* the ids of those not yet ended */
-char *bgj_job_attempts(const bgjob_job *job);      /* its failed attempts, one line each */
+/* Its -a and -A jobs, in the order given: how many, and the K-th's id.  No lock: they are fixed at
+   submission, and the record is freed only on the main thread (also for the thread that ends it). */
+size_t bgj_job_ndeps(const bgjob_job *job);
+int64_t bgj_job_dep_id(const bgjob_job *job, size_t k);
+char *bgj_job_attempts(const bgjob_job *job); /* its failed attempts, one line each */
 unsigned bgj_job_attempt(const bgjob_job *job,
                          unsigned *retries_left); /* the attempt running or last run (from 1) */
 /* True while a Blocked job needs JOB (bgj_remove refuses it). */

@@ -82,6 +82,7 @@
 #include <unistd.h>
 
 #include "fdutil.h"
+#include "joblog.h"
 #include "loop.h"
 
 /* The state and its locks: see pool_int.h. */
@@ -357,6 +358,7 @@ static void spawn_workers(unsigned n)
  */
 static void publish_one(bgjob_job *j, int state, int was_active, int by_worker, bgjob_job **doomed)
 {
+    bgj_joblog_ended(j, state); /* its log line, while the record is still the ending thread's */
     pthread_mutex_lock(&P.lock);
     if (was_active)
         P.s.nactive--;

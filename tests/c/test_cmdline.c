@@ -113,6 +113,34 @@ int main(void)
     PARSE_OK("load ./x.so", BGJ_CMD_LOAD);
     CHECK(strcmp(c.words[0], "./x.so") == 0);
     bgj_cmdline_free(&c);
+    /* records: --json, --output, log, new -k */
+    PARSE_OK("status --json -n --output", BGJ_CMD_STATUS);
+    CHECK(c.opt_json && c.opt_n && c.opt_output);
+    bgj_cmdline_free(&c);
+    PARSE_OK("--json", BGJ_CMD_STATUS);
+    CHECK(c.opt_json && !c.opt_output);
+    bgj_cmdline_free(&c);
+    PARSE_OK("show --json 4", BGJ_CMD_SHOW);
+    CHECK(c.opt_json && c.nids == 1 && c.ids[0] == 4);
+    bgj_cmdline_free(&c);
+    PARSE_OK("log", BGJ_CMD_LOG);
+    CHECK(c.nwords == 0);
+    bgj_cmdline_free(&c);
+    PARSE_OK("log -", BGJ_CMD_LOG);
+    CHECK(c.nwords == 1 && strcmp(c.words[0], "-") == 0);
+    bgj_cmdline_free(&c);
+    PARSE_OK("log -j out.jsonl", BGJ_CMD_LOG);
+    CHECK(c.opt_j && !c.opt_r && strcmp(c.words[0], "out.jsonl") == 0);
+    bgj_cmdline_free(&c);
+    PARSE_OK("log -r out.jsonl", BGJ_CMD_LOG);
+    CHECK(c.opt_r && strcmp(c.words[0], "out.jsonl") == 0);
+    bgj_cmdline_free(&c);
+    PARSE_OK("new -k k1 -f run true", BGJ_CMD_NEW);
+    CHECK(c.kname && strcmp(c.kname, "k1") == 0 && c.fname);
+    bgj_cmdline_free(&c);
+    PARSE_OK("new -kk2 1+1", BGJ_CMD_NEW);
+    CHECK(c.kname && strcmp(c.kname, "k2") == 0 && c.nwords == 1);
+    bgj_cmdline_free(&c);
 
     /* the forms of help, usage and version */
     struct {
@@ -193,6 +221,15 @@ int main(void)
     expect_error("status 1", "too many arguments");
     expect_error("show", "a job number is required");
     expect_error("show 1 2", "too many arguments");
+    expect_error("status --output", "--output: only with --json");
+    expect_error("status --json -v A", "--json and -v");
+    expect_error("show --json", "a job number is required");
+    expect_error("result --json 1", "--json: invalid option");
+    expect_error("log a b", "too many arguments");
+    expect_error("log -j", "-j: a file is required");
+    expect_error("log -r -", "-r: a file is required");
+    expect_error("log -x f", "-x: invalid option");
+    expect_error("new -k", "option requires an argument");
     expect_error("result x", "not a valid job number");
     expect_error("result -1", "not a valid job number");
     expect_error("wait -t 1 -2", "not a valid job number");
