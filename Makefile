@@ -115,7 +115,7 @@ build/c-asan/%: tests/c/%.c $(LIB_OBJS_asan) $(LIB_HDRS) $(TEST_C_HDRS)
 test-c: $(addprefix build/c/,$(C_TESTS))
 	tests/run-c.sh plain $^
 test-c-tsan: $(addprefix build/c-tsan/,$(C_TESTS))
-	TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 die_after_fork=0" tests/run-c.sh tsan $^
+	TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 die_after_fork=0 suppressions=$(CURDIR)/tests/c/tsan.supp" tests/run-c.sh tsan $^
 test-c-asan: $(addprefix build/c-asan/,$(C_TESTS))
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 tests/run-c.sh asan $^
 
