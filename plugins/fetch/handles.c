@@ -84,11 +84,10 @@ static struct pool *pool_new(pid_t pid)
     for (int i = 0; i < CURL_LOCK_DATA_LAST; i++)
         pthread_mutex_init(&p->share_locks[i], NULL);
     p->share = curl_share_init();
-    if (p->share &&
-        (curl_share_setopt(p->share, CURLSHOPT_LOCKFUNC, lock_cb) != CURLSHE_OK ||
-         curl_share_setopt(p->share, CURLSHOPT_UNLOCKFUNC, unlock_cb) != CURLSHE_OK ||
-         curl_share_setopt(p->share, CURLSHOPT_USERDATA, p) != CURLSHE_OK ||
-         curl_share_setopt(p->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS) != CURLSHE_OK)) {
+    if (p->share && (curl_share_setopt(p->share, CURLSHOPT_LOCKFUNC, lock_cb) != CURLSHE_OK ||
+                     curl_share_setopt(p->share, CURLSHOPT_UNLOCKFUNC, unlock_cb) != CURLSHE_OK ||
+                     curl_share_setopt(p->share, CURLSHOPT_USERDATA, p) != CURLSHE_OK ||
+                     curl_share_setopt(p->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS) != CURLSHE_OK)) {
         curl_share_cleanup(p->share);
         p->share = NULL;
     }
@@ -146,7 +145,7 @@ static void handle_close(struct fetch_handle *fh)
 
 struct fetch_handle *fetch_handle_get(const char *url)
 {
-    char origin[sizeof ((struct fetch_handle *)0)->origin];
+    char origin[sizeof((struct fetch_handle *)0)->origin];
     origin_of(url, origin, sizeof origin);
     struct pool *p = pool_here();
     struct fetch_handle *fh = NULL;
