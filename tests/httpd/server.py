@@ -12,6 +12,7 @@ seconds (default 300) at the latest.  Paths:
   /redirect/N             302 to /redirect/N-1; /redirect/0 is 200 "redirected"
   /loop                   302 to itself
   /bytes/N                N bytes: bytes 0..255 repeated, with Content-Length
+  /text/N[/I]             N bytes of text (lines of letters), with Content-Length
   /nul                    200, body "a\\0b"
   /newlines               200, body "line 1\\n\\nline 3\\n\\n\\n"
   /slow/N                 Content-Length 2*N, sends N bytes, then nothing until
@@ -100,6 +101,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return self.send(302, b"", [("Location", "/loop")])
         if p.startswith("/bytes/"):
             return self.send(200, pattern(int(parts[2])), [("Content-Type", "application/octet-stream")])
+        if p.startswith("/text/"):
+            n = int(parts[2])
+            return self.send(200, (b"abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ.:,;-_+\n" * (n // 64 + 1))[:n])
         if p == "/nul":
             return self.send(200, b"a\0b")
         if p == "/newlines":
