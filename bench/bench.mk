@@ -34,6 +34,7 @@ bench: bgjob.so examples/bgjob-example.so build/bench/cpuscale build/bench/spawn
 	@BGJOB_SO=$(CURDIR)/bgjob.so SPAWN_FLOOR=$(CURDIR)/build/bench/spawn_floor \
 	  bash bench/run_bench.sh $(if $(QUICK),100 1000000)
 	@$(MAKE) --no-print-directory bench-runtime QUICK=$(QUICK)
+	@$(MAKE) --no-print-directory bench-plugins QUICK=$(QUICK)
 
 # Optional peers.  Installs what is missing (sudo when not root); never fails:
 # what could not be installed is recorded in bench/results/deps.log and the
@@ -64,10 +65,12 @@ deps-bench:
 	fi
 
 # The digest and fetch plugins against a process per item and one process
-# over all items (bench/plugins_bench.sh; QUICK=1 for small counts).
+# over all items (bench/plugins_bench.sh; QUICK=1 for small counts,
+# PLUGINS_REPS repetitions, default 3).  Also the last step of `make bench`.
 .PHONY: bench-plugins
+PLUGINS_REPS ?= 3
 bench-plugins: all
-	QUICK=$(QUICK) REPS=$(REPS) BGJOB_SO=$(CURDIR)/bgjob.so BGJOB_PLUGINS=$(CURDIR)/build/plugins \
+	@QUICK=$(QUICK) REPS=$(PLUGINS_REPS) BGJOB_SO=$(CURDIR)/bgjob.so BGJOB_PLUGINS=$(CURDIR)/build/plugins \
 	  bash bench/plugins_bench.sh
 
 # The process runtime (bench/runtime_bench.sh): kill latency and idle wakeups
