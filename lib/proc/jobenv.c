@@ -20,49 +20,26 @@
 
 /*
  * The process umask, read from /proc so that it is never changed, even for a
- * moment (a worker creating a file meanwhile would get the wrong mode).  The
- * file stays open (above BGJ_HIGH_FD, main thread only) and is read again
- * with pread, which makes the kernel write it anew: no open, stdio buffer or
- * close per job.  It names the process that opened it, so a forked child
- * opens its own; a descriptor that no longer reads as a status file (closed
- * or reused under us) is dropped, not closed, and the file opened again.
+ * moment (a worker creating a file meanwhile would get the wrong mode).  One
+ * read into a buffer on the stack: no stdio (its buffer, fstat and line
+ * reads).  The file is closed at once: nothing bgjob opens stays in the
+ * shell's descriptor table.
  */
-static int status_fd = -1;
-static pid_t status_pid;
-
-static int umask_from(int fd, mode_t *m)
-{
-    char buf[4096];
-    ssize_t n = pread(fd, buf, sizeof buf - 1, 0);
-    if (n <= 0)
-        return -1;
-    buf[n] = 0;
-    const char *u = strncmp(buf, "Name:", 5) == 0 ? strstr(buf, "\nUmask:") : NULL;
-    if (!u)
-        return -1;
-    *m = (mode_t)strtoul(u + 7, NULL, 8);
-    return 0;
-}
-
 static mode_t current_umask(void)
 {
     mode_t m = 022;
-    pid_t me = getpid();
-    if (status_fd >= 0 && status_pid != me) {
-        close(status_fd); /* the parent's, copied by the fork */
-        status_fd = -1;
-    }
-    for (int tries = 0; tries < 2; tries++) {
-        if (status_fd < 0) {
-            status_fd = bgj_fd_high(open("/proc/self/status", O_RDONLY | O_CLOEXEC));
-            status_pid = me;
-            if (status_fd < 0)
-                return m;
-        }
-        if (umask_from(status_fd, &m) == 0)
-            return m;
-        status_fd = -1;
-    }
+    int fd = open("/proc/self/status", O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return m;
+    char buf[4096];
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n <= 0)
+        return m;
+    buf[n] = 0;
+    const char *u = strstr(buf, "\nUmask:");
+    if (u)
+        m = (mode_t)strtoul(u + 7, NULL, 8);
     return m;
 }
 
