@@ -37,6 +37,7 @@ bench: bgjob.so examples/bgjob-example.so build/bench/cpuscale build/bench/spawn
 	@$(MAKE) --no-print-directory bench-runtime QUICK=$(QUICK)
 	@$(MAKE) --no-print-directory bench-slurm QUICK=$(QUICK)
 	@$(MAKE) --no-print-directory bench-records QUICK=$(QUICK)
+	@$(MAKE) --no-print-directory bench-plugins QUICK=$(QUICK)
 
 # The records: status --json over 100,000 jobs and a log of 100,000 lines,
 # each against status > /dev/null in the same shell (bench/records_bench.sh).
@@ -73,10 +74,12 @@ deps-bench:
 	fi
 
 # The digest and fetch plugins against a process per item and one process
-# over all items (bench/plugins_bench.sh; QUICK=1 for small counts).
+# over all items (bench/plugins_bench.sh; QUICK=1 for small counts,
+# PLUGINS_REPS repetitions, default 3).  Also the last step of `make bench`.
 .PHONY: bench-plugins
+PLUGINS_REPS ?= 3
 bench-plugins: all
-	QUICK=$(QUICK) REPS=$(REPS) BGJOB_SO=$(CURDIR)/bgjob.so BGJOB_PLUGINS=$(CURDIR)/build/plugins \
+	@QUICK=$(QUICK) REPS=$(PLUGINS_REPS) BGJOB_SO=$(CURDIR)/bgjob.so BGJOB_PLUGINS=$(CURDIR)/build/plugins \
 	  bash bench/plugins_bench.sh
 
 # The slurm plugin against GNU parallel + srun and an sbatch array, on a

@@ -28,7 +28,7 @@ build/sdk/.stamp: lib/bgjob.h bgjob.pc.in Makefile
 	touch $@
 
 build/plugins/digest.so build/plugins-asan/digest.so: plugins/digest/digest.c plugins/common/plugin_util.h plugins/common/openssl_init.h
-build/plugins/fetch.so build/plugins-asan/fetch.so: plugins/fetch/fetch.c plugins/common/plugin_util.h plugins/common/openssl_init.h
+build/plugins/fetch.so build/plugins-asan/fetch.so: plugins/fetch/fetch.c plugins/fetch/handles.c plugins/fetch/handles.h plugins/common/plugin_util.h plugins/common/openssl_init.h
 build/plugins/slurm.so build/plugins-asan/slurm.so: plugins/slurm/slurm.c plugins/slurm/watch.c plugins/slurm/slurm_int.h plugins/common/plugin_util.h
 # The target is removed first so that the plugin's own Makefile always
 # rebuilds it: a new header or .pc in the SDK reaches every plugin.

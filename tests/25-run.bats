@@ -118,6 +118,13 @@ setup() {
   assert_output "$BATS_TEST_TMPDIR/d1"$'\n0027'
 }
 
+@test "each new takes the umask of its moment: after umask changes, and in a subshell that changed it" {
+  run -0 bgsh 'umask 027; bgjob new -f run sh -c umask; umask 077; bgjob new -f run sh -c umask
+    ( umask 002; bgjob new -v j -f run sh -c umask; bgjob wait "$j"; bgjob result "$j" )
+    umask 022; bgjob new -f run sh -c umask; bgjob wait; bgjob result 0; bgjob result 1; bgjob result 2'
+  assert_output $'0002\n0027\n0077\n0022'
+}
+
 @test "stdin is /dev/null and the command has exactly descriptors 0, 1 and 2 open" {
   run -0 bgsh 'exec 5>/dev/null 7</dev/null 12>&1
     bgjob new -f run ls /proc/self/fd; bgjob new -f run readlink /proc/self/fd/0; bgjob new -f run cat

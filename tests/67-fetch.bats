@@ -318,3 +318,64 @@ fetch_of() { plugin_job fetch 30 "$@"; }
   assert_output $'waiting=124\nrc=1\n'"$URL/ok: cancelled by bgjob kill"
   [ -p fifo ]
 }
+
+# conn_ids: reads "conn C" lines; prints "ok=N distinct=M" (N lines of that form, M distinct connections).
+conn_ids() { awk '/^conn [0-9]+$/ { ok++; seen[$2] = 1 } END { n = 0; for (c in seen) n++; printf "ok=%d distinct=%d\n", ok, n }'; }
+
+@test "connections are kept alive and reused by later jobs: 50 fetches, 4 at a time, use at most 4 connections" {
+  # The server numbers its connections; without reuse each job would use a new one (50).
+  run -0 bgsh "$LOAD"'; BGJOB_MAX_RUNNING=4
+    for ((i = 0; i < 50; i++)); do bgjob new -f fetch "$URL/conn/$i"; done
+    bgjob wait; echo "rc=$?"
+    for ((i = 0; i < 50; i++)); do bgjob result $i; echo; done'
+  assert_line --index 0 'rc=0'
+  local counts
+  counts=$(printf '%s\n' "${lines[@]:1}" | conn_ids)
+  [[ $counts =~ ^ok=50\ distinct=([1-4])$ ]] || fail "$counts (every body, at most 4 connections expected)"
+}
+
+@test "a server that drops kept-alive connections as they are reused loses no request" {
+  # /doomed/TAG/I answers, then drops the connection at its next request
+  # without answering: every reuse of a connection meets that, and libcurl
+  # resends the request on a new connection.
+  local tag=t$BATS_TEST_NUMBER.$$
+  run -0 bgsh "$LOAD"'; BGJOB_MAX_RUNNING=4
+    for ((i = 0; i < 40; i++)); do bgjob new -f fetch "$URL/doomed/$1/$i"; done
+    bgjob wait; echo "rc=$?"
+    for ((i = 0; i < 40; i++)); do bgjob wait $i && bgjob result $i || bgjob traceback $i | tail -n +2; echo; done' "$tag"
+  assert_line --index 0 'rc=0'
+  local i
+  for ((i = 0; i < 40; i++)); do
+    assert_equal "${lines[i + 1]}" "doomed $i"
+  done
+  # At most 4 connections served a first request: the other 36 requests met a dropped one first.
+  run -0 fetch_of "$URL/dropped/$tag"
+  [[ ${lines[0]} =~ ^[0-9]+$ ]] && (( lines[0] >= 36 )) || fail "dropped requests: $output (36 or more expected)"
+}
+
+@test "kill of a fetch on a reused connection: it ends at once, its connection is closed, later fetches reuse theirs" {
+  # Job 1 borrows job 0's connection, half-reads a response on it and is
+  # killed: that connection must not serve job 2; job 3 reuses job 2's.
+  run -0 bgsh "$LOAD"'; bgjob new -f fetch "$URL/conn/a"; bgjob wait 0; bgjob result 0; echo
+    bgjob new -f fetch "$URL/slow/1000"
+    for ((i = 0; i < 1000; i++)); do bgjob show -v J 1; [[ ${J[progress]} == 50% ]] && break; bgjob wait -t 0.01 1; done
+    bgjob kill 1; bgjob wait -t 10 1; echo "rc=$?"; bgjob traceback 1 | tail -n +2
+    bgjob new -f fetch "$URL/conn/b"; bgjob wait 2; echo "rc=$?"; bgjob result 2; echo
+    bgjob new -f fetch "$URL/conn/c"; bgjob wait 3; bgjob result 3; echo'
+  [[ ${lines[0]} =~ ^conn\ [0-9]+$ ]] || fail "first: $output"
+  assert_equal "${lines[1]}" 'rc=1'
+  assert_equal "${lines[2]}" "$URL/slow/1000: cancelled by bgjob kill"
+  assert_equal "${lines[3]}" 'rc=0'
+  [[ ${lines[4]} =~ ^conn\ [0-9]+$ && ${lines[4]} != "${lines[0]}" ]] || fail "after the kill: $output"
+  assert_equal "${lines[5]}" "${lines[4]}"
+}
+
+@test "a subshell's fetches use connections of their own; the shell's stay usable after it" {
+  run -0 bgsh "$LOAD"'; bgjob new -f fetch "$URL/conn/1"; bgjob wait 0; bgjob result 0; echo
+    ( bgjob new -v j -f fetch "$URL/conn/2"; bgjob wait "$j" && bgjob result "$j" || bgjob traceback "$j"; echo )
+    bgjob new -v j -f fetch "$URL/conn/3"; bgjob wait "$j"; bgjob result "$j"; echo'
+  [[ ${lines[0]} =~ ^conn\ [0-9]+$ ]] || fail "$output"
+  [[ ${lines[1]} =~ ^conn\ [0-9]+$ ]] || fail "$output"
+  [[ ${lines[1]} != "${lines[0]}" ]] || fail "the subshell used the shell's connection: $output"
+  assert_equal "${lines[2]}" "${lines[0]}"
+}

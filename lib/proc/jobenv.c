@@ -20,21 +20,26 @@
 
 /*
  * The process umask, read from /proc so that it is never changed, even for a
- * moment (a worker creating a file meanwhile would get the wrong mode).
+ * moment (a worker creating a file meanwhile would get the wrong mode).  One
+ * read into a buffer on the stack: no stdio (its buffer, fstat and line
+ * reads).  The file is closed at once: nothing bgjob opens stays in the
+ * shell's descriptor table.
  */
 static mode_t current_umask(void)
 {
     mode_t m = 022;
-    FILE *f = fopen("/proc/self/status", "re");
-    if (!f)
+    int fd = open("/proc/self/status", O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
         return m;
-    char line[256];
-    while (fgets(line, sizeof line, f))
-        if (strncmp(line, "Umask:", 6) == 0) {
-            m = (mode_t)strtoul(line + 6, NULL, 8);
-            break;
-        }
-    fclose(f);
+    char buf[4096];
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n <= 0)
+        return m;
+    buf[n] = 0;
+    const char *u = strstr(buf, "\nUmask:");
+    if (u)
+        m = (mode_t)strtoul(u + 7, NULL, 8);
     return m;
 }
 

@@ -14,10 +14,13 @@
  *
  * Files are streamed through a fixed buffer; progress counts bytes over all
  * files (their sizes are taken first); the callback checks for cancellation
- * after every buffer.  Each call keeps its state on its own stack and heap:
- * there is no shared mutable state and no lock.  OpenSSL is initialised once
- * at load time without its exit-time cleanup, so a job still hashing while the
- * shell exits never runs into a freed library.
+ * after every buffer.  Each call keeps its state on its own stack and heap.
+ * The one shared object is the default algorithm (sha256), fetched once by
+ * the init function and only read afterwards (OpenSSL counts its references
+ * atomically): the check at `new` and each job skip the provider lookup for
+ * it.  No lock.  OpenSSL is initialised once at load time without its
+ * exit-time cleanup, so a job still hashing while the shell exits never runs
+ * into a freed library.
  */
 #define _GNU_SOURCE /* strerror_r returning the message, posix_fadvise */
 #include <ctype.h>
@@ -39,6 +42,9 @@
 BGJOB_PLUGIN_VERSION;
 
 static const struct bgjob_api *api;
+static EVP_MD *default_md; /* DEFAULT_ALG, fetched at init; NULL if that failed */
+
+#define DEFAULT_ALG "sha256"
 
 #define USAGE   "digest [-a ALGORITHM] FILE...  (sha256sum lines; any OpenSSL digest, default sha256)"
 #define BUFSIZE (128 * 1024)
@@ -77,7 +83,7 @@ static int parse(int argc, char **argv, struct args *a, char *msg, size_t msglen
         }
     }
     if (!a->alg)
-        a->alg = "sha256";
+        a->alg = DEFAULT_ALG;
     if (i == argc) {
         snprintf(msg, msglen, "digest: FILE operand expected");
         return -1;
@@ -91,13 +97,21 @@ static int parse(int argc, char **argv, struct args *a, char *msg, size_t msglen
     return 0;
 }
 
+/* The digest ALG names (a reference the caller frees with EVP_MD_free), or NULL. */
+static EVP_MD *md_fetch(const char *alg)
+{
+    if (default_md && !strcmp(alg, DEFAULT_ALG) && EVP_MD_up_ref(default_md))
+        return default_md;
+    return EVP_MD_fetch(NULL, alg, NULL);
+}
+
 static int check(int argc, char **argv, void *payload, char *msg, size_t msglen)
 {
     (void)payload;
     struct args a;
     if (parse(argc, argv, &a, msg, msglen))
         return 1;
-    EVP_MD *md = EVP_MD_fetch(NULL, a.alg, NULL);
+    EVP_MD *md = md_fetch(a.alg);
     if (!md) {
         snprintf(msg, msglen, "digest: %.64s: unknown algorithm", a.alg);
         return 1;
@@ -211,6 +225,7 @@ struct run {
     const EVP_MD *md;
     unsigned char *buf;
     double done, total;
+    int single; /* one FILE: its size is taken once it is open */
 };
 
 /*
@@ -228,7 +243,10 @@ static int hash_file(struct run *r, const char *name, char *hex)
     int regular = fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
     if (regular) {
         fcntl(fd, F_SETFL, O_RDONLY); /* a regular file never blocks */
-        posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+        if (st.st_size > BUFSIZE)
+            posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+        if (r->single)
+            r->total = (double)st.st_size;
     }
     if (!EVP_DigestInit_ex(r->ctx, r->md, NULL)) {
         close(fd);
@@ -289,7 +307,7 @@ static int digest(bgjob_job *job, int argc, char **argv, void *payload)
     if (parse(argc, argv, &a, msg, sizeof msg))
         return api->fail(job, msg), 2;
     struct run r = {.job = job};
-    EVP_MD *md = EVP_MD_fetch(NULL, a.alg, NULL);
+    EVP_MD *md = md_fetch(a.alg);
     if (!md) {
         snprintf(msg, sizeof msg, "digest: %.64s: unknown algorithm", a.alg);
         return api->fail(job, msg), 2;
@@ -304,7 +322,8 @@ static int digest(bgjob_job *job, int argc, char **argv, void *payload)
         goto done;
     }
     int dfd = api->dirfd(job);
-    for (int i = a.first; i < argc; i++) {
+    r.single = argc - a.first == 1;
+    for (int i = a.first; i < argc && !r.single; i++) {
         struct stat st;
         if (fstatat(dfd >= 0 ? dfd : AT_FDCWD, argv[i], &st, 0) == 0 && S_ISREG(st.st_mode))
             r.total += (double)st.st_size;
@@ -358,5 +377,7 @@ BGJOB_EXPORT int bgjob_plugin_init(const struct bgjob_api *table)
 {
     if (pu_init(&api, table, "digest") || pu_openssl_init())
         return 1;
+    if (!default_md)
+        default_md = EVP_MD_fetch(NULL, DEFAULT_ALG, NULL); /* kept for the process's life */
     return pu_register(api, "digest", digest, USAGE, check);
 }

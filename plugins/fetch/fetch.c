@@ -23,10 +23,13 @@
  *
  * The transfer runs on the multi interface; the job's cancel descriptor is
  * one of the descriptors it waits on, so `bgjob kill` and a time limit end
- * it at once (no polling).  Each call owns its handles and
- * buffers: no shared mutable state, no lock.  libcurl and OpenSSL are
- * initialised once by the init function, on the main thread, OpenSSL without
- * its exit-time cleanup (a daemon transfer may still run while the shell exits).
+ * it at once (no polling).  Connections are kept alive and reused by later
+ * jobs, and DNS answers and TLS sessions are shared: each call borrows its
+ * libcurl handles from handles.c (which owns that state and its locks) and
+ * gives them back; its buffers are its own.  HTTP/2 is used where an https
+ * server offers it.  libcurl and OpenSSL are initialised once by the init
+ * function, on the main thread, OpenSSL without its exit-time cleanup (a
+ * daemon transfer may still run while the shell exits).
  */
 #define _GNU_SOURCE /* strerror_r returning the message */
 #include <errno.h>
@@ -47,6 +50,7 @@
 #include <bgjob.h>
 #include <curl/curl.h>
 
+#include "handles.h"
 #include "openssl_init.h"
 #include "plugin_util.h"
 
@@ -549,9 +553,10 @@ static int fetch(bgjob_job *job, int argc, char **argv, void *payload)
     out_init(&o, a.out);
     struct xfer x = {.job = job, .out = a.out ? &o : NULL};
     struct curl_slist *hl = NULL;
+    struct fetch_handle *fh = NULL;
     CURL *h = NULL;
     CURLM *m = NULL;
-    int ret = 1;
+    int ret = 1, reuse = 0;
     char errbuf[CURL_ERROR_SIZE] = "";
 
     if (a.out) {
@@ -566,10 +571,11 @@ static int fetch(bgjob_job *job, int argc, char **argv, void *payload)
         }
     }
 
-    x.h = h = curl_easy_init();
-    m = curl_multi_init();
-    if (!h || !m)
+    fh = fetch_handle_get(url);
+    if (!fh)
         goto oom;
+    x.h = h = fh->h;
+    m = fh->m;
     for (int i = 0; i < a.nheaders; i++) {
         struct curl_slist *n = curl_slist_append(hl, a.headers[i]);
         if (!n)
@@ -587,6 +593,7 @@ static int fetch(bgjob_job *job, int argc, char **argv, void *payload)
     curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
     curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
     curl_easy_setopt(h, CURLOPT_USERAGENT, "bgjob-fetch/" LIBCURL_VERSION);
+    curl_easy_setopt(h, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
     /* Explicit values: libcurl would otherwise read the process environment. */
     curl_easy_setopt(h, CURLOPT_PROXY, proxy_for(job, url));
     curl_easy_setopt(h, CURLOPT_NOPROXY, noproxy ? noproxy : "");
@@ -608,8 +615,10 @@ static int fetch(bgjob_job *job, int argc, char **argv, void *payload)
     curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
     curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
     curl_easy_setopt(h, CURLOPT_XFERINFODATA, &x);
-    if (curl_multi_add_handle(m, h) != CURLM_OK)
+    if (curl_multi_add_handle(m, h) != CURLM_OK) {
+        reuse = 1; /* not in the multi handle: both stay usable */
         goto oom;
+    }
 
     CURLcode res = CURLE_OK;
     int running = 1, cancelled = 0;
@@ -637,6 +646,7 @@ static int fetch(bgjob_job *job, int argc, char **argv, void *payload)
                 res = cm->data.result;
     }
     curl_multi_remove_handle(m, h);
+    reuse = !cancelled; /* a transfer cut short closes its handles and their connections */
 
     long code = 0;
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
@@ -723,10 +733,7 @@ oom:
     ret = 1;
 out:
     out_discard(&o);
-    if (m)
-        curl_multi_cleanup(m);
-    if (h)
-        curl_easy_cleanup(h);
+    fetch_handle_put(fh, reuse && !api->cancelled(job));
     curl_slist_free_all(hl);
     free(x.body.s);
     free(x.headers.s);

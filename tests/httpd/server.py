@@ -12,6 +12,7 @@ seconds (default 300) at the latest.  Paths:
   /redirect/N             302 to /redirect/N-1; /redirect/0 is 200 "redirected"
   /loop                   302 to itself
   /bytes/N                N bytes: bytes 0..255 repeated, with Content-Length
+  /text/N[/I]             N bytes of text (lines of letters), with Content-Length
   /nul                    200, body "a\\0b"
   /newlines               200, body "line 1\\n\\nline 3\\n\\n\\n"
   /slow/N                 Content-Length 2*N, sends N bytes, then nothing until
@@ -19,6 +20,13 @@ seconds (default 300) at the latest.  Paths:
   /echo                   the request: "METHOD PATH", header lines, blank line, body
   /headers                200 with the extra header "X-Test: yes"
   /small/I                200, body "small I"
+  /conn/I                 200, body "conn C": C numbers the connection (1 for
+                          the first the server accepted), to count reuse
+  /doomed/TAG/I           200, body "doomed I", keeping the connection open;
+                          the next request on it is read and the connection
+                          closed without an answer (a keep-alive connection
+                          the server dropped just as it was reused)
+  /dropped/TAG            200, body: how many requests of TAG were dropped so far
   anything requested through the server as a proxy (absolute URI):
                           200, body "proxied URI"
 """
@@ -27,7 +35,12 @@ import os
 import select
 import socketserver
 import sys
+import itertools
 import threading
+
+CONNECTIONS = itertools.count(1)
+DROPPED = {}
+DROPPED_LOCK = threading.Lock()
 
 
 def pattern(n):
@@ -45,6 +58,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def log_message(self, *args):
         pass
 
+    def setup(self):
+        super().setup()
+        self.conn_id = next(CONNECTIONS)
+        self.doomed = False
+
     def send(self, code, body, headers=()):
         self.send_response(code)
         for k, v in headers:
@@ -60,9 +78,15 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if n:
             body = self.rfile.read(n)
         p = self.path
+        parts = p.split("/")
+        if self.doomed:
+            tag = parts[2] if len(parts) > 2 else ""
+            with DROPPED_LOCK:
+                DROPPED[tag] = DROPPED.get(tag, 0) + 1
+            self.close_connection = True
+            return
         if p.startswith("http://") or p.startswith("https://"):
             return self.send(200, b"proxied " + p.encode())
-        parts = p.split("/")
         if p == "/ok":
             return self.send(200, b"hello")
         if p.startswith("/status/"):
@@ -77,6 +101,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return self.send(302, b"", [("Location", "/loop")])
         if p.startswith("/bytes/"):
             return self.send(200, pattern(int(parts[2])), [("Content-Type", "application/octet-stream")])
+        if p.startswith("/text/"):
+            n = int(parts[2])
+            return self.send(200, (b"abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ.:,;-_+\n" * (n // 64 + 1))[:n])
         if p == "/nul":
             return self.send(200, b"a\0b")
         if p == "/newlines":
@@ -99,6 +126,15 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return self.send(200, b"with headers", [("X-Test", "yes")])
         if p.startswith("/small/"):
             return self.send(200, b"small " + parts[2].encode())
+        if p.startswith("/conn/"):
+            return self.send(200, b"conn %d" % self.conn_id)
+        if p.startswith("/doomed/"):
+            self.send(200, b"doomed " + parts[3].encode())
+            self.doomed = True
+            return
+        if p.startswith("/dropped/"):
+            with DROPPED_LOCK:
+                return self.send(200, b"%d" % DROPPED.get(parts[2], 0))
         return self.send(404, b"not found")
 
     do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = handle_any
