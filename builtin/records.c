@@ -139,6 +139,13 @@ int bgj_cmd_log(struct bgj_cmdline *c)
 
 int bgj_records_new(bgjob_job *job, const struct bgj_cmdline *c)
 {
+    /*
+     * An arithmetic job has no argv and its result does not depend on a
+     * directory: it needs a record only for -k, a log or a resume (whose key
+     * holds the directory).  Most keep none (memory and time of each `new').
+     */
+    if (!c->fname && !c->kname && !bgj_joblog_active() && bgj_resume_count() == 0)
+        return 0;
     int argc = c->fname ? c->nwords + 1 : 0;
     char **argv = argc ? malloc((size_t)argc * sizeof *argv) : NULL;
     if (argc && !argv)

@@ -54,6 +54,8 @@ static void write_all(int fd, const char *s, size_t n)
     }
 }
 
+int bgj_joblog_active(void) { return atomic_load_explicit(&G.active, memory_order_relaxed); }
+
 int bgj_joblog_start(const char *path, const char *shown, int json, struct bgj_err *err)
 {
     pthread_once(&atfork_once, register_atfork);

@@ -33,6 +33,8 @@
  * BGJ_ESYS (ERR says why; the earlier log goes on) / BGJ_ENOMEM.
  */
 int bgj_joblog_start(const char *path, const char *shown, int json, struct bgj_err *err);
+/* True while a log is kept (a quick look, without the lock). */
+int bgj_joblog_active(void);
 /* Stops logging.  Main thread. */
 void bgj_joblog_stop(void);
 /* The file logged to (malloc'd) and its format in *JSON, or NULL when none.  Main thread. */

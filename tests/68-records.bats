@@ -293,3 +293,17 @@ OUT
   run -0 jq -r -c '[.id, .state, .attempt] | @json' "$T/end.jsonl"
   assert_output $'[0,"Completed",1]\n[1,"Completed",1]\n[2,"Dead",2]'
 }
+
+@test "an arithmetic job has a dir only when it was made with -k or while a log was kept; a command always has one" {
+  run -0 --separate-stderr bgsh '
+    cd "$T"
+    bgjob new 1; bgjob new -k k 2; bgjob new -f run true
+    bgjob log -j "$T/log.jsonl"; bgjob new 3; bgjob wait; bgjob log -
+    bgjob status --json | jq -r -c "[.id, .dir] | @json"'
+  assert_output - <<OUT
+[0,null]
+[1,"$T"]
+[2,"$T"]
+[3,"$T"]
+OUT
+}
