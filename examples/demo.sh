@@ -38,5 +38,11 @@ if [ -f "$plugins/digest.so" ]; then
   run "BASH_LOADABLES_PATH=$plugins bgjob load digest       # a plugin on OpenSSL, loaded by name"
   run 'bgjob new -v d -f digest -a sha256 /etc/hostname; bgjob result -w $d'
 fi
+run 'bgjob new -v a -f run printf step-one; bgjob new -v b -a $a -f run echo "after $a"   # -a: b is Blocked until a Completed'
+run 'bgjob result -w $b'
+run 'bgjob new -v f -r 2 -R 0.1 -f run sh -c "exit 1"   # -r: retried twice, with backoff'
+run 'bgjob wait $f; bgjob show -v j $f; echo "attempt ${j[attempt]}:"; bgjob traceback $f'
+run 'bgjob group net -j 1; bgjob new -g net -f sleep 0.2; bgjob new -g net -f sleep 0.2; bgjob group   # at most 1 of group net at once'
+run 'bgjob wait -g net; bgjob status --json | tail -n 1           # JSON lines for jq and scripts'
 run 'bgjob flush -f'
 run 'bgjob new -f sleep 0.3; echo "the shell waits for unfinished jobs when it exits:"'
