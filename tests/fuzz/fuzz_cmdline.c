@@ -163,9 +163,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 violated("show/result without exactly one id", argc, argv);
             break;
         case BGJ_CMD_REMOVE:
-        case BGJ_CMD_KILL:
             if (c.nids == 0)
-                violated("remove/kill without an id", argc, argv);
+                violated("remove without an id", argc, argv);
+            break;
+        case BGJ_CMD_KILL: /* kill -g NAME | ID... */
+            if ((c.nids == 0) == (c.gname == NULL))
+                violated("kill without exactly one of -g NAME and ids", argc, argv);
             break;
         case BGJ_CMD_TRACEBACK:
             if (c.nids > 1)
