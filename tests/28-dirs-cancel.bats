@@ -98,18 +98,27 @@ timed out after 0.3 seconds'
 timed out after 0.2 seconds'
 }
 
-# exit_wait SIGNAL: a script whose only job is a command that never ends
-# exits; SIGNAL comes once it says it waits.  Prints whether the shell and the
-# command are gone afterwards.
+# exit_wait SIGNAL: a script whose jobs are a command that never ends and a
+# digest of a FIFO nobody writes (a callback blocked in open) exits; SIGNAL
+# comes once it says it waits.  Prints whether the shell and the command are
+# gone afterwards (the shell is given 30 s, then killed: a hang fails).
 exit_wait() {
   out=$BATS_TEST_TMPDIR/out
+  mkfifo "$BATS_TEST_TMPDIR/fifo"
   : > "$out" # (before the shell starts: the loop below reads it at once)
   env --default-signal=INT,TERM ${BGJOB_PRELOAD:+LD_PRELOAD=$BGJOB_PRELOAD} bash --norc -c 'enable -f "$BGJOB_SO" bgjob || exit 99
+    bgjob load "$DIGEST_SO" || exit 98
     bgjob new -f run sleep 1000; bgjob show -v S 0; until [[ ${S[pid]} ]]; do bgjob show -v S 0; done
-    echo "pid=${S[pid]}"; exit 0' > "$out" 2>&1 &
+    bgjob new -f digest "$1"; bgjob show -v D 1; until [[ ${D[started]} ]]; do bgjob show -v D 1; done
+    echo "pid=${S[pid]}"; exit 0' bash "$BATS_TEST_TMPDIR/fifo" > "$out" 2>&1 &
   local sh=$! n=0
-  until grep -q 'waiting for 1 running job' "$out"; do ((++n < 3000)) || return 9; sleep 0.01; done
+  until grep -q 'waiting for 2 running jobs' "$out"; do ((++n < 3000)) || { cat "$out"; return 9; }; sleep 0.01; done
   kill -"$1" "$sh"
+  n=0
+  while kill -0 "$sh" 2>/dev/null; do
+    ((++n < 3000)) || { kill -9 "$sh"; echo "shell still runs"; break; }
+    sleep 0.01
+  done
   wait "$sh"
   echo "shell status $?"
   local cmd
@@ -125,6 +134,7 @@ exit_wait() {
 @test "SIGINT or SIGTERM while the shell waits for its jobs at exit ends the shell and cancels the jobs" {
   run -0 exit_wait INT
   assert_output $'shell status 130\ncommand gone'
+  rm "$BATS_TEST_TMPDIR/fifo"
   run -0 exit_wait TERM
   assert_output $'shell status 143\ncommand gone'
 }
