@@ -112,15 +112,16 @@ sh: killed by bgjob kill (SIGTERM)'
     extra=() ; for f in $after; do [[ $before == *" $f "* ]] || extra+=("$f"); done
     missing=(); for f in $before; do [[ $after == *" $f "* ]] || missing+=("$f"); done
     echo "missing=[${missing[*]}]" >&5
-    efd=0 dirs=0 other=()
+    efd=0 dirs=0 status=0 other=()
     for f in "${extra[@]}"; do
       t=$(readlink "/proc/$$/fd/$f")
       if (( f < 230 )); then other+=("$f->$t")
       elif [[ $t == "anon_inode:[eventfd]" ]]; then efd=$((efd + 1))
       elif [[ -d $t ]]; then dirs=$((dirs + 1))
+      elif [[ $t == "/proc/$$/status" ]]; then status=$((status + 1))
       else other+=("$f->$t"); fi
     done
-    echo "eventfds<=2: $(( efd <= 2 )) other=[${other[*]}]" >&5
+    echo "eventfds<=2: $(( efd <= 2 )) status<=1: $(( status <= 1 )) other=[${other[*]}]" >&5
     [[ $(< "$1/in") == shell-stdin && $(< "$1/out") == shell-stdout && $(< "$1/err") == shell-stderr ]] && echo shell-files-untouched >&5' "$d"
   # bgjob's 0-2 are /dev/null (empty); a sanitizer build (BGJOB_PRELOAD)
   # keeps copies of the shell's 0-2 as they were when the I/O thread started,
@@ -135,7 +136,7 @@ same-worker
 4: Completed [$i1]
 5: Completed [$i2]
 missing=[]
-eventfds<=2: 1 other=[]
+eventfds<=2: 1 status<=1: 1 other=[]
 shell-files-untouched"
 }
 

@@ -1,8 +1,9 @@
 /*
- * jobenv.c - see jobenv.h.  The list of held directories belongs to the main
- * thread; a directory's reference count is atomic (a job's environment may
- * be freed on any thread), and a directory no job holds is closed by the
- * main thread at the next capture.
+ * jobenv.c - see jobenv.h.  The list of held directories and the last copy
+ * of the environment belong to the main thread; their reference counts are
+ * atomic (a job's environment may be freed on any thread).  A directory no
+ * job holds is closed by the main thread at the next capture; a copy of the
+ * environment is freed by whoever drops its last reference.
  */
 #define _GNU_SOURCE
 #include "jobenv.h"
@@ -21,26 +22,65 @@
 /*
  * The process umask, read from /proc so that it is never changed, even for a
  * moment (a worker creating a file meanwhile would get the wrong mode).  One
- * read into a buffer on the stack: no stdio (its buffer, fstat and line
- * reads).  The file is closed at once: nothing bgjob opens stays in the
- * shell's descriptor table.
+ * pread into a buffer on the stack (no stdio).  The file stays open above
+ * BGJ_HIGH_FD (main thread only), opened again in a forked child (its
+ * /proc/self is still the parent) and whenever what it reads is not this
+ * process's status (the shell closed the descriptor, or its number now names
+ * another file).
  */
+static int status_fd = -1;
+static pid_t status_pid;
+static dev_t status_dev;
+static ino_t status_ino;
+
+/* Forgets the descriptor; closes it only while it is still the file opened. */
+static void status_drop(void)
+{
+    struct stat st;
+    if (fstat(status_fd, &st) == 0 && st.st_dev == status_dev && st.st_ino == status_ino)
+        close(status_fd);
+    status_fd = -1;
+}
+
+static ssize_t read_status(char *buf, size_t size, pid_t pid)
+{
+    if (status_fd >= 0 && status_pid != pid)
+        status_drop(); /* the parent's, inherited by this child */
+    for (int tries = 0; tries < 2; tries++) {
+        if (status_fd < 0) {
+            struct stat st;
+            status_fd = bgj_fd_high(open("/proc/self/status", O_RDONLY | O_CLOEXEC));
+            if (status_fd < 0)
+                return -1;
+            if (fstat(status_fd, &st) != 0) {
+                close(status_fd);
+                status_fd = -1;
+                return -1;
+            }
+            status_pid = pid;
+            status_dev = st.st_dev;
+            status_ino = st.st_ino;
+        }
+        ssize_t n = pread(status_fd, buf, size - 1, 0);
+        if (n > 0) {
+            buf[n] = 0;
+            char want[32];
+            snprintf(want, sizeof want, "\nPid:\t%d\n", (int)pid);
+            if (strstr(buf, want))
+                return n;
+        }
+        status_drop();
+    }
+    return -1;
+}
+
 static mode_t current_umask(void)
 {
-    mode_t m = 022;
-    int fd = open("/proc/self/status", O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return m;
     char buf[4096];
-    ssize_t n = read(fd, buf, sizeof buf - 1);
-    close(fd);
-    if (n <= 0)
-        return m;
-    buf[n] = 0;
+    if (read_status(buf, sizeof buf, getpid()) <= 0)
+        return 022;
     const char *u = strstr(buf, "\nUmask:");
-    if (u)
-        m = (mode_t)strtoul(u + 7, NULL, 8);
-    return m;
+    return u ? (mode_t)strtoul(u + 7, NULL, 8) : 022;
 }
 
 struct bgj_dir {
@@ -96,26 +136,72 @@ static struct bgj_dir *dir_capture(void)
     return d;
 }
 
+/*
+ * The exported environment, shared: jobs made while it does not change hold
+ * one copy (one allocation: the vector and its strings).  The main thread
+ * keeps the last one and compares the shell's export list with it at each
+ * capture; a reference count (atomic: a job's environment may be freed on
+ * any thread) frees a copy once neither a job nor the cache holds it.
+ */
+struct bgj_envblock {
+    _Atomic unsigned refs;
+    size_t n;
+    char *v[]; /* n strings and a NULL, then the strings themselves */
+};
+
+static struct bgj_envblock *last_env; /* main thread; holds one reference */
+
+static void env_unref(struct bgj_envblock *b)
+{
+    if (b && atomic_fetch_sub(&b->refs, 1) == 1)
+        free(b);
+}
+
+static int env_same(const struct bgj_envblock *b, char *const *envp)
+{
+    size_t i = 0;
+    for (; envp && envp[i]; i++)
+        if (i >= b->n || strcmp(b->v[i], envp[i]) != 0)
+            return 0;
+    return i == b->n;
+}
+
+static struct bgj_envblock *env_capture(char *const *envp)
+{
+    if (last_env && env_same(last_env, envp)) {
+        atomic_fetch_add(&last_env->refs, 1);
+        return last_env;
+    }
+    size_t n = 0, bytes = 0;
+    for (; envp && envp[n]; n++)
+        bytes += strlen(envp[n]) + 1;
+    struct bgj_envblock *b = malloc(sizeof *b + (n + 1) * sizeof b->v[0] + bytes);
+    if (!b)
+        return NULL;
+    char *p = (char *)&b->v[n + 1];
+    for (size_t i = 0; i < n; i++) {
+        b->v[i] = p;
+        p = stpcpy(p, envp[i]) + 1;
+    }
+    b->v[n] = NULL;
+    b->n = n;
+    atomic_init(&b->refs, 2); /* the job's and the cache's */
+    env_unref(last_env);
+    last_env = b;
+    return b;
+}
+
 struct bgj_jobenv *bgj_jobenv_new(char *const *envp)
 {
     struct bgj_jobenv *e = calloc(1, sizeof *e);
     if (!e)
         return NULL;
-    size_t n = 0;
-    while (envp && envp[n])
-        n++;
-    e->envp = calloc(n + 1, sizeof *e->envp);
-    if (!e->envp) {
+    e->env = env_capture(envp);
+    if (!e->env) {
         free(e);
         return NULL;
     }
-    for (size_t i = 0; i < n; i++) {
-        e->envp[i] = strdup(envp[i]);
-        if (!e->envp[i]) {
-            bgj_jobenv_free(e);
-            return NULL;
-        }
-    }
+    e->envp = e->env->v;
     e->cwd = getcwd(NULL, 0);
     e->dir = dir_capture();
     e->cwd_fd = -1;
@@ -129,9 +215,7 @@ void bgj_jobenv_free(struct bgj_jobenv *e)
 {
     if (!e)
         return;
-    for (char **p = e->envp; p && *p; p++)
-        free(*p);
-    free(e->envp);
+    env_unref(e->env);
     if (e->cwd_fd >= 0)
         close(e->cwd_fd);
     if (e->dir)

@@ -24,20 +24,23 @@
 #define BGJ_DEFAULT_KILL_GRACE 2.0
 
 struct bgj_dir;
+struct bgj_envblock;
 
 struct bgj_jobenv {
-    char **envp;         /* "NAME=value" copies, NULL-terminated */
-    char *cwd;           /* the working directory at `new' (absolute), or NULL */
-    struct bgj_dir *dir; /* that directory, held open since `new', or NULL */
-    int cwd_fd;          /* bgj_jobenv_cwd_fd's descriptor (the job's table), or -1 */
-    int cwd_errno;       /* why it could not be had */
+    char **envp;              /* "NAME=value" copies, NULL-terminated (read-only: shared with other jobs) */
+    struct bgj_envblock *env; /* what envp points into (jobenv.c) */
+    char *cwd;                /* the working directory at `new' (absolute), or NULL */
+    struct bgj_dir *dir;      /* that directory, held open since `new', or NULL */
+    int cwd_fd;               /* bgj_jobenv_cwd_fd's descriptor (the job's table), or -1 */
+    int cwd_errno;            /* why it could not be had */
     mode_t umask;
     size_t max_output; /* BGJOB_MAX_OUTPUT */
     double kill_grace; /* BGJOB_KILL_GRACE */
     char *exec_path;   /* `run`: the command's file as found at `new` (malloc'd), or NULL */
 };
 
-/* Copies ENVP; holds the current directory.  Main thread.  NULL when out of memory. */
+/* Copies ENVP (or shares the last copy when ENVP is the same); holds the current directory.  Main
+   thread.  NULL when out of memory. */
 struct bgj_jobenv *bgj_jobenv_new(char *const *envp);
 void bgj_jobenv_free(struct bgj_jobenv *e);
 /*
