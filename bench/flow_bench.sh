@@ -41,8 +41,8 @@ bash --norc --noprofile -c '
   # The chain and the diamond wait for their last job only (it ends last):
   # `wait` without IDs looks at every job of the table, as plain jobs do.
   plain() { local i prev; for ((i = 0; i < N; i++)); do bgjob new -v prev 1; done; bgjob wait; }
-  # The same plain jobs, held back until all are made: the group's one slot
-  # is the gate job's, then the limit is lifted and all may run at once.
+  # The same plain jobs, held back until all are made: the one slot of the
+  # group is taken by the gate job, then the limit is lifted and all may run.
   gated() {
     local i prev
     bgjob group flowgate -j 1
