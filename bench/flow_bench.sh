@@ -19,6 +19,11 @@
 #   are all made first and run after, so the time is making plus running.
 #   "gated, to plain" is that shape's own cost; "chain, to gated" and
 #   "diamond, to gated" are what the dependencies cost beyond it.
+# The diamond forks `seq' for its list of N/2 IDs once its jobs are made;
+# after a fork every page the shell then writes is copied, a cost of the
+# fork rather than of dependencies.  "diamond, IDs forked before its jobs"
+# (to plain) is the same diamond with the same `seq' run before its jobs
+# are made.
 #
 #   BGJOB_SO=./bgjob.so bash bench/flow_bench.sh [N] [REPS]
 #
@@ -67,10 +72,21 @@ bash --norc --noprofile -c '
     bgjob new -v id -a "$(seq -s, "$((top + 1))" "$id")" 1
     : > "$GATE"; bgjob wait "$id"
   }
+  # The same diamond with its ID list forked before the jobs are made (the
+  # numbers are known: the table is empty after a flush): after a fork every
+  # page the shell writes is copied, so forking beside N/2 jobs costs more.
+  diamond_early() {
+    local i top id half=$((N / 2)) ids
+    bgjob new -v top -f run cat "$GATE"
+    ids=$(seq -s, "$((top + 1))" "$((top + half))")
+    for ((i = 0; i < half; i++)); do bgjob new -v id -a "$top" 1; done
+    bgjob new -v id -a "$ids" 1
+    : > "$GATE"; bgjob wait "$id"
+  }
   # T: ns per job of one run of FUNC (N jobs; the diamond N/2+2), in this shell (no subshell)
   timed() {
     local n=$N t0 t1
-    [[ $1 == diamond ]] && n=$((N / 2 + 2))
+    [[ $1 == diamond* ]] && n=$((N / 2 + 2))
     t0=${EPOCHREALTIME/./}; $1; t1=${EPOCHREALTIME/./}
     T=$(( (t1 - t0) * 1000 / n ))
   }
@@ -79,7 +95,8 @@ bash --norc --noprofile -c '
     timed gated; g=$T; bgjob flush -f > /dev/null
     timed chain; c=$T; bgjob flush -f > /dev/null
     timed diamond; d=$T; bgjob flush -f > /dev/null
-    echo "small $p $c $d $g"
+    timed diamond_early; e=$T; bgjob flush -f > /dev/null
+    echo "small $p $c $d $g $e"
   done
   for ((i = 0; i < 5 * N; i++)); do bgjob new 1; done; bgjob wait
   for ((r = 0; r < REPS; r++)); do
@@ -96,7 +113,7 @@ bash --norc --noprofile -c '
     if (ratio) printf "  %-38s %6.2fx  (%.2f - %.2f)\n", label, m, lo, hi
     else printf "  %-38s %6d ns  (%d - %d)\n", label, m, lo, hi
   }
-  $1 == "small" { s++; p[s] = $2; c[s] = $3 / $2; d[s] = $4 / $2; g[s] = $5; gp[s] = $5 / $2; cg[s] = $3 / $5; dg[s] = $4 / $5 }
+  $1 == "small" { s++; p[s] = $2; c[s] = $3 / $2; d[s] = $4 / $2; g[s] = $5; gp[s] = $5 / $2; cg[s] = $3 / $5; dg[s] = $4 / $5; de[s] = $6 / $2 }
   $1 == "big" { b++; bp[b] = $2; bc[b] = $3 / $2 }
   END {
     printf "\nDependencies (new -a), %d jobs: median over %d reps (min - max), ratios within each rep\n", n, s
@@ -107,6 +124,7 @@ bash --norc --noprofile -c '
     show("gated, to plain (the shape alone)", gp, s, 1)
     show("chain, to gated", cg, s, 1)
     show("diamond, to gated", dg, s, 1)
+    show("diamond, IDs forked before its jobs", de, s, 1)
     show("plain, " 5 * n "+ finished jobs in table", bp, b, 0)
     show("chain beside them, to plain beside them", bc, b, 1)
   }'
