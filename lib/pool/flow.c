@@ -13,8 +13,10 @@
  *
  * Most jobs have one dependency and at most one dependent (a chain), so the
  * first of each lives in the flow record itself: such a job costs one
- * allocation (the record), and a job that gains its first dependent takes no
- * lock.  Bigger arrays grow geometrically.
+ * allocation (the record), and naming a job that has its record already
+ * (it has dependencies of its own) takes no lock.  Bigger arrays grow
+ * geometrically.  A job not yet submitted counts the room it was promised
+ * in each job it names (`reserved'), as it may name one several times.
  *
  * Locking: the lists grow and shrink on the main thread only (at submission
  * and when a finished job is freed), under P.lock; the thread that ends a job
