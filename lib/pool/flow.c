@@ -11,6 +11,13 @@
  * dependents, and a dependent entry the index in the other job's
  * dependencies, so freeing a job forgets it on both sides in O(links).
  *
+ * Most jobs have one dependency and at most one dependent (a chain), so the
+ * first of each lives in the flow record itself: such a job costs one
+ * allocation (the record), and naming a job that has its record already
+ * (it has dependencies of its own) takes no lock.  Bigger arrays grow
+ * geometrically.  A job not yet submitted counts the room it was promised
+ * in each job it names (`reserved'), as it may name one several times.
+ *
  * Locking: the lists grow and shrink on the main thread only (at submission
  * and when a finished job is freed), under P.lock; the thread that ends a job
  * reads them under P.lock (bgj_flow_ended).  A dependents array grows by
@@ -29,6 +36,7 @@ struct bgj_dep {
     bgjob_job *job; /* NULL once that job is freed */
     unsigned back;  /* its index in job->flow->dependents, when entered */
     unsigned char any, entered;
+    unsigned char reserved; /* counted in job->flow->reserved until submission */
 };
 
 struct bgj_dependent {
@@ -37,21 +45,31 @@ struct bgj_dependent {
 };
 
 struct bgj_flow {
-    struct bgj_dep *deps; /* dep0 until a second one comes */
+    struct bgj_dep *deps; /* &dep0 until a second one comes */
     unsigned ndeps, depcap;
-    struct bgj_dependent *dependents;
+    struct bgj_dependent *dependents; /* &dependent0 until a second one comes */
     unsigned ndependents, cap;
-    unsigned unmet;     /* dependencies not yet met, while Blocked */
-    int64_t failed_dep; /* the dependency whose end doomed it */
+    unsigned reserved; /* room promised to jobs not yet submitted (a job may name this one twice) */
+    unsigned unmet;    /* dependencies not yet met, while Blocked */
     unsigned char dep_killed;
-    struct bgj_dep dep0; /* most jobs have one dependency: no array of their own */
+    int64_t failed_dep;              /* the dependency whose end doomed it */
+    struct bgj_dep dep0;             /* most jobs have one dependency: no array of their own */
+    struct bgj_dependent dependent0; /* and at most one dependent */
 };
+
+static struct bgj_flow *flow_new(void)
+{
+    struct bgj_flow *f = malloc(sizeof *f);
+    if (f)
+        *f = (struct bgj_flow){.deps = &f->dep0, .depcap = 1, .dependents = &f->dependent0, .cap = 1};
+    return f;
+}
 
 static struct bgj_flow *flow_of(bgjob_job *j)
 {
     if (j->flow)
         return j->flow;
-    struct bgj_flow *f = calloc(1, sizeof *f);
+    struct bgj_flow *f = flow_new();
     if (!f)
         return NULL;
     pthread_mutex_lock(&P.lock);
@@ -66,9 +84,11 @@ static int reserve_dependent(bgjob_job *t)
     struct bgj_flow *f = flow_of(t);
     if (!f)
         return BGJ_ENOMEM;
-    if (f->ndependents < f->cap)
+    if (f->ndependents + f->reserved < f->cap) {
+        f->reserved++;
         return 0;
-    unsigned ncap = f->cap ? 2 * f->cap : 4;
+    }
+    unsigned ncap = f->cap < 4 ? 8 : 2 * f->cap;
     struct bgj_dependent *a = malloc(ncap * sizeof *a);
     if (!a)
         return BGJ_ENOMEM;
@@ -79,7 +99,9 @@ static int reserve_dependent(bgjob_job *t)
     f->dependents = a;
     f->cap = ncap;
     pthread_mutex_unlock(&P.lock);
-    free(old);
+    if (old != &f->dependent0)
+        free(old);
+    f->reserved++;
     return 0;
 }
 
@@ -87,13 +109,9 @@ int bgj_job_add_dep(bgjob_job *j, bgjob_job *dep, int any)
 {
     if (bgj_orphaned(dep))
         return BGJ_EPARENT;
-    struct bgj_flow *f = j->flow ? j->flow : calloc(1, sizeof *f);
+    struct bgj_flow *f = j->flow ? j->flow : flow_new();
     if (!f)
         return BGJ_ENOMEM;
-    if (!j->flow) {
-        f->deps = &f->dep0;
-        f->depcap = 1;
-    }
     j->flow = f; /* not submitted yet: no other thread sees it */
     /* A job listed twice is two dependencies on it: each is met or fails with it (no search here, so a
        job after thousands of others costs O(their number)). */
@@ -108,9 +126,10 @@ int bgj_job_add_dep(bgjob_job *j, bgjob_job *dep, int any)
         f->depcap = ncap;
     }
     /* A job that has ended stays so: it will not be told about this one (bgj_flow_submit decides then). */
-    if (!bgj_finished(bgj_state_of(dep)) && reserve_dependent(dep) != 0)
+    int reserved = !bgj_finished(bgj_state_of(dep));
+    if (reserved && reserve_dependent(dep) != 0)
         return BGJ_ENOMEM;
-    f->deps[f->ndeps++] = (struct bgj_dep){.id = dep->id, .job = dep, .any = any != 0};
+    f->deps[f->ndeps++] = (struct bgj_dep){.id = dep->id, .job = dep, .any = any != 0, .reserved = reserved};
     return 0;
 }
 
@@ -140,12 +159,15 @@ int bgj_flow_submit(bgjob_job *j)
             struct bgj_dep *d = &f->deps[k];
             bgjob_job *t = d->job;
             int s = bgj_state_of(t);
+            if (d->reserved)
+                t->flow->reserved--;
+            d->reserved = 0;
             if (bgj_finished(s)) {
                 if (!d->any && s == BGJ_DEAD && !j->doomed)
                     doom_by(j, t);
                 continue;
             }
-            struct bgj_flow *tf = t->flow; /* reserved by bgj_job_add_dep */
+            struct bgj_flow *tf = t->flow; /* room reserved by bgj_job_add_dep */
             d->back = tf->ndependents;
             d->entered = 1;
             tf->dependents[tf->ndependents++] = (struct bgj_dependent){.job = j, .idx = k};
@@ -290,6 +312,8 @@ void bgj_flow_forget(bgjob_job *j)
         struct bgj_dep *d = &f->deps[k];
         if (d->job && d->entered)
             d->job->flow->dependents[d->back].job = NULL;
+        else if (d->job && d->reserved) /* never submitted */
+            d->job->flow->reserved--;
     }
     for (unsigned i = 0; i < f->ndependents; i++) {
         bgjob_job *d = f->dependents[i].job;
@@ -300,6 +324,7 @@ void bgj_flow_forget(bgjob_job *j)
     pthread_mutex_unlock(&P.lock);
     if (f->deps != &f->dep0)
         free(f->deps);
-    free(f->dependents);
+    if (f->dependents != &f->dependent0)
+        free(f->dependents);
     free(f);
 }

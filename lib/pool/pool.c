@@ -377,7 +377,10 @@ static void publish_one(bgjob_job *j, int state, int was_active, int by_worker, 
     unsigned spawn = dispatch(by_worker);
     atomic_store_explicit(&j->state, state, memory_order_release);
     atomic_fetch_add_explicit(&P.nfinished, 1, memory_order_release);
-    int notify = P.s.armed > 0;
+    /* one post per armed wait: the waiter looks at every job once it wakes */
+    int notify = P.s.armed > 0 && !P.s.posted;
+    if (notify)
+        P.s.posted = 1;
     if (P.s.exit_waiters && P.s.nondaemon_running + P.s.nondaemon_queued == 0)
         pthread_cond_broadcast(&P.drained);
     pthread_mutex_unlock(&P.lock);

@@ -31,6 +31,7 @@ struct pool_state {
     unsigned nstarting; /* threads created that have not yet looked for work */
     unsigned nondaemon_running, nondaemon_queued;
     unsigned exit_waiters, armed;
+    unsigned char posted;  /* a finished job was posted to the completion descriptor since the last arm */
     bgjob_job *timed;      /* timer list: running jobs with a timeout */
     int timer_started;     /* the timer thread exists (or is being started) */
     unsigned want_threads; /* workers the main thread asked the I/O thread for */

@@ -82,6 +82,7 @@ int bgj_wait_arm(void)
 {
     pthread_mutex_lock(&P.lock);
     P.s.armed++;
+    P.s.posted = 0; /* the descriptor was drained by the last disarm */
     int fd = P.efd;
     pthread_mutex_unlock(&P.lock);
     return fd;

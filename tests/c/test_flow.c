@@ -158,6 +158,54 @@ static void test_diamond(void)
     free(ids);
 }
 
+/* One job naming the same jobs again and again (-a 0,0,0... -A 1): each naming is a dependency of its own. */
+static void test_repeated_deps(void)
+{
+    enum { K = 9 };
+    struct gated g0 = {.gate = ev_new()}, g1 = {.gate = ev_new()};
+    int64_t a = bgj_submit(gated_job(&g0), 0), b = bgj_submit(gated_job(&g1), 0);
+    bgjob_job *j = bgj_job_new(BGJ_KIND_CALLBACK, "rep", run_value, NULL, (void *)(intptr_t)5);
+    for (int i = 0; i < K; i++) {
+        CHECK(bgj_job_add_dep(j, bgj_find(a), 0) == 0);
+        CHECK(bgj_job_add_dep(j, bgj_find(b), 1) == 0);
+    }
+    /* two more dependents of A, made after J named it K times */
+    int64_t c = bgj_submit(j, 0), d = submit_after(0, a, 0), e = submit_after(0, a, 1);
+    CHECK(state_of(c) == BGJ_BLOCKED && state_of(d) == BGJ_BLOCKED && state_of(e) == BGJ_BLOCKED);
+    CHECK(bgj_job_ndeps(bgj_find(c)) == 2 * K);
+    char *w = bgj_job_waiting_for(bgj_find(c));
+    CHECK(w && strlen(w) > 0);
+    free(w);
+    ev_post(g0.gate);
+    int64_t first[] = {a, d, e};
+    CHECK(wait_ids(first, 3) == 0);
+    CHECK(state_of(d) == BGJ_COMPLETED && state_of(e) == BGJ_COMPLETED);
+    CHECK(state_of(c) == BGJ_BLOCKED); /* B still runs */
+    ev_post(g1.gate);
+    int64_t all[] = {a, b, c, d, e};
+    CHECK(wait_ids(all, 5) == 0);
+    CHECK(state_of(c) == BGJ_COMPLETED);
+    CHECK_STR(bgj_find(c)->result, "10");
+    /* a job never submitted gives back the room it was promised: A can take dependents again */
+    bgjob_job *never = bgj_job_new(BGJ_KIND_CALLBACK, "never", run_value, NULL, (void *)(intptr_t)0);
+    struct gated g2 = {.gate = ev_new()};
+    int64_t f = bgj_submit(gated_job(&g2), 0);
+    for (int i = 0; i < K; i++)
+        CHECK(bgj_job_add_dep(never, bgj_find(f), 0) == 0);
+    bgj_job_free(never);
+    int64_t h[K + 1];
+    h[0] = f;
+    for (int i = 1; i <= K; i++)
+        h[i] = submit_after(7 * i, f, 0); /* each completes */
+    ev_post(g2.gate);
+    CHECK(wait_ids(h, K + 1) == 0);
+    size_t completed = 0;
+    for (int i = 1; i <= K; i++)
+        completed += state_of(h[i]) == BGJ_COMPLETED;
+    CHECK(completed == K);
+    flush_all();
+}
+
 static void test_kill_blocked(void)
 {
     struct gated head = {.gate = ev_new()};
@@ -417,6 +465,7 @@ int main(void)
     test_chain();
     test_chain_fails();
     test_diamond();
+    test_repeated_deps();
     test_kill_blocked();
     test_retries();
     test_group_limit();
