@@ -70,6 +70,18 @@ EOF
   assert_output $'Completed after=0 1 1 after_any=2\nDead: dependency 2 failed'
 }
 
+@test "a job that names a running job several times (-a 0,0,0 -A 0) runs once, after it, as do the jobs beside it" {
+  run -0 --separate-stderr bgsh "$FNS"'
+    bgjob new -v a -f run cat "$GATE"
+    for i in 1 2 3; do bgjob new -a "$a,$a,$a" -A "$a" -a "$a" -- "x$i = $i"; done
+    bgjob new -v last -a "$a" -- "y = 7"
+    echo "$(st 1) $(st 2) $(st 3) $(st $last)"
+    : > "$GATE"; bgjob wait; echo "wait=$?"
+    for i in 1 2 3 $last; do printf "%s " "$(st $i)=$(bgjob result $i)"; done; echo
+    echo "after=$(field 1 after) after_any=$(field 1 after_any)"'
+  assert_output $'Blocked Blocked Blocked Blocked\nwait=0\nCompleted=1 Completed=2 Completed=3 Completed=7 \nafter=0 0 0 0 after_any=0'
+}
+
 @test "killing a Blocked job ends it at once and fails its -a dependents, killed; remove is refused while a Blocked job needs a job" {
   run -0 --separate-stderr bgsh "$FNS"'
     bgjob new -v a -f run cat "$GATE"
