@@ -52,6 +52,14 @@ struct bgj_links {
 
 struct bgjob_job {
     int64_t id;
+    /* What a look over many jobs reads (wait, status): together at the start, in one cache line. */
+    _Atomic int state;
+    unsigned generation; /* manager generation (fork count) when created */
+    unsigned char kind;
+    unsigned char daemon;
+    unsigned char seen;   /* the user has been shown its outcome */
+    unsigned char waited; /* a `wait' has returned its outcome (main thread) */
+    _Atomic int cancel;   /* 0, or the first enum bgj_cancel_reason asked for */
     /* [BGJ_RUNQ]: run queue (or a group's held jobs), [BGJ_TIMERS]: timer list (running jobs with a
        timeout, jobs waiting to retry), [BGJ_MEMBERS]: its group's unfinished jobs; under the manager lock */
     struct bgj_links link[3];
@@ -68,22 +76,15 @@ struct bgjob_job {
     void *arg;
     double started; /* CLOCK_REALTIME seconds; 0 before start; see bgj_started_of */
     double finished;
-    double timeout;      /* seconds from the start, or 0 (set before submission) */
-    double deadline;     /* CLOCK_MONOTONIC seconds, once a timed job runs; manager lock */
-    unsigned generation; /* manager generation (fork count) when created */
-    int cancel_fd;       /* bgj_job_cancel_fd's eventfd (bgjob's table), or -1; under the cancel lock */
-    void *proc;          /* the command the I/O thread runs for it (proc.h), or NULL; under the cancel lock */
-    _Atomic int state;
-    _Atomic int cancel;        /* 0, or the first enum bgj_cancel_reason asked for */
+    double timeout;  /* seconds from the start, or 0 (set before submission) */
+    double deadline; /* CLOCK_MONOTONIC seconds, once a timed job runs; manager lock */
+    int cancel_fd;   /* bgj_job_cancel_fd's eventfd (bgjob's table), or -1; under the cancel lock */
+    void *proc;      /* the command the I/O thread runs for it (proc.h), or NULL; under the cancel lock */
     _Atomic unsigned progress; /* 0 = none reported, else 1 + permille*1000 (fraction * 1e6) */
     /* running, but waiting outside bgjob (api->set_queued): shown Queued */
     _Atomic unsigned char ext_queued;
-    unsigned char kind;
-    unsigned char daemon;
     unsigned char in_queue; /* linked in the run queue; manager lock */
     unsigned char timed;    /* linked in the timer list; manager lock */
-    unsigned char seen;     /* the user has been shown its outcome */
-    unsigned char waited;   /* a `wait' has returned its outcome (main thread) */
     _Atomic unsigned char
         async_refs; /* handed to the I/O thread: 2 until its run function and the I/O thread are done */
     int async_rc;   /* the status bgj_job_finish gave */
@@ -177,6 +178,8 @@ bgjob_job *bgj_find(int64_t id); /* NULL when unknown or removed */
 /* Deletes a finished job: 0, or BGJ_ENOJOB, BGJ_EQUEUED, BGJ_ERUNNING, BGJ_EBLOCKED, BGJ_ENEEDED (a Blocked job needs it). */
 int bgj_remove(int64_t id);
 int64_t bgj_next_id(void);
+/* How many jobs have been deleted so far: while it is unchanged, a job pointer taken from the table is valid. */
+unsigned long bgj_removals(void);
 /*
  * Deletes every finished job not needed by a Blocked job (with ONLY_SEEN, only those marked seen, so a
  * job that finishes while a flush runs is never lost unseen), counting them,
@@ -189,6 +192,14 @@ size_t bgj_unseen(void);
 void bgj_mark_seen(bgjob_job *job);
 /* Marks a finished job as returned by a wait: `wait -n' without IDs passes over it. */
 void bgj_mark_waited(bgjob_job *job);
+/* True when a wait has returned JOB's outcome: marked, or numbered below the mark that follows. */
+int bgj_waited(const bgjob_job *job);
+/* Marks every job numbered below END as waited, in one step; each of this process's jobs below END must
+   have finished (a parent's jobs, never waited for here, are passed over by `wait' anyway). */
+void bgj_mark_waited_below(int64_t end);
+int64_t bgj_waited_below(void); /* that mark: 0 until the first such wait */
+/* The index in the table of job ID, or of the first job numbered above it (bgj_count() when none). */
+size_t bgj_index_of(int64_t id);
 
 /* For bgj_submit: numbers JOB and appends it.  0 or BGJ_ENOMEM (nothing changed). */
 int bgj_table_add(bgjob_job *job);
