@@ -48,6 +48,7 @@ struct bgj_var {
 };
 
 #define INLINE_SLOTS 16
+#define VALUE_MIN    24 /* the smallest buffer of a scalar's value: any number fits */
 
 struct bgj_vars {
     bgj_var **slot;             /* open addressing, power-of-two size; first the inline table */
@@ -220,8 +221,15 @@ int bgj_vars_set_scalar(bgj_vars *v, const char *name, const char *value, unsign
     if (!x)
         return -1;
     reset_var(x, attrs & (BGJ_ATTR_READONLY | BGJ_ATTR_INTEGER));
-    if (value && !(x->value = dup0(value)))
+    if (!value)
+        return 0;
+    /* Room for any number, as bgj_var_set_value makes: the evaluator assigns in place, so the
+       worker allocates nothing that the thread which frees the snapshot would free. */
+    size_t n = strlen(value) + 1, cap = n < VALUE_MIN ? VALUE_MIN : n;
+    if (!(x->value = malloc(cap)))
         return -1;
+    memcpy(x->value, value, n);
+    x->valcap = cap;
     return 0;
 }
 
@@ -402,7 +410,7 @@ int bgj_var_set_value(bgj_vars *v, bgj_var *x, const char *value)
         if (x->value && x->valcap >= n) {
             memmove(x->value, value, n);
         } else {
-            size_t cap = n < 24 ? 24 : n;
+            size_t cap = n < VALUE_MIN ? VALUE_MIN : n;
             char *nv = malloc(cap);
             if (!nv)
                 return -1;
