@@ -203,6 +203,8 @@ size_t bgj_index_of(int64_t id);
 
 /* For bgj_submit: numbers JOB and appends it.  0 or BGJ_ENOMEM (nothing changed). */
 int bgj_table_add(bgjob_job *job);
+/* Makes room for one more job: bgj_table_add cannot fail after it (until another add).  0 or BGJ_ENOMEM. */
+int bgj_table_reserve(void);
 
 /* ---- the worker pool (pool.c, pool_query.c) ---- */
 

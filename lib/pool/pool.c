@@ -705,29 +705,28 @@ int64_t bgj_submit(bgjob_job *j, int daemon)
     j->generation = P.generation;
     atomic_store_explicit(&j->state, BGJ_QUEUED, memory_order_relaxed);
 
-    pthread_mutex_lock(&P.lock);
-    int full = P.s.nactive >= P.max_running && P.s.nqueued >= P.max_queued;
-    int start_timer = !full && (j->timeout > 0 || j->retries) && !P.s.timer_started;
-    if (start_timer)
-        P.s.timer_started = 1; /* only the main thread starts it */
-    pthread_mutex_unlock(&P.lock);
-    if (full) {
-        bgj_job_free(j);
-        return BGJ_EFULL;
-    }
-    if (start_timer && bgj_thread_start(timer_main, NULL, "bgjob-timer") != 0) {
-        pthread_mutex_lock(&P.lock);
-        P.s.timer_started = 0;
-        pthread_mutex_unlock(&P.lock);
-        bgj_job_free(j);
-        return BGJ_ETHREAD;
-    }
-    if (bgj_table_add(j) != 0) {
+    /* One critical section in the usual case: the table's room is made first, so entering the job
+       (under the lock, a few stores) cannot fail; only a first timed job starts a thread. */
+    if (bgj_table_reserve() != 0) {
         bgj_job_free(j);
         return BGJ_ENOMEM;
     }
-
     pthread_mutex_lock(&P.lock);
+    int full = P.s.nactive >= P.max_running && P.s.nqueued >= P.max_queued;
+    int start_timer = !full && (j->timeout > 0 || j->retries) && !P.s.timer_started;
+    if (start_timer || full) {
+        P.s.timer_started |= start_timer; /* only the main thread starts it */
+        pthread_mutex_unlock(&P.lock);
+        rc = full ? BGJ_EFULL : bgj_thread_start(timer_main, NULL, "bgjob-timer") != 0 ? BGJ_ETHREAD : 0;
+        pthread_mutex_lock(&P.lock);
+        if (rc != 0) {
+            P.s.timer_started &= !start_timer;
+            pthread_mutex_unlock(&P.lock);
+            bgj_job_free(j);
+            return rc;
+        }
+    }
+    bgj_table_add(j); /* cannot fail after bgj_table_reserve */
     if (!j->daemon)
         P.s.nondaemon_queued++;
     int64_t id = j->id;

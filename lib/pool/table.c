@@ -25,7 +25,7 @@ static struct {
     int64_t waited_below;   /* every job numbered below this counts as waited (bgj_mark_waited_below) */
 } T;
 
-int bgj_table_add(bgjob_job *j)
+int bgj_table_reserve(void)
 {
     if (T.nslots == T.cap) {
         size_t ncap = T.cap ? T.cap * 2 : 64;
@@ -35,6 +35,13 @@ int bgj_table_add(bgjob_job *j)
         T.slots = s;
         T.cap = ncap;
     }
+    return 0;
+}
+
+int bgj_table_add(bgjob_job *j)
+{
+    if (bgj_table_reserve() != 0)
+        return BGJ_ENOMEM;
     j->id = T.next_id++;
     T.slots[T.nslots].id = j->id;
     T.slots[T.nslots].job = j;
