@@ -8,7 +8,7 @@
  * evaluation is over.  A job of one word (the usual `bgjob new EXPR') has
  * the snapshot alone as its argument and reads its word from the job's
  * command.  The snapshot, made on the main thread, goes back to it to be
- * freed (bgj_vars_free_later; `new' calls bgj_vars_reap): a worker that
+ * freed (bgj_vars_free_later; making a job and a flush call bgj_vars_reap): a worker that
  * freed it would contend with the main thread for the allocator's lock.
  */
 #include <inttypes.h>
@@ -70,8 +70,11 @@ static int arith_run1(bgjob_job *job, void *p)
     return arith_eval(job, 1, words, p);
 }
 
+void bgj_arith_reap(void) { bgj_vars_reap(); }
+
 struct bgjob_job *bgj_arith_job_words(int nwords, char *const *words, bgj_vars *vars)
 {
+    bgj_vars_reap();
     if (nwords == 1) {
         bgjob_job *j = bgj_job_new(BGJ_KIND_ARITH, words[0], arith_run1, arith_release1, vars);
         if (!j)

@@ -140,6 +140,9 @@ double bgj_job_timeout(const bgjob_job *job);
  */
 struct bgj_vars;
 bgjob_job *bgj_arith_job(const char *expr, struct bgj_vars *vars);
+/* Frees the snapshots of the arithmetic jobs that have ended, which their workers hand back to the
+   main thread (arith_job.c; creating a job and flushing do it too).  Main thread. */
+void bgj_arith_reap(void);
 
 static inline int bgj_state_of(const bgjob_job *j)
 {

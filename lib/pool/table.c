@@ -142,6 +142,7 @@ void bgj_flush_finished(int only_seen, size_t *ncompleted, size_t *ndead)
         T.holes++;
         T.removals++;
     }
+    bgj_arith_reap(); /* and the snapshots of the jobs that ended */
     table_compact(1);
 }
 
