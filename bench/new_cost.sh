@@ -6,8 +6,9 @@
 #
 # Each rep is a fresh `bash --norc --noprofile` that loads BGJOB_SO (default:
 # ./bgjob.so), runs one job and lets the worker park (as bench/sections.sh's
-# `mem` section does), then, timing each loop from the inside with
-# $EPOCHREALTIME (no fork):
+# `mem` section does, but without forking: once bash has run a child, `let`
+# itself costs about twice as much), then, timing each loop from the inside
+# with $EPOCHREALTIME (no fork):
 #
 #   LOOP let 'x = 2**20'                        (reference)
 #   LOOP bgjob new 'x = 2**20'                  (the `new` loop alone)
@@ -34,7 +35,9 @@ one_rep() {
             while read -r k v _; do [[ $k == VmRSS: ]] && { REPLY=$v; break; }; done < /proc/$$/status; }
         enable -f "$BGJOB_SO" bgjob || exit 1
         BGJOB_MAX_QUEUED=100000000
-        bgjob new "x = 2**20"; bgjob wait; sleep 0.3
+        bgjob new "x = 2**20"; bgjob wait
+        # let the worker park, without forking (after a fork, bash runs every command slower)
+        now; e=$((REPLY + 300000)); while now; ((REPLY < e)); do :; done
         bgjob flush > /dev/null
         now; t0=$REPLY
         for ((i = 0; i < N; i++)); do let "x = 2**20"; done
