@@ -43,15 +43,28 @@ static int arith_eval(bgjob_job *job, int nwords, char *const *words, bgj_vars *
     struct bgj_err err = {0};
     intmax_t value = 0;
     int rc = bgj_arith_run_words(nwords, words, vars, &value, &err);
+    char *as = bgj_vars_assignments(vars);
     if (rc != 0) {
         job->error = strdup(bgj_err_text(&err));
+        job->assignments = as;
     } else {
+        /* The result and the assignments in one block, which the job keeps (jobs.h, out_joined). */
         char buf[32];
-        snprintf(buf, sizeof buf, "%" PRIdMAX, value);
-        job->result = strdup(buf);
+        size_t rl = (size_t)snprintf(buf, sizeof buf, "%" PRIdMAX, value) + 1, al = as ? strlen(as) + 1 : 0;
+        char *out = malloc(rl + al);
+        if (out) {
+            memcpy(out, buf, rl);
+            if (as)
+                memcpy(out + rl, as, al);
+            job->assignments = as ? out + rl : NULL;
+            job->out_joined = as != NULL;
+            free(as);
+        } else {
+            job->assignments = as;
+        }
+        job->result = out;
     }
     bgj_err_clear(&err);
-    job->assignments = bgj_vars_assignments(vars);
     const char *msgs = bgj_vars_messages(vars);
     if (msgs && *msgs)
         job->messages = strdup(msgs);

@@ -37,12 +37,20 @@ void bgj_job_free(bgjob_job *j)
     if (j->arg && j->release)
         j->release(j->arg);
     bgj_flow_forget(j);
+    bgj_job_unjoin(j);
     char *owned[] = {j->result, j->error, j->assignments, j->messages, j->handler, j->attempts};
     for (size_t i = 0; i < sizeof owned / sizeof *owned; i++)
         free(owned[i]);
     bgj_info_free(j->info);
     bgj_rec_free(j->rec);
     free(j);
+}
+
+void bgj_job_unjoin(bgjob_job *j)
+{
+    if (j->out_joined)
+        j->assignments = NULL;
+    j->out_joined = 0;
 }
 
 void bgj_job_set_timeout(bgjob_job *j, double seconds) { j->timeout = seconds > 0 ? seconds : 0; }

@@ -101,7 +101,9 @@ struct bgjob_job {
     unsigned char held;       /* waiting (RUNQ links) for a slot of its group */
     unsigned char gslot;      /* holds one of its group's running slots */
     unsigned char doomed;     /* an enum bgj_doom: ends Dead without running (being published) */
-    char command[];           /* display form (an arithmetic job's expression) */
+    unsigned char
+        out_joined; /* `assignments' lies in `result''s block (an arithmetic job's): freed with it */
+    char command[]; /* display form (an arithmetic job's expression) */
 };
 
 /* Why a job that never ran (or waits to retry) ends Dead (its `doomed' field). */
@@ -124,6 +126,8 @@ bgjob_job *bgj_job_new(int kind, const char *command, bgj_run_fn run, bgj_releas
 
 /* Frees a record that was never submitted, or a finished job removed from the table. */
 void bgj_job_free(bgjob_job *job);
+/* Before its result is freed: forgets assignments kept in the same block (out_joined). */
+void bgj_job_unjoin(bgjob_job *job);
 
 /*
  * Gives JOB a time limit of SECONDS (> 0), counted from the moment it starts

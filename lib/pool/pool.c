@@ -497,6 +497,7 @@ static int retry_later(bgjob_job *j, int by_worker)
         return 0;
     unsigned seed = (unsigned)(bgj_mono() * 1e9) ^ (unsigned)j->id;
     double wait = j->backoff * (0.8 + 0.4 * rand_r(&seed) / (double)RAND_MAX);
+    bgj_job_unjoin(j); /* (the worker's fields until it publishes) */
     char *owned[] = {j->error, j->result, j->assignments, j->messages};
     pthread_mutex_lock(&P.lock);
     int why = atomic_load(&j->cancel);
