@@ -4,7 +4,8 @@
  * the display (progress).
  *
  * No state of its own and no lock.  A record is built on the main thread
- * before submission; afterwards see jobs.h for who may touch which field.
+ * before submission (the heap it fills is prefaulted in bulk, prefault.c);
+ * afterwards see jobs.h for who may touch which field.
  */
 #include "jobs.h"
 #include "info.h"
@@ -19,6 +20,7 @@ bgjob_job *bgj_job_new(int kind, const char *command, bgj_run_fn run, bgj_releas
     bgjob_job *j = malloc(sizeof *j + len + 1);
     if (!j)
         return NULL;
+    bgj_heap_prefault();
     memset(j, 0, sizeof *j);
     memcpy(j->command, command, len + 1);
     j->id = -1;

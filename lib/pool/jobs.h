@@ -124,6 +124,9 @@ enum bgj_doom { BGJ_DOOM_DEP = 1, BGJ_DOOM_HALT = 2, BGJ_DOOM_CANCEL = 3 };
  */
 bgjob_job *bgj_job_new(int kind, const char *command, bgj_run_fn run, bgj_release_fn release, void *arg);
 
+/* Makes the pages the main thread's heap has grown by present in one system call (prefault.c). */
+void bgj_heap_prefault(void);
+
 /* Frees a record that was never submitted, or a finished job removed from the table. */
 void bgj_job_free(bgjob_job *job);
 /* Before its result is freed: forgets assignments kept in the same block (out_joined). */
