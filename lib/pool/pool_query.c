@@ -21,9 +21,14 @@
 
 void bgj_set_limits(unsigned max_running, unsigned max_queued)
 {
-    /* `new' calls this each time: no lock when nothing changes (only this thread writes them). */
-    if (P.max_running == (max_running ? max_running : 1) && P.max_queued == max_queued)
+    /* `new' calls this each time: nothing to do when nothing changes (only this thread sets them; the
+       copies keep it off the pool's cache lines, which the workers write). */
+    static unsigned last_running = BGJ_DEFAULT_MAX_RUNNING, last_queued = BGJ_DEFAULT_MAX_QUEUED;
+    max_running = max_running ? max_running : 1;
+    if (last_running == max_running && last_queued == max_queued)
         return;
+    last_running = max_running;
+    last_queued = max_queued;
     pthread_mutex_lock(&P.lock);
     P.max_running = max_running ? max_running : 1;
     P.max_queued = max_queued;
