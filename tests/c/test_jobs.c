@@ -1,6 +1,6 @@
 /*
  * test_jobs.c - the job manager without bash: numbering, states, results,
- * caps and queueing, cancellation (also of many queued jobs in any order),
+ * the waited marks, caps and queueing, cancellation (also of many queued jobs in any order),
  * idle workers.  Timeouts, cancel reasons and the cancel descriptor, exit
  * accounting and fork are in test_jobs_cancel.c; the helpers both use are in
  * jobs_util.h.  Run plain, under ThreadSanitizer and under ASan/UBSan.
