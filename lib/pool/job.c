@@ -45,7 +45,16 @@ void bgj_job_free(bgjob_job *j)
         free(owned[i]);
     bgj_info_free(j->info);
     bgj_rec_free(j->rec);
+    free(j->side);
     free(j);
+}
+
+int bgj_job_prepare(bgjob_job *j)
+{
+    if (j->side || !(j->timeout > 0 || j->retries || j->group))
+        return 0;
+    j->side = calloc(1, sizeof *j->side);
+    return j->side ? 0 : BGJ_ENOMEM;
 }
 
 void bgj_job_unjoin(bgjob_job *j)

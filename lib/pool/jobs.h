@@ -49,6 +49,12 @@ struct bgj_group;
 struct bgj_links {
     struct bgjob_job *prev, *next;
 };
+/* What only a job with a time limit, retries or a group needs (bgj_job_prepare): NULL for the others. */
+struct bgj_job_side {
+    struct bgj_links link[2]; /* [BGJ_TIMERS - 1], [BGJ_MEMBERS - 1] */
+};
+/* Job J's links in the list L (for BGJ_TIMERS and BGJ_MEMBERS the job has its side record). */
+#define BGJ_LINK(j, l) (*((l) == BGJ_RUNQ ? &(j)->link[0] : &(j)->side->link[(l)-1]))
 
 struct bgjob_job {
     int64_t id;
@@ -60,10 +66,12 @@ struct bgjob_job {
     unsigned char seen;   /* the user has been shown its outcome */
     unsigned char waited; /* a `wait' has returned its outcome (main thread) */
     _Atomic int cancel;   /* 0, or the first enum bgj_cancel_reason asked for */
-    /* [BGJ_RUNQ]: run queue (or a group's held jobs), [BGJ_TIMERS]: timer list (running jobs with a
-       timeout, jobs waiting to retry), [BGJ_MEMBERS]: its group's unfinished jobs; under the manager lock */
-    struct bgj_links link[3];
-    char *result; /* written by the worker while running */
+    /* Under the manager lock, through BGJ_LINK: [BGJ_RUNQ] here: run queue (or a group's held jobs);
+       in the side record, [BGJ_TIMERS]: timer list (running jobs with a timeout, jobs waiting to
+       retry), [BGJ_MEMBERS]: its group's unfinished jobs. */
+    struct bgj_links link[1];
+    struct bgj_job_side *side; /* NULL unless the job has a time limit, retries or a group */
+    char *result;              /* written by the worker while running */
     char *error;
     char *assignments;     /* arithmetic jobs: eval-able declare statements */
     char *messages;        /* arithmetic jobs: lines bash would have printed while carrying on */
@@ -79,6 +87,7 @@ struct bgjob_job {
     double timeout;  /* seconds from the start, or 0 (set before submission) */
     double deadline; /* CLOCK_MONOTONIC seconds, once a timed job runs; manager lock */
     int cancel_fd;   /* bgj_job_cancel_fd's eventfd (bgjob's table), or -1; under the cancel lock */
+    int async_rc;    /* the status bgj_job_finish gave */
     void *proc;      /* the command the I/O thread runs for it (proc.h), or NULL; under the cancel lock */
     _Atomic unsigned progress; /* 0 = none reported, else 1 + permille*1000 (fraction * 1e6) */
     /* running, but waiting outside bgjob (api->set_queued): shown Queued */
@@ -87,9 +96,6 @@ struct bgjob_job {
     unsigned char timed;    /* linked in the timer list; manager lock */
     _Atomic unsigned char
         async_refs; /* handed to the I/O thread: 2 until its run function and the I/O thread are done */
-    int async_rc;   /* the status bgj_job_finish gave */
-    unsigned char
-        cancel_queued; /* on the pool's cancel queue (RUNQ links, unused while running); cancel lock */
     /* Workflows (flow.c): set before submission, then under the manager lock. */
     struct bgj_flow *flow;    /* its dependencies and dependents, or NULL */
     struct bgj_group *group;  /* new -g NAME, or NULL */
@@ -101,6 +107,8 @@ struct bgjob_job {
     unsigned char held;       /* waiting (RUNQ links) for a slot of its group */
     unsigned char gslot;      /* holds one of its group's running slots */
     unsigned char doomed;     /* an enum bgj_doom: ends Dead without running (being published) */
+    unsigned char
+        cancel_queued; /* on the pool's cancel queue (RUNQ links, unused while running); cancel lock */
     unsigned char
         out_joined; /* `assignments' lies in `result''s block (an arithmetic job's): freed with it */
     char command[]; /* display form (an arithmetic job's expression) */
@@ -123,6 +131,9 @@ enum bgj_doom { BGJ_DOOM_DEP = 1, BGJ_DOOM_HALT = 2, BGJ_DOOM_CANCEL = 3 };
  * out of memory (ARG is then left to the caller).
  */
 bgjob_job *bgj_job_new(int kind, const char *command, bgj_run_fn run, bgj_release_fn release, void *arg);
+
+/* Before submission: JOB's side record when it needs one (time limit, retries, group).  0 or BGJ_ENOMEM. */
+int bgj_job_prepare(bgjob_job *job);
 
 /* Makes the pages the main thread's heap has grown by present in one system call (prefault.c). */
 void bgj_heap_prefault(void);

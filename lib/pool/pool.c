@@ -664,7 +664,7 @@ static void *timer_main(void *unused)
     pthread_mutex_lock(&P.lock);
     for (;;) {
         bgjob_job *first = P.s.timed;
-        for (bgjob_job *j = P.s.timed; j; j = j->link[BGJ_TIMERS].next)
+        for (bgjob_job *j = P.s.timed; j; j = BGJ_LINK(j, BGJ_TIMERS).next)
             if (j->deadline < first->deadline)
                 first = j;
         if (!first) {
@@ -708,7 +708,7 @@ int64_t bgj_submit(bgjob_job *j, int daemon)
 
     /* One critical section in the usual case: the table's room is made first, so entering the job
        (under the lock, a few stores) cannot fail; only a first timed job starts a thread. */
-    if (bgj_table_reserve() != 0) {
+    if (bgj_job_prepare(j) != 0 || bgj_table_reserve() != 0) {
         bgj_job_free(j);
         return BGJ_ENOMEM;
     }
