@@ -1,5 +1,6 @@
 /*
- * jobs.h - the job manager: job records (job.c), the job table (table.c),
+ * jobs.h - the job manager: job records (job.c; their heap prefaulted by
+ * prefault.c), the job table (table.c),
  * the worker pool (pool.c, cancel.c, pool_query.c) and workflows
  * (dependencies: flow.c; groups and halt policies: group.c).
  *
