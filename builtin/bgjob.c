@@ -282,13 +282,30 @@ static int check_vname(struct bgj_cmdline *c, const struct bgj_args *a)
     return bgj_var_check(c->vname, bgj_word_flags(a, c->vname_word));
 }
 
+/* The word arrays of a command: on the stack for a short command, else malloc'd (freed by args_free). */
+#define SMALL_ARGS 16
+static void args_free(struct bgj_args *a, char **small)
+{
+    if (a->argv != small) {
+        free(a->argv);
+        free(a->wordv);
+    }
+}
+
 int bgjob_builtin(WORD_LIST *list)
 {
     struct bgj_args a = {0};
+    char *small_argv[SMALL_ARGS];
+    WORD_LIST *small_wordv[SMALL_ARGS];
     for (WORD_LIST *l = list; l; l = l->next)
         a.argc++;
-    a.argv = malloc(((size_t)a.argc + 1) * sizeof *a.argv);
-    a.wordv = malloc(((size_t)a.argc + 1) * sizeof *a.wordv);
+    if (a.argc < SMALL_ARGS) {
+        a.argv = small_argv;
+        a.wordv = small_wordv;
+    } else {
+        a.argv = malloc(((size_t)a.argc + 1) * sizeof *a.argv);
+        a.wordv = malloc(((size_t)a.argc + 1) * sizeof *a.wordv);
+    }
     if (!a.argv || !a.wordv) {
         free(a.argv);
         free(a.wordv);
@@ -305,15 +322,13 @@ int bgjob_builtin(WORD_LIST *list)
     /* The completion function's queries: no handler runs, nothing is marked seen. */
     if (a.argc > 0 && strcmp(a.argv[0], "__complete") == 0) {
         int r = bgj_cmd_complete(a.argc - 1, a.argv + 1);
-        free(a.argv);
-        free(a.wordv);
+        args_free(&a, small_argv);
         return r;
     }
     /* The PROMPT_COMMAND element (notify.c): notices and handlers before the prompt. */
     if (a.argc == 1 && strcmp(a.argv[0], "__prompt") == 0) {
         bgj_prompt_command();
-        free(a.argv);
-        free(a.wordv);
+        args_free(&a, small_argv);
         return EXECUTION_SUCCESS;
     }
     /* A safe point: handlers of jobs that ended run first (not with --json: only JSON on stdout). */
@@ -373,8 +388,7 @@ int bgjob_builtin(WORD_LIST *list)
         bgj_var_unset(c.vname, bgj_word_flags(&a, c.vname_word));
     bgj_err_clear(&err);
     bgj_cmdline_free(&c);
-    free(a.argv);
-    free(a.wordv);
+    args_free(&a, small_argv);
     return rc;
 }
 

@@ -137,6 +137,7 @@ struct bgj_progress {
     double start, last;
 };
 void bgj_progress_begin(struct bgj_progress *p, int quiet);
+int bgj_progress_wanted(int quiet); /* a wait (-q: QUIET) would draw the line */
 /* Draws or refreshes the line for the N targets with states ST (-1: unfinished); next draw time returned. */
 double bgj_progress_update(struct bgj_progress *p, bgjob_job **t, const int *st, size_t n);
 void bgj_progress_erase(struct bgj_progress *p);

@@ -77,6 +77,7 @@ static int reaches_syntax_error(struct bgj_cmdline *c, int k, const bgj_vars *va
 int bgj_new_arith(struct bgj_cmdline *c, bgjob_job **out)
 {
     *out = NULL;
+    bgj_vars_reap(); /* the snapshots of the jobs that ended since: freed here, where they were made */
     bgj_vars *vars = bgj_snapshot(c->nwords, c->words);
     if (!vars)
         goto nomem;

@@ -23,10 +23,12 @@
 #define FIRST_DRAW 0.5 /* seconds into the wait */
 #define INTERVAL   0.1 /* between two updates */
 
+int bgj_progress_wanted(int quiet) { return !quiet && interactive_shell && isatty(STDERR_FILENO); }
+
 void bgj_progress_begin(struct bgj_progress *p, int quiet)
 {
     memset(p, 0, sizeof *p);
-    p->on = !quiet && interactive_shell && isatty(STDERR_FILENO);
+    p->on = bgj_progress_wanted(quiet);
     p->start = bgj_mono();
 }
 

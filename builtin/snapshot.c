@@ -39,30 +39,44 @@ extern int unbound_vars_is_error; /* set -u; flags.h is not installed */
 
 #define MAX_SNAPSHOT_VARS 100000
 
+/* The names queued: the first ones in the walk itself (no allocation for a short expression). */
+#define SMALL_NAMES 16
 typedef struct {
     char **names;
     size_t n, cap;
     bgj_vars *v;
     size_t captured;
     int oom;
+    char *small_names[SMALL_NAMES];
+    char pool[256]; /* the first names' text */
+    size_t pool_used;
 } walk;
+
+static int in_pool(const walk *w, const char *p) { return p >= w->pool && p < w->pool + sizeof w->pool; }
 
 static void queue(walk *w, const char *s, size_t len)
 {
     if (w->oom)
         return;
     if (w->n == w->cap) {
-        size_t ncap = w->cap ? w->cap * 2 : 16;
-        char **nn = realloc(w->names, ncap * sizeof *nn);
+        size_t ncap = w->cap ? w->cap * 2 : SMALL_NAMES;
+        char **nn = w->cap == 0                  ? w->small_names
+                    : w->names == w->small_names ? malloc(ncap * sizeof *nn)
+                                                 : realloc(w->names, ncap * sizeof *nn);
         if (!nn) {
             w->oom = 1;
             return;
         }
+        if (w->names == w->small_names && nn != w->small_names)
+            memcpy(nn, w->small_names, w->n * sizeof *nn);
         w->names = nn;
         w->cap = ncap;
     }
-    char *p = malloc(len + 1);
-    if (!p) {
+    char *p;
+    if (w->pool_used + len + 1 <= sizeof w->pool) {
+        p = w->pool + w->pool_used;
+        w->pool_used += len + 1;
+    } else if (!(p = malloc(len + 1))) {
         w->oom = 1;
         return;
     }
@@ -197,8 +211,10 @@ bgj_vars *bgj_snapshot(int nwords, char *const *words)
         if (capture(&w, w.names[i]) < 0)
             w.oom = 1;
     for (size_t i = 0; i < w.n; i++)
-        free(w.names[i]);
-    free(w.names);
+        if (!in_pool(&w, w.names[i]))
+            free(w.names[i]);
+    if (w.names != w.small_names)
+        free(w.names);
     if (w.oom) {
         bgj_vars_free(w.v);
         return NULL;

@@ -167,10 +167,13 @@ int bgj_wait_jobs_ex(bgjob_job **t, size_t n, int any, int unknown, double timeo
         builtin_error("out of memory");
         return EXECUTION_FAILURE;
     }
+    /* One pass over the records: a wait for many jobs that have all ended reads each once here. */
+    unsigned long removals = bgj_removals();
     for (size_t i = 0; i < n; i++) {
         st[i] = -1;
         code[i] = EXECUTION_FAILURE;
         ids[i] = t[i]->id;
+        record(t, st, code, i);
     }
     struct bgj_progress prog;
     bgj_progress_begin(&prog, !(flags & BGJ_WAIT_PROGRESS));
@@ -260,8 +263,9 @@ int bgj_wait_jobs_ex(bgjob_job **t, size_t n, int any, int unknown, double timeo
     if (handlers)
         bgj_run_handlers();
     /* The outcome wait returned is waited for (the deciding job with -n, else all). */
+    int same = bgj_removals() == removals; /* no job was deleted (by a handler): the pointers hold */
     for (size_t i = any ? (size_t)which : 0; which >= 0 && i < (any ? (size_t)which + 1 : n); i++) {
-        bgjob_job *j = bgj_find(ids[i]);
+        bgjob_job *j = same ? t[i] : bgj_find(ids[i]);
         if (j)
             bgj_mark_waited(j);
     }
@@ -272,6 +276,62 @@ int bgj_wait_jobs_ex(bgjob_job **t, size_t n, int any, int unknown, double timeo
     free(code);
     free(ids);
     return rc;
+}
+
+/*
+ * `wait' without numbers, -n, -p or progress line: the same targets as the
+ * general case (this shell's unfinished jobs and its finished ones no wait
+ * has returned), but only the unfinished ones go through bgj_wait_jobs_ex;
+ * the finished ones are only counted.  When their outcome is returned, every
+ * job numbered below the first number not yet given counts as waited
+ * (bgj_mark_waited_below), and the next such wait looks only at the jobs
+ * above that mark: a wait after many jobs that have ended allocates nothing
+ * per job and reads each record once.
+ */
+#define PREFETCH 16 /* records ahead */
+static int wait_all(struct bgj_cmdline *c)
+{
+    size_t count = bgj_count(), n = 0, nfinished = 0;
+    int64_t end = bgj_next_id(); /* the jobs that exist now: numbers below this */
+    int failed = 0;
+    /* Room for every job, though only the unfinished ones go in: pages never written cost nothing. */
+    bgjob_job **t = malloc((count ? count : 1) * sizeof *t);
+    if (!t) {
+        builtin_error("out of memory");
+        return EXECUTION_FAILURE;
+    }
+    /* Below the waited mark, this shell's jobs have ended and been waited for: nothing to look at. */
+    for (size_t i = bgj_index_of(bgj_waited_below()); i < count; i++) {
+        bgjob_job *j = bgj_at(i);
+        __builtin_prefetch(bgj_at(i + PREFETCH)); /* the records are scattered: fetch ahead */
+        if (!j || bgj_orphaned(j))
+            continue;
+        int s = bgj_state_of(j);
+        if (!bgj_finished(s)) {
+            t[n++] = j;
+        } else if (!bgj_waited(j) && bgj_mine(j)) {
+            nfinished++;
+            failed |= s != BGJ_COMPLETED;
+        }
+    }
+    if (n == 0 && nfinished == 0) {
+        free(t);
+        return EXECUTION_SUCCESS;
+    }
+    int rc;
+    if (n > 0) {
+        rc = bgj_wait_jobs_ex(t, n, 0, BGJ_WAIT_ALL, c->has_timeout ? c->timeout : -1, NULL,
+                              BGJ_WAIT_HANDLERS | (c->opt_q ? 0 : BGJ_WAIT_PROGRESS));
+    } else {
+        free(t);
+        bgj_run_handlers();
+        rc = EXECUTION_SUCCESS;
+    }
+    if (rc != EXECUTION_SUCCESS && rc != EXECUTION_FAILURE)
+        return rc; /* timed out or interrupted: no outcome returned */
+    /* Every job of this shell numbered below END has ended, and its outcome is returned now. */
+    bgj_mark_waited_below(end);
+    return failed ? EXECUTION_FAILURE : rc;
 }
 
 int bgj_cmd_wait(struct bgj_cmdline *c, const struct bgj_args *a)
@@ -319,9 +379,12 @@ int bgj_cmd_wait(struct bgj_cmdline *c, const struct bgj_args *a)
         for (size_t i = 0; i < cap; i++) {
             bgjob_job *j = bgj_at(i);
             if (j && j->group == g && !bgj_orphaned(j) &&
-                (!bgj_finished(bgj_state_of(j)) || (!j->waited && bgj_mine(j))))
+                (!bgj_finished(bgj_state_of(j)) || (!bgj_waited(j) && bgj_mine(j))))
                 t[n++] = j;
         }
+    } else if (!c->opt_n && !c->pname && !bgj_progress_wanted(c->opt_q)) {
+        free(t);
+        return wait_all(c);
     } else {
         unknown = BGJ_WAIT_ALL;
         /* This shell's unfinished jobs, and the finished ones it made that
@@ -330,7 +393,7 @@ int bgj_cmd_wait(struct bgj_cmdline *c, const struct bgj_args *a)
            parent's. */
         for (size_t i = 0; i < cap; i++) {
             bgjob_job *j = bgj_at(i);
-            if (j && !bgj_orphaned(j) && (!bgj_finished(bgj_state_of(j)) || (!j->waited && bgj_mine(j))))
+            if (j && !bgj_orphaned(j) && (!bgj_finished(bgj_state_of(j)) || (!bgj_waited(j) && bgj_mine(j))))
                 t[n++] = j;
         }
     }

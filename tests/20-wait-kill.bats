@@ -222,6 +222,15 @@ teardown() {
   assert_output $'rc=1\nrc=127'
 }
 
+@test "wait without IDs returns each outcome once: the next wait counts only later jobs; one that timed out returned none" {
+  run -0 bgsh "$LOAD"'; bgjob new -f fail x; bgjob new -f sleep 30
+    bgjob wait -t 0.05; echo "rc=$?"
+    bgjob kill 1; bgjob wait; echo "rc=$?"
+    bgjob new -f join a; bgjob wait; echo "rc=$?"
+    bgjob wait -n; echo "rc=$?"; bgjob wait; echo "rc=$?"'
+  assert_output $'rc=124\nrc=1\nrc=0\nrc=127\nrc=0'
+}
+
 @test "wait -p VAR with IDs and without -n stores the last job listed" {
   run -0 bgsh "$LOAD"'; bgjob new -f join a; bgjob new -f join b
     bgjob wait -p which 1 0; echo "rc=$? which=$which"'

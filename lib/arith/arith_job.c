@@ -5,7 +5,11 @@
  *
  * The job owns the snapshot and a copy of the words; the worker that runs
  * it is their only user, and the release function frees them when the
- * evaluation is over.
+ * evaluation is over.  A job of one word (the usual `bgjob new EXPR') has
+ * the snapshot alone as its argument and reads its word from the job's
+ * command.  The snapshot, made on the main thread, goes back to it to be
+ * freed (bgj_vars_free_later; making a job and a flush call bgj_vars_reap): a worker that
+ * freed it would contend with the main thread for the allocator's lock.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -27,33 +31,69 @@ struct arith_arg {
 static void arith_release(void *p)
 {
     struct arith_arg *a = p;
-    bgj_vars_free(a->vars);
+    bgj_vars_free_later(a->vars);
     free(a);
 }
 
-static int arith_run(bgjob_job *job, void *p)
+static void arith_release1(void *p) { bgj_vars_free_later(p); }
+
+/* Evaluates the NWORDS WORDS against VARS for JOB: its result or error, assignments and messages. */
+static int arith_eval(bgjob_job *job, int nwords, char *const *words, bgj_vars *vars)
 {
-    struct arith_arg *a = p;
     struct bgj_err err = {0};
     intmax_t value = 0;
-    int rc = bgj_arith_run_words(a->nwords, a->words, a->vars, &value, &err);
+    int rc = bgj_arith_run_words(nwords, words, vars, &value, &err);
+    char *as = bgj_vars_assignments(vars);
     if (rc != 0) {
         job->error = strdup(bgj_err_text(&err));
+        job->assignments = as;
     } else {
+        /* The result and the assignments in one block, which the job keeps (jobs.h, out_joined). */
         char buf[32];
-        snprintf(buf, sizeof buf, "%" PRIdMAX, value);
-        job->result = strdup(buf);
+        size_t rl = (size_t)snprintf(buf, sizeof buf, "%" PRIdMAX, value) + 1, al = as ? strlen(as) + 1 : 0;
+        char *out = malloc(rl + al);
+        if (out) {
+            memcpy(out, buf, rl);
+            if (as)
+                memcpy(out + rl, as, al);
+            job->assignments = as ? out + rl : NULL;
+            job->out_joined = as != NULL;
+            free(as);
+        } else {
+            job->assignments = as;
+        }
+        job->result = out;
     }
     bgj_err_clear(&err);
-    job->assignments = bgj_vars_assignments(a->vars);
-    const char *msgs = bgj_vars_messages(a->vars);
+    const char *msgs = bgj_vars_messages(vars);
     if (msgs && *msgs)
         job->messages = strdup(msgs);
     return rc != 0;
 }
 
+static int arith_run(bgjob_job *job, void *p)
+{
+    struct arith_arg *a = p;
+    return arith_eval(job, a->nwords, a->words, a->vars);
+}
+
+static int arith_run1(bgjob_job *job, void *p)
+{
+    char *words[1] = {job->command};
+    return arith_eval(job, 1, words, p);
+}
+
+void bgj_arith_reap(void) { bgj_vars_reap(); }
+
 struct bgjob_job *bgj_arith_job_words(int nwords, char *const *words, bgj_vars *vars)
 {
+    bgj_vars_reap();
+    if (nwords == 1) {
+        bgjob_job *j = bgj_job_new(BGJ_KIND_ARITH, words[0], arith_run1, arith_release1, vars);
+        if (!j)
+            bgj_vars_free(vars);
+        return j;
+    }
     size_t bytes = 0;
     for (int i = 0; i < nwords; i++)
         bytes += strlen(words[i]) + 1;
@@ -82,11 +122,8 @@ struct bgjob_job *bgj_arith_job_words(int nwords, char *const *words, bgj_vars *
             if (command[i] == '\0')
                 command[i] = ' ';
     }
-    bgjob_job *j = bgj_job_new(BGJ_KIND_ARITH,
-                               command  ? command
-                               : nwords ? a->words[0]
-                                        : "",
-                               arith_run, arith_release, a);
+    /* (one word was handled above: here there are none, or several) */
+    bgjob_job *j = bgj_job_new(BGJ_KIND_ARITH, command ? command : "", arith_run, arith_release, a);
     free(command);
     if (!j)
         arith_release(a);

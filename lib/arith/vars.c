@@ -3,14 +3,18 @@
  * Owns: the bgj_vars container (a hash table of bgj_var by name), the
  * element storage of arrays, the list of messages printed during an
  * evaluation and the rendering of final assignments.  Threading: built on
- * the main thread, then handed to one worker; no locking, no globals.
- * Only malloc/realloc/free are used, and every allocation failure is
- * reported to the caller instead of aborting.
+ * the main thread, then handed to one worker; no locking.  The one global
+ * is the list of snapshots handed back to be freed by the thread that made
+ * them (bgj_vars_free_later, bgj_vars_reap): a lock-free stack, pushed by
+ * any thread, emptied whole by that one thread.  Only malloc/realloc/free
+ * are used, and every allocation failure is reported to the caller instead
+ * of aborting.
  */
 #include "vars.h"
 #include "names.h"
 #include "strbuf.h"
 
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,12 +47,17 @@ struct bgj_var {
     char rbuf[16];
 };
 
+#define INLINE_SLOTS 16
+#define VALUE_MIN    24 /* the smallest buffer of a scalar's value: any number fits */
+
 struct bgj_vars {
-    bgj_var **slot; /* open addressing, power-of-two size */
+    bgj_var **slot;             /* open addressing, power-of-two size; first the inline table */
+    struct bgj_vars *next_free; /* in the list of snapshots to free (bgj_vars_free_later) */
     size_t cap, count, serial;
     int nounset;
     char *failure;
     struct bgj_strbuf msgs;
+    bgj_var *inline_slot[INLINE_SLOTS]; /* the first table: no allocation of its own */
 };
 
 static size_t hash_bytes(const char *s, size_t len)
@@ -75,12 +84,8 @@ bgj_vars *bgj_vars_new(void)
     bgj_vars *v = calloc(1, sizeof *v);
     if (!v)
         return NULL;
-    v->cap = 16;
-    v->slot = calloc(v->cap, sizeof *v->slot);
-    if (!v->slot) {
-        free(v);
-        return NULL;
-    }
+    v->cap = INLINE_SLOTS;
+    v->slot = v->inline_slot;
     return v;
 }
 
@@ -103,8 +108,7 @@ static void var_free(bgj_var *x)
         return;
     clear_elems(x);
     free_draws(x);
-    free(x->name);
-    free(x->value);
+    free(x->value); /* the name is in the same allocation as X */
     free(x);
 }
 
@@ -114,10 +118,34 @@ void bgj_vars_free(bgj_vars *v)
         return;
     for (size_t i = 0; i < v->cap; i++)
         var_free(v->slot[i]);
-    free(v->slot);
+    if (v->slot != v->inline_slot)
+        free(v->slot);
     free(v->failure);
     bgj_sb_free(&v->msgs);
     free(v);
+}
+
+static _Atomic(bgj_vars *) to_free;
+
+void bgj_vars_free_later(bgj_vars *v)
+{
+    if (!v)
+        return;
+    bgj_vars *head = atomic_load_explicit(&to_free, memory_order_relaxed);
+    do
+        v->next_free = head;
+    while (!atomic_compare_exchange_weak_explicit(&to_free, &head, v, memory_order_release,
+                                                  memory_order_relaxed));
+}
+
+void bgj_vars_reap(void)
+{
+    bgj_vars *v = atomic_exchange_explicit(&to_free, NULL, memory_order_acquire);
+    while (v) {
+        bgj_vars *next = v->next_free;
+        bgj_vars_free(v);
+        v = next;
+    }
 }
 
 bgj_var *bgj_vars_lookup(const bgj_vars *v, const char *name, size_t len)
@@ -146,7 +174,8 @@ static int grow_table(bgj_vars *v)
             j = (j + 1) & (ncap - 1);
         ns[j] = x;
     }
-    free(v->slot);
+    if (v->slot != v->inline_slot)
+        free(v->slot);
     v->slot = ns;
     v->cap = ncap;
     return 0;
@@ -160,11 +189,11 @@ static bgj_var *get_or_add(bgj_vars *v, const char *name, size_t len)
         return x;
     if ((v->count + 1) * 2 > v->cap && grow_table(v) < 0)
         return NULL;
-    x = calloc(1, sizeof *x);
-    if (!x || !(x->name = bgj_strndup(name, len))) {
-        free(x);
+    x = calloc(1, sizeof *x + len + 1); /* the name right after it */
+    if (!x)
         return NULL;
-    }
+    x->name = memcpy(x + 1, name, len);
+    x->name[len] = '\0';
     x->order = v->serial++;
     size_t i = hash_bytes(name, len) & (v->cap - 1);
     while (v->slot[i])
@@ -192,8 +221,15 @@ int bgj_vars_set_scalar(bgj_vars *v, const char *name, const char *value, unsign
     if (!x)
         return -1;
     reset_var(x, attrs & (BGJ_ATTR_READONLY | BGJ_ATTR_INTEGER));
-    if (value && !(x->value = dup0(value)))
+    if (!value)
+        return 0;
+    /* Room for any number, as bgj_var_set_value makes: the evaluator assigns in place, so the
+       worker allocates nothing that the thread which frees the snapshot would free. */
+    size_t n = strlen(value) + 1, cap = n < VALUE_MIN ? VALUE_MIN : n;
+    if (!(x->value = malloc(cap)))
         return -1;
+    memcpy(x->value, value, n);
+    x->valcap = cap;
     return 0;
 }
 
@@ -374,7 +410,7 @@ int bgj_var_set_value(bgj_vars *v, bgj_var *x, const char *value)
         if (x->value && x->valcap >= n) {
             memmove(x->value, value, n);
         } else {
-            size_t cap = n < 24 ? 24 : n;
+            size_t cap = n < VALUE_MIN ? VALUE_MIN : n;
             char *nv = malloc(cap);
             if (!nv)
                 return -1;

@@ -34,6 +34,13 @@ typedef struct bgj_var bgj_var;
 
 bgj_vars *bgj_vars_new(void);
 void bgj_vars_free(bgj_vars *);
+/* Frees V later, on the thread that calls bgj_vars_reap (the one that makes
+   snapshots): a worker done with a snapshot hands it back this way, so that
+   the allocator's memory is freed where it was taken, without contention.
+   Any thread, lock-free. */
+void bgj_vars_free_later(bgj_vars *v);
+/* Frees every snapshot handed back so far.  The thread that makes them. */
+void bgj_vars_reap(void);
 
 /* Malloc'd assignment statements, one a line, with the final value of
    every scalar and array element assigned during evaluation (`x=42',

@@ -110,7 +110,7 @@ void bgj_group_info(const struct bgj_group *g, struct bgj_group_info *out)
     out->halted = g->halted;
     out->completed = g->completed;
     out->dead = g->dead;
-    for (const bgjob_job *j = g->members; j; j = j->link[BGJ_MEMBERS].next) {
+    for (const bgjob_job *j = g->members; j; j = BGJ_LINK(j, BGJ_MEMBERS).next) {
         int s = bgj_state_of(j);
         if (s == BGJ_RUNNING)
             out->running++;
@@ -125,10 +125,10 @@ void bgj_group_info(const struct bgj_group *g, struct bgj_group_info *out)
 int bgj_group_join(bgjob_job *j)
 {
     struct bgj_group *g = j->group;
-    j->link[BGJ_MEMBERS].prev = NULL;
-    j->link[BGJ_MEMBERS].next = g->members;
+    BGJ_LINK(j, BGJ_MEMBERS).prev = NULL;
+    BGJ_LINK(j, BGJ_MEMBERS).next = g->members;
     if (g->members)
-        g->members->link[BGJ_MEMBERS].prev = j;
+        BGJ_LINK(g->members, BGJ_MEMBERS).prev = j;
     g->members = j;
     g->total++;
     return g->halted;
@@ -198,7 +198,7 @@ static int halt_due(const struct bgj_group *g)
 static void halt(struct bgj_group *g, bgjob_job **doomed)
 {
     g->halted = 1;
-    for (bgjob_job *m = g->members; m; m = m->link[BGJ_MEMBERS].next) {
+    for (bgjob_job *m = g->members; m; m = BGJ_LINK(m, BGJ_MEMBERS).next) {
         if (m->doomed || m->generation != P.generation)
             continue; /* on its way out, or the parent's */
         if (bgj_pool_take_out(m)) {
@@ -215,13 +215,13 @@ void bgj_group_ended(bgjob_job *j, int state, bgjob_job **doomed)
 {
     struct bgj_group *g = j->group;
     bgj_group_slot_free(j);
-    struct bgj_links *k = &j->link[BGJ_MEMBERS];
+    struct bgj_links *k = &BGJ_LINK(j, BGJ_MEMBERS);
     if (k->prev)
-        k->prev->link[BGJ_MEMBERS].next = k->next;
+        BGJ_LINK(k->prev, BGJ_MEMBERS).next = k->next;
     else
         g->members = k->next;
     if (k->next)
-        k->next->link[BGJ_MEMBERS].prev = k->prev;
+        BGJ_LINK(k->next, BGJ_MEMBERS).prev = k->prev;
     k->prev = k->next = NULL;
     if (state == BGJ_COMPLETED)
         g->completed++;

@@ -1,5 +1,6 @@
 /*
- * jobs.h - the job manager: job records (job.c), the job table (table.c),
+ * jobs.h - the job manager: job records (job.c; their heap prefaulted by
+ * prefault.c), the job table (table.c),
  * the worker pool (pool.c, cancel.c, pool_query.c) and workflows
  * (dependencies: flow.c; groups and halt policies: group.c).
  *
@@ -49,13 +50,29 @@ struct bgj_group;
 struct bgj_links {
     struct bgjob_job *prev, *next;
 };
+/* What only a job with a time limit, retries or a group needs (bgj_job_prepare): NULL for the others. */
+struct bgj_job_side {
+    struct bgj_links link[2]; /* [BGJ_TIMERS - 1], [BGJ_MEMBERS - 1] */
+};
+/* Job J's links in the list L (for BGJ_TIMERS and BGJ_MEMBERS the job has its side record). */
+#define BGJ_LINK(j, l) (*((l) == BGJ_RUNQ ? &(j)->link[0] : &(j)->side->link[(l)-1]))
 
 struct bgjob_job {
     int64_t id;
-    /* [BGJ_RUNQ]: run queue (or a group's held jobs), [BGJ_TIMERS]: timer list (running jobs with a
-       timeout, jobs waiting to retry), [BGJ_MEMBERS]: its group's unfinished jobs; under the manager lock */
-    struct bgj_links link[3];
-    char *result; /* written by the worker while running */
+    /* What a look over many jobs reads (wait, status): together at the start, in one cache line. */
+    _Atomic int state;
+    unsigned generation; /* manager generation (fork count) when created */
+    unsigned char kind;
+    unsigned char daemon;
+    unsigned char seen;   /* the user has been shown its outcome */
+    unsigned char waited; /* a `wait' has returned its outcome (main thread) */
+    _Atomic int cancel;   /* 0, or the first enum bgj_cancel_reason asked for */
+    /* Under the manager lock, through BGJ_LINK: [BGJ_RUNQ] here: run queue (or a group's held jobs);
+       in the side record, [BGJ_TIMERS]: timer list (running jobs with a timeout, jobs waiting to
+       retry), [BGJ_MEMBERS]: its group's unfinished jobs. */
+    struct bgj_links link[1];
+    struct bgj_job_side *side; /* NULL unless the job has a time limit, retries or a group */
+    char *result;              /* written by the worker while running */
     char *error;
     char *assignments;     /* arithmetic jobs: eval-able declare statements */
     char *messages;        /* arithmetic jobs: lines bash would have printed while carrying on */
@@ -68,27 +85,18 @@ struct bgjob_job {
     void *arg;
     double started; /* CLOCK_REALTIME seconds; 0 before start; see bgj_started_of */
     double finished;
-    double timeout;      /* seconds from the start, or 0 (set before submission) */
-    double deadline;     /* CLOCK_MONOTONIC seconds, once a timed job runs; manager lock */
-    unsigned generation; /* manager generation (fork count) when created */
-    int cancel_fd;       /* bgj_job_cancel_fd's eventfd (bgjob's table), or -1; under the cancel lock */
-    void *proc;          /* the command the I/O thread runs for it (proc.h), or NULL; under the cancel lock */
-    _Atomic int state;
-    _Atomic int cancel;        /* 0, or the first enum bgj_cancel_reason asked for */
+    double timeout;  /* seconds from the start, or 0 (set before submission) */
+    double deadline; /* CLOCK_MONOTONIC seconds, once a timed job runs; manager lock */
+    int cancel_fd;   /* bgj_job_cancel_fd's eventfd (bgjob's table), or -1; under the cancel lock */
+    int async_rc;    /* the status bgj_job_finish gave */
+    void *proc;      /* the command the I/O thread runs for it (proc.h), or NULL; under the cancel lock */
     _Atomic unsigned progress; /* 0 = none reported, else 1 + permille*1000 (fraction * 1e6) */
     /* running, but waiting outside bgjob (api->set_queued): shown Queued */
     _Atomic unsigned char ext_queued;
-    unsigned char kind;
-    unsigned char daemon;
     unsigned char in_queue; /* linked in the run queue; manager lock */
     unsigned char timed;    /* linked in the timer list; manager lock */
-    unsigned char seen;     /* the user has been shown its outcome */
-    unsigned char waited;   /* a `wait' has returned its outcome (main thread) */
     _Atomic unsigned char
         async_refs; /* handed to the I/O thread: 2 until its run function and the I/O thread are done */
-    int async_rc;   /* the status bgj_job_finish gave */
-    unsigned char
-        cancel_queued; /* on the pool's cancel queue (RUNQ links, unused while running); cancel lock */
     /* Workflows (flow.c): set before submission, then under the manager lock. */
     struct bgj_flow *flow;    /* its dependencies and dependents, or NULL */
     struct bgj_group *group;  /* new -g NAME, or NULL */
@@ -100,7 +108,11 @@ struct bgjob_job {
     unsigned char held;       /* waiting (RUNQ links) for a slot of its group */
     unsigned char gslot;      /* holds one of its group's running slots */
     unsigned char doomed;     /* an enum bgj_doom: ends Dead without running (being published) */
-    char command[];           /* display form (an arithmetic job's expression) */
+    unsigned char
+        cancel_queued; /* on the pool's cancel queue (RUNQ links, unused while running); cancel lock */
+    unsigned char
+        out_joined; /* `assignments' lies in `result''s block (an arithmetic job's): freed with it */
+    char command[]; /* display form (an arithmetic job's expression) */
 };
 
 /* Why a job that never ran (or waits to retry) ends Dead (its `doomed' field). */
@@ -121,8 +133,16 @@ enum bgj_doom { BGJ_DOOM_DEP = 1, BGJ_DOOM_HALT = 2, BGJ_DOOM_CANCEL = 3 };
  */
 bgjob_job *bgj_job_new(int kind, const char *command, bgj_run_fn run, bgj_release_fn release, void *arg);
 
+/* Before submission: JOB's side record when it needs one (time limit, retries, group).  0 or BGJ_ENOMEM. */
+int bgj_job_prepare(bgjob_job *job);
+
+/* Makes the pages the main thread's heap has grown by present in one system call (prefault.c). */
+void bgj_heap_prefault(void);
+
 /* Frees a record that was never submitted, or a finished job removed from the table. */
 void bgj_job_free(bgjob_job *job);
+/* Before its result is freed: forgets assignments kept in the same block (out_joined). */
+void bgj_job_unjoin(bgjob_job *job);
 
 /*
  * Gives JOB a time limit of SECONDS (> 0), counted from the moment it starts
@@ -139,6 +159,9 @@ double bgj_job_timeout(const bgjob_job *job);
  */
 struct bgj_vars;
 bgjob_job *bgj_arith_job(const char *expr, struct bgj_vars *vars);
+/* Frees the snapshots of the arithmetic jobs that have ended, which their workers hand back to the
+   main thread (arith_job.c; creating a job and flushing do it too).  Main thread. */
+void bgj_arith_reap(void);
 
 static inline int bgj_state_of(const bgjob_job *j)
 {
@@ -177,6 +200,8 @@ bgjob_job *bgj_find(int64_t id); /* NULL when unknown or removed */
 /* Deletes a finished job: 0, or BGJ_ENOJOB, BGJ_EQUEUED, BGJ_ERUNNING, BGJ_EBLOCKED, BGJ_ENEEDED (a Blocked job needs it). */
 int bgj_remove(int64_t id);
 int64_t bgj_next_id(void);
+/* How many jobs have been deleted so far: while it is unchanged, a job pointer taken from the table is valid. */
+unsigned long bgj_removals(void);
 /*
  * Deletes every finished job not needed by a Blocked job (with ONLY_SEEN, only those marked seen, so a
  * job that finishes while a flush runs is never lost unseen), counting them,
@@ -189,9 +214,19 @@ size_t bgj_unseen(void);
 void bgj_mark_seen(bgjob_job *job);
 /* Marks a finished job as returned by a wait: `wait -n' without IDs passes over it. */
 void bgj_mark_waited(bgjob_job *job);
+/* True when a wait has returned JOB's outcome: marked, or numbered below the mark that follows. */
+int bgj_waited(const bgjob_job *job);
+/* Marks every job numbered below END as waited, in one step; each of this process's jobs below END must
+   have finished (a parent's jobs, never waited for here, are passed over by `wait' anyway). */
+void bgj_mark_waited_below(int64_t end);
+int64_t bgj_waited_below(void); /* that mark: 0 until the first such wait */
+/* The index in the table of job ID, or of the first job numbered above it (bgj_count() when none). */
+size_t bgj_index_of(int64_t id);
 
 /* For bgj_submit: numbers JOB and appends it.  0 or BGJ_ENOMEM (nothing changed). */
 int bgj_table_add(bgjob_job *job);
+/* Makes room for one more job: bgj_table_add cannot fail after it (until another add).  0 or BGJ_ENOMEM. */
+int bgj_table_reserve(void);
 
 /* ---- the worker pool (pool.c, pool_query.c) ---- */
 

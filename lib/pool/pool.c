@@ -500,6 +500,7 @@ static int retry_later(bgjob_job *j, int by_worker)
         return 0;
     unsigned seed = (unsigned)(bgj_mono() * 1e9) ^ (unsigned)j->id;
     double wait = j->backoff * (0.8 + 0.4 * rand_r(&seed) / (double)RAND_MAX);
+    bgj_job_unjoin(j); /* (the worker's fields until it publishes) */
     char *owned[] = {j->error, j->result, j->assignments, j->messages};
     pthread_mutex_lock(&P.lock);
     int why = atomic_load(&j->cancel);
@@ -666,7 +667,7 @@ static void *timer_main(void *unused)
     pthread_mutex_lock(&P.lock);
     for (;;) {
         bgjob_job *first = P.s.timed;
-        for (bgjob_job *j = P.s.timed; j; j = j->link[BGJ_TIMERS].next)
+        for (bgjob_job *j = P.s.timed; j; j = BGJ_LINK(j, BGJ_TIMERS).next)
             if (j->deadline < first->deadline)
                 first = j;
         if (!first) {
@@ -708,29 +709,28 @@ int64_t bgj_submit(bgjob_job *j, int daemon)
     j->generation = P.generation;
     atomic_store_explicit(&j->state, BGJ_QUEUED, memory_order_relaxed);
 
-    pthread_mutex_lock(&P.lock);
-    int full = P.s.nactive >= P.max_running && P.s.nqueued >= P.max_queued;
-    int start_timer = !full && (j->timeout > 0 || j->retries) && !P.s.timer_started;
-    if (start_timer)
-        P.s.timer_started = 1; /* only the main thread starts it */
-    pthread_mutex_unlock(&P.lock);
-    if (full) {
-        bgj_job_free(j);
-        return BGJ_EFULL;
-    }
-    if (start_timer && bgj_thread_start(timer_main, NULL, "bgjob-timer") != 0) {
-        pthread_mutex_lock(&P.lock);
-        P.s.timer_started = 0;
-        pthread_mutex_unlock(&P.lock);
-        bgj_job_free(j);
-        return BGJ_ETHREAD;
-    }
-    if (bgj_table_add(j) != 0) {
+    /* One critical section in the usual case: the table's room is made first, so entering the job
+       (under the lock, a few stores) cannot fail; only a first timed job starts a thread. */
+    if (bgj_job_prepare(j) != 0 || bgj_table_reserve() != 0) {
         bgj_job_free(j);
         return BGJ_ENOMEM;
     }
-
     pthread_mutex_lock(&P.lock);
+    int full = P.s.nactive >= P.max_running && P.s.nqueued >= P.max_queued;
+    int start_timer = !full && (j->timeout > 0 || j->retries) && !P.s.timer_started;
+    if (start_timer || full) {
+        P.s.timer_started |= start_timer; /* only the main thread starts it */
+        pthread_mutex_unlock(&P.lock);
+        rc = full ? BGJ_EFULL : bgj_thread_start(timer_main, NULL, "bgjob-timer") != 0 ? BGJ_ETHREAD : 0;
+        pthread_mutex_lock(&P.lock);
+        if (rc != 0) {
+            P.s.timer_started &= !start_timer;
+            pthread_mutex_unlock(&P.lock);
+            bgj_job_free(j);
+            return rc;
+        }
+    }
+    bgj_table_add(j); /* cannot fail after bgj_table_reserve */
     if (!j->daemon)
         P.s.nondaemon_queued++;
     int64_t id = j->id;

@@ -58,13 +58,13 @@ struct pool_globals {
 /* Takes J out of the list L whose first job is *HEAD and last *TAIL (TAIL NULL: a list with no tail pointer). */
 static inline void bgj_list_unlink(enum bgj_list l, bgjob_job **head, bgjob_job **tail, bgjob_job *j)
 {
-    struct bgj_links *k = &j->link[l];
+    struct bgj_links *k = &BGJ_LINK(j, l);
     if (k->prev)
-        k->prev->link[l].next = k->next;
+        BGJ_LINK(k->prev, l).next = k->next;
     else
         *head = k->next;
     if (k->next)
-        k->next->link[l].prev = k->prev;
+        BGJ_LINK(k->next, l).prev = k->prev;
     else if (tail)
         *tail = k->prev;
     k->prev = k->next = NULL;
@@ -73,10 +73,10 @@ static inline void bgj_list_unlink(enum bgj_list l, bgjob_job **head, bgjob_job 
 /* Puts J first in the list L whose first job is *HEAD (a list with no tail pointer). */
 static inline void bgj_list_push_front(enum bgj_list l, bgjob_job **head, bgjob_job *j)
 {
-    j->link[l].prev = NULL;
-    j->link[l].next = *head;
+    BGJ_LINK(j, l).prev = NULL;
+    BGJ_LINK(j, l).next = *head;
     if (*head)
-        (*head)->link[l].prev = j;
+        BGJ_LINK(*head, l).prev = j;
     *head = j;
 }
 

@@ -10,7 +10,8 @@
  * for a few instructions, calling nothing out (bgj_wait_nondaemon sleeps on
  * P.drained, which releases it), or reads fields that need no lock (the
  * atomic nfinished; initialized, generation and owner, written only at init
- * and in the fork child); none takes P.cancel_lock.
+ * and in the fork child; the limits, which bgj_set_limits compares without
+ * it, as only the main thread writes them); none takes P.cancel_lock.
  */
 #include "loop.h"
 #include "pool_int.h"
@@ -20,6 +21,14 @@
 
 void bgj_set_limits(unsigned max_running, unsigned max_queued)
 {
+    /* `new' calls this each time: nothing to do when nothing changes (only this thread sets them; the
+       copies keep it off the pool's cache lines, which the workers write). */
+    static unsigned last_running = BGJ_DEFAULT_MAX_RUNNING, last_queued = BGJ_DEFAULT_MAX_QUEUED;
+    max_running = max_running ? max_running : 1;
+    if (last_running == max_running && last_queued == max_queued)
+        return;
+    last_running = max_running;
+    last_queued = max_queued;
     pthread_mutex_lock(&P.lock);
     P.max_running = max_running ? max_running : 1;
     P.max_queued = max_queued;

@@ -21,9 +21,11 @@ static struct {
     struct slot *slots;
     size_t nslots, cap, holes;
     int64_t next_id;
+    unsigned long removals; /* jobs deleted so far (bgj_removals) */
+    int64_t waited_below;   /* every job numbered below this counts as waited (bgj_mark_waited_below) */
 } T;
 
-int bgj_table_add(bgjob_job *j)
+int bgj_table_reserve(void)
 {
     if (T.nslots == T.cap) {
         size_t ncap = T.cap ? T.cap * 2 : 64;
@@ -33,6 +35,13 @@ int bgj_table_add(bgjob_job *j)
         T.slots = s;
         T.cap = ncap;
     }
+    return 0;
+}
+
+int bgj_table_add(bgjob_job *j)
+{
+    if (bgj_table_reserve() != 0)
+        return BGJ_ENOMEM;
     j->id = T.next_id++;
     T.slots[T.nslots].id = j->id;
     T.slots[T.nslots].job = j;
@@ -40,7 +49,7 @@ int bgj_table_add(bgjob_job *j)
     return 0;
 }
 
-static struct slot *table_slot(int64_t id)
+size_t bgj_index_of(int64_t id)
 {
     size_t lo = 0, hi = T.nslots;
     while (lo < hi) {
@@ -50,6 +59,12 @@ static struct slot *table_slot(int64_t id)
         else
             hi = mid;
     }
+    return lo;
+}
+
+static struct slot *table_slot(int64_t id)
+{
+    size_t lo = bgj_index_of(id);
     return (lo < T.nslots && T.slots[lo].id == id) ? &T.slots[lo] : NULL;
 }
 
@@ -79,6 +94,7 @@ static void table_compact(int force)
 size_t bgj_count(void) { return T.nslots; }
 bgjob_job *bgj_at(size_t i) { return i < T.nslots ? T.slots[i].job : NULL; }
 int64_t bgj_next_id(void) { return T.next_id; }
+unsigned long bgj_removals(void) { return T.removals; }
 
 bgjob_job *bgj_find(int64_t id)
 {
@@ -103,6 +119,7 @@ int bgj_remove(int64_t id)
     bgj_job_free(s->job);
     s->job = NULL;
     T.holes++;
+    T.removals++;
     table_compact(0);
     return 0;
 }
@@ -123,7 +140,9 @@ void bgj_flush_finished(int only_seen, size_t *ncompleted, size_t *ndead)
         bgj_job_free(j);
         T.slots[i].job = NULL;
         T.holes++;
+        T.removals++;
     }
+    bgj_arith_reap(); /* and the snapshots of the jobs that ended */
     table_compact(1);
 }
 
@@ -143,6 +162,15 @@ void bgj_mark_seen(bgjob_job *j)
     if (bgj_finished(bgj_state_of(j)))
         j->seen = 1;
 }
+
+int bgj_waited(const bgjob_job *j) { return j->waited || j->id < T.waited_below; }
+
+void bgj_mark_waited_below(int64_t end)
+{
+    if (end > T.waited_below)
+        T.waited_below = end;
+}
+int64_t bgj_waited_below(void) { return T.waited_below; }
 
 void bgj_mark_waited(bgjob_job *j)
 {

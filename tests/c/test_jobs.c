@@ -1,6 +1,6 @@
 /*
  * test_jobs.c - the job manager without bash: numbering, states, results,
- * caps and queueing, cancellation (also of many queued jobs in any order),
+ * the waited marks, caps and queueing, cancellation (also of many queued jobs in any order),
  * idle workers.  Timeouts, cancel reasons and the cancel descriptor, exit
  * accounting and fork are in test_jobs_cancel.c; the helpers both use are in
  * jobs_util.h.  Run plain, under ThreadSanitizer and under ASan/UBSan.
@@ -283,6 +283,35 @@ static void test_idle_workers_leave(void)
     flush_all();
 }
 
+/* The waited marks (one job at a time, and everything below a number), the index of a number and the
+   count of deletions, which `wait' relies on. */
+static void test_waited_marks(void)
+{
+    int64_t ids[3];
+    for (int i = 0; i < 3; i++)
+        ids[i] = submit_value(i);
+    CHECK(wait_ids(ids, 3) == 0);
+    size_t at = bgj_index_of(ids[0]);
+    for (int i = 0; i < 3; i++) {
+        CHECK(bgj_at(at + (size_t)i) == bgj_find(ids[i]));
+        CHECK(!bgj_waited(bgj_find(ids[i])));
+    }
+    CHECK(bgj_index_of(ids[2] + 1) == bgj_count());
+    bgj_mark_waited(bgj_find(ids[2]));
+    bgj_mark_waited_below(ids[1]);
+    CHECK(bgj_waited_below() == ids[1]);
+    CHECK(bgj_waited(bgj_find(ids[0])) && !bgj_waited(bgj_find(ids[1])) && bgj_waited(bgj_find(ids[2])));
+    bgj_mark_waited_below(ids[0]); /* the mark never goes back */
+    CHECK(bgj_waited_below() == ids[1]);
+    unsigned long removals = bgj_removals();
+    CHECK(bgj_remove(ids[1]) == 0);
+    CHECK(bgj_removals() == removals + 1);
+    CHECK(bgj_index_of(ids[1]) == at + 1 && bgj_at(at + 1) == NULL); /* a hole until the table is compacted */
+    size_t nc = 0, nd = 0;
+    bgj_flush_finished(0, &nc, &nd);
+    CHECK(nc == 2 && nd == 0 && bgj_removals() == removals + 3);
+}
+
 int main(void)
 {
     alarm(1800); /* a hang fails the test instead of blocking the run */
@@ -291,6 +320,7 @@ int main(void)
     bgj_registry_init();
     CHECK(bgj_callback_find("sleep") != NULL);
     test_many_results();
+    test_waited_marks();
     test_caps_and_cancel();
     test_sleep_callback();
     test_kill_many_queued();
