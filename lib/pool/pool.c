@@ -48,10 +48,10 @@
  * spinning, sleeping or on its way, a new thread is started, up to the cap.
  *
  * Timeouts: a job with a timeout enters the timer list when a worker picks it
- * up (its deadline counts from then).  One timer thread, started with the
- * first timed job (or job with retries), sleeps until the earliest deadline
- * of that list and cancels the job it reaches.  Jobs without a timeout never
- * touch it.
+ * up (its deadline counts from then).  One timer thread (timer.c), started
+ * with the first timed job (or job with retries), sleeps until the earliest
+ * deadline of that list and cancels the job it reaches.  Jobs without a
+ * timeout never touch it.
  *
  * Ending a job (publish): under the manager lock the thread that ends it
  * releases its dependents and its group slot, and applies its group's halt
@@ -196,18 +196,6 @@ static void queue_unlink(bgjob_job *j)
         P.s.first_queued = j->link[BGJ_RUNQ].next;
     bgj_list_unlink(BGJ_RUNQ, &P.s.head, &P.s.tail, j);
     j->in_queue = 0;
-}
-
-static void timer_add(bgjob_job *j)
-{
-    bgj_list_push_front(BGJ_TIMERS, &P.s.timed, j);
-    j->timed = 1;
-}
-
-static void timer_del(bgjob_job *j)
-{
-    bgj_list_unlink(BGJ_TIMERS, &P.s.timed, NULL, j);
-    j->timed = 0;
 }
 
 /* Moves jobs from Queued to Running while the cap allows. */
@@ -371,7 +359,7 @@ static void publish_one(bgjob_job *j, int state, int was_active, int by_worker, 
             P.s.nondaemon_queued--; /* Queued, Blocked or waiting to retry */
     }
     if (j->timed)
-        timer_del(j);
+        bgj_timer_del(j);
     bgj_flow_ended(j, state, doomed);
     promote();
     unsigned spawn = dispatch(by_worker);
@@ -521,14 +509,14 @@ static int retry_later(bgjob_job *j, int by_worker)
         P.s.nondaemon_queued++;
     }
     if (j->timed)
-        timer_del(j);
+        bgj_timer_del(j);
     bgj_group_slot_free(j);
     j->retries--;
     j->attempt++;
     j->backoff = j->backoff * 2 < BGJ_BACKOFF_MAX ? j->backoff * 2 : BGJ_BACKOFF_MAX;
     j->deadline = bgj_mono() + wait;
     j->retry_wait = 1;
-    timer_add(j);
+    bgj_timer_add(j);
     pthread_cond_signal(&P.timer_cv);
     atomic_store_explicit(&j->state, BGJ_QUEUED, memory_order_release);
     promote();
@@ -619,7 +607,7 @@ static void *worker_main(void *unused)
                 P.s.nrunning_arith++;
             if (j->timeout > 0) {
                 j->deadline = bgj_mono() + j->timeout;
-                timer_add(j);
+                bgj_timer_add(j);
                 pthread_cond_signal(&P.timer_cv);
             }
             pthread_mutex_unlock(&P.lock);
@@ -660,44 +648,6 @@ static void *worker_main(void *unused)
     }
 }
 
-/* Sleeps until the earliest deadline of the timer list and cancels the job that reaches it. */
-static void *timer_main(void *unused)
-{
-    (void)unused;
-    pthread_mutex_lock(&P.lock);
-    for (;;) {
-        bgjob_job *first = P.s.timed;
-        for (bgjob_job *j = P.s.timed; j; j = BGJ_LINK(j, BGJ_TIMERS).next)
-            if (j->deadline < first->deadline)
-                first = j;
-        if (!first) {
-            pthread_cond_wait(&P.timer_cv, &P.lock);
-            continue;
-        }
-        double left = first->deadline - bgj_mono();
-        if (left <= 0 && first->retry_wait) {
-            timer_del(first);
-            first->retry_wait = 0;
-            bgj_flow_ready(first);
-            unsigned n = bgj_pool_kick();
-            if (n) {
-                pthread_mutex_unlock(&P.lock);
-                spawn_workers(n);
-                pthread_mutex_lock(&P.lock);
-            }
-            continue;
-        }
-        if (left <= 0) {
-            timer_del(first);
-            bgj_pool_signal_cancel(first, BGJ_CANCEL_TIMEOUT);
-            continue;
-        }
-        struct timespec dl = bgj_mono_deadline(left);
-        pthread_cond_timedwait(&P.timer_cv, &P.lock, &dl);
-    }
-    return NULL;
-}
-
 int64_t bgj_submit(bgjob_job *j, int daemon)
 {
     int rc = bgj_init();
@@ -721,7 +671,7 @@ int64_t bgj_submit(bgjob_job *j, int daemon)
     if (start_timer || full) {
         P.s.timer_started |= start_timer; /* only the main thread starts it */
         pthread_mutex_unlock(&P.lock);
-        rc = full ? BGJ_EFULL : bgj_thread_start(timer_main, NULL, "bgjob-timer") != 0 ? BGJ_ETHREAD : 0;
+        rc = full ? BGJ_EFULL : bgj_thread_start(bgj_timer_main, NULL, "bgjob-timer") != 0 ? BGJ_ETHREAD : 0;
         pthread_mutex_lock(&P.lock);
         if (rc != 0) {
             P.s.timer_started &= !start_timer;
@@ -769,7 +719,7 @@ int bgj_pool_take_out(bgjob_job *j)
         return 1;
     }
     if (j->retry_wait) {
-        timer_del(j);
+        bgj_timer_del(j);
         j->retry_wait = 0;
         return 1;
     }

@@ -95,6 +95,11 @@ void bgj_pool_signal_cancel(bgjob_job *j, int why);
 unsigned bgj_pool_kick(void);
 void bgj_pool_spawn(unsigned n);
 
+/* timer.c, under P.lock: the timer list (a job's deadline or backoff) and its thread. */
+void bgj_timer_add(bgjob_job *j);
+void bgj_timer_del(bgjob_job *j);
+void *bgj_timer_main(void *unused);
+
 /* flow.c, under P.lock: */
 /* Enters a job being submitted: 0 ready to run, 1 Blocked (state set), 2 to end Dead now (`doomed' set). */
 int bgj_flow_submit(bgjob_job *j);
