@@ -13,9 +13,8 @@
  *
  * Most jobs have one dependency and at most one dependent (a chain), so the
  * first of each lives in the flow record itself: such a job costs one
- * record, and naming a job that has its record already (it has dependencies
- * of its own) takes no P.lock.  Records are carved from blocks (flow_new),
- * so the records of jobs made together share pages.  Bigger arrays grow
+ * allocation (the record), and naming a job that has its record already
+ * (it has dependencies of its own) takes no lock.  Bigger arrays grow
  * geometrically.  A job not yet submitted counts the room it was promised
  * in each job it names (`reserved'), as it may name one several times.
  *
@@ -24,8 +23,7 @@
  * reads them under P.lock (bgj_flow_ended).  A dependents array grows by
  * copying outside the lock and swapping under it.  A job's `doomed' mark,
  * set under P.lock, keeps a Blocked job from being released or failed twice
- * while its end is being published.  The blocks of flow records have their
- * own lock (S.lock), never held with another.
+ * while its end is being published.
  */
 #include "pool_int.h"
 
@@ -90,14 +88,12 @@ static struct {
     struct flow_block *avail; /* blocks with a free slot */
 } S = {.lock = PTHREAD_MUTEX_INITIALIZER};
 
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer) && !defined(__SANITIZE_ADDRESS__)
+#define __SANITIZE_ADDRESS__ 1
+#endif
+#endif
 #if defined(__SANITIZE_ADDRESS__)
-#define FLOW_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define FLOW_ASAN 1
-#endif
-#endif
-#ifdef FLOW_ASAN
 #include <sanitizer/asan_interface.h>
 #define POISON(p, n)   ASAN_POISON_MEMORY_REGION(p, n)
 #define UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION(p, n)
