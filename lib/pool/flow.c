@@ -27,7 +27,6 @@
  */
 #include "pool_int.h"
 
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,117 +57,12 @@ struct bgj_flow {
     struct bgj_dependent dependent0; /* and at most one dependent */
 };
 
-/*
- * Flow records come from blocks of FLOW_BLOCK, each with its own free list,
- * so the records of jobs made one after another sit side by side: a job
- * after thousands of others (a diamond's last) touches a few pages of them,
- * not one page per job (after a fork each page written is copied).  A block
- * is freed once its last record is (flush gives the memory back); under
- * ASan a free record is poisoned.  Its own lock, taken alone.
- */
-#define FLOW_BLOCK 128
-
-struct flow_slot {
-    union {
-        struct bgj_flow f;
-        struct flow_slot *next_free;
-    } u;
-    struct flow_block *block;
-};
-
-struct flow_block {
-    struct flow_block *prev, *next; /* the blocks with a free slot */
-    struct flow_slot *free;
-    unsigned used, fresh; /* slots taken; slots never used yet, from `fresh' on */
-    struct flow_slot slot[FLOW_BLOCK];
-};
-
-static struct {
-    pthread_mutex_t lock;
-    struct flow_block *avail; /* blocks with a free slot */
-} S = {.lock = PTHREAD_MUTEX_INITIALIZER};
-
-#if defined(__has_feature)
-#if __has_feature(address_sanitizer) && !defined(__SANITIZE_ADDRESS__)
-#define __SANITIZE_ADDRESS__ 1
-#endif
-#endif
-#if defined(__SANITIZE_ADDRESS__)
-#include <sanitizer/asan_interface.h>
-#define POISON(p, n)   ASAN_POISON_MEMORY_REGION(p, n)
-#define UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION(p, n)
-#else
-#define POISON(p, n)   ((void)(p), (void)(n))
-#define UNPOISON(p, n) ((void)(p), (void)(n))
-#endif
-
-static void avail_unlink(struct flow_block *b)
-{
-    if (b->prev)
-        b->prev->next = b->next;
-    else
-        S.avail = b->next;
-    if (b->next)
-        b->next->prev = b->prev;
-    b->prev = b->next = NULL;
-}
-
 static struct bgj_flow *flow_new(void)
 {
-    pthread_mutex_lock(&S.lock);
-    struct flow_block *b = S.avail;
-    if (!b) {
-        b = malloc(sizeof *b);
-        if (!b) {
-            pthread_mutex_unlock(&S.lock);
-            return NULL;
-        }
-        b->prev = b->next = NULL;
-        b->free = NULL;
-        b->used = b->fresh = 0;
-        POISON(b->slot, sizeof b->slot);
-        S.avail = b;
-    }
-    struct flow_slot *s;
-    if (b->free) {
-        s = b->free;
-        UNPOISON(s, sizeof *s);
-        b->free = s->u.next_free;
-    } else {
-        s = &b->slot[b->fresh++];
-        UNPOISON(s, sizeof *s);
-    }
-    s->block = b;
-    if (++b->used == FLOW_BLOCK)
-        avail_unlink(b);
-    pthread_mutex_unlock(&S.lock);
-    struct bgj_flow *f = &s->u.f;
-    *f = (struct bgj_flow){.deps = &f->dep0, .depcap = 1, .dependents = &f->dependent0, .cap = 1};
+    struct bgj_flow *f = malloc(sizeof *f);
+    if (f)
+        *f = (struct bgj_flow){.deps = &f->dep0, .depcap = 1, .dependents = &f->dependent0, .cap = 1};
     return f;
-}
-
-static void flow_free(struct bgj_flow *f)
-{
-    struct flow_slot *s = (struct flow_slot *)f; /* its first member */
-    pthread_mutex_lock(&S.lock);
-    struct flow_block *b = s->block;
-    if (b->used-- == FLOW_BLOCK) {
-        b->next = S.avail;
-        if (S.avail)
-            S.avail->prev = b;
-        S.avail = b;
-    }
-    if (b->used == 0) {
-        avail_unlink(b);
-        pthread_mutex_unlock(&S.lock);
-        UNPOISON(b->slot, sizeof b->slot);
-        free(b);
-        return;
-    }
-    s->u.next_free = b->free;
-    b->free = s;
-    POISON(s, sizeof *s);
-    pthread_mutex_unlock(&S.lock);
 }
 
 static struct bgj_flow *flow_of(bgjob_job *j)
@@ -432,5 +326,5 @@ void bgj_flow_forget(bgjob_job *j)
         free(f->deps);
     if (f->dependents != &f->dependent0)
         free(f->dependents);
-    flow_free(f);
+    free(f);
 }
