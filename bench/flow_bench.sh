@@ -23,12 +23,15 @@
 # after a fork every page the shell then writes is copied, a cost of the
 # fork rather than of dependencies.  "diamond, IDs forked before its jobs"
 # (to plain) is the same diamond with the same `seq' run before its jobs
-# are made.
+# are made.  "diamond, IDs in an array" (to plain, and to gated) is the
+# diamond as a script would write it, without a fork: each ID made is added
+# to an array (`ids+=("$id")'), and the last job is given "${ids[*]}" with
+# IFS=, .
 #
 #   BGJOB_SO=./bgjob.so bash bench/flow_bench.sh [N] [REPS]
 #
 # N defaults to 10000, REPS to 5.  Reps are interleaved (plain, gated, chain,
-# diamond, then again) and every ratio is taken within one rep, then the
+# the diamonds, then again) and every ratio is taken within one rep, then the
 # median over reps is printed with the min - max, as docs/benchmarks.md
 # explains.  A benchmark: asserts nothing.
 set -u
@@ -83,6 +86,14 @@ bash --norc --noprofile -c '
     bgjob new -v id -a "$ids" 1
     : > "$GATE"; bgjob wait "$id"
   }
+  # The diamond without a fork: the IDs collected in an array as they are made.
+  diamond_ids() {
+    local i top id half=$((N / 2)) ids=() IFS=,
+    bgjob new -v top -f run cat "$GATE"
+    for ((i = 0; i < half; i++)); do bgjob new -v id -a "$top" 1; ids+=("$id"); done
+    bgjob new -v id -a "${ids[*]}" 1
+    : > "$GATE"; bgjob wait "$id"
+  }
   # T: ns per job of one run of FUNC (N jobs; the diamond N/2+2), in this shell (no subshell)
   timed() {
     local n=$N t0 t1
@@ -96,7 +107,8 @@ bash --norc --noprofile -c '
     timed chain; c=$T; bgjob flush -f > /dev/null
     timed diamond; d=$T; bgjob flush -f > /dev/null
     timed diamond_early; e=$T; bgjob flush -f > /dev/null
-    echo "small $p $c $d $g $e"
+    timed diamond_ids; a=$T; bgjob flush -f > /dev/null
+    echo "small $p $c $d $g $e $a"
   done
   for ((i = 0; i < 5 * N; i++)); do bgjob new 1; done; bgjob wait
   for ((r = 0; r < REPS; r++)); do
@@ -113,7 +125,7 @@ bash --norc --noprofile -c '
     if (ratio) printf "  %-38s %6.2fx  (%.2f - %.2f)\n", label, m, lo, hi
     else printf "  %-38s %6d ns  (%d - %d)\n", label, m, lo, hi
   }
-  $1 == "small" { s++; p[s] = $2; c[s] = $3 / $2; d[s] = $4 / $2; g[s] = $5; gp[s] = $5 / $2; cg[s] = $3 / $5; dg[s] = $4 / $5; de[s] = $6 / $2 }
+  $1 == "small" { s++; p[s] = $2; c[s] = $3 / $2; d[s] = $4 / $2; g[s] = $5; gp[s] = $5 / $2; cg[s] = $3 / $5; dg[s] = $4 / $5; de[s] = $6 / $2; da[s] = $7 / $2; dag[s] = $7 / $5 }
   $1 == "big" { b++; bp[b] = $2; bc[b] = $3 / $2 }
   END {
     printf "\nDependencies (new -a), %d jobs: median over %d reps (min - max), ratios within each rep\n", n, s
@@ -125,6 +137,8 @@ bash --norc --noprofile -c '
     show("chain, to gated", cg, s, 1)
     show("diamond, to gated", dg, s, 1)
     show("diamond, IDs forked before its jobs", de, s, 1)
+    show("diamond, IDs in an array (no fork)", da, s, 1)
+    show("diamond, IDs in an array, to gated", dag, s, 1)
     show("plain, " 5 * n "+ finished jobs in table", bp, b, 0)
     show("chain beside them, to plain beside them", bc, b, 1)
   }'
