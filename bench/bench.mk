@@ -33,6 +33,7 @@ bench: bgjob.so examples/bgjob-example.so build/bench/cpuscale build/bench/spawn
 	  bash bench/run.sh
 	@BGJOB_SO=$(CURDIR)/bgjob.so SPAWN_FLOOR=$(CURDIR)/build/bench/spawn_floor \
 	  bash bench/run_bench.sh $(if $(QUICK),100 1000000)
+	@BGJOB_SO=$(CURDIR)/bgjob.so bash bench/new_cost.sh $(if $(QUICK),20000 2,100000 3)
 	@BGJOB_SO=$(CURDIR)/bgjob.so bash bench/flow_bench.sh $(if $(QUICK),2000 2,10000 3)
 	@$(MAKE) --no-print-directory bench-runtime QUICK=$(QUICK)
 	@$(MAKE) --no-print-directory bench-slurm QUICK=$(QUICK)
