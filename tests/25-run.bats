@@ -201,7 +201,7 @@ bgjob: warning: BGJOB_KILL_GRACE=1e99: not a number of seconds from 0 to 1e9; us
 
 @test "kill terminates the command's whole process group" {
   run -0 bgsh "$H"'; bgjob new -f run sh -c '\''sleep 100 & echo $!; exec sleep 100'\''
-    await eval '\''[[ $(shown 0 stdout) ]]'\''; inner=$(shown 0 stdout); outer=$(shown 0 pid)
+    await eval '\''[[ $(shown 0 stdout) && $(shown 0 pid) ]]'\''; inner=$(shown 0 stdout); outer=$(shown 0 pid)
     bgjob kill 0; bgjob wait 0; echo "rc=$?"; bgjob traceback 0 | sed 1d
     gone() { [[ ! -e /proc/$inner && ! -e /proc/$outer ]]; }; await gone; echo both-gone'
   assert_output $'rc=143\nsh: killed by bgjob kill (SIGTERM)\nboth-gone'
@@ -233,7 +233,7 @@ bgjob: warning: BGJOB_KILL_GRACE=1e99: not a number of seconds from 0 to 1e9; us
 
 @test "when the shell is killed with SIGKILL its commands are terminated" {
   run -137 bgsh "$H"'; bgjob new -f run sh -c '\''sleep 200 & echo $!; exec sleep 100'\''
-    await eval '\''[[ $(shown 0 stdout) ]]'\''; echo "$(shown 0 pid) $(shown 0 stdout)"; kill -9 $$'
+    await eval '\''[[ $(shown 0 stdout) && $(shown 0 pid) ]]'\''; echo "$(shown 0 pid) $(shown 0 stdout)"; kill -9 $$'
   read -r outer inner <<<"$output"
   [[ $outer && $inner ]] || fail "$output"
   n=0; while [[ -e /proc/$outer || -e /proc/$inner ]]; do (( ++n < 300 )) || fail "commands still run"; sleep 0.01; done

@@ -14,7 +14,7 @@ load runtime_helper
   run -0 --separate-stderr bgsh "$H"'
     bgjob new -f run sh -c '\''echo $$; exec sleep 100'\''
     bgjob new -f run sh -c '\''sleep 100 & echo $!; exec sleep 100'\''
-    await eval '\''[[ $(shown 0 stdout) && $(shown 1 stdout) ]]'\''
+    await eval '\''[[ $(shown 0 stdout) && $(shown 1 stdout) && $(shown 0 pid) && $(shown 1 pid) ]]'\''
     p0=$(shown 0 pid); p1=$(shown 1 pid); g1=$(shown 1 stdout)
     sp=$(ppid_of "$p0")
     [[ $(ppid_of "$p1") == "$sp" && $(< "/proc/$sp/comm") == bgjob-spawner ]] && echo spawner-found
@@ -48,7 +48,7 @@ new-spawner'
     n=0 first=0
     for round in 1 2 3 4; do
       bgjob new -v h -f run sh -c '\''echo $$; exec sleep 100'\''
-      await eval '\''[[ $(shown $h stdout) ]]'\''
+      await eval '\''[[ $(shown $h stdout) && $(shown $h pid) ]]'\''
       sp=$(ppid_of "$(shown $h pid)")
       kill -STOP "$sp"
       await eval '\''{ read -r l < "/proc/$sp/stat"; } 2>/dev/null; l=${l##*) }; [[ ${l%% *} == T ]]'\''
@@ -69,7 +69,7 @@ next=0 next'
 @test "bgjob kill reaches a command while the spawner is stopped; the job ends as killed once the spawner runs again" {
   run -0 --separate-stderr bgsh "$H"'
     bgjob new -f run sh -c '\''echo $$; exec sleep 100'\''
-    await eval '\''[[ $(shown 0 stdout) ]]'\''
+    await eval '\''[[ $(shown 0 stdout) && $(shown 0 pid) ]]'\''
     p=$(shown 0 pid); sp=$(ppid_of "$p")
     kill -STOP "$sp"
     await eval '\''{ read -r l < "/proc/$sp/stat"; } 2>/dev/null; l=${l##*) }; [[ ${l%% *} == T ]]'\''
@@ -255,7 +255,7 @@ kept'
 @test "a grandchild that keeps stdout open keeps the job Running after the leader exits; kill ends it and the grandchild is gone" {
   run -0 --separate-stderr bgsh "$H"'
     bgjob new -f run sh -c '\''sleep 1000 & echo $!'\''
-    await eval '\''[[ $(shown 0 stdout) ]]'\''; leader=$(shown 0 pid); g=$(shown 0 stdout)
+    await eval '\''[[ $(shown 0 stdout) && $(shown 0 pid) ]]'\''; leader=$(shown 0 pid); g=$(shown 0 stdout)
     await eval '\''! alive "$leader"'\''
     # a command started after the leader was reaped: its replies come after the leader'"'"'s exit
     bgjob new -f run true; bgjob wait 1
@@ -272,7 +272,7 @@ grandchild-gone'
   run -0 --separate-stderr bgsh "$H"'
     bgjob new -f run sh -c '\''echo $$; exec sleep 1000'\''
     bgjob new -d -f run sh -c '\''sleep 1000 & echo $!; exec sleep 1000'\''
-    await eval '\''[[ $(shown 0 stdout) && $(shown 1 stdout) ]]'\''
+    await eval '\''[[ $(shown 0 stdout) && $(shown 1 stdout) && $(shown 0 pid) && $(shown 1 pid) ]]'\''
     p0=$(shown 0 pid); p1=$(shown 1 pid); g1=$(shown 1 stdout); sp=$(ppid_of "$p0")
     [[ $(< "/proc/$sp/comm") == bgjob-spawner ]] && echo spawner-found
     exec bash --norc --noprofile -c "$(declare -f alive)"'\''

@@ -33,7 +33,7 @@ load runtime_helper
       step "subshell $1"; ( : ) && echo "subshell ok"
     }
     step first; bgjob new -f run sh -c '\''echo $$; exec cat "$1"'\'' sh "$FIFO"
-    step started; await eval '\''[[ $(shown 0 stdout) ]]'\''
+    step started; await eval '\''[[ $(shown 0 stdout) && $(shown 0 pid) ]]'\''
     step spawner; sp=$(ppid_of "$(shown 0 pid)")
     step stop; kill -STOP "$sp"
     await eval '\''{ read -r l < "/proc/$sp/stat"; } 2>/dev/null; l=${l##*) }; [[ ${l%% *} == T ]]'\''
