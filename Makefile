@@ -112,11 +112,20 @@ build/c-asan/%: tests/c/%.c $(LIB_OBJS_asan) $(LIB_HDRS) $(TEST_C_HDRS)
 	@mkdir -p $(dir $@)
 	$(CC) $(BASE_CFLAGS) $(SAN_asan) $(LIB_INC) $< $(LIB_OBJS_asan) -o $@ -lm
 
-test-c: $(addprefix build/c/,$(C_TESTS))
+# The spawner's functions reach nothing through the dynamic linker
+# (tests/c/spawner_calls.sh), checked on the plain and the ASan objects.
+build/c/spawner_calls: tests/c/spawner_calls.sh build/plain/obj/lib/proc/spawner.o
+	@mkdir -p $(dir $@)
+	printf '#!/bin/sh\nexec tests/c/spawner_calls.sh build/plain/obj/lib/proc/spawner.o\n' > $@ && chmod +x $@
+build/c-asan/spawner_calls: tests/c/spawner_calls.sh build/asan/obj/lib/proc/spawner.o
+	@mkdir -p $(dir $@)
+	printf '#!/bin/sh\nexec tests/c/spawner_calls.sh build/asan/obj/lib/proc/spawner.o\n' > $@ && chmod +x $@
+
+test-c: $(addprefix build/c/,$(C_TESTS)) build/c/spawner_calls
 	tests/run-c.sh plain $^
 test-c-tsan: $(addprefix build/c-tsan/,$(C_TESTS))
 	TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 die_after_fork=0 suppressions=$(CURDIR)/tests/c/tsan.supp" tests/run-c.sh tsan $^
-test-c-asan: $(addprefix build/c-asan/,$(C_TESTS))
+test-c-asan: $(addprefix build/c-asan/,$(C_TESTS)) build/c-asan/spawner_calls
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 tests/run-c.sh asan $^
 
 # ---- bats tests through the real bash ----
@@ -180,7 +189,7 @@ TEST_JOBS ?= 2
 TEST_BUILD := all build/asan/bgjob.so build/plugins/badversion.so build/plugins/noinit.so \
               build/plugins/example-v1.so build/plugins/example-v2.so build/tests/heapstat.so \
               $(addprefix build/c/,$(C_TESTS)) $(addprefix build/c-tsan/,$(C_TESTS)) $(addprefix build/c-asan/,$(C_TESTS)) \
-              build/arith/test_arith build/arith/difftest fuzz-build
+              build/c/spawner_calls build/c-asan/spawner_calls build/arith/test_arith build/arith/difftest fuzz-build
 test: deps
 	@rm -f build/test-summary; rc=0; \
 	$(MAKE) --no-print-directory -j$(TEST_JOBS) $(TEST_BUILD) || rc=1; \

@@ -79,11 +79,38 @@ static char *sp_stack;
 static int sp_adopted; /* the shell is PID 1 or a subreaper: exit when idle */
 #define SP_STACK_SIZE (64 * 1024)
 
+/*
+ * A system call, -errno on failure.  On x86_64 without libc: nothing the
+ * spawner runs after shedding may go through the dynamic linker (a first
+ * call through the PLT resolves the symbol lazily, reading the loader's
+ * allocations, which may be gone) or touch errno.
+ */
 static NOSAN long sc(long n, long a, long b, long c, long d, long e)
 {
+#if defined(__x86_64__)
+    register long r10 __asm__("r10") = d;
+    register long r8 __asm__("r8") = e;
+    register long r9 __asm__("r9") = 0; /* the sixth argument (mmap's offset) */
+    long r;
+    __asm__ volatile("syscall"
+                     : "=a"(r)
+                     : "a"(n), "D"(a), "S"(b), "d"(c), "r"(r10), "r"(r8), "r"(r9)
+                     : "rcx", "r11", "memory");
+    return r;
+#else
     long r = syscall(n, a, b, c, d, e, 0);
     return r < 0 ? -errno : r;
+#endif
 }
+
+/*
+ * glibc's clone (the new stack needs its assembly), reached through a
+ * pointer the loader filled in when this object was loaded, never through a
+ * lazily bound PLT entry (see sc); its errno through the address taken on
+ * the I/O thread before the spawner was cloned from it.
+ */
+static int (*volatile sp_clone)(int (*)(void *), void *, int, void *, ...) = clone;
+static int *volatile sp_errno;
 
 static NOSAN void sp_close(int fd)
 {
@@ -270,9 +297,9 @@ static NOSAN void sp_request(int sock, long n, int *fds, int nfds)
         .err = 0,
         .stage = 0,
     };
-    int pid = clone(sp_child, sp_stack + SP_STACK_SIZE, CLONE_VM | CLONE_VFORK | SIGCHLD, &c);
+    int pid = sp_clone(sp_child, sp_stack + SP_STACK_SIZE, CLONE_VM | CLONE_VFORK | SIGCHLD, &c);
     if (pid < 0) {
-        err = errno;
+        err = *sp_errno;
         goto out;
     }
     if (c.err) {
@@ -495,12 +522,19 @@ static NOSAN __attribute__((noreturn)) void spawner_main(int sock)
                 continue;
             }
             int fds[8], nfds = 0;
-            for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c))
+            /* the control messages walked by hand: CMSG_NXTHDR may be a libc call (see sc) */
+            for (size_t off = 0; off + sizeof(struct cmsghdr) <= msg.msg_controllen;) {
+                struct cmsghdr *c = (struct cmsghdr *)(cm.buf + off);
+                if (c->cmsg_len < CMSG_LEN(0) || off + c->cmsg_len > msg.msg_controllen)
+                    break;
                 if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
                     int cnt = (int)((c->cmsg_len - CMSG_LEN(0)) / sizeof(int));
+                    const int *in = (const int *)CMSG_DATA(c);
                     for (int i = 0; i < cnt && nfds < 8; i++)
-                        memcpy(&fds[nfds++], CMSG_DATA(c) + i * sizeof(int), sizeof(int));
+                        fds[nfds++] = in[i];
                 }
+                off += CMSG_ALIGN(c->cmsg_len);
+            }
             if (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC))
                 n = 0; /* rejected by sp_request */
             sp_request(sock, n, fds, nfds);
@@ -547,6 +581,7 @@ int bgj_spawner_start(int *sock, int *pidfd)
     if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0)
         return -errno;
     int adopted = bgj_spawner_adopts();
+    sp_errno = &errno; /* this thread's: the spawner's after the clone */
     sigset_t all, old;
     sigfillset(&all);
     pthread_sigmask(SIG_SETMASK, &all, &old);
