@@ -77,7 +77,8 @@ static struct sp_slot *sp_slots;
 static size_t sp_nslots, sp_capslots;
 static char *sp_stack;
 static int sp_adopted; /* the shell is PID 1 or a subreaper: exit when idle */
-#define SP_STACK_SIZE (64 * 1024)
+#define SP_STACK_SIZE   (64 * 1024)
+#define SP_CLONE_FAILED 64 /* the intermediate's exit status: this plus the clone's errno */
 
 /*
  * A system call, -errno on failure.  On x86_64 without libc: nothing the
@@ -554,7 +555,9 @@ static NOSAN __attribute__((noreturn)) void sp_intermediate(int sock)
     long pid = sc(SYS_clone, SIGCHLD, 0, 0, 0, 0);
     if (pid == 0)
         spawner_main(sock);
-    sc(SYS_exit_group, pid < 0 ? (int)-pid : 0, 0, 0, 0, 0); /* the clone's errno, for the I/O thread */
+    /* the clone's errno for the I/O thread, above any status a tool running
+       this process may give its own exit (valgrind's --error-exitcode) */
+    sc(SYS_exit_group, pid < 0 ? SP_CLONE_FAILED + (int)-pid : 0, 0, 0, 0, 0);
     __builtin_unreachable();
 }
 
@@ -605,9 +608,9 @@ int bgj_spawner_start(int *sock, int *pidfd)
         int st = 0;
         while (waitpid((pid_t)pid, &st, __WCLONE) < 0 && errno == EINTR)
             ;
-        if (WIFEXITED(st) && WEXITSTATUS(st) != 0) { /* its clone failed (RLIMIT_NPROC, say): no spawner */
+        if (WIFEXITED(st) && WEXITSTATUS(st) > SP_CLONE_FAILED) { /* its clone failed (RLIMIT_NPROC, say) */
             close(sv[0]);
-            return -WEXITSTATUS(st);
+            return -(WEXITSTATUS(st) - SP_CLONE_FAILED);
         }
     }
     *sock = sv[0];
