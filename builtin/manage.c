@@ -85,7 +85,7 @@ static int kill_group(const char *name)
     size_t n = bgj_count();
     for (size_t i = 0; i < n; i++) {
         bgjob_job *j = bgj_at(i);
-        if (j && j->group == g && !bgj_finished(bgj_state_of(j)) && !bgj_orphaned(j))
+        if (j && bgj_group_of(j) == g && !bgj_finished(bgj_state_of(j)) && !bgj_orphaned(j))
             bgj_cancel(j);
     }
     return EXECUTION_SUCCESS;

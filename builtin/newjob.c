@@ -194,9 +194,12 @@ static int set_flow(bgjob_job *job, const struct bgj_cmdline *c)
             builtin_error("out of memory");
             return EXECUTION_FAILURE;
         }
-    if (c->has_retries && c->retries > 0)
-        bgj_job_set_retries(job, c->retries, c->has_backoff ? c->backoff : 1.0);
-    if (c->gname && !(job->group = bgj_group_find(c->gname, 1))) {
+    if (c->has_retries && c->retries > 0 &&
+        bgj_job_set_retries(job, c->retries, c->has_backoff ? c->backoff : 1.0) != 0) {
+        builtin_error("out of memory");
+        return EXECUTION_FAILURE;
+    }
+    if (c->gname && (!bgj_job_side(job) || !(job->side->group = bgj_group_find(c->gname, 1)))) {
         builtin_error("out of memory");
         return EXECUTION_FAILURE;
     }
@@ -279,8 +282,11 @@ int bgj_cmd_new(struct bgj_cmdline *c, const struct bgj_args *a)
         return EXECUTION_FAILURE;
     }
     /* new -t SECONDS: the job's time limit, counted from its start. */
-    if (c->has_timeout && c->timeout > 0)
-        bgj_job_set_timeout(job, c->timeout);
+    if (c->has_timeout && c->timeout > 0 && bgj_job_set_timeout(job, c->timeout) != 0) {
+        bgj_job_free(job);
+        builtin_error("out of memory");
+        return EXECUTION_FAILURE;
+    }
     if (set_flow(job, c) != 0) {
         bgj_job_free(job);
         return EXECUTION_FAILURE;

@@ -212,18 +212,20 @@ int bgj_handler_set(bgjob_job *job, const char *func)
         H.ids = p;
         H.cap = ncap;
     }
+    if (!bgj_job_side(job))
+        return BGJ_ENOMEM;
     char *f = strdup(func);
     if (!f)
         return BGJ_ENOMEM;
-    free(job->handler);
-    job->handler = f;
+    free(job->side->handler);
+    job->side->handler = f;
     return 0;
 }
 
 void bgj_handler_submitted(bgjob_job *job)
 {
     /* bgj_handler_set made room for it. */
-    if (job->handler && H.n < H.cap) {
+    if (bgj_handler_of(job) && H.n < H.cap) {
         H.ids[H.n++] = job->id;
         H.dirty = 1;
         pc_add();
@@ -305,9 +307,9 @@ void bgj_run_handlers(void)
         int64_t id = H.ids[i];
         memmove(H.ids + i, H.ids + i + 1, (H.n - i - 1) * sizeof *H.ids);
         H.n--;
-        if (!j || !j->handler)
-            continue;                    /* removed before its handler could run */
-        char *func = strdup(j->handler); /* the handler may remove the job */
+        if (!j || !bgj_handler_of(j))
+            continue;                           /* removed before its handler could run */
+        char *func = strdup(bgj_handler_of(j)); /* the handler may remove the job */
         if (!func) {
             fprintf(stderr, "bgjob: job %lld: completion handler: out of memory\n", (long long)id);
             continue;

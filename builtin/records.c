@@ -41,7 +41,7 @@ int bgj_status_json(struct bgj_cmdline *c)
         if (!j)
             continue;
         int s = bgj_shown_state(j);
-        if ((c->opt_n && (!bgj_finished(s) || j->seen)) || (g && j->group != g))
+        if ((c->opt_n && (!bgj_finished(s) || j->seen)) || (g && bgj_group_of(j) != g))
             continue;
         bgj_rec_json(&b, j, s, c->opt_output);
         if (bgj_finished(s))
@@ -154,12 +154,16 @@ int bgj_records_new(bgjob_job *job, const struct bgj_cmdline *c)
         argv[0] = (char *)c->fname;
         memcpy(argv + 1, c->words, (size_t)c->nwords * sizeof *argv);
     }
+    if (!bgj_job_side(job)) {
+        free(argv);
+        return BGJ_ENOMEM;
+    }
     char *dir = get_working_directory("bgjob"); /* bash's own copy: no system call */
-    job->rec = bgj_rec_new(argc, argv, dir, c->kname);
+    job->side->rec = bgj_rec_new(argc, argv, dir, c->kname);
     free(argv);
     free(dir);
-    if (!job->rec)
+    if (!job->side->rec)
         return BGJ_ENOMEM;
-    const char *result = bgj_resume_find(c->kname, bgj_rec_kind(job), job->command, job->rec->dir);
+    const char *result = bgj_resume_find(c->kname, bgj_rec_kind(job), job->command, job->side->rec->dir);
     return result ? bgj_resume_job(job, result) : 0;
 }

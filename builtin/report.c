@@ -107,7 +107,7 @@ static int *collect_states(int only_new, const struct bgj_group *group, size_t *
         if (!j)
             continue;
         int s = bgj_shown_state(j);
-        if ((only_new && (!bgj_finished(s) || j->seen)) || (group && j->group != group))
+        if ((only_new && (!bgj_finished(s) || j->seen)) || (group && bgj_group_of(j) != group))
             continue;
         st[i] = s;
     }
@@ -278,7 +278,7 @@ int bgj_cmd_show(struct bgj_cmdline *c, const struct bgj_args *a)
     val[K_AFTER] = bgj_job_deps(j, 0);
     val[K_AFTER_ANY] = bgj_job_deps(j, 1);
     val[K_WAITING_FOR] = bgj_job_waiting_for(j);
-    val[K_GROUP] = strdup(bgj_group_name(j->group));
+    val[K_GROUP] = strdup(bgj_group_name(bgj_group_of(j)));
     unsigned left;
     snprintf(buf, sizeof buf, "%u", bgj_job_attempt(j, &left));
     val[K_ATTEMPT] = strdup(buf);
@@ -293,14 +293,14 @@ int bgj_cmd_show(struct bgj_cmdline *c, const struct bgj_args *a)
             return EXECUTION_FAILURE;
         }
     struct extra extra = {0};
-    if (bgj_info_each(&j->info, collect_extra, &extra) != BGJ_OK || extra.oom) {
+    if (bgj_info_each(bgj_info_of(j), collect_extra, &extra) != BGJ_OK || extra.oom) {
         for (int m = 0; m < K_COUNT; m++)
             free(val[m]);
         free_extra(&extra);
         builtin_error("out of memory");
         return EXECUTION_FAILURE;
     }
-    if (j->rec && j->rec->resumed) /* completed from a `log -r' record, not run */
+    if (bgj_rec_of(j) && bgj_rec_of(j)->resumed) /* completed from a `log -r' record, not run */
         collect_extra("resumed", "1", &extra);
     if (fin)
         bgj_mark_seen(j);
@@ -356,7 +356,8 @@ int bgj_cmd_result(struct bgj_cmdline *c, const struct bgj_args *a)
     if (s != BGJ_COMPLETED)
         return bgj_job_error(j->id, bgj_unfinished_code(j, s));
     bgj_mark_seen(j);
-    char *nul = bgj_info_get(&j->info, "nul_bytes"); /* a `run` command's NUL bytes, dropped as $(...) does */
+    char *nul =
+        bgj_info_get(bgj_info_of(j), "nul_bytes"); /* a `run` command's NUL bytes, dropped as $(...) does */
     if (nul)
         builtin_warning("command substitution: ignored null byte in input");
     free(nul);

@@ -73,8 +73,8 @@ static int job_status(bgjob_job *j, int s)
     if (s == BGJ_COMPLETED)
         return EXECUTION_SUCCESS;
     int status = EXECUTION_FAILURE;
-    char *sig = bgj_info_get(&j->info, "signal");
-    char *ex = bgj_info_get(&j->info, "exit");
+    char *sig = bgj_info_get(bgj_info_of(j), "signal");
+    char *ex = bgj_info_get(bgj_info_of(j), "exit");
     int n;
     if (sig && (n = signal_number(sig)) > 0)
         status = 128 + n;
@@ -378,7 +378,7 @@ int bgj_cmd_wait(struct bgj_cmdline *c, const struct bgj_args *a)
         unknown = BGJ_WAIT_ALL;
         for (size_t i = 0; i < cap; i++) {
             bgjob_job *j = bgj_at(i);
-            if (j && j->group == g && !bgj_orphaned(j) &&
+            if (j && bgj_group_of(j) == g && !bgj_orphaned(j) &&
                 (!bgj_finished(bgj_state_of(j)) || (!bgj_waited(j) && bgj_mine(j))))
                 t[n++] = j;
         }

@@ -73,7 +73,7 @@ static const char *const extra_keys[X_COUNT] = {"pid", "exit", "signal", "max_rs
 static void get_extra(const bgjob_job *j, char *x[X_COUNT])
 {
     for (int k = 0; k < X_COUNT; k++) {
-        x[k] = j->info ? bgj_info_get(&j->info, extra_keys[k]) : NULL;
+        x[k] = *bgj_info_of(j) ? bgj_info_get(bgj_info_of(j), extra_keys[k]) : NULL;
         if (x[k] && !*x[k]) {
             free(x[k]);
             x[k] = NULL;
@@ -122,7 +122,7 @@ static void time_or_null(struct bgj_strbuf *b, const char *k, double t)
 static void rec_workflow_fields(struct bgj_strbuf *b, const bgjob_job *j)
 {
     key(b, "group");
-    bgj_json_cstr(b, j->group ? bgj_group_name(j->group) : NULL);
+    bgj_json_cstr(b, bgj_group_of(j) ? bgj_group_name(bgj_group_of(j)) : NULL);
     key(b, "after");
     bgj_sb_add(b, "[", 1);
     size_t n = bgj_job_ndeps(j);
@@ -137,7 +137,7 @@ static const char *const state_names[] = {"Queued", "Running", "Completed", "Dea
 
 void bgj_rec_json(struct bgj_strbuf *b, const bgjob_job *j, int state, int output)
 {
-    const struct bgj_rec *r = j->rec;
+    const struct bgj_rec *r = bgj_rec_of(j);
     int fin = bgj_finished(state);
     char *x[X_COUNT];
     get_extra(j, x);
@@ -217,8 +217,8 @@ static int signal_number(const char *name)
 static size_t output_bytes(const bgjob_job *j, int state)
 {
     size_t n = 0;
-    char *o = j->info ? bgj_info_get(&j->info, "stdout") : NULL;
-    char *e = j->info ? bgj_info_get(&j->info, "stderr") : NULL;
+    char *o = *bgj_info_of(j) ? bgj_info_get(bgj_info_of(j), "stdout") : NULL;
+    char *e = *bgj_info_of(j) ? bgj_info_get(bgj_info_of(j), "stderr") : NULL;
     if (o || e)
         n = (o ? strlen(o) : 0) + (e ? strlen(e) : 0);
     else if (state == BGJ_COMPLETED && j->result)
@@ -247,7 +247,8 @@ void bgj_rec_joblog(struct bgj_strbuf *b, const bgjob_job *j, int state)
     /* the command line a shell would run (a `run' job's without "run "); newlines would break the
        line: GNU parallel writes them as NUL bytes */
     const char *cmd = j->command;
-    if (j->rec && j->rec->argv && strcmp(j->rec->argv[0], "run") == 0 && strncmp(cmd, "run ", 4) == 0)
+    if (bgj_rec_of(j) && bgj_rec_of(j)->argv && strcmp(bgj_rec_of(j)->argv[0], "run") == 0 &&
+        strncmp(cmd, "run ", 4) == 0)
         cmd += 4;
     size_t at = b->n;
     bgj_sb_puts(b, cmd);

@@ -139,7 +139,7 @@ static const char *api_getenv(bgjob_job *job, const char *name)
 
 static int api_set_info(bgjob_job *job, const char *key, const char *value)
 {
-    return bgj_info_set(&job->info, key, value) == BGJ_OK ? 0 : -1;
+    return bgj_info_set(&job->side->info, key, value) == BGJ_OK ? 0 : -1;
 }
 
 static int api_spawn(bgjob_job *job, const struct bgjob_spawn_req *req, struct bgjob_spawn_res *res,

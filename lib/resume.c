@@ -244,7 +244,7 @@ int bgj_resume_job(bgjob_job *job, const char *result)
     job->run = resumed_run;
     job->release = free;
     job->arg = copy;
-    if (job->rec)
-        job->rec->resumed = 1;
+    if (bgj_rec_of(job))
+        bgj_rec_of(job)->resumed = 1;
     return 0;
 }

@@ -24,9 +24,11 @@ char *bgj_cancel_text(const bgjob_job *j, int why, int before_start)
 {
     char buf[96];
     switch (why) {
-    case BGJ_CANCEL_TIMEOUT: snprintf(buf, sizeof buf, "timed out after %g seconds", j->timeout); break;
+    case BGJ_CANCEL_TIMEOUT:
+        snprintf(buf, sizeof buf, "timed out after %g seconds", bgj_timeout_of(j));
+        break;
     case BGJ_CANCEL_HALT:
-        snprintf(buf, sizeof buf, "halted: group %s stopped its jobs", bgj_group_name(j->group));
+        snprintf(buf, sizeof buf, "halted: group %s stopped its jobs", bgj_group_name(bgj_group_of(j)));
         break;
     case BGJ_CANCEL_EXIT:
         snprintf(buf, sizeof buf, "cancelled at shell exit%s", before_start ? " before it started" : "");
@@ -49,7 +51,7 @@ void bgj_pool_signal_cancel(bgjob_job *j, int why)
     atomic_compare_exchange_strong(&j->cancel, &expected, why);
     pthread_mutex_lock(&P.cancel_lock);
     pthread_cond_broadcast(&P.cancel_cv);
-    int ring = (j->cancel_fd >= 0 || j->proc) && !j->cancel_queued;
+    int ring = (bgj_cancel_fd_of(j) >= 0 || bgj_proc_of(j)) && !j->cancel_queued;
     if (ring) {
         bgj_list_push_front(BGJ_RUNQ, &P.s.cancelq, j);
         j->cancel_queued = 1;
@@ -71,7 +73,7 @@ void bgj_pool_cancelq_unlink(bgjob_job *j)
 void bgj_job_set_proc(bgjob_job *j, void *proc)
 {
     pthread_mutex_lock(&P.cancel_lock);
-    j->proc = proc;
+    j->side->proc = proc; /* a callback job's: it has a side record */
     int ring = proc && atomic_load(&j->cancel) && !j->cancel_queued;
     pthread_mutex_unlock(&P.cancel_lock);
     if (ring)
@@ -88,10 +90,10 @@ void bgj_pool_deliver_cancels(void)
         while (P.s.cancelq && np < 32) {
             bgjob_job *j = P.s.cancelq;
             bgj_pool_cancelq_unlink(j);
-            if (j->cancel_fd >= 0)
-                bgj_efd_post(j->cancel_fd);
-            if (j->proc)
-                procs[np++] = j->proc; /* only this thread frees it */
+            if (bgj_cancel_fd_of(j) >= 0)
+                bgj_efd_post(j->side->cancel_fd);
+            if (bgj_proc_of(j))
+                procs[np++] = j->side->proc; /* only this thread frees it */
         }
         int more = P.s.cancelq != NULL;
         pthread_mutex_unlock(&P.cancel_lock);
@@ -105,13 +107,16 @@ void bgj_pool_deliver_cancels(void)
 
 int bgj_job_cancel_fd(bgjob_job *j)
 {
+    struct bgj_job_side *sd = j->side; /* a callback job has one */
+    if (!sd)
+        return -1;
     pthread_mutex_lock(&P.cancel_lock);
-    if (j->cancel_fd < 0) {
-        j->cancel_fd = bgj_efd_new();
-        if (j->cancel_fd >= 0 && atomic_load(&j->cancel))
-            bgj_efd_post(j->cancel_fd);
+    if (sd->cancel_fd < 0) {
+        sd->cancel_fd = bgj_efd_new();
+        if (sd->cancel_fd >= 0 && atomic_load(&j->cancel))
+            bgj_efd_post(sd->cancel_fd);
     }
-    int fd = j->cancel_fd;
+    int fd = sd->cancel_fd;
     pthread_mutex_unlock(&P.cancel_lock);
     return fd;
 }

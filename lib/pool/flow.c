@@ -133,10 +133,13 @@ int bgj_job_add_dep(bgjob_job *j, bgjob_job *dep, int any)
     return 0;
 }
 
-void bgj_job_set_retries(bgjob_job *j, unsigned n, double backoff)
+int bgj_job_set_retries(bgjob_job *j, unsigned n, double backoff)
 {
-    j->retries = n;
-    j->backoff = backoff;
+    if (!bgj_job_side(j))
+        return BGJ_ENOMEM;
+    j->side->retries = n;
+    j->side->backoff = backoff;
+    return 0;
 }
 
 /* Marks J doomed by the end of dependency T. */
@@ -150,8 +153,9 @@ static void doom_by(bgjob_job *j, const bgjob_job *t)
 
 int bgj_flow_submit(bgjob_job *j)
 {
-    j->attempt = 1;
-    if (j->group && bgj_group_join(j))
+    if (j->side)
+        j->side->attempt = 1;
+    if (bgj_group_of(j) && bgj_group_join(j))
         j->doomed = BGJ_DOOM_HALT;
     struct bgj_flow *f = j->flow;
     if (f) {
@@ -185,7 +189,7 @@ int bgj_flow_submit(bgjob_job *j)
 
 void bgj_flow_ended(bgjob_job *j, int state, bgjob_job **doomed)
 {
-    if (j->group)
+    if (bgj_group_of(j))
         bgj_group_ended(j, state, doomed);
     struct bgj_flow *f = j->flow;
     if (!f)
@@ -209,7 +213,7 @@ char *bgj_flow_doom_text(const bgjob_job *j)
 {
     char buf[96];
     if (j->doomed == BGJ_DOOM_HALT)
-        snprintf(buf, sizeof buf, "halted: group %s stopped starting jobs", bgj_group_name(j->group));
+        snprintf(buf, sizeof buf, "halted: group %s stopped starting jobs", bgj_group_name(bgj_group_of(j)));
     else
         snprintf(buf, sizeof buf, "dependency %lld %s", (long long)j->flow->failed_dep,
                  j->flow->dep_killed ? "killed" : "failed");
@@ -228,12 +232,13 @@ char *bgj_flow_attempt_line(const bgjob_job *j)
         if (err[i] == '\n')
             last = err + i + 1;
     size_t ll = (size_t)(err + len - last);
-    size_t old = j->attempts ? strlen(j->attempts) : 0;
+    const char *was = bgj_attempts_of(j);
+    size_t old = was ? strlen(was) : 0;
     char *s = malloc(old + ll + 32);
     if (!s)
         return NULL;
-    int n = snprintf(s, old + 1, "%s", j->attempts ? j->attempts : "");
-    snprintf(s + n, ll + 31, "attempt %u: %.*s\n", j->attempt, (int)ll, last);
+    int n = snprintf(s, old + 1, "%s", was ? was : "");
+    snprintf(s + n, ll + 31, "attempt %u: %.*s\n", bgj_attempt_of(j), (int)ll, last);
     return s;
 }
 
@@ -273,7 +278,8 @@ char *bgj_job_waiting_for(const bgjob_job *j)
 char *bgj_job_attempts(const bgjob_job *j)
 {
     pthread_mutex_lock(&P.lock);
-    char *s = strdup(j->attempts ? j->attempts : "");
+    const char *was = bgj_attempts_of(j);
+    char *s = strdup(was ? was : "");
     pthread_mutex_unlock(&P.lock);
     return s;
 }
@@ -281,8 +287,8 @@ char *bgj_job_attempts(const bgjob_job *j)
 unsigned bgj_job_attempt(const bgjob_job *j, unsigned *retries_left)
 {
     pthread_mutex_lock(&P.lock);
-    unsigned a = j->attempt ? j->attempt : 1;
-    *retries_left = j->retries;
+    unsigned a = bgj_attempt_of(j);
+    *retries_left = bgj_retries_of(j);
     pthread_mutex_unlock(&P.lock);
     return a;
 }

@@ -124,7 +124,7 @@ void bgj_group_info(const struct bgj_group *g, struct bgj_group_info *out)
 
 int bgj_group_join(bgjob_job *j)
 {
-    struct bgj_group *g = j->group;
+    struct bgj_group *g = bgj_group_of(j);
     BGJ_LINK(j, BGJ_MEMBERS).prev = NULL;
     BGJ_LINK(j, BGJ_MEMBERS).next = g->members;
     if (g->members)
@@ -136,7 +136,7 @@ int bgj_group_join(bgjob_job *j)
 
 void bgj_flow_ready(bgjob_job *j)
 {
-    struct bgj_group *g = j->group;
+    struct bgj_group *g = bgj_group_of(j);
     if (g && g->limit && g->inflight >= g->limit) {
         j->held = 1;
         j->link[BGJ_RUNQ].next = NULL;
@@ -157,7 +157,7 @@ void bgj_flow_ready(bgjob_job *j)
 
 void bgj_group_unlink_held(bgjob_job *j)
 {
-    struct bgj_group *g = j->group;
+    struct bgj_group *g = bgj_group_of(j);
     struct bgj_links *k = &j->link[BGJ_RUNQ];
     if (k->prev)
         k->prev->link[BGJ_RUNQ].next = k->next;
@@ -176,11 +176,11 @@ void bgj_group_slot_free(bgjob_job *j)
     if (!j->gslot)
         return;
     j->gslot = 0;
-    j->group->inflight--;
-    unhold(j->group);
+    bgj_group_of(j)->inflight--;
+    unhold(bgj_group_of(j));
 }
 
-int bgj_group_halted(const bgjob_job *j) { return j->group && j->group->halted; }
+int bgj_group_halted(const bgjob_job *j) { return bgj_group_of(j) && bgj_group_of(j)->halted; }
 
 /* True when G's policy says to halt now. */
 static int halt_due(const struct bgj_group *g)
@@ -213,7 +213,7 @@ static void halt(struct bgj_group *g, bgjob_job **doomed)
 
 void bgj_group_ended(bgjob_job *j, int state, bgjob_job **doomed)
 {
-    struct bgj_group *g = j->group;
+    struct bgj_group *g = bgj_group_of(j);
     bgj_group_slot_free(j);
     struct bgj_links *k = &BGJ_LINK(j, BGJ_MEMBERS);
     if (k->prev)

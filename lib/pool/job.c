@@ -17,19 +17,37 @@
 bgjob_job *bgj_job_new(int kind, const char *command, bgj_run_fn run, bgj_release_fn release, void *arg)
 {
     size_t len = strlen(command);
-    bgjob_job *j = malloc(sizeof *j + len + 1);
+    /* a callback job's side record in the same block, after the command */
+    size_t at = (sizeof(bgjob_job) + len + 1 + 15) & ~(size_t)15;
+    size_t size = kind == BGJ_KIND_CALLBACK ? at + sizeof(struct bgj_job_side) : sizeof(bgjob_job) + len + 1;
+    bgjob_job *j = malloc(size);
     if (!j)
         return NULL;
     bgj_heap_prefault();
     memset(j, 0, sizeof *j);
     memcpy(j->command, command, len + 1);
+    if (kind == BGJ_KIND_CALLBACK) {
+        j->side = (struct bgj_job_side *)(void *)((char *)j + at);
+        memset(j->side, 0, sizeof *j->side);
+        j->side->cancel_fd = -1;
+        j->side_inline = 1;
+    }
     j->id = -1;
-    j->cancel_fd = -1;
     j->kind = (unsigned char)kind;
     j->run = run;
     j->release = release;
     j->arg = arg;
     return j;
+}
+
+struct bgj_job_side *bgj_job_side(bgjob_job *j)
+{
+    if (!j->side) {
+        j->side = calloc(1, sizeof *j->side);
+        if (j->side)
+            j->side->cancel_fd = -1;
+    }
+    return j->side;
 }
 
 void bgj_job_free(bgjob_job *j)
@@ -40,21 +58,25 @@ void bgj_job_free(bgjob_job *j)
         j->release(j->arg);
     bgj_flow_forget(j);
     bgj_job_unjoin(j);
-    char *owned[] = {j->result, j->error, j->assignments, j->messages, j->handler, j->attempts};
+    char *owned[] = {j->result, j->error, j->assignments, j->messages};
     for (size_t i = 0; i < sizeof owned / sizeof *owned; i++)
         free(owned[i]);
-    bgj_info_free(j->info);
-    bgj_rec_free(j->rec);
-    free(j->side);
+    struct bgj_job_side *s = j->side;
+    if (s) {
+        free(s->handler);
+        free(s->attempts);
+        bgj_info_free(s->info);
+        bgj_rec_free(s->rec);
+        if (!j->side_inline)
+            free(s);
+    }
     free(j);
 }
 
 int bgj_job_prepare(bgjob_job *j)
 {
-    if (j->side || !(j->timeout > 0 || j->retries || j->group))
-        return 0;
-    j->side = calloc(1, sizeof *j->side);
-    return j->side ? 0 : BGJ_ENOMEM;
+    (void)j; /* the options that need a side record made it (bgj_job_side) */
+    return 0;
 }
 
 void bgj_job_unjoin(bgjob_job *j)
@@ -64,9 +86,17 @@ void bgj_job_unjoin(bgjob_job *j)
     j->out_joined = 0;
 }
 
-void bgj_job_set_timeout(bgjob_job *j, double seconds) { j->timeout = seconds > 0 ? seconds : 0; }
+int bgj_job_set_timeout(bgjob_job *j, double seconds)
+{
+    if (!(seconds > 0) && !j->side)
+        return 0;
+    if (!bgj_job_side(j))
+        return BGJ_ENOMEM;
+    j->side->timeout = seconds > 0 ? seconds : 0;
+    return 0;
+}
 
-double bgj_job_timeout(const bgjob_job *j) { return j->timeout; }
+double bgj_job_timeout(const bgjob_job *j) { return bgj_timeout_of(j); }
 
 double bgj_progress(const bgjob_job *j)
 {

@@ -50,9 +50,30 @@ struct bgj_group;
 struct bgj_links {
     struct bgjob_job *prev, *next;
 };
-/* What only a job with a time limit, retries or a group needs (bgj_job_prepare): NULL for the others. */
+/*
+ * What a plain arithmetic job does not need, so that the many such jobs a
+ * loop makes stay small: a job's side record.  A callback job has it always,
+ * in the same block as its record (bgj_job_new); another job gets it when an
+ * option asks for it (bgj_job_side, main thread, before submission).  Read
+ * through the bgj_*_of accessors below, which give the default without one.
+ */
 struct bgj_job_side {
     struct bgj_links link[2]; /* [BGJ_TIMERS - 1], [BGJ_MEMBERS - 1] */
+    /* Options: set before submission, then as the fields of the record they replace. */
+    double timeout;          /* seconds from the start, or 0 */
+    double deadline;         /* CLOCK_MONOTONIC seconds, once a timed job runs; manager lock */
+    double backoff;          /* the wait before the next retry (new -R, doubling) */
+    struct bgj_group *group; /* new -g NAME, or NULL */
+    char *handler;           /* new -c FUNC: completion handler's name, or NULL; main thread only */
+    struct bgj_rec *rec;     /* argv, directory and resume key for records (record.h), or NULL */
+    char *attempts;          /* one line per failed attempt that was retried, or NULL */
+    unsigned retries;        /* retries left (new -r) */
+    unsigned attempt;        /* the attempt running or last run, from 1 (0: the first) */
+    /* Callback jobs. */
+    struct bgj_info *info; /* extra fields set by the callback (info.h; under its own lock) */
+    void *proc;    /* the command the I/O thread runs for it (proc.h), or NULL; under the cancel lock */
+    int cancel_fd; /* bgj_job_cancel_fd's eventfd (bgjob's table), or -1; under the cancel lock */
+    int async_rc;  /* the status bgj_job_finish gave */
 };
 /* Job J's links in the list L (for BGJ_TIMERS and BGJ_MEMBERS the job has its side record). */
 #define BGJ_LINK(j, l) (*((l) == BGJ_RUNQ ? &(j)->link[0] : &(j)->side->link[(l)-1]))
@@ -71,25 +92,16 @@ struct bgjob_job {
        in the side record, [BGJ_TIMERS]: timer list (running jobs with a timeout, jobs waiting to
        retry), [BGJ_MEMBERS]: its group's unfinished jobs. */
     struct bgj_links link[1];
-    struct bgj_job_side *side; /* NULL unless the job has a time limit, retries or a group */
+    struct bgj_job_side *side; /* see struct bgj_job_side: NULL for a plain arithmetic job */
     char *result;              /* written by the worker while running */
     char *error;
-    char *assignments;     /* arithmetic jobs: eval-able declare statements */
-    char *messages;        /* arithmetic jobs: lines bash would have printed while carrying on */
-    struct bgj_info *info; /* extra fields set by the callback (info.h; under its own lock) */
-    struct bgj_rec
-        *rec;      /* argv, directory and resume key for records (record.h), or NULL; set before submission */
-    char *handler; /* new -c FUNC: completion handler's name, or NULL; main thread only */
+    char *assignments; /* arithmetic jobs: eval-able declare statements */
+    char *messages;    /* arithmetic jobs: lines bash would have printed while carrying on */
     bgj_run_fn run;
     bgj_release_fn release;
     void *arg;
     double started; /* CLOCK_REALTIME seconds; 0 before start; see bgj_started_of */
     double finished;
-    double timeout;  /* seconds from the start, or 0 (set before submission) */
-    double deadline; /* CLOCK_MONOTONIC seconds, once a timed job runs; manager lock */
-    int cancel_fd;   /* bgj_job_cancel_fd's eventfd (bgjob's table), or -1; under the cancel lock */
-    int async_rc;    /* the status bgj_job_finish gave */
-    void *proc;      /* the command the I/O thread runs for it (proc.h), or NULL; under the cancel lock */
     _Atomic unsigned progress; /* 0 = none reported, else 1 + permille*1000 (fraction * 1e6) */
     /* running, but waiting outside bgjob (api->set_queued): shown Queued */
     _Atomic unsigned char ext_queued;
@@ -99,11 +111,6 @@ struct bgjob_job {
         async_refs; /* handed to the I/O thread: 2 until its run function and the I/O thread are done */
     /* Workflows (flow.c): set before submission, then under the manager lock. */
     struct bgj_flow *flow;    /* its dependencies and dependents, or NULL */
-    struct bgj_group *group;  /* new -g NAME, or NULL */
-    char *attempts;           /* one line per failed attempt that was retried, or NULL */
-    double backoff;           /* the wait before the next retry (new -R, doubling) */
-    unsigned retries;         /* retries left (new -r) */
-    unsigned attempt;         /* the attempt running or last run, from 1 */
     unsigned char retry_wait; /* waiting in the timer list for its next attempt */
     unsigned char held;       /* waiting (RUNQ links) for a slot of its group */
     unsigned char gslot;      /* holds one of its group's running slots */
@@ -112,8 +119,32 @@ struct bgjob_job {
         cancel_queued; /* on the pool's cancel queue (RUNQ links, unused while running); cancel lock */
     unsigned char
         out_joined; /* `assignments' lies in `result''s block (an arithmetic job's): freed with it */
-    char command[]; /* display form (an arithmetic job's expression) */
+    unsigned char side_inline; /* `side' lies in the record's block (a callback job's) */
+    char command[];            /* display form (an arithmetic job's expression) */
 };
+
+/* A job's side record, made if it has none (main thread, before submission).  NULL: out of memory. */
+struct bgj_job_side *bgj_job_side(bgjob_job *job);
+
+/* The side record's fields, or their defaults for a job without one.  Any thread, as the field allows. */
+static inline double bgj_timeout_of(const bgjob_job *j) { return j->side ? j->side->timeout : 0; }
+static inline struct bgj_group *bgj_group_of(const bgjob_job *j) { return j->side ? j->side->group : NULL; }
+static inline const char *bgj_handler_of(const bgjob_job *j) { return j->side ? j->side->handler : NULL; }
+static inline struct bgj_rec *bgj_rec_of(const bgjob_job *j) { return j->side ? j->side->rec : NULL; }
+static inline const char *bgj_attempts_of(const bgjob_job *j) { return j->side ? j->side->attempts : NULL; }
+static inline unsigned bgj_retries_of(const bgjob_job *j) { return j->side ? j->side->retries : 0; }
+static inline unsigned bgj_attempt_of(const bgjob_job *j)
+{
+    return j->side && j->side->attempt ? j->side->attempt : 1;
+}
+static inline int bgj_cancel_fd_of(const bgjob_job *j) { return j->side ? j->side->cancel_fd : -1; }
+static inline void *bgj_proc_of(const bgjob_job *j) { return j->side ? j->side->proc : NULL; }
+/* For reading a job's extra fields (info.h): a job without a side record has none. */
+static inline struct bgj_info **bgj_info_of(const bgjob_job *j)
+{
+    static struct bgj_info *none;
+    return j->side ? &j->side->info : &none;
+}
 
 /* Why a job that never ran (or waits to retry) ends Dead (its `doomed' field). */
 enum bgj_doom { BGJ_DOOM_DEP = 1, BGJ_DOOM_HALT = 2, BGJ_DOOM_CANCEL = 3 };
@@ -150,7 +181,7 @@ void bgj_job_unjoin(bgjob_job *job);
  * cancelled as by bgj_cancel and ends Dead, "timed out after S seconds".
  * Call before bgj_submit.  bgj_job_timeout returns it (0: none); any thread.
  */
-void bgj_job_set_timeout(bgjob_job *job, double seconds);
+int bgj_job_set_timeout(bgjob_job *job, double seconds); /* 0 or BGJ_ENOMEM */
 double bgj_job_timeout(const bgjob_job *job);
 
 /*
@@ -341,7 +372,7 @@ void bgj_pool_stats(struct bgj_pool_stats *out);
  */
 int bgj_job_add_dep(bgjob_job *job, bgjob_job *dep, int any);
 /* Up to N more attempts when JOB ends Dead by itself, the first after BACKOFF seconds (doubling up to 60, +-20%). */
-void bgj_job_set_retries(bgjob_job *job, unsigned n, double backoff);
+int bgj_job_set_retries(bgjob_job *job, unsigned n, double backoff); /* 0 or BGJ_ENOMEM */
 #define BGJ_BACKOFF_MAX 60.0
 
 /* What `show' gives of a job's workflow (main thread): malloc'd strings, "" when none; NULL when out of memory. */

@@ -384,7 +384,7 @@ static void end_unstarted(bgjob_job *j, bgjob_job **doomed)
         j->release(j->arg);
     j->arg = NULL;
     if (j->doomed == BGJ_DOOM_CANCEL)
-        j->error = bgj_cancel_text(j, atomic_load(&j->cancel), j->attempt <= 1);
+        j->error = bgj_cancel_text(j, atomic_load(&j->cancel), bgj_attempt_of(j) <= 1);
     else
         j->error = bgj_flow_doom_text(j);
     j->finished = bgj_now();
@@ -441,10 +441,13 @@ static void finish(bgjob_job *j, int rc, int by_worker)
 {
     int why = atomic_load(&j->cancel);
     pthread_mutex_lock(&P.cancel_lock);
-    if (j->cancel_fd >= 0)
-        close(j->cancel_fd);
-    j->cancel_fd = -1;
-    j->proc = NULL;
+    struct bgj_job_side *sd = j->side;
+    if (sd) {
+        if (sd->cancel_fd >= 0)
+            close(sd->cancel_fd);
+        sd->cancel_fd = -1;
+        sd->proc = NULL;
+    }
     bgj_pool_cancelq_unlink(j);
     pthread_mutex_unlock(&P.cancel_lock);
     int state;
@@ -465,7 +468,7 @@ static void finish(bgjob_job *j, int rc, int by_worker)
             j->result = strdup("");
         state = BGJ_COMPLETED;
     }
-    if (state == BGJ_DEAD && j->retries && (why == 0 || why == BGJ_CANCEL_TIMEOUT) &&
+    if (state == BGJ_DEAD && bgj_retries_of(j) && (why == 0 || why == BGJ_CANCEL_TIMEOUT) &&
         retry_later(j, by_worker))
         return;
     if (j->release)
@@ -487,7 +490,8 @@ static int retry_later(bgjob_job *j, int by_worker)
     if (!line)
         return 0;
     unsigned seed = (unsigned)(bgj_mono() * 1e9) ^ (unsigned)j->id;
-    double wait = j->backoff * (0.8 + 0.4 * rand_r(&seed) / (double)RAND_MAX);
+    struct bgj_job_side *sd = j->side; /* it has one: it has retries */
+    double wait = sd->backoff * (0.8 + 0.4 * rand_r(&seed) / (double)RAND_MAX);
     bgj_job_unjoin(j); /* (the worker's fields until it publishes) */
     char *owned[] = {j->error, j->result, j->assignments, j->messages};
     pthread_mutex_lock(&P.lock);
@@ -498,8 +502,8 @@ static int retry_later(bgjob_job *j, int by_worker)
         return 0;
     }
     atomic_compare_exchange_strong(&j->cancel, &why, 0);
-    char *old = j->attempts;
-    j->attempts = line;
+    char *old = sd->attempts;
+    sd->attempts = line;
     j->error = j->result = j->assignments = j->messages = NULL;
     P.s.nactive--;
     if (by_worker && j->kind == BGJ_KIND_ARITH)
@@ -511,10 +515,10 @@ static int retry_later(bgjob_job *j, int by_worker)
     if (j->timed)
         bgj_timer_del(j);
     bgj_group_slot_free(j);
-    j->retries--;
-    j->attempt++;
-    j->backoff = j->backoff * 2 < BGJ_BACKOFF_MAX ? j->backoff * 2 : BGJ_BACKOFF_MAX;
-    j->deadline = bgj_mono() + wait;
+    sd->retries--;
+    sd->attempt++;
+    sd->backoff = sd->backoff * 2 < BGJ_BACKOFF_MAX ? sd->backoff * 2 : BGJ_BACKOFF_MAX;
+    sd->deadline = bgj_mono() + wait;
     j->retry_wait = 1;
     bgj_timer_add(j);
     pthread_cond_signal(&P.timer_cv);
@@ -541,7 +545,7 @@ static __thread int tl_went_async;
 static void async_drop(bgjob_job *j, int by_worker)
 {
     if (atomic_fetch_sub(&j->async_refs, 1) == 1)
-        finish(j, j->async_rc, by_worker);
+        finish(j, j->side->async_rc, by_worker); /* a callback job's: it has a side record */
 }
 
 /* Runs J; returns non-zero when J went on elsewhere (a command on the I/O thread). */
@@ -550,7 +554,7 @@ static int execute(bgjob_job *j)
     bgj_set_started(j, bgj_now());
     tl_went_async = 0;
     /* a kill that came as it went to wait for a retry */
-    int rc = j->attempt > 1 && atomic_load(&j->cancel) ? 1 : j->run(j, j->arg);
+    int rc = bgj_attempt_of(j) > 1 && atomic_load(&j->cancel) ? 1 : j->run(j, j->arg);
     if (tl_went_async) {
         tl_went_async = 0;
         async_drop(j, 1); /* the worker is free now; the job goes on */
@@ -574,7 +578,7 @@ void bgj_job_go_sync(bgjob_job *j)
 
 void bgj_job_finish(bgjob_job *j, int rc)
 {
-    j->async_rc = rc;
+    j->side->async_rc = rc;
     async_drop(j, 0);
 }
 
@@ -605,8 +609,8 @@ static void *worker_main(void *unused)
             bgjob_job *j = pop_pending();
             if (j->kind == BGJ_KIND_ARITH)
                 P.s.nrunning_arith++;
-            if (j->timeout > 0) {
-                j->deadline = bgj_mono() + j->timeout;
+            if (bgj_timeout_of(j) > 0) {
+                j->side->deadline = bgj_mono() + j->side->timeout;
                 bgj_timer_add(j);
                 pthread_cond_signal(&P.timer_cv);
             }
@@ -667,7 +671,7 @@ int64_t bgj_submit(bgjob_job *j, int daemon)
     }
     pthread_mutex_lock(&P.lock);
     int full = P.s.nactive >= P.max_running && P.s.nqueued >= P.max_queued;
-    int start_timer = !full && (j->timeout > 0 || j->retries) && !P.s.timer_started;
+    int start_timer = !full && (bgj_timeout_of(j) > 0 || bgj_retries_of(j)) && !P.s.timer_started;
     if (start_timer || full) {
         P.s.timer_started |= start_timer; /* only the main thread starts it */
         pthread_mutex_unlock(&P.lock);

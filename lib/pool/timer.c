@@ -32,13 +32,13 @@ void *bgj_timer_main(void *unused)
     for (;;) {
         bgjob_job *first = P.s.timed;
         for (bgjob_job *j = P.s.timed; j; j = BGJ_LINK(j, BGJ_TIMERS).next)
-            if (j->deadline < first->deadline)
+            if (j->side->deadline < first->side->deadline)
                 first = j;
         if (!first) {
             pthread_cond_wait(&P.timer_cv, &P.lock);
             continue;
         }
-        double left = first->deadline - bgj_mono();
+        double left = first->side->deadline - bgj_mono();
         if (left <= 0 && first->retry_wait) {
             bgj_timer_del(first);
             first->retry_wait = 0;

@@ -141,7 +141,7 @@ static int run_cb(bgjob_job *job, int argc, char **argv, void *payload)
         .job = job,
         .on_start = on_start,
         .ctx = job,
-        .live = &job->info, /* live views of the output, until run_done replaces them */
+        .live = &job->side->info, /* live views of the output, until run_done replaces them */
     };
     struct bgj_proc *p;
     struct bgj_err err = {0};
@@ -201,7 +201,7 @@ static int run_outcome(bgjob_job *job, struct run_ctx *rc, struct bgj_proc *p)
         o = shrunk;
     char *e = err->buf ? err->buf : strdup("");
     err->buf = NULL;
-    bgj_info_set_owned(&job->info, "stderr", e ? e : strdup(""));
+    bgj_info_set_owned(&job->side->info, "stderr", e ? e : strdup(""));
     if (nuls) {
         snprintf(buf, sizeof buf, "%zu", nuls);
         bgj_api.set_info(job, "nul_bytes", buf);
@@ -211,10 +211,10 @@ static int run_outcome(bgjob_job *job, struct run_ctx *rc, struct bgj_proc *p)
     if (ok) {
         free(job->result);
         job->result = o;
-        bgj_info_set_ref(&job->info, "stdout", &job->result, (unsigned)nl);
+        bgj_info_set_ref(&job->side->info, "stdout", &job->result, (unsigned)nl);
         return 0;
     }
-    bgj_info_set_owned(&job->info, "stdout", o);
+    bgj_info_set_owned(&job->side->info, "stdout", o);
     char how[400];
     if (r->spawner_died)
         snprintf(how, sizeof how, "%s: %s", cmd, r->msg);
@@ -227,7 +227,7 @@ static int run_outcome(bgjob_job *job, struct run_ctx *rc, struct bgj_proc *p)
         snprintf(how, sizeof how, "%s: killed by bgjob kill (%s)", cmd, signame);
     else if (why == BGJ_CANCEL_HALT)
         snprintf(how, sizeof how, "%s: halted: group %.64s stopped its jobs (%s)", cmd,
-                 bgj_group_name(job->group), r->term_signal ? signame : "it exited");
+                 bgj_group_name(bgj_group_of(job)), r->term_signal ? signame : "it exited");
     else if (r->term_signal)
         snprintf(how, sizeof how, "%s: killed by signal %s", cmd, signame);
     else if (why)
@@ -235,7 +235,7 @@ static int run_outcome(bgjob_job *job, struct run_ctx *rc, struct bgj_proc *p)
                  why == BGJ_CANCEL_EXIT ? "the shell's exit began" : "bgjob kill");
     else
         snprintf(how, sizeof how, "%s: exited with status %d", cmd, r->exit_status);
-    char *es = bgj_info_get(&job->info, "stderr");
+    char *es = bgj_info_get(&job->side->info, "stderr");
     const char *tail = es ? tail_lines(es, strlen(es)) : "";
     size_t tlen = strlen(tail);
     char *msg = malloc(tlen + strlen(how) + 2);
@@ -271,8 +271,8 @@ static void run_done(struct bgj_proc *p, void *ctx)
             snprintf(m, sizeof m, "%s: %s", rc->cmd, strerror(e));
         else
             snprintf(m, sizeof m, "%s: %s", rc->cmd, r->msg);
-        bgj_info_set(&job->info, "stdout", "");
-        bgj_info_set(&job->info, "stderr", "");
+        bgj_info_set(&job->side->info, "stdout", "");
+        bgj_info_set(&job->side->info, "stderr", "");
         if (e != ECANCELED || !atomic_load(&job->cancel))
             bgj_api.fail(job, m);
         status = r->chdir_failed ? 1 : e == ENOENT ? 127 : 126;

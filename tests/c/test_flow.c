@@ -329,7 +329,7 @@ static void test_group_limit(void)
     for (int i = 0; i < N; i++) {
         gs[i] = (struct gated){.gate = gate, .running = &running, .max_running = &max_running};
         bgjob_job *j = gated_job(&gs[i]);
-        j->group = g;
+        bgj_job_side(j)->group = g;
         ids[i] = bgj_submit(j, 0);
     }
     WAIT_UNTIL(atomic_load(&running) == 2);
@@ -360,12 +360,12 @@ static void test_halt(void)
     bgj_group_set(g, 1, &h);
     struct gated first = {.gate = ev_new(), .fail = 1};
     bgjob_job *fj = gated_job(&first);
-    fj->group = g;
+    bgj_job_side(fj)->group = g;
     int64_t ids[6];
     ids[0] = bgj_submit(fj, 0);
     for (int i = 1; i < 6; i++) {
         bgjob_job *j = bgj_job_new(BGJ_KIND_CALLBACK, "v", run_value, NULL, (void *)(intptr_t)0);
-        j->group = g;
+        bgj_job_side(j)->group = g;
         ids[i] = bgj_submit(j, 0);
     }
     ev_post(first.gate);
@@ -385,12 +385,12 @@ static void test_halt(void)
     struct probe p = probe_new();
     p.ready = ev_new();
     bgjob_job *pj = bgj_job_new(BGJ_KIND_CALLBACK, "probe", run_probe, NULL, &p);
-    pj->group = g;
+    bgj_job_side(pj)->group = g;
     bgj_job_set_retries(pj, 3, 0.01);
     int64_t pid = bgj_submit(pj, 0);
     ev_wait(p.ready);
     bgjob_job *bad = bgj_job_new(BGJ_KIND_CALLBACK, "v", run_value, NULL, (void *)(intptr_t)3);
-    bad->group = g;
+    bgj_job_side(bad)->group = g;
     int64_t bid = bgj_submit(bad, 0);
     int64_t two[] = {pid, bid};
     CHECK(wait_ids(two, 2) == 0);
@@ -400,12 +400,12 @@ static void test_halt(void)
     CHECK(bgj_job_attempt(bgj_find(pid), &left) == 1);
     /* a job added to a halted group ends at once; a new policy clears the halt */
     bgjob_job *late = bgj_job_new(BGJ_KIND_CALLBACK, "v", run_value, NULL, (void *)(intptr_t)0);
-    late->group = g;
+    bgj_job_side(late)->group = g;
     int64_t lid = bgj_submit(late, 0);
     CHECK(state_of(lid) == BGJ_DEAD);
     bgj_group_set(g, -1, &h);
     late = bgj_job_new(BGJ_KIND_CALLBACK, "v", run_value, NULL, (void *)(intptr_t)0);
-    late->group = g;
+    bgj_job_side(late)->group = g;
     lid = bgj_submit(late, 0);
     CHECK(wait_ids(&lid, 1) == 0);
     CHECK(state_of(lid) == BGJ_COMPLETED);
@@ -417,11 +417,11 @@ static void test_halt(void)
     struct probe loser = probe_new();
     loser.ready = ev_new();
     bgjob_job *lj = bgj_job_new(BGJ_KIND_CALLBACK, "probe", run_probe, NULL, &loser);
-    lj->group = g;
+    bgj_job_side(lj)->group = g;
     int64_t loser_id = bgj_submit(lj, 0);
     ev_wait(loser.ready);
     bgjob_job *win = bgj_job_new(BGJ_KIND_CALLBACK, "v", run_value, NULL, (void *)(intptr_t)1);
-    win->group = g;
+    bgj_job_side(win)->group = g;
     int64_t win_id = bgj_submit(win, 0);
     int64_t race[] = {loser_id, win_id};
     CHECK(wait_ids(race, 2) == 0);

@@ -22,7 +22,7 @@
 static int run_quick(bgjob_job *j, void *arg)
 {
     double *start = arg;
-    *start = j->deadline - j->timeout; /* the moment the pool started the clock */
+    *start = j->side->deadline - j->side->timeout; /* the moment the pool started the clock */
     j->result = strdup("quick");
     return 0;
 }

@@ -196,18 +196,18 @@ static void test_record(void)
 {
     bgjob_job *j = bgj_job_new(BGJ_KIND_CALLBACK, "run printf a\nb", NULL, NULL, NULL);
     char *argv[] = {"run", "printf", "a\nb\xff"};
-    j->rec = bgj_rec_new(3, argv, "/tmp", NULL);
+    bgj_job_side(j)->rec = bgj_rec_new(3, argv, "/tmp", NULL);
     j->id = 7;
     j->result = strdup("out\xfe");
     bgj_set_started(j, 1700000000.1234564);
     j->finished = 1700000001.5;
-    bgj_info_set(&j->info, "exit", "0");
-    bgj_info_set(&j->info, "signal", "");
-    bgj_info_set(&j->info, "max_rss_kb", "2048");
-    bgj_info_set(&j->info, "user_s", "0.250000");
-    bgj_info_set(&j->info, "sys_s", "0.010000");
-    bgj_info_set(&j->info, "stdout", "out\xfe\n");
-    bgj_info_set(&j->info, "stderr", "err\n");
+    bgj_info_set(&bgj_job_side(j)->info, "exit", "0");
+    bgj_info_set(&bgj_job_side(j)->info, "signal", "");
+    bgj_info_set(&bgj_job_side(j)->info, "max_rss_kb", "2048");
+    bgj_info_set(&bgj_job_side(j)->info, "user_s", "0.250000");
+    bgj_info_set(&bgj_job_side(j)->info, "sys_s", "0.010000");
+    bgj_info_set(&bgj_job_side(j)->info, "stdout", "out\xfe\n");
+    bgj_info_set(&bgj_job_side(j)->info, "stderr", "err\n");
     struct bgj_strbuf b = {0};
     bgj_rec_json(&b, j, BGJ_COMPLETED, 1);
     CHECK(b.n > 0 && b.p[b.n - 1] == '\n' && !memchr(b.p, '\n', b.n - 1));
@@ -250,8 +250,8 @@ static void test_record(void)
     if (b.n != sizeof want - 1 || memcmp(b.p, want, b.n) != 0)
         fprintf(stderr, "joblog line: %s", b.p);
     /* killed by a signal: Exitval 0 and the signal's number, as GNU parallel writes */
-    bgj_info_set(&j->info, "exit", "");
-    bgj_info_set(&j->info, "signal", "SIGKILL");
+    bgj_info_set(&bgj_job_side(j)->info, "exit", "");
+    bgj_info_set(&bgj_job_side(j)->info, "signal", "SIGKILL");
     bgj_sb_reset(&b);
     bgj_rec_joblog(&b, j, BGJ_DEAD);
     CHECK(strstr(b.p, "\t0\t9\tprintf") != NULL);
@@ -316,13 +316,13 @@ static void test_resume(void)
 
     /* a resumed job: Completed with the recorded result, without running its work */
     bgjob_job *j = bgj_job_new(BGJ_KIND_CALLBACK, "run true", run_value, NULL, (void *)(intptr_t)3);
-    j->rec = bgj_rec_new(0, NULL, "/d", NULL);
+    bgj_job_side(j)->rec = bgj_rec_new(0, NULL, "/d", NULL);
     CHECK(bgj_resume_job(j, bgj_resume_find(NULL, "callback", "run true", "/d")) == 0);
     int64_t id = bgj_submit(j, 0);
     CHECK(id >= 0 && wait_ids(&id, 1) == 0);
     CHECK(state_of(id) == BGJ_COMPLETED);
     CHECK_STR(bgj_find(id)->result, "new\xff");
-    CHECK(bgj_find(id)->rec->resumed == 1);
+    CHECK(bgj_rec_of(bgj_find(id))->resumed == 1);
     CHECK(bgj_remove(id) == 0);
 
     /* many records: the table grows */

@@ -263,7 +263,7 @@ static void test_jobs(void)
     j = run_job(3, slow, 2);
     CHECK(bgj_submit(j, 0) >= 0);
     char *pid = NULL;
-    while (!(pid = bgj_info_get(&j->info, "pid")) || !*pid) {
+    while (!(pid = bgj_info_get(bgj_info_of(j), "pid")) || !*pid) {
         free(pid);
         pid = NULL;
         usleep(1000);
@@ -287,7 +287,7 @@ static void test_jobs(void)
     CHECK(bgj_submit(j, 0) >= 0);
     wait_finished(j);
     CHECK_STR(j->error, "sh: timed out after 0.1 seconds");
-    char *sig = bgj_info_get(&j->info, "signal");
+    char *sig = bgj_info_get(bgj_info_of(j), "signal");
     CHECK_STR(sig, "SIGKILL");
     free(sig);
 }
