@@ -108,7 +108,7 @@ static void api_progress(bgjob_job *job, double fraction)
         fraction = 0;
     if (fraction > 1)
         fraction = 1;
-    atomic_store_explicit(&job->progress, 1 + (unsigned)(fraction * 1e6), memory_order_relaxed);
+    atomic_store_explicit(&job->side->progress, 1 + (unsigned)(fraction * 1e6), memory_order_relaxed);
 }
 
 static int api_cancelled(bgjob_job *job)

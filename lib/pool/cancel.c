@@ -47,8 +47,8 @@ char *bgj_cancel_text(const bgjob_job *j, int why, int before_start)
  */
 void bgj_pool_signal_cancel(bgjob_job *j, int why)
 {
-    int expected = 0;
-    atomic_compare_exchange_strong(&j->cancel, &expected, why);
+    unsigned char expected = 0;
+    atomic_compare_exchange_strong(&j->cancel, &expected, (unsigned char)why);
     pthread_mutex_lock(&P.cancel_lock);
     pthread_cond_broadcast(&P.cancel_cv);
     int ring = (bgj_cancel_fd_of(j) >= 0 || bgj_proc_of(j)) && !j->cancel_queued;

@@ -100,6 +100,6 @@ double bgj_job_timeout(const bgjob_job *j) { return bgj_timeout_of(j); }
 
 double bgj_progress(const bgjob_job *j)
 {
-    unsigned p = atomic_load_explicit(&((bgjob_job *)j)->progress, memory_order_relaxed);
+    unsigned p = j->side ? atomic_load_explicit(&j->side->progress, memory_order_relaxed) : 0;
     return p ? (p - 1) / 1e6 : -1.0;
 }

@@ -74,6 +74,7 @@ struct bgj_job_side {
     void *proc;    /* the command the I/O thread runs for it (proc.h), or NULL; under the cancel lock */
     int cancel_fd; /* bgj_job_cancel_fd's eventfd (bgjob's table), or -1; under the cancel lock */
     int async_rc;  /* the status bgj_job_finish gave */
+    _Atomic unsigned progress; /* 0 = none reported, else 1 + permille*1000 (fraction * 1e6) */
 };
 /* Job J's links in the list L (for BGJ_TIMERS and BGJ_MEMBERS the job has its side record). */
 #define BGJ_LINK(j, l) (*((l) == BGJ_RUNQ ? &(j)->link[0] : &(j)->side->link[(l)-1]))
@@ -85,9 +86,12 @@ struct bgjob_job {
     unsigned generation; /* manager generation (fork count) when created */
     unsigned char kind;
     unsigned char daemon;
-    unsigned char seen;   /* the user has been shown its outcome */
-    unsigned char waited; /* a `wait' has returned its outcome (main thread) */
-    _Atomic int cancel;   /* 0, or the first enum bgj_cancel_reason asked for */
+    unsigned char seen;               /* the user has been shown its outcome */
+    unsigned char waited;             /* a `wait' has returned its outcome (main thread) */
+    _Atomic unsigned char cancel;     /* 0, or the first enum bgj_cancel_reason asked for */
+    unsigned char in_queue;           /* linked in the run queue; manager lock */
+    unsigned char timed;              /* linked in the timer list; manager lock */
+    _Atomic unsigned char ext_queued; /* running, but waiting outside bgjob (api->set_queued): shown Queued */
     /* Under the manager lock, through BGJ_LINK: [BGJ_RUNQ] here: run queue (or a group's held jobs);
        in the side record, [BGJ_TIMERS]: timer list (running jobs with a timeout, jobs waiting to
        retry), [BGJ_MEMBERS]: its group's unfinished jobs. */
@@ -102,15 +106,10 @@ struct bgjob_job {
     void *arg;
     double started; /* CLOCK_REALTIME seconds; 0 before start; see bgj_started_of */
     double finished;
-    _Atomic unsigned progress; /* 0 = none reported, else 1 + permille*1000 (fraction * 1e6) */
-    /* running, but waiting outside bgjob (api->set_queued): shown Queued */
-    _Atomic unsigned char ext_queued;
-    unsigned char in_queue; /* linked in the run queue; manager lock */
-    unsigned char timed;    /* linked in the timer list; manager lock */
+    /* Workflows (flow.c): set before submission, then under the manager lock. */
+    struct bgj_flow *flow; /* its dependencies and dependents, or NULL */
     _Atomic unsigned char
         async_refs; /* handed to the I/O thread: 2 until its run function and the I/O thread are done */
-    /* Workflows (flow.c): set before submission, then under the manager lock. */
-    struct bgj_flow *flow;    /* its dependencies and dependents, or NULL */
     unsigned char retry_wait; /* waiting in the timer list for its next attempt */
     unsigned char held;       /* waiting (RUNQ links) for a slot of its group */
     unsigned char gslot;      /* holds one of its group's running slots */

@@ -501,7 +501,8 @@ static int retry_later(bgjob_job *j, int by_worker)
         free(line);
         return 0;
     }
-    atomic_compare_exchange_strong(&j->cancel, &why, 0);
+    unsigned char was = (unsigned char)why;
+    atomic_compare_exchange_strong(&j->cancel, &was, 0);
     char *old = sd->attempts;
     sd->attempts = line;
     j->error = j->result = j->assignments = j->messages = NULL;
@@ -740,8 +741,8 @@ int bgj_cancel_why(bgjob_job *j, int why)
     if (bgj_pool_take_out(j)) {
         /* Not picked up yet (queued, held, Blocked or waiting to retry): it ends here. */
         j->doomed = BGJ_DOOM_CANCEL;
-        int expected = 0;
-        atomic_compare_exchange_strong(&j->cancel, &expected, why);
+        unsigned char expected = 0;
+        atomic_compare_exchange_strong(&j->cancel, &expected, (unsigned char)why);
         unsigned spawn = bgj_pool_kick();
         pthread_mutex_unlock(&P.lock);
         spawn_workers(spawn);
