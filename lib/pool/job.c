@@ -1,11 +1,13 @@
 /*
- * job.c - the job record: creation, freeing (with its workflow links,
- * flow.c), and the fields a record carries for the pool (timeout) and for
- * the display (progress).
+ * job.c - the job record: creation (a callback job's side record in the same
+ * block), the side record other jobs get when an option needs it, freeing
+ * (with its workflow links, flow.c), and the fields a record carries for the
+ * pool (timeout) and for the display (progress).
  *
  * No state of its own and no lock.  A record is built on the main thread
- * before submission (the heap it fills is prefaulted in bulk, prefault.c);
- * afterwards see jobs.h for who may touch which field.
+ * before submission (the heap it fills is prefaulted in bulk, prefault.c),
+ * and so is its side record; afterwards see jobs.h for who may touch which
+ * field.
  */
 #include "jobs.h"
 #include "info.h"
