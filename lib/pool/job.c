@@ -75,12 +75,6 @@ void bgj_job_free(bgjob_job *j)
     free(j);
 }
 
-int bgj_job_prepare(bgjob_job *j)
-{
-    (void)j; /* the options that need a side record made it (bgj_job_side) */
-    return 0;
-}
-
 void bgj_job_unjoin(bgjob_job *j)
 {
     if (j->out_joined)

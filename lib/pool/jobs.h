@@ -163,9 +163,6 @@ enum bgj_doom { BGJ_DOOM_DEP = 1, BGJ_DOOM_HALT = 2, BGJ_DOOM_CANCEL = 3 };
  */
 bgjob_job *bgj_job_new(int kind, const char *command, bgj_run_fn run, bgj_release_fn release, void *arg);
 
-/* Before submission: JOB's side record when it needs one (time limit, retries, group).  0 or BGJ_ENOMEM. */
-int bgj_job_prepare(bgjob_job *job);
-
 /* Makes the pages the main thread's heap has grown by present in one system call (prefault.c). */
 void bgj_heap_prefault(void);
 

@@ -666,7 +666,7 @@ int64_t bgj_submit(bgjob_job *j, int daemon)
 
     /* One critical section in the usual case: the table's room is made first, so entering the job
        (under the lock, a few stores) cannot fail; only a first timed job starts a thread. */
-    if (bgj_job_prepare(j) != 0 || bgj_table_reserve() != 0) {
+    if (bgj_table_reserve() != 0) {
         bgj_job_free(j);
         return BGJ_ENOMEM;
     }
