@@ -201,6 +201,8 @@ test: deps
 check-full: test
 	$(MAKE) --no-print-directory test-bats-asan BATS_ASAN_FILES="$(BATS_FORK_HEAVY)"
 	$(MAKE) --no-print-directory test-bats-asan BATS_ASAN_FILES="--filter '$(BATS_FULL_ONLY)' tests/90-badinput.bats" BGJOB_TEST_SIZE=full
+	BGJOB_TEST_SIZE=full $(MAKE) --no-print-directory build/c-tsan/test_arith test-c-tsan C_TESTS=test_arith
+	BGJOB_TEST_SIZE=full $(MAKE) --no-print-directory test-bats BATS_FILES="--filter 'many jobs through the node' tests/71-slurm.bats"
 	$(MAKE) --no-print-directory check-arith-long
 	$(MAKE) --no-print-directory check-hardening
 

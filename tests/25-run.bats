@@ -301,7 +301,7 @@ bgjob: warning: BGJOB_KILL_GRACE=1e99: not a number of seconds from 0 to 1e9; us
 }
 
 @test "the spawner keeps no copy of a big shell's memory" {
-  run -0 bgsh 'big=( $(seq 400000) ); bgjob new -f run echo hi; bgjob wait; bgjob result 0
+  run -0 bgsh 'big=( {1..400000} ); bgjob new -f run echo hi; bgjob wait; bgjob result 0
     kb() { local k v u; while read -r k v u; do [[ $k == VmRSS: ]] && echo "$v"; done < "$1/status"; }
     # the spawner is not the shell'"'"'s child: it is the newest bgjob-spawner in the shell'"'"'s process group
     # (read, not $(< ...): each command substitution would fork this big shell once per process)
