@@ -82,6 +82,14 @@ PLUGINS_REPS ?= 3
 bench-plugins: all
 	@QUICK=$(QUICK) REPS=$(PLUGINS_REPS) BGJOB_SO=$(CURDIR)/bgjob.so BGJOB_PLUGINS=$(CURDIR)/build/plugins \
 	  bash bench/plugins_bench.sh
+	@$(MAKE) --no-print-directory bench-fetch-server
+
+# What the fetch rows' server can serve at all, by clients that ask for more
+# or less at once, with the server's CPU time (bench/fetch_server.sh).
+# Also the last step of `make bench-plugins`.
+.PHONY: bench-fetch-server
+bench-fetch-server: all
+	@BGJOB_SO=$(CURDIR)/bgjob.so BGJOB_PLUGINS=$(CURDIR)/build/plugins bash bench/fetch_server.sh $(PLUGINS_REPS)
 
 # The slurm plugin against GNU parallel + srun and an sbatch array, on a
 # one-node cluster the script starts and stops (root; else it says so).

@@ -27,7 +27,7 @@ DEB_HARDENING := clang libclang-rt-14-dev valgrind bats bats-assert bats-support
         fuzz-quick soak-full stress-full helgrind memcheck
 
 deps-hardening:
-	$(call apt_install,$(DEB_HARDENING))
+	$(if $(DEPS_CHECKED),,$(call apt_install,$(DEB_HARDENING)))
 
 # ---- libFuzzer targets (no bash) ----
 build/fuzz/fuzz_cmdline: tests/fuzz/fuzz_cmdline.c lib/cmdline.c lib/cmdline.h lib/errors.c lib/errors.h | deps-hardening
