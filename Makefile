@@ -135,7 +135,8 @@ build/tests/heapstat.so: tests/stress/heapstat.c
 	@mkdir -p $(dir $@)
 	$(CC) $(BASE_CFLAGS) $(BASH_INC) -shared $< -o $@
 
-test-bats: all build/plugins/badversion.so build/plugins/noinit.so build/plugins/example-v1.so build/plugins/example-v2.so build/tests/heapstat.so
+BATS_DEPS := all build/plugins/badversion.so build/plugins/noinit.so build/plugins/example-v1.so build/plugins/example-v2.so build/tests/heapstat.so
+test-bats: $(BATS_DEPS)
 	BGJOB_SO=$(CURDIR)/bgjob.so tests/run-bats.sh $(BATS_FILES)
 # gcc 12's ASan runtime does not make its allocator fork-safe (glibc's malloc
 # is): a child forked while a worker is inside malloc (or while a new worker
@@ -152,10 +153,30 @@ BATS_ASAN_FILES ?= $(filter-out $(BATS_FORK_HEAVY),$(BATS_FILES))
 # (its full size costs some 800 MB and 1.5 CPU-minutes there, all of it
 # scale): check-full runs it under ASan at full size as well.
 BATS_FULL_ONLY := empty and large expressions
-test-bats-asan: build/asan/bgjob.so examples/bgjob-example.so build/plugins/badversion.so build/plugins/noinit.so build/plugins/example-v1.so build/plugins/example-v2.so build/tests/heapstat.so
-	BGJOB_SO=$(CURDIR)/build/asan/bgjob.so BGJOB_PRELOAD="$$($(CC) -print-file-name=libasan.so)" \
+BATS_ASAN_DEPS := build/asan/bgjob.so examples/bgjob-example.so build/plugins/badversion.so build/plugins/noinit.so \
+                  build/plugins/example-v1.so build/plugins/example-v2.so build/tests/heapstat.so
+BATS_ASAN_RUN = BGJOB_SO=$(CURDIR)/build/asan/bgjob.so BGJOB_PRELOAD="$$($(CC) -print-file-name=libasan.so)" \
 	  ASAN_OPTIONS=detect_leaks=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-	  $(if $(BGJOB_TEST_SIZE),BGJOB_TEST_SIZE=$(BGJOB_TEST_SIZE)) tests/run-bats.sh $(BATS_ASAN_FILES)
+	  $(if $(BGJOB_TEST_SIZE),BGJOB_TEST_SIZE=$(BGJOB_TEST_SIZE)) tests/run-bats.sh
+test-bats-asan: $(BATS_ASAN_DEPS)
+	$(BATS_ASAN_RUN) $(BATS_ASAN_FILES)
+
+# `make test' runs each bats run as two steps, every other file of its list
+# in each (the files are of mixed lengths, so the halves come out about even):
+# smaller steps pack better on the test lanes than two long ones, after which
+# one lane would work alone.  Both halves record under the same suite name;
+# tests/summary.sh adds them up.
+odd_words = $(if $(1),$(firstword $(1)) $(call odd_words,$(wordlist 3,$(words $(1)),$(1))))
+even_words = $(call odd_words,$(wordlist 2,$(words $(1)),$(1)))
+.PHONY: test-bats-1 test-bats-2 test-bats-asan-1 test-bats-asan-2
+test-bats-1: $(BATS_DEPS)
+	BGJOB_SO=$(CURDIR)/bgjob.so BATS_PART=1 tests/run-bats.sh $(call odd_words,$(BATS_FILES))
+test-bats-2: $(BATS_DEPS)
+	BGJOB_SO=$(CURDIR)/bgjob.so BATS_PART=2 tests/run-bats.sh $(call even_words,$(BATS_FILES))
+test-bats-asan-1: $(BATS_ASAN_DEPS)
+	BATS_PART=1 $(BATS_ASAN_RUN) $(call odd_words,$(BATS_ASAN_FILES))
+test-bats-asan-2: $(BATS_ASAN_DEPS)
+	BATS_PART=2 $(BATS_ASAN_RUN) $(call even_words,$(BATS_ASAN_FILES))
 
 # Every suite's rules.  Plain `include': a missing file is an error, so a
 # suite cannot drop out of `make test' unnoticed.  bench.mk is optional (the
@@ -165,12 +186,13 @@ include tests/hardening.mk
 -include bench/bench.mk
 include plugins/plugins.mk
 
-# The suites `make test' runs, as they record themselves in build/test-summary;
-# tests/summary.sh fails when one of them recorded nothing.
-TEST_SUITES := c-plain c-tsan c-asan bats bats-asan arith fuzz-replay-cmdline fuzz-replay-arith \
+# The suites `make test' runs, as they record themselves in build/test-summary
+# (:N, a suite run as N steps: a line each); tests/summary.sh fails when one
+# of them recorded nothing, or fewer lines.
+TEST_SUITES := c-plain c-tsan c-asan bats:2 bats-asan:2 arith fuzz-replay-cmdline fuzz-replay-arith \
                fuzz-cmdline fuzz-arith
 # The steps, in the order they start (the longest first).
-TEST_STEPS := test-bats-asan test-bats test-c-tsan test-c-asan test-c test-hardening test-arith-summary
+TEST_STEPS := test-bats-asan-1 test-bats-asan-2 test-bats-1 test-bats-2 test-c-tsan test-c-asan test-c test-hardening test-arith-summary
 
 .PHONY: test-arith-summary format-check
 test-arith-summary:

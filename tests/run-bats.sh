@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # run-bats.sh FILE... - runs bats files (TAP), fails on any failure, records
 # counts for the summary (suite bats, or bats-asan with BGJOB_PRELOAD set, the
-# sanitizer run), counted in tests.
+# sanitizer run), counted in tests.  BATS_PART=N (a part of a run that
+# `make test' splits in steps) keeps the part's log apart; its counts go to
+# the same suite, which tests/summary.sh adds up.
 #
 # Every bash that tests/helper.bash starts runs under `timeout'
 # (BGJOB_TEST_TIMEOUT seconds, default 240; the slowest test takes under a
@@ -12,7 +14,7 @@
 set -o pipefail
 label=bats${BGJOB_PRELOAD:+-asan}
 mkdir -p build
-log=build/$label.tap
+log=build/$label${BATS_PART:+-$BATS_PART}.tap
 export BGJOB_SO
 export BGJOB_TEST_TIMEOUT=${BGJOB_TEST_TIMEOUT:-240}
 bats --tap "$@" 2>&1 | tee "$log"
