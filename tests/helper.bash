@@ -52,11 +52,16 @@ bgjob_timeout() {
 }
 
 # bgsh SCRIPT [ARG...]: runs SCRIPT in a fresh bash with bgjob enabled.
-# Under the sanitizer run, BGJOB_PRELOAD names the runtime to preload.
+# Under the sanitizer run, BGJOB_PRELOAD names the runtime to preload.  The
+# shell then stops exporting LD_PRELOAD: the programs its jobs and commands
+# run (sleep, cat, sh) are not what the run checks, and the runtime would
+# cost each of them its start-up (some 25 ms).  A subshell keeps it (a fork
+# is the same process image); a test that starts a bash of its own sets it.
+BGJOB_UNPRELOAD=${BGJOB_PRELOAD:+export -n LD_PRELOAD; }
 bgsh() {
   local script=$1; shift
   bgjob_timeout env ${BGJOB_PRELOAD:+LD_PRELOAD=$BGJOB_PRELOAD} \
-    bash --norc --noprofile -c "enable -f \"\$BGJOB_SO\" bgjob || exit 99
+    bash --norc --noprofile -c "${BGJOB_UNPRELOAD}enable -f \"\$BGJOB_SO\" bgjob || exit 99
 $script" bgsh "$@" 3>&-
 }
 
@@ -64,6 +69,6 @@ $script" bgsh "$@" 3>&-
 bgsh_stdin() {
   local f
   f=$(mktemp "$BATS_TEST_TMPDIR/script.XXXXXX")
-  { echo 'enable -f "$BGJOB_SO" bgjob || exit 99'; cat; } > "$f"
+  { echo "${BGJOB_UNPRELOAD}"'enable -f "$BGJOB_SO" bgjob || exit 99'; cat; } > "$f"
   bgjob_timeout env ${BGJOB_PRELOAD:+LD_PRELOAD=$BGJOB_PRELOAD} bash --norc --noprofile "$f" "$@" 3>&-
 }
