@@ -31,7 +31,8 @@ ARITH_SRCS ?= $(filter-out lib/arith/arith_job.c,$(wildcard lib/arith/*.c)) lib/
 LIB_SRCS := $(sort $(wildcard lib/*.c lib/*/*.c))
 SNAPSHOT_SRCS ?= builtin/snapshot.c builtin/newarith.c
 BUILTIN_SRCS := builtin/bgjob.c builtin/newjob.c builtin/newrun.c builtin/report.c builtin/manage.c builtin/plugins.c builtin/shellvar.c builtin/wait.c \
-                builtin/notify.c builtin/progress.c builtin/completion.c builtin/group.c builtin/records.c $(SNAPSHOT_SRCS)
+                builtin/notify.c builtin/progress.c builtin/completion.c builtin/group.c builtin/records.c builtin/shellwatch.c \
+                $(SNAPSHOT_SRCS)
 # The completion script, embedded in bgjob.so as a C string literal.
 COMPLETION_INC := build/gen/bgjob-completion.inc
 LIB_HDRS := $(wildcard lib/*.h lib/*/*.h)

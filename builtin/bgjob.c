@@ -254,6 +254,7 @@ EXPORT void bgjob_builtin_unload(char *name)
     (void)name;
     bgj_notify_unload();
     bgj_completion_unload();
+    bgj_shell_unwatch();
 }
 
 /*

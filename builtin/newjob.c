@@ -109,9 +109,10 @@ static double grace_from(void)
 static struct bgj_jobenv *capture_env(void)
 {
     maybe_make_export_env();
-    struct bgj_jobenv *e = bgj_jobenv_new(export_env);
+    struct bgj_jobenv *e = bgj_jobenv_new(export_env, bgj_shell_umask(), bgj_shell_dir_same());
     if (!e)
         return NULL;
+    bgj_shell_dir_seen();
     e->max_output = (size_t)number_from("BGJOB_MAX_OUTPUT", MAX_OUTPUT_MAX, (int64_t)BGJ_DEFAULT_MAX_OUTPUT,
                                         "a whole number of bytes from 1 to 2147483647", &warned_output);
     e->kill_grace = grace_from();

@@ -154,8 +154,7 @@ static int api_dirfd(bgjob_job *job) { return bgj_jobenv_cwd_fd((struct bgj_jobe
 
 static int api_open(bgjob_job *job, const char *path, int flags, unsigned int mode)
 {
-    int dfd = api_dirfd(job);
-    return openat(dfd >= 0 ? dfd : AT_FDCWD, path, flags | O_CLOEXEC, (mode_t)mode);
+    return bgj_jobenv_open((struct bgj_jobenv *)bgj_callback_env(job), path, flags, (mode_t)mode);
 }
 
 static void api_spawn_free(struct bgjob_spawn_res *res) { bgj_spawn_free(res); }

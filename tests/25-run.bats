@@ -126,6 +126,46 @@ setup() {
   assert_output $'0002\n0027\n0077\n0022'
 }
 
+# bgjob knows the umask and the directory without looking at every `new`: it
+# wraps the builtins that change them (umask, cd, pushd, popd).  Every way of
+# running those builtins reaches the wrapper, and unloading puts them back.
+@test "umask and directory of each new follow builtin and command umask, cd, pushd, popd, cd . into a re-created directory" {
+  mkdir -p "$BATS_TEST_TMPDIR/a" "$BATS_TEST_TMPDIR/b"
+  run -0 bgsh 'cd "$1"; J() { bgjob new -f run sh -c "umask; pwd -P" && bgjob wait "$BGJOB_LAST" && bgjob result "$BGJOB_LAST"; }
+    umask 022; cd a; J; builtin umask 027; J; command umask 077; J
+    pushd ../b > /dev/null; J; popd > /dev/null; J; builtin cd ../b; J
+    rm -rf "$1/b" && mkdir "$1/b" && chmod 755 "$1/b"; cd .; J' "$BATS_TEST_TMPDIR"
+  assert_output "0022
+$BATS_TEST_TMPDIR/a
+0027
+$BATS_TEST_TMPDIR/a
+0077
+$BATS_TEST_TMPDIR/a
+0077
+$BATS_TEST_TMPDIR/b
+0077
+$BATS_TEST_TMPDIR/a
+0077
+$BATS_TEST_TMPDIR/b
+0077
+$BATS_TEST_TMPDIR/b"
+}
+
+@test "after enable -d bgjob the umask, cd, pushd and popd builtins work as before; a new enable watches them again" {
+  mkdir -p "$BATS_TEST_TMPDIR/a"
+  run -0 bgsh 'cd "$1"; bgjob new -f run true; bgjob wait; enable -d bgjob
+    umask 077; umask; cd a; pwd; pushd / > /dev/null; popd > /dev/null; pwd; type -t umask cd
+    enable -f "$BGJOB_SO" bgjob || exit 99
+    umask 027; bgjob new -v j -f run sh -c "umask; pwd"; bgjob wait "$j"; bgjob result "$j"' "$BATS_TEST_TMPDIR"
+  assert_output "0077
+$BATS_TEST_TMPDIR/a
+$BATS_TEST_TMPDIR/a
+builtin
+builtin
+0027
+$BATS_TEST_TMPDIR/a"
+}
+
 @test "stdin is /dev/null and the command has exactly descriptors 0, 1 and 2 open" {
   run -0 bgsh 'exec 5>/dev/null 7</dev/null 12>&1
     bgjob new -f run ls /proc/self/fd; bgjob new -f run readlink /proc/self/fd/0; bgjob new -f run cat

@@ -74,7 +74,7 @@ static ssize_t read_status(char *buf, size_t size, pid_t pid)
     return -1;
 }
 
-static mode_t current_umask(void)
+mode_t bgj_umask_read(void)
 {
     char buf[4096];
     if (read_status(buf, sizeof buf, getpid()) <= 0)
@@ -89,15 +89,29 @@ struct bgj_dir {
     dev_t dev;
     ino_t ino;
     _Atomic unsigned refs;
+    char *path; /* its absolute name when first held (getcwd), or NULL */
 };
 
-static struct bgj_dir *dirs; /* main thread */
+static struct bgj_dir *dirs;     /* main thread */
+static struct bgj_dir *last_dir; /* what the last capture held, while listed */
 
-/* The current directory, held: a shared descriptor.  Main thread.  NULL if it can not be opened. */
-static struct bgj_dir *dir_capture(void)
+/*
+ * The current directory, held: a shared descriptor.  SAME: the caller knows
+ * the process has not changed directory since the last capture, so that
+ * directory is taken without a path lookup (after checking that its
+ * descriptor is still its own).  Main thread.  NULL if it can not be opened.
+ */
+static struct bgj_dir *dir_capture(int same)
 {
     struct stat st;
-    int have = stat(".", &st) == 0;
+    int have;
+    if (same && last_dir) {
+        st.st_dev = last_dir->dev;
+        st.st_ino = last_dir->ino;
+        have = 1;
+    } else {
+        have = stat(".", &st) == 0;
+    }
     struct bgj_dir *found = NULL;
     for (struct bgj_dir **pp = &dirs; *pp;) {
         struct bgj_dir *d = *pp;
@@ -110,14 +124,17 @@ static struct bgj_dir *dir_capture(void)
         }
         if (d != found && atomic_load(&d->refs) == 0) {
             *pp = d->next; /* no job holds it: close it here, in the shell's table */
+            if (d == last_dir)
+                last_dir = NULL;
             close(d->fd);
+            free(d->path);
             free(d);
             continue;
         }
         pp = &d->next;
     }
     if (found)
-        return found;
+        return last_dir = found;
     struct bgj_dir *d = malloc(sizeof *d);
     if (!d)
         return NULL;
@@ -130,10 +147,11 @@ static struct bgj_dir *dir_capture(void)
     }
     d->dev = st.st_dev;
     d->ino = st.st_ino;
+    d->path = getcwd(NULL, 0);
     atomic_init(&d->refs, 1);
     d->next = dirs;
     dirs = d;
-    return d;
+    return last_dir = d;
 }
 
 /*
@@ -191,7 +209,7 @@ static struct bgj_envblock *env_capture(char *const *envp)
     return b;
 }
 
-struct bgj_jobenv *bgj_jobenv_new(char *const *envp)
+struct bgj_jobenv *bgj_jobenv_new(char *const *envp, mode_t umask, int same_dir)
 {
     struct bgj_jobenv *e = calloc(1, sizeof *e);
     if (!e)
@@ -202,10 +220,13 @@ struct bgj_jobenv *bgj_jobenv_new(char *const *envp)
         return NULL;
     }
     e->envp = e->env->v;
-    e->cwd = getcwd(NULL, 0);
-    e->dir = dir_capture();
+    e->dir = dir_capture(same_dir);
+    if (e->dir && e->dir->path)
+        e->cwd = e->dir->path; /* shared: jobs made in one directory hold one name */
+    else
+        e->cwd = e->cwd_own = getcwd(NULL, 0);
     e->cwd_fd = -1;
-    e->umask = current_umask();
+    e->umask = umask;
     e->max_output = BGJ_DEFAULT_MAX_OUTPUT;
     e->kill_grace = BGJ_DEFAULT_KILL_GRACE;
     return e;
@@ -220,7 +241,7 @@ void bgj_jobenv_free(struct bgj_jobenv *e)
         close(e->cwd_fd);
     if (e->dir)
         atomic_fetch_sub(&e->dir->refs, 1);
-    free(e->cwd);
+    free(e->cwd_own);
     free(e->exec_path);
     free(e);
 }
@@ -244,6 +265,26 @@ int bgj_jobenv_cwd_fd(struct bgj_jobenv *e)
         e->cwd_fd = fd;
     }
     return e->cwd_fd;
+}
+
+int bgj_jobenv_open(struct bgj_jobenv *e, const char *path, int flags, mode_t mode)
+{
+    flags |= O_CLOEXEC;
+    if (path[0] == '/')
+        return open(path, flags, mode);
+    if (e && e->cwd_fd < 0 && !e->cwd_errno && e->dir) {
+        /* One path walk, through the held descriptor, instead of opening the directory first. */
+        char p[4096];
+        int n = snprintf(p, sizeof p, "/proc/self/fd/%d/%s", e->dir->fd, path);
+        if (n > 0 && (size_t)n < sizeof p) {
+            int fd = open(p, flags, mode);
+            if (fd >= 0 || (errno != ENOENT && errno != ENOTDIR))
+                return fd;
+            /* not found: the directory itself may be out of reach (no /proc); the long way says which */
+        }
+    }
+    int dfd = bgj_jobenv_cwd_fd(e);
+    return openat(dfd >= 0 ? dfd : AT_FDCWD, path, flags, mode);
 }
 
 const char *bgj_jobenv_get(const struct bgj_jobenv *e, const char *name)

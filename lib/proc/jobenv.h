@@ -7,7 +7,10 @@
  * above BGJ_HIGH_FD; jobs made in the same directory share one descriptor),
  * so a job's relative paths mean the directory it was made in even after a
  * `cd`, a rename or a removal.  Its worker reaches the same directory
- * through /proc/self/fd (its own table is apart from the shell's).
+ * through /proc/self/fd (its own table is apart from the shell's).  Its name
+ * (what `show` and messages say) is the one it had when the first job still
+ * held made it: jobs made in one directory share the name as they share the
+ * descriptor, with no getcwd per job.
  *
  * Built on the main thread by the builtin layer, then owned by the job and
  * only read (by its worker) until the job's arguments are released.  Any
@@ -29,7 +32,8 @@ struct bgj_envblock;
 struct bgj_jobenv {
     char **envp;              /* "NAME=value" copies, NULL-terminated (read-only: shared with other jobs) */
     struct bgj_envblock *env; /* what envp points into (jobenv.c) */
-    char *cwd;                /* the working directory at `new' (absolute), or NULL */
+    const char *cwd;          /* the working directory at `new' (absolute), or NULL: dir's or cwd_own */
+    char *cwd_own;            /* the name, when no directory is held (malloc'd) */
     struct bgj_dir *dir;      /* that directory, held open since `new', or NULL */
     int cwd_fd;               /* bgj_jobenv_cwd_fd's descriptor (the job's table), or -1 */
     int cwd_errno;            /* why it could not be had */
@@ -39,9 +43,13 @@ struct bgj_jobenv {
     char *exec_path;   /* `run`: the command's file as found at `new` (malloc'd), or NULL */
 };
 
-/* Copies ENVP (or shares the last copy when ENVP is the same); holds the current directory.  Main
-   thread.  NULL when out of memory. */
-struct bgj_jobenv *bgj_jobenv_new(char *const *envp);
+/* Copies ENVP (or shares the last copy when ENVP is the same); holds the current directory (SAME_DIR:
+   the caller knows the process has not changed directory since the last call, so no path lookup is
+   needed); the umask is UMASK.  Main thread.  NULL when out of memory. */
+struct bgj_jobenv *bgj_jobenv_new(char *const *envp, mode_t umask, int same_dir);
+/* The process's umask, read without changing it (from /proc; 022 when it can not be read).  Main
+   thread (it keeps the file open in the shell's table). */
+mode_t bgj_umask_read(void);
 void bgj_jobenv_free(struct bgj_jobenv *e);
 /*
  * A descriptor of E's working directory in the calling thread's table
@@ -49,6 +57,9 @@ void bgj_jobenv_free(struct bgj_jobenv *e);
  * closed with E; -1 (E->cwd_errno says why) if it can not be had.
  */
 int bgj_jobenv_cwd_fd(struct bgj_jobenv *e);
+/* open(2) of PATH in E's working directory (PATH relative) with O_CLOEXEC added, from the job's
+   thread.  A descriptor, or -1 with errno. */
+int bgj_jobenv_open(struct bgj_jobenv *e, const char *path, int flags, mode_t mode);
 /* The value of NAME in E's environment, or NULL. */
 const char *bgj_jobenv_get(const struct bgj_jobenv *e, const char *name);
 

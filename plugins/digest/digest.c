@@ -253,6 +253,7 @@ static int hash_file(struct run *r, const char *name, char *hex)
         return ENOMEM;
     }
     int rc = 0;
+    off_t got = 0;
     for (;;) {
         if (api->cancelled(r->job)) {
             rc = -1;
@@ -283,8 +284,13 @@ static int hash_file(struct run *r, const char *name, char *hex)
             break;
         EVP_DigestUpdate(r->ctx, r->buf, (size_t)n);
         r->done += (double)n;
+        got += n;
         if (r->total > 0)
             api->progress(r->job, r->done < r->total ? r->done / r->total : 1.0);
+        /* A short read that reaches the size fstat gave is the end: the read that would return 0
+           is saved (one system call per small file). */
+        if (regular && n < BUFSIZE && got == st.st_size)
+            break;
     }
     close(fd);
     if (rc)
@@ -293,8 +299,11 @@ static int hash_file(struct run *r, const char *name, char *hex)
     unsigned int mdlen = 0;
     if (!EVP_DigestFinal_ex(r->ctx, md, &mdlen))
         return ENOMEM;
-    for (unsigned int i = 0; i < mdlen; i++)
-        snprintf(hex + 2 * i, 3, "%02x", md[i]);
+    static const char digits[] = "0123456789abcdef";
+    for (unsigned int i = 0; i < mdlen; i++) {
+        hex[2 * i] = digits[md[i] >> 4];
+        hex[2 * i + 1] = digits[md[i] & 15];
+    }
     hex[2 * mdlen] = 0;
     return 0;
 }
@@ -321,8 +330,8 @@ static int digest(bgjob_job *job, int argc, char **argv, void *payload)
         out.oom = 1;
         goto done;
     }
-    int dfd = api->dirfd(job);
     r.single = argc - a.first == 1;
+    int dfd = r.single ? -1 : api->dirfd(job); /* one file: its size comes from its own fstat */
     for (int i = a.first; i < argc && !r.single; i++) {
         struct stat st;
         if (fstatat(dfd >= 0 ? dfd : AT_FDCWD, argv[i], &st, 0) == 0 && S_ISREG(st.st_mode))

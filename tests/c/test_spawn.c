@@ -230,7 +230,7 @@ static int given_fds_job(bgjob_job *j, void *arg)
 static bgjob_job *run_job(int argc, char **argv, double grace)
 {
     const struct bgj_callback *cb = bgj_callback_find("run");
-    struct bgj_jobenv *env = bgj_jobenv_new(environ);
+    struct bgj_jobenv *env = bgj_jobenv_new(environ, bgj_umask_read(), 0);
     env->kill_grace = grace;
     return bgj_callback_job_env(cb, argc, argv, "run", env);
 }
