@@ -126,14 +126,14 @@ int bgj_cmd_log(struct bgj_cmdline *c);
 int bgj_records_new(bgjob_job *job, const struct bgj_cmdline *c);
 
 /* completion.c: tab completion */
-void bgj_completion_load(void);              /* defines and registers it (interactive shells) */
-void bgj_completion_unload(void);            /* unregisters it, if the load hook registered it */
+void bgj_completion_load(void);   /* defines and registers it (interactive shells) */
+void bgj_completion_unload(void); /* unregisters it, if the load hook registered it */
 
 /* shellwatch.c: what only umask, cd, pushd and popd change, known without looking (it wraps them). */
 mode_t bgj_shell_umask(void); /* the umask, read from /proc only after `umask` ran */
 int bgj_shell_dir_same(void); /* no cd, pushd or popd ran since bgj_shell_dir_seen */
 void bgj_shell_dir_seen(void);
-void bgj_shell_unwatch(void); /* puts the builtins' own functions back */
+void bgj_shell_unwatch(void);                /* puts the builtins' own functions back */
 int bgj_cmd_complete(int argc, char **argv); /* `bgjob __complete ...': the completion's queries */
 
 /* progress.c: wait's progress line */
