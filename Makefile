@@ -193,7 +193,8 @@ include plugins/plugins.mk
 TEST_SUITES := c-plain c-tsan c-asan bats:2 bats-asan:2 arith fuzz-replay-cmdline fuzz-replay-arith \
                fuzz-cmdline fuzz-arith
 # The steps, in the order they start (the longest first).
-TEST_STEPS := test-bats-asan-1 test-bats-asan-2 test-bats-1 test-bats-2 test-c-tsan test-c-asan test-c test-hardening test-arith-summary
+TEST_STEPS := test-bats-asan-1 test-bats-asan-2 test-bats-1 test-bats-2 test-arith-summary test-hardening test-c-tsan \
+              test-c-asan test-c
 
 .PHONY: test-arith-summary format-check
 test-arith-summary:
