@@ -166,6 +166,15 @@ builtin
 $BATS_TEST_TMPDIR/a"
 }
 
+@test "a ulimit in the shell after the spawner started reaches the next commands (lowered, then raised again)" {
+  # (the soft limit of open files: any user may lower it and raise it again up to the hard one)
+  run -0 bgsh 'J() { bgjob new -f run bash -c "ulimit -Sn" && bgjob wait "$BGJOB_LAST" && bgjob result "$BGJOB_LAST"; }
+    J; ulimit -S -n 200; J; ulimit -S -n 300; J'
+  assert_output "$(ulimit -Sn)
+200
+300"
+}
+
 @test "stdin is /dev/null and the command has exactly descriptors 0, 1 and 2 open" {
   run -0 bgsh 'exec 5>/dev/null 7</dev/null 12>&1
     bgjob new -f run ls /proc/self/fd; bgjob new -f run readlink /proc/self/fd/0; bgjob new -f run cat

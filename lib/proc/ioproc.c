@@ -40,6 +40,7 @@
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "clock.h"
@@ -126,6 +127,14 @@ int bgj_proc_start(const struct bgj_spawn *s, bgj_proc_done_fn done, void *ctx, 
                                .envc = (uint32_t)envc,
                                .blob_len = blen,
                                .grace_ms = (uint64_t)(g * 1000)};
+    for (int r = 0; r < SP_NRLIM; r++) {
+        struct rlimit rl;
+        if (getrlimit(r, &rl) != 0)
+            break; /* a resource this kernel does not have, and those after it */
+        p->hdr.rlim[r].cur = rl.rlim_cur;
+        p->hdr.rlim[r].max = rl.rlim_max;
+        p->hdr.nrlim = (uint32_t)r + 1;
+    }
     p->grace = g;
     p->max_output = s->max_output ? s->max_output : BGJ_DEFAULT_MAX_OUTPUT;
     snprintf(p->name, sizeof p->name, "%s", s->argv[0]);

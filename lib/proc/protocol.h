@@ -35,9 +35,17 @@
 enum { SP_START = 1 };
 enum { SP_HELLO = 1, SP_STARTED = 2, SP_FAILED = 3, SP_EXIT = 4, SP_BYE = 5 };
 
+#define SP_NRLIM 16 /* resource limits passed with each command (Linux has 16) */
+
 struct sp_start {
-    uint32_t magic, type, flags, umask, set_umask, argc, envc, pad;
+    uint32_t magic, type, flags, umask, set_umask, argc, envc, nrlim;
     uint64_t id, blob_len, grace_ms;
+    /* the shell's resource limits when the command is handed to the spawner: the spawner takes
+       them itself before it starts the command (which inherits them), so that a `ulimit` in the
+       shell after the spawner started reaches the commands, RLIMIT_NPROC for the start included */
+    struct {
+        uint64_t cur, max;
+    } rlim[SP_NRLIM];
 };
 
 struct sp_reply {

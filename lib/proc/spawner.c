@@ -23,7 +23,10 @@
  * process group), fchdir, umask, dup3s 0/1/2, closes everything else,
  * restores the empty signal mask (dispositions were reset to the default
  * when the spawner started) and execs.  An exec failure comes back through
- * the shared memory.  It reaps with wait4 (signalfd on SIGCHLD) and reports
+ * the shared memory.  Before each start the spawner takes for itself the
+ * shell's resource limits of that moment, sent with the request, so that the
+ * program inherits them (a `ulimit` after the spawner started reaches it).
+ * It reaps with wait4 (signalfd on SIGCHLD) and reports
  * each program's end with its rusage.  The messages are in protocol.h.
  *
  * No locks: the spawner is a process of one thread; the shell-side entry
@@ -73,6 +76,8 @@ struct sp_child {
 };
 
 static char sp_buf[SP_INLINE_MAX + sizeof(struct sp_start) + 64];
+static uint64_t sp_rlim[SP_NRLIM][2]; /* the spawner's own limits, as last set */
+static unsigned char sp_rlim_set[SP_NRLIM];
 static struct sp_slot *sp_slots;
 static size_t sp_nslots, sp_capslots;
 static char *sp_stack;
@@ -298,6 +303,18 @@ static NOSAN void sp_request(int sock, long n, int *fds, int nfds)
         .err = 0,
         .stage = 0,
     };
+    /* The shell's limits of now, taken by the spawner (the child inherits them): one that can not
+       be taken (a hard limit raised by a shell with the privilege the spawner lacks) stays as it is. */
+    for (uint32_t r = 0; r < h->nrlim && r < SP_NRLIM; r++) {
+        if (sp_rlim_set[r] && sp_rlim[r][0] == h->rlim[r].cur && sp_rlim[r][1] == h->rlim[r].max)
+            continue;
+        uint64_t want[2] = {h->rlim[r].cur, h->rlim[r].max};
+        if (sc(SYS_prlimit64, 0, (long)r, (long)want, 0, 0) == 0) {
+            sp_rlim[r][0] = want[0];
+            sp_rlim[r][1] = want[1];
+            sp_rlim_set[r] = 1;
+        }
+    }
     int pid = sp_clone(sp_child, sp_stack + SP_STACK_SIZE, CLONE_VM | CLONE_VFORK | SIGCHLD, &c);
     if (pid < 0) {
         err = *sp_errno;
