@@ -462,6 +462,7 @@ static char *bgjob_doc[] = {
     "        executable, a missing #! interpreter, arguments too long),",
     "        with the shell's exported variables, directory (held from `new':",
     "        a later cd changes nothing; never another directory) and umask,",
+    "        the resource limits (ulimit) of when it starts, and",
     "        stdin from /dev/null.  For every job, relative paths mean the",
     "        directory at `new'.",
     "        Its stdout, as $(CMD) gives it, is the result; a non-zero exit or",
