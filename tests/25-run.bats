@@ -175,6 +175,13 @@ $BATS_TEST_TMPDIR/a"
 300"
 }
 
+@test "a descriptor limit too low to start a command makes that job Dead; raised again, the next commands start" {
+  run -0 bgsh 'bgjob new -f run true; bgjob wait
+    ulimit -S -n 5; bgjob new -f run bash -c "ulimit -Sn"; bgjob wait "$BGJOB_LAST"; echo "low=$?"
+    ulimit -S -n 300; bgjob new -f run bash -c "ulimit -Sn"; bgjob wait "$BGJOB_LAST"; echo "raised=$?"; bgjob result "$BGJOB_LAST"'
+  assert_output $'low=1\nraised=0\n300'
+}
+
 @test "stdin is /dev/null and the command has exactly descriptors 0, 1 and 2 open" {
   run -0 bgsh 'exec 5>/dev/null 7</dev/null 12>&1
     bgjob new -f run ls /proc/self/fd; bgjob new -f run readlink /proc/self/fd/0; bgjob new -f run cat

@@ -40,9 +40,9 @@ enum { SP_HELLO = 1, SP_STARTED = 2, SP_FAILED = 3, SP_EXIT = 4, SP_BYE = 5 };
 struct sp_start {
     uint32_t magic, type, flags, umask, set_umask, argc, envc, nrlim;
     uint64_t id, blob_len, grace_ms;
-    /* the shell's resource limits when the command is handed to the spawner: the spawner takes
-       them itself before it starts the command (which inherits them), so that a `ulimit` in the
-       shell after the spawner started reaches the commands, RLIMIT_NPROC for the start included */
+    /* the shell's resource limits when the command is handed to the spawner: the command takes
+       them before its exec (and the spawner RLIMIT_NPROC, for its clone), so that a `ulimit` in
+       the shell after the spawner started reaches the commands */
     struct {
         uint64_t cur, max;
     } rlim[SP_NRLIM];

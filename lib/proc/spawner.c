@@ -23,9 +23,10 @@
  * process group), fchdir, umask, dup3s 0/1/2, closes everything else,
  * restores the empty signal mask (dispositions were reset to the default
  * when the spawner started) and execs.  An exec failure comes back through
- * the shared memory.  Before each start the spawner takes for itself the
- * shell's resource limits of that moment, sent with the request, so that the
- * program inherits them (a `ulimit` after the spawner started reaches it).
+ * the shared memory.  Each request carries the shell's resource limits of
+ * that moment: the child takes those that differ from the spawner's before
+ * its exec, and the spawner takes RLIMIT_NPROC itself (it counts against the
+ * clone), so a `ulimit` after the spawner started reaches the programs.
  * It reaps with wait4 (signalfd on SIGCHLD) and reports
  * each program's end with its rusage.  The messages are in protocol.h.
  *
@@ -72,12 +73,13 @@ struct sp_child {
     char **argv, **envp;
     int fd[3], cwd_fd;
     uint32_t umask, set_umask;
-    volatile int err, stage; /* stage 1: entering the directory failed */
+    const struct sp_start *req; /* its resource limits */
+    volatile int err, stage;    /* stage 1: entering the directory failed */
 };
 
 static char sp_buf[SP_INLINE_MAX + sizeof(struct sp_start) + 64];
-static uint64_t sp_rlim[SP_NRLIM][2]; /* the spawner's own limits, as last set */
-static unsigned char sp_rlim_set[SP_NRLIM];
+static uint64_t sp_rlim[SP_NRLIM][2]; /* the spawner's own limits (read at the first request, or as set) */
+static unsigned char sp_rlim_known[SP_NRLIM];
 static struct sp_slot *sp_slots;
 static size_t sp_nslots, sp_capslots;
 static char *sp_stack;
@@ -136,6 +138,12 @@ static NOSAN int sp_child(void *p)
     }
     if (c->set_umask)
         sc(SYS_umask, (long)c->umask, 0, 0, 0, 0);
+    /* the shell's limits where they differ from the spawner's (RLIMIT_NPROC: the spawner took it) */
+    for (uint32_t r = 0; r < c->req->nrlim && r < SP_NRLIM; r++) {
+        uint64_t want[2] = {c->req->rlim[r].cur, c->req->rlim[r].max};
+        if (r != RLIMIT_NPROC && (!sp_rlim_known[r] || sp_rlim[r][0] != want[0] || sp_rlim[r][1] != want[1]))
+            sc(SYS_prlimit64, 0, (long)r, (long)want, 0, 0);
+    }
     for (int i = 0; i < 3; i++)
         if ((r = sc(SYS_dup3, c->fd[i], i, 0, 0, 0)) < 0)
             goto fail;
@@ -300,19 +308,27 @@ static NOSAN void sp_request(int sock, long n, int *fds, int nfds)
         .cwd_fd = cwd,
         .umask = h->umask,
         .set_umask = h->set_umask,
+        .req = h,
         .err = 0,
         .stage = 0,
     };
-    /* The shell's limits of now, taken by the spawner (the child inherits them): one that can not
-       be taken (a hard limit raised by a shell with the privilege the spawner lacks) stays as it is. */
+    /* The shell's resource limits of now.  The command takes them (sp_child), where they differ
+       from the spawner's own, read here once.  The spawner itself takes only RLIMIT_NPROC, which
+       counts against its clone: a low limit of descriptors or memory in the spawner could keep it
+       from receiving the next request.  A limit that can not be taken (a hard limit raised by a
+       shell with a privilege the spawner lacks) stays as it is. */
     for (uint32_t r = 0; r < h->nrlim && r < SP_NRLIM; r++) {
-        if (sp_rlim_set[r] && sp_rlim[r][0] == h->rlim[r].cur && sp_rlim[r][1] == h->rlim[r].max)
-            continue;
-        uint64_t want[2] = {h->rlim[r].cur, h->rlim[r].max};
-        if (sc(SYS_prlimit64, 0, (long)r, (long)want, 0, 0) == 0) {
-            sp_rlim[r][0] = want[0];
-            sp_rlim[r][1] = want[1];
-            sp_rlim_set[r] = 1;
+        if (!sp_rlim_known[r] && sc(SYS_prlimit64, 0, (long)r, 0, (long)sp_rlim[r], 0) == 0)
+            sp_rlim_known[r] = 1;
+    }
+    if (h->nrlim > RLIMIT_NPROC) {
+        uint64_t want[2] = {h->rlim[RLIMIT_NPROC].cur, h->rlim[RLIMIT_NPROC].max};
+        if ((!sp_rlim_known[RLIMIT_NPROC] || sp_rlim[RLIMIT_NPROC][0] != want[0] ||
+             sp_rlim[RLIMIT_NPROC][1] != want[1]) &&
+            sc(SYS_prlimit64, 0, RLIMIT_NPROC, (long)want, 0, 0) == 0) {
+            sp_rlim[RLIMIT_NPROC][0] = want[0];
+            sp_rlim[RLIMIT_NPROC][1] = want[1];
+            sp_rlim_known[RLIMIT_NPROC] = 1;
         }
     }
     int pid = sp_clone(sp_child, sp_stack + SP_STACK_SIZE, CLONE_VM | CLONE_VFORK | SIGCHLD, &c);
