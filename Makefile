@@ -169,15 +169,32 @@ test-bats-asan: $(BATS_ASAN_DEPS)
 # tests/summary.sh adds them up.
 odd_words = $(if $(1),$(firstword $(1)) $(call odd_words,$(wordlist 3,$(words $(1)),$(1))))
 even_words = $(call odd_words,$(wordlist 2,$(words $(1)),$(1)))
-.PHONY: test-bats-1 test-bats-2 test-bats-asan-1 test-bats-asan-2
+.PHONY: test-bats-1 test-bats-2 test-bats-asan-1 test-bats-asan-2 test-bats-waiting
+# The files whose tests spend most of their time waiting on daemons they
+# start (the Slurm tests: slurmctld schedules, slurmd starts steps; about a
+# fifth of their time is CPU) run as a third part of each bats run, a step
+# that `make test' starts beside the others instead of on one of their lanes.
+BATS_WAITING := tests/71-slurm.bats
+BATS_LANE_FILES = $(filter-out $(BATS_WAITING),$(BATS_FILES))
+BATS_ASAN_LANE_FILES = $(filter-out $(BATS_WAITING),$(BATS_ASAN_FILES))
 test-bats-1: $(BATS_DEPS)
-	BGJOB_SO=$(CURDIR)/bgjob.so BATS_PART=1 tests/run-bats.sh $(call odd_words,$(BATS_FILES))
+	BGJOB_SO=$(CURDIR)/bgjob.so BATS_PART=1 tests/run-bats.sh $(call odd_words,$(BATS_LANE_FILES))
 test-bats-2: $(BATS_DEPS)
-	BGJOB_SO=$(CURDIR)/bgjob.so BATS_PART=2 tests/run-bats.sh $(call even_words,$(BATS_FILES))
+	BGJOB_SO=$(CURDIR)/bgjob.so BATS_PART=2 tests/run-bats.sh $(call even_words,$(BATS_LANE_FILES))
 test-bats-asan-1: $(BATS_ASAN_DEPS)
-	BATS_PART=1 $(BATS_ASAN_RUN) $(call odd_words,$(BATS_ASAN_FILES))
+	BATS_PART=1 $(BATS_ASAN_RUN) $(call odd_words,$(BATS_ASAN_LANE_FILES))
 test-bats-asan-2: $(BATS_ASAN_DEPS)
-	BATS_PART=2 $(BATS_ASAN_RUN) $(call even_words,$(BATS_ASAN_FILES))
+	BATS_PART=2 $(BATS_ASAN_RUN) $(call even_words,$(BATS_ASAN_LANE_FILES))
+# Both runs of the waiting files, one after the other (the plain run, then
+# under ASan: each starts its own cluster).  -k: the second runs even when the
+# first failed.
+test-bats-waiting: $(BATS_DEPS) $(BATS_ASAN_DEPS)
+	@$(MAKE) --no-print-directory -k test-bats-waiting-plain test-bats-waiting-asan
+.PHONY: test-bats-waiting-plain test-bats-waiting-asan
+test-bats-waiting-plain: $(BATS_DEPS)
+	BGJOB_SO=$(CURDIR)/bgjob.so BATS_PART=3 tests/run-bats.sh $(filter $(BATS_WAITING),$(BATS_FILES))
+test-bats-waiting-asan: $(BATS_ASAN_DEPS)
+	BATS_PART=3 $(BATS_ASAN_RUN) $(filter $(BATS_WAITING),$(BATS_ASAN_FILES))
 
 # Every suite's rules.  Plain `include': a missing file is an error, so a
 # suite cannot drop out of `make test' unnoticed.  bench.mk is optional (the
@@ -190,7 +207,7 @@ include plugins/plugins.mk
 # The suites `make test' runs, as they record themselves in build/test-summary
 # (:N, a suite run as N steps: a line each); tests/summary.sh fails when one
 # of them recorded nothing, or fewer lines.
-TEST_SUITES := c-plain c-tsan c-asan bats:2 bats-asan:2 arith fuzz-replay-cmdline fuzz-replay-arith \
+TEST_SUITES := c-plain c-tsan c-asan bats:3 bats-asan:3 arith fuzz-replay-cmdline fuzz-replay-arith \
                fuzz-cmdline fuzz-arith
 # The steps, in the order they start (the longest first).
 TEST_STEPS := test-bats-asan-1 test-bats-asan-2 test-bats-1 test-bats-2 test-arith-summary test-hardening test-c-tsan \
@@ -203,7 +220,8 @@ test-arith-summary:
 # Everything the steps run is built first (in parallel, once); then the steps
 # run TEST_JOBS at a time (default 2, the longest first; TEST_JOBS=1 runs them
 # one after the other), each step's output printed in one piece when it ends
-# (--output-sync).  The steps share nothing but build/test-summary, to which
+# (--output-sync), and beside them test-bats-waiting, whose output is printed
+# after theirs.  The steps share nothing but build/test-summary, to which
 # each suite appends one line: the bats runs use temporary directories and
 # ephemeral ports of their own; every suite writes its own logs.  Every step
 # runs even when an earlier one failed (-k); the summary then prints one line
@@ -217,8 +235,10 @@ TEST_BUILD := all build/asan/bgjob.so build/plugins/badversion.so build/plugins/
 test: deps
 	@rm -f build/test-summary; rc=0; \
 	$(MAKE) --no-print-directory -j$(TEST_JOBS) $(TEST_BUILD) || rc=1; \
-	echo "make test: running $(TEST_STEPS), $(TEST_JOBS) at a time; each step's output shows when it ends"; \
+	echo "make test: running test-bats-waiting beside $(TEST_STEPS), these $(TEST_JOBS) at a time; each step's output shows when it ends"; \
+	$(MAKE) --no-print-directory DEPS_CHECKED=1 test-bats-waiting > build/test-bats-waiting.out 2>&1 & wpid=$$!; \
 	$(MAKE) --no-print-directory -k -j$(TEST_JOBS) --output-sync=recurse DEPS_CHECKED=1 $(TEST_STEPS) || rc=1; \
+	wait $$wpid || rc=1; cat build/test-bats-waiting.out; \
 	tests/summary.sh $(TEST_SUITES) || rc=1; \
 	exit $$rc
 

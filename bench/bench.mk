@@ -27,6 +27,10 @@ build/bench/slow_writer: bench/slow_writer.c
 	@mkdir -p $(dir $@)
 	$(CC) -std=gnu11 -O2 -Wall -Wextra -Werror $< -o $@
 
+build/bench/http_floor: bench/http_floor.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu11 -O2 -Wall -Wextra -Werror $< -o $@
+
 bench: bgjob.so examples/bgjob-example.so build/bench/cpuscale build/bench/spawn_floor deps-bench
 	@QUICK=$(QUICK) REPS=$(REPS) BGJOB_SO=$(CURDIR)/bgjob.so \
 	  BGJOB_PLUGIN=$(CURDIR)/examples/bgjob-example.so CPUSCALE=$(CURDIR)/build/bench/cpuscale \
@@ -88,8 +92,9 @@ bench-plugins: all
 # or less at once, with the server's CPU time (bench/fetch_server.sh).
 # Also the last step of `make bench-plugins`.
 .PHONY: bench-fetch-server
-bench-fetch-server: all
-	@BGJOB_SO=$(CURDIR)/bgjob.so BGJOB_PLUGINS=$(CURDIR)/build/plugins bash bench/fetch_server.sh $(PLUGINS_REPS)
+bench-fetch-server: all build/bench/http_floor
+	@BGJOB_SO=$(CURDIR)/bgjob.so BGJOB_PLUGINS=$(CURDIR)/build/plugins HTTP_FLOOR=$(CURDIR)/build/bench/http_floor \
+	  bash bench/fetch_server.sh $(PLUGINS_REPS)
 
 # The slurm plugin against GNU parallel + srun and an sbatch array, on a
 # one-node cluster the script starts and stops (root; else it says so).

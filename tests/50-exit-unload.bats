@@ -12,12 +12,7 @@ TIMER='start() { t0=${EPOCHREALTIME//[!0-9]/}; }; ms() { echo $(( (${EPOCHREALTI
 now_us() { echo "${EPOCHREALTIME//[!0-9]/}"; }
 
 # timed_bgsh SCRIPT: runs bgsh SCRIPT under `run --separate-stderr` and sets ELAPSED_MS.
-# Lower bounds are safe under any load (a job of 2 s takes at least 2 s);
-# upper bounds only tell "did not wait" from "waited for a 600 s job".  Where
-# the "waiting for N running jobs" message is checked, the jobs must still run
-# when the script ends: they sleep 2 s, which no stall of the script between
-# `bgjob new' and its end comes near (the shipped callbacks have no job that
-# ends on an event other than kill, and kill would end it before the exit).
+# The upper bounds only tell "did not wait" from "waited for a 600 s job".
 timed_bgsh() {
   local t0 t1
   t0=$(now_us)
@@ -26,21 +21,68 @@ timed_bgsh() {
   ELAPSED_MS=$(( (t1 - t0) / 1000 ))
 }
 
+# The exit-wait cases wait for events, not for time.  Their jobs run GATED, a
+# command that ends only once the test writes a line into the FIFO $GATE, then
+# appends "ended" to $GATE.log:
+#   gated_bgsh SCRIPT    starts bgsh SCRIPT in the background (stdout and
+#                        stderr to files), sets SH to its PID
+#   wait_stderr TEXT     until the shell's stderr contains TEXT (bounded)
+#   still_waiting        the shell has not exited, no gated job has ended
+#   release              one line into $GATE: blocks until a gated command
+#                        opens it (bounded)
+#   finish               waits for the shell; sets status, output, stderr
+GATED='bgjob new -f run sh -c '\''cat "$1" > /dev/null && echo ended >> "$1.log"'\'' sh "$GATE"'
+gated_bgsh() {
+  GATE=$BATS_TEST_TMPDIR/gate
+  export GATE
+  mkfifo "$GATE"
+  bgsh "$1" > "$BATS_TEST_TMPDIR/out" 2> "$BATS_TEST_TMPDIR/err" &
+  SH=$!
+}
+wait_stderr() {
+  local i
+  for ((i = 0; i < 2400; i++)); do
+    [[ $(< "$BATS_TEST_TMPDIR/err") == *"$1"* ]] && return 0
+    kill -0 "$SH" 2> /dev/null || break
+    sleep 0.05
+  done
+  fail "the shell's stderr never said '$1': $(< "$BATS_TEST_TMPDIR/err")"
+}
+still_waiting() {
+  kill -0 "$SH" 2> /dev/null || fail "the shell exited before its jobs ended: $(< "$BATS_TEST_TMPDIR/err")"
+  [ ! -e "$GATE.log" ] || fail "a gated job ended before the test released it"
+}
+release() {
+  timeout 60 sh -c 'echo go > "$1"' sh "$GATE" || fail "no gated command opened the gate"
+}
+finish() {
+  status=0
+  wait "$SH" || status=$?
+  output=$(< "$BATS_TEST_TMPDIR/out")
+  stderr=$(< "$BATS_TEST_TMPDIR/err")
+}
+
 # ---- exit ----
 
 @test "a script that ends while a non-daemon job runs waits for it and says so on stderr" {
-  timed_bgsh 'bgjob new -f sleep 2; echo started'
+  gated_bgsh "$GATED"'; echo started'
+  wait_stderr 'waiting for 1 running job'
+  still_waiting
+  release
+  finish
   assert_success
   assert_output 'started'
-  (( ELAPSED_MS >= 1900 )) || fail "the shell exited after ${ELAPSED_MS} ms, before its job finished"
-  [[ $stderr == *waiting*'1 running job'* ]] || fail "no waiting message: $stderr"
+  assert_equal "$(< "$GATE.log")" ended
 }
 
 @test "exit N while a non-daemon job runs waits for it and keeps the status N" {
-  timed_bgsh 'bgjob new -f sleep 2; exit 3'
-  assert_failure 3
-  (( ELAPSED_MS >= 1900 )) || fail "exited after ${ELAPSED_MS} ms"
-  [[ $stderr == *waiting* ]]
+  gated_bgsh "$GATED"'; exit 3'
+  wait_stderr 'waiting for 1 running job'
+  still_waiting
+  release
+  finish
+  assert_equal "$status" 3
+  assert_equal "$(< "$GATE.log")" ended
 }
 
 @test "a script whose only running job is a daemon exits at once, silently" {
@@ -52,17 +94,27 @@ timed_bgsh() {
 }
 
 @test "at exit the shell waits for the non-daemon jobs only" {
-  timed_bgsh 'bgjob new -d -f sleep 600; bgjob new -f sleep 2; bgjob new -d -f sleep 600'
+  gated_bgsh 'bgjob new -d -f sleep 600; '"$GATED"'; bgjob new -d -f sleep 600'
+  wait_stderr 'waiting for 1 running job'
+  still_waiting
+  release
+  finish
   assert_success
-  (( ELAPSED_MS >= 1900 && ELAPSED_MS < 60000 )) || fail "exited after ${ELAPSED_MS} ms"
-  [[ $stderr == *'waiting for 1 running job'* ]] || fail "$stderr"
+  assert_equal "$(< "$GATE.log")" ended
 }
 
 @test "at exit the shell also waits for queued non-daemon jobs" {
-  timed_bgsh 'BGJOB_MAX_RUNNING=1; bgjob new -f sleep 2; bgjob new -f sleep 2'
+  gated_bgsh 'BGJOB_MAX_RUNNING=1; '"$GATED; $GATED"
+  wait_stderr 'waiting for 1 running and 1 queued job to finish'
+  still_waiting
+  release
+  # the first has ended and the queued one runs (the second release waits
+  # for it to open the gate): the shell still waits
+  kill -0 "$SH" 2> /dev/null || fail "the shell exited before its queued job ran"
+  release
+  finish
   assert_success
-  (( ELAPSED_MS >= 3900 )) || fail "exited after ${ELAPSED_MS} ms, before the queued job ran"
-  [[ $stderr == *'waiting for 1 running and 1 queued job to finish'* ]] || fail "$stderr"
+  assert_equal "$(< "$GATE.log")" $'ended\nended'
 }
 
 @test "a shell whose jobs have all finished or been killed exits at once without a message" {
