@@ -55,6 +55,7 @@ for ((rep = 0; rep < REPS; rep++)); do
         tail -500 urls | xargs curl -s --parallel --parallel-max 8 > /dev/null; wait'
     run "bgjob, a fetch job per URL, 8 running" 'BGJOB_MAX_RUNNING=8; while read -r u; do bgjob new -f fetch "$u"; done < urls
         bgjob wait; for ((i = 0; i < BGJOB_LAST + 1; i++)); do bgjob result -v r $i; done'
+    [[ -n ${HTTP_FLOOR:-} ]] && run "http_floor: 8 raw keep-alive sockets, nothing else" "\"\$HTTP_FLOOR\" ${URL##*:} 1000 8"
     run "bgjob, the same loop with -f sleep 0" 'BGJOB_MAX_RUNNING=8; while read -r u; do bgjob new -f sleep 0; done < urls
         bgjob wait; for ((i = 0; i < BGJOB_LAST + 1; i++)); do bgjob result -v r $i; done'
 done

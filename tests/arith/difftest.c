@@ -11,6 +11,7 @@
  * usage: difftest [-v] [-b BATCH] catalogue FILE...
  *        difftest [-v] [-b BATCH] random SEED COUNT
  */
+#define _GNU_SOURCE /* memmem */
 #include "difftest.h"
 
 #include <errno.h>
@@ -180,7 +181,13 @@ static int is_blank(const char *s)
     return 1;
 }
 
-static void write_case(strbuf *b, const tcase *t, int id)
+/* The case's bash script: the expression run by `let' (messages, status,
+   variables), then, when WANT_VALUE, its value from a second run on a fresh
+   setup.  Our answer decides WANT_VALUE: bash's value is compared only when
+   our evaluator gave one (see our_answer), so the second run is written only
+   then.  A case that may end the shell (set -u) or that leaves readonly
+   variables behind runs in subshells. */
+static void write_case(strbuf *b, const tcase *t, int id, int want_value)
 {
     char **names;
     int nn;
@@ -203,7 +210,11 @@ static void write_case(strbuf *b, const tcase *t, int id)
         sb_puts(b, "; do declare -p $__n 2>/dev/null || echo \"-- $__n\"; done\n");
     }
     if (risky)
-        sb_puts(b, ")\n(\n");
+        sb_puts(b, ")\n");
+    if (!want_value)
+        goto done;
+    if (risky)
+        sb_puts(b, "(\n");
     bash_setup(b, t, names, nn);
     if (t->nounset)
         sb_puts(b, "set -u\n");
@@ -222,6 +233,7 @@ static void write_case(strbuf *b, const tcase *t, int id)
     sb_puts(b, "printf '\\n@@V %s\\n' \"$__v\"\n");
     if (risky)
         sb_puts(b, ")\n");
+done:
     free(q.p);
     free_names(names, nn);
 }
@@ -397,12 +409,19 @@ void run_batch(tcase *cases, int n)
     static int batchno;
     char script[512];
     snprintf(script, sizeof script, "%s/batch%d.sh", tmpdir, getpid());
+    answer *ours = calloc((size_t)n, sizeof *ours);
+    if (!ours) {
+        perror("calloc");
+        exit(2);
+    }
     strbuf s = {0};
     sb_puts(&s, "set +o histexpand 2>/dev/null\n");
     for (int i = 0; i < n; i++)
-        if (!case_skipped(&cases[i]))
-            write_case(&s, &cases[i], i);
-    sb_puts(&s, "printf '\\n@@C -1\\n'\n");
+        if (!case_skipped(&cases[i])) {
+            our_answer(&cases[i], &ours[i]);
+            write_case(&s, &cases[i], i, ours[i].value != NULL);
+        }
+    sb_puts(&s, "printf '\\n@@C -1\\n@@END\\n'\n");
     FILE *f = fopen(script, "w");
     if (!f) {
         perror(script);
@@ -415,6 +434,13 @@ void run_batch(tcase *cases, int n)
     char *out = run_bash(script, &len);
     if (!out) {
         fprintf(stderr, "difftest: no output from bash\n");
+        exit(2);
+    }
+    /* A shell that stopped before the end of its script (a case ended it
+       that was not run in a subshell) would leave the cases after it without
+       an answer: that is an error of the test, not a pass. */
+    if (!memmem(out, len, "\n@@C -1\n@@END\n", strlen("\n@@C -1\n@@END\n"))) {
+        fprintf(stderr, "difftest: bash stopped before the end of %s (kept, with its output)\n", script);
         exit(2);
     }
     /* A leading newline so the first marker is found like the others. */
@@ -430,36 +456,36 @@ void run_batch(tcase *cases, int n)
             n_skipped++;
             continue;
         }
-        answer ours = {0};
-        our_answer(&cases[i], &ours);
+        answer *our = &ours[i];
         n_cases++;
-        if (!ours.value) {
+        if (!our->value) {
             free(ans[i].value);
             ans[i].value = NULL;
         }
         const char *b4[4] = {ans[i].msgs, ans[i].status, ans[i].dump, ans[i].value};
-        const char *o4[4] = {ours.msgs, ours.status, ours.dump, ours.value};
+        const char *o4[4] = {our->msgs, our->status, our->dump, our->value};
         int same = 1;
         for (int k = 0; k < 4; k++) {
             const char *x = b4[k] ? b4[k] : "", *y = o4[k] ? o4[k] : "";
             if (strcmp(x, y) != 0)
                 same = 0;
         }
-        if (!same && ours.msgs && strstr(ours.msgs, "not supported in a background job")) {
+        if (!same && our->msgs && strstr(our->msgs, "not supported in a background job")) {
             n_excused++; /* listed in NOT-REPRODUCED.md */
             if (verbose)
                 fprintf(stderr, "excused: %s\n", cases[i].expr);
         } else if (!same) {
-            report(&cases[i], &ans[i], &ours);
+            report(&cases[i], &ans[i], our);
         } else {
             n_pass++;
             if (verbose)
                 fprintf(stderr, "ok %s\n", cases[i].expr);
         }
-        answer_free(&ours);
+        answer_free(our);
         answer_free(&ans[i]);
     }
     free(ans);
+    free(ours);
     batchno++;
     if (n_mismatch == 0) {
         /* keep the files of a failing batch for inspection */
