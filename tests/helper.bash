@@ -26,7 +26,14 @@ if [ ! -f "$BGJOB_SO" ]; then
   exit 1
 fi
 export BGJOB_SO
-BGJOB_ROOT=$(cd "$BATS_TEST_DIRNAME/.." && pwd)
+# (bats sources this file in every test's own process: a command
+# substitution here would fork once per test)
+if [[ $BATS_TEST_DIRNAME == /?* ]]; then
+  BGJOB_ROOT=${BATS_TEST_DIRNAME%/*}
+  BGJOB_ROOT=${BGJOB_ROOT:-/}
+else
+  BGJOB_ROOT=$(cd "$BATS_TEST_DIRNAME/.." && pwd)
+fi
 export BGJOB_ROOT
 EXAMPLE_SO=$BGJOB_ROOT/examples/bgjob-example.so
 export EXAMPLE_SO
@@ -58,9 +65,10 @@ bgjob_timeout() {
 # cost each of them its start-up (some 25 ms).  A subshell keeps it (a fork
 # is the same process image); a test that starts a bash of its own sets it.
 BGJOB_UNPRELOAD=${BGJOB_PRELOAD:+export -n LD_PRELOAD; }
+BGJOB_ENV=${BGJOB_PRELOAD:+env LD_PRELOAD=$BGJOB_PRELOAD}  # no `env' process in the plain run
 bgsh() {
   local script=$1; shift
-  bgjob_timeout env ${BGJOB_PRELOAD:+LD_PRELOAD=$BGJOB_PRELOAD} \
+  bgjob_timeout $BGJOB_ENV \
     bash --norc --noprofile -c "${BGJOB_UNPRELOAD}enable -f \"\$BGJOB_SO\" bgjob || exit 99
 $script" bgsh "$@" 3>&-
 }
@@ -70,5 +78,5 @@ bgsh_stdin() {
   local f
   f=$(mktemp "$BATS_TEST_TMPDIR/script.XXXXXX")
   { echo "${BGJOB_UNPRELOAD}"'enable -f "$BGJOB_SO" bgjob || exit 99'; cat; } > "$f"
-  bgjob_timeout env ${BGJOB_PRELOAD:+LD_PRELOAD=$BGJOB_PRELOAD} bash --norc --noprofile "$f" "$@" 3>&-
+  bgjob_timeout $BGJOB_ENV bash --norc --noprofile "$f" "$@" 3>&-
 }
