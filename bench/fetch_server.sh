@@ -11,9 +11,13 @@
 #
 # Rows: one curl with 8 and with 32 transfers at once; two curls side by side,
 # 500 URLs and 8 at a time each; bgjob with one fetch job per URL, 8 running,
-# results read; the same bgjob loop with `-f sleep 0' instead of `-f fetch'
-# (the shell's share: the loop, the jobs and the results, no request).
-# Environment: BGJOB_SO, BGJOB_PLUGINS (default: what `make` builds).
+# results read; bench/http_floor.c (the least a client can do: raw sockets,
+# one request in flight on each) with 8 connections and with 1; the same
+# bgjob loop with `-f sleep 0' instead of `-f fetch' (the shell's share: the
+# loop, the jobs and the results, no request).  Every row's time includes
+# starting the bash that loads bgjob and fetch.
+# Environment: BGJOB_SO, BGJOB_PLUGINS (default: what `make` builds),
+# HTTP_FLOOR (the built http_floor; without it its rows are left out).
 # A benchmark, not a test: it asserts nothing.
 set -u
 cd "$(dirname "$0")/.."
@@ -55,7 +59,10 @@ for ((rep = 0; rep < REPS; rep++)); do
         tail -500 urls | xargs curl -s --parallel --parallel-max 8 > /dev/null; wait'
     run "bgjob, a fetch job per URL, 8 running" 'BGJOB_MAX_RUNNING=8; while read -r u; do bgjob new -f fetch "$u"; done < urls
         bgjob wait; for ((i = 0; i < BGJOB_LAST + 1; i++)); do bgjob result -v r $i; done'
-    [[ -n ${HTTP_FLOOR:-} ]] && run "http_floor: 8 raw keep-alive sockets, nothing else" "\"\$HTTP_FLOOR\" ${URL##*:} 1000 8"
+    if [[ -n ${HTTP_FLOOR:-} ]]; then
+        run "http_floor: 8 raw keep-alive sockets, nothing else" "\"\$HTTP_FLOOR\" ${URL##*:} 1000 8"
+        run "http_floor: 1 raw keep-alive socket" "\"\$HTTP_FLOOR\" ${URL##*:} 1000 1"
+    fi
     run "bgjob, the same loop with -f sleep 0" 'BGJOB_MAX_RUNNING=8; while read -r u; do bgjob new -f sleep 0; done < urls
         bgjob wait; for ((i = 0; i < BGJOB_LAST + 1; i++)); do bgjob result -v r $i; done'
 done
