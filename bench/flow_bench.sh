@@ -26,7 +26,9 @@
 # are made.  "diamond, IDs in an array" (to plain, and to gated) is the
 # diamond as a script would write it, without a fork: each ID made is added
 # to an array (`ids+=("$id")'), and the last job is given "${ids[*]}" with
-# IFS=, .
+# IFS=, .  "diamond, IDs as a range" is the diamond a script can write when
+# its loop made the middle jobs one after the other: the last job names them
+# `-a FIRST-LAST', no list built.
 #
 #   BGJOB_SO=./bgjob.so bash bench/flow_bench.sh [N] [REPS]
 #
@@ -94,6 +96,15 @@ bash --norc --noprofile -c '
     bgjob new -v id -a "${ids[*]}" 1
     : > "$GATE"; bgjob wait "$id"
   }
+  # The diamond with its last job naming the middle jobs as a range: a loop
+  # makes consecutive IDs, so no list is built at all.
+  diamond_range() {
+    local i top id half=$((N / 2))
+    bgjob new -v top -f run cat "$GATE"
+    for ((i = 0; i < half; i++)); do bgjob new -v id -a "$top" 1; done
+    bgjob new -v id -a "$((top + 1))-$id" 1
+    : > "$GATE"; bgjob wait "$id"
+  }
   # T: ns per job of one run of FUNC (N jobs; the diamond N/2+2), in this shell (no subshell)
   timed() {
     local n=$N t0 t1
@@ -108,7 +119,8 @@ bash --norc --noprofile -c '
     timed diamond; d=$T; bgjob flush -f > /dev/null
     timed diamond_early; e=$T; bgjob flush -f > /dev/null
     timed diamond_ids; a=$T; bgjob flush -f > /dev/null
-    echo "small $p $c $d $g $e $a"
+    timed diamond_range; q=$T; bgjob flush -f > /dev/null
+    echo "small $p $c $d $g $e $a $q"
   done
   for ((i = 0; i < 5 * N; i++)); do bgjob new 1; done; bgjob wait
   for ((r = 0; r < REPS; r++)); do
@@ -125,7 +137,7 @@ bash --norc --noprofile -c '
     if (ratio) printf "  %-38s %6.2fx  (%.2f - %.2f)\n", label, m, lo, hi
     else printf "  %-38s %6d ns  (%d - %d)\n", label, m, lo, hi
   }
-  $1 == "small" { s++; p[s] = $2; c[s] = $3 / $2; d[s] = $4 / $2; g[s] = $5; gp[s] = $5 / $2; cg[s] = $3 / $5; dg[s] = $4 / $5; de[s] = $6 / $2; da[s] = $7 / $2; dag[s] = $7 / $5 }
+  $1 == "small" { s++; p[s] = $2; c[s] = $3 / $2; d[s] = $4 / $2; g[s] = $5; gp[s] = $5 / $2; cg[s] = $3 / $5; dg[s] = $4 / $5; de[s] = $6 / $2; da[s] = $7 / $2; dag[s] = $7 / $5; dr[s] = $8 / $2; drg[s] = $8 / $5 }
   $1 == "big" { b++; bp[b] = $2; bc[b] = $3 / $2 }
   END {
     printf "\nDependencies (new -a), %d jobs: median over %d reps (min - max), ratios within each rep\n", n, s
@@ -139,6 +151,8 @@ bash --norc --noprofile -c '
     show("diamond, IDs forked before its jobs", de, s, 1)
     show("diamond, IDs in an array (no fork)", da, s, 1)
     show("diamond, IDs in an array, to gated", dag, s, 1)
+    show("diamond, IDs as a range (-a FIRST-LAST)", dr, s, 1)
+    show("diamond, IDs as a range, to gated", drg, s, 1)
     show("plain, " 5 * n "+ finished jobs in table", bp, b, 0)
     show("chain beside them, to plain beside them", bc, b, 1)
   }'

@@ -172,18 +172,22 @@ fail:
     return NULL;
 }
 
-/* new -a/-A: every job named must be a job of this shell (else a usage error, before anything is done). */
+/* new -a/-A: every job named must be a job of this shell (else a usage error, before anything is done).
+   A range is checked job by job: one that names jobs that do not exist fails at the first. */
 static int check_deps(const struct bgj_cmdline *c)
 {
-    for (size_t k = 0; k < c->ndeps; k++) {
-        bgjob_job *d = bgj_find(c->deps[k]);
-        const char *why = !d ? "no such job" : bgj_orphaned(d) ? "a job of the parent shell" : NULL;
-        if (why) {
-            builtin_error("-%c: job %lld: %s", c->deps_any[k] ? 'A' : 'a', (long long)c->deps[k], why);
-            bgj_usage(c->cmd);
-            return EX_USAGE;
+    for (size_t k = 0; k < c->ndeps; k++)
+        for (int64_t id = c->deps[k];; id++) {
+            bgjob_job *d = bgj_find(id);
+            const char *why = !d ? "no such job" : bgj_orphaned(d) ? "a job of the parent shell" : NULL;
+            if (why) {
+                builtin_error("-%c: job %lld: %s", c->deps_any[k] ? 'A' : 'a', (long long)id, why);
+                bgj_usage(c->cmd);
+                return EX_USAGE;
+            }
+            if (id == c->deps_last[k])
+                break;
         }
-    }
     return 0;
 }
 
@@ -191,9 +195,13 @@ static int check_deps(const struct bgj_cmdline *c)
 static int set_flow(bgjob_job *job, const struct bgj_cmdline *c)
 {
     for (size_t k = 0; k < c->ndeps; k++)
-        if (bgj_job_add_dep(job, bgj_find(c->deps[k]), c->deps_any[k]) != 0) {
-            builtin_error("out of memory");
-            return EXECUTION_FAILURE;
+        for (int64_t id = c->deps[k];; id++) {
+            if (bgj_job_add_dep(job, bgj_find(id), c->deps_any[k]) != 0) {
+                builtin_error("out of memory");
+                return EXECUTION_FAILURE;
+            }
+            if (id == c->deps_last[k])
+                break;
         }
     if (c->has_retries && c->retries > 0 &&
         bgj_job_set_retries(job, c->retries, c->has_backoff ? c->backoff : 1.0) != 0) {

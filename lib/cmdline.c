@@ -118,7 +118,8 @@ int bgj_group_name_ok(const char *name)
     return strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.:") == n;
 }
 
-/* Adds the job numbers of LIST ("3" or "3,4,7") to C's dependencies (ANY for -A).  0, or an error in ERR. */
+/* Adds the job numbers of LIST ("3", "3,4,7", "3-7" or "1,3-7,9") to C's dependencies (ANY for -A).
+   0, or an error in ERR. */
 static int add_deps(struct bgj_cmdline *c, char opt, const char *list, struct bgj_err *err)
 {
     char sb[48];
@@ -128,22 +129,39 @@ static int add_deps(struct bgj_cmdline *c, char opt, const char *list, struct bg
     int64_t *d = realloc(c->deps, (c->ndeps + n) * sizeof *d);
     if (d)
         c->deps = d;
+    int64_t *l = realloc(c->deps_last, (c->ndeps + n) * sizeof *l);
+    if (l)
+        c->deps_last = l;
     unsigned char *a = realloc(c->deps_any, c->ndeps + n);
     if (a)
         c->deps_any = a;
-    if (!d || !a)
+    if (!d || !l || !a)
         return bgj_err_set(err, BGJ_ENOMEM, NULL);
     const char *p = list;
     for (size_t k = 0; k < n; k++) {
         size_t len = strcspn(p, ",");
-        char num[24];
+        char num[48]; /* FIRST-LAST: two 19-digit numbers and a dash */
         if (len == 0 || len >= sizeof num)
             return fail(err, "-%c: %s: not a list of job numbers (e.g. 3 or 3,4)", opt,
                         shown(list, sb, sizeof sb));
         memcpy(num, p, len);
         num[len] = 0;
-        if (bgj_parse_id(num, &c->deps[c->ndeps]) != 0)
-            return fail(err, "-%c: %s: not a valid job number", opt, shown(num, sb, sizeof sb));
+        char *dash = strchr(num, '-');
+        if (dash && dash != num) { /* FIRST-LAST */
+            *dash = 0;
+            int bad = bgj_parse_id(num, &c->deps[c->ndeps]) != 0 ||
+                      bgj_parse_id(dash + 1, &c->deps_last[c->ndeps]) != 0;
+            *dash = '-';
+            if (bad)
+                return fail(err, "-%c: %s: not a valid job number or range", opt, shown(num, sb, sizeof sb));
+            if (c->deps_last[c->ndeps] < c->deps[c->ndeps])
+                return fail(err, "-%c: %s: a range goes from the lower job number to the higher", opt,
+                            shown(num, sb, sizeof sb));
+        } else {
+            if (bgj_parse_id(num, &c->deps[c->ndeps]) != 0)
+                return fail(err, "-%c: %s: not a valid job number", opt, shown(num, sb, sizeof sb));
+            c->deps_last[c->ndeps] = c->deps[c->ndeps];
+        }
         c->deps_any[c->ndeps++] = opt == 'A';
         p += len + (p[len] == ',');
     }
@@ -451,8 +469,10 @@ void bgj_cmdline_free(struct bgj_cmdline *c)
     c->ids = NULL;
     c->nids = 0;
     free(c->deps);
+    free(c->deps_last);
     free(c->deps_any);
     c->deps = NULL;
+    c->deps_last = NULL;
     c->deps_any = NULL;
     c->ndeps = 0;
 }

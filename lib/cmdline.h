@@ -58,8 +58,12 @@ struct bgj_cmdline {
     size_t nids;
     int has_timeout; /* -t SECONDS (wait: how long to wait; new: the job's time limit) */
     double timeout;
-    /* new -a ID[,ID...] / -A ID[,ID...] (repeatable): the jobs it waits for, in order, each with any=1 for -A */
+    /* new -a ID[,ID...] / -A ID[,ID...] (repeatable; an ID may be a range FIRST-LAST): the jobs it waits
+       for, in order: entry K is the jobs deps[K] to deps_last[K] (the same for one ID), with any=1 for -A.
+       A range stays one entry: its jobs are looked up one by one, so a range of jobs that do not exist
+       fails at its first job, without taking memory for its length. */
     int64_t *deps;           /* malloc'd */
+    int64_t *deps_last;      /* malloc'd */
     unsigned char *deps_any; /* malloc'd */
     size_t ndeps;
     int has_retries; /* new -r N: up to N more attempts */

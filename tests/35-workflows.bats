@@ -71,6 +71,31 @@ EOF
   assert_output $'Completed after=0 1 1 after_any=2\nDead: dependency 2 failed'
 }
 
+@test "-a FIRST-LAST names every job of the range: the job waits for all of them, a Dead one in it fails it; bad ranges are usage errors" {
+  run -0 --separate-stderr bgsh "$FNS"'
+    bgjob new -v top -f run cat "$GATE"
+    for i in 1 2 3 4 5; do bgjob new -a "$top" -- i; done
+    bgjob new -v all -a 1-5 -- 99
+    bgjob new -v mixed -A 0,2-3 -a 4-4 -- 98
+    echo "$(st $all) waiting_for=$(field $all waiting_for)"
+    : > "$GATE"; bgjob wait $all $mixed
+    echo "$(st $all) after=$(field $all after) mixed=$(st $mixed) after_any=$(field $mixed after_any) after=$(field $mixed after)"
+    bgjob new -v bad -- 1/0; bgjob new -v ok -- 1; bgjob wait
+    bgjob new -v doomed -a "$bad-$ok" -- 1; bgjob wait $doomed
+    echo "$(st $doomed): $(field $doomed error)"
+    n=$BGJOB_LAST
+    bgjob new -a 5-3 -- 1; echo "rc=$?"
+    bgjob new -a 3- -- 1; echo "rc=$?"
+    bgjob new -a "3-$((n + 1))" -- 1; echo "rc=$?"
+    bgjob new -a 1000-9223372036854775807 -- 1; echo "rc=$?"
+    bgjob status -v S; echo "jobs: ${#S[@]} last=$BGJOB_LAST"'
+  assert_output $'Blocked waiting_for=1 2 3 4 5\nCompleted after=1 2 3 4 5 mixed=Completed after_any=0 2 3 after=4\nDead: dependency 8 failed\nrc=2\nrc=2\nrc=2\nrc=2\njobs: 11 last=10'
+  [[ $stderr == *"-a: 5-3: a range goes from the lower job number to the higher"* ]]
+  [[ $stderr == *"-a: 3-: not a valid job number or range"* ]]
+  [[ $stderr == *"-a: job 11: no such job"* ]]
+  [[ $stderr == *"-a: job 1000: no such job"* ]]
+}
+
 @test "a job that names a running job several times (-a 0,0,0 -A 0) runs once, after it, as do the jobs beside it" {
   run -0 --separate-stderr bgsh "$FNS"'
     bgjob new -v a -f run cat "$GATE"

@@ -293,6 +293,16 @@ int main(void)
     bgj_cmdline_free(&c);
     expect_error("new -a 1,,2 1", "-a: 1,,2: not a list of job numbers");
     expect_error("new -a x 1", "-a: x: not a valid job number");
+    /* ranges: one entry each, whatever their length */
+    PARSE_OK("new -a 1,3-7 -A 9-9,2-9223372036854775807 -- 7", BGJ_CMD_NEW);
+    CHECK(c.ndeps == 4 && c.deps[0] == 1 && c.deps_last[0] == 1 && c.deps[1] == 3 && c.deps_last[1] == 7);
+    CHECK(c.deps[2] == 9 && c.deps_last[2] == 9 && c.deps[3] == 2 && c.deps_last[3] == INT64_MAX);
+    CHECK(!c.deps_any[0] && !c.deps_any[1] && c.deps_any[2] && c.deps_any[3]);
+    bgj_cmdline_free(&c);
+    expect_error("new -a 7-3 1", "-a: 7-3: a range goes from the lower job number to the higher");
+    expect_error("new -a 3- 1", "-a: 3-: not a valid job number or range");
+    expect_error("new -A 3-4-5 1", "-A: 3-4-5: not a valid job number or range");
+    expect_error("new -a -3 1", "-a: -3: not a valid job number");
     expect_error("new -r 1000001 1", "-r: 1000001: not a whole number from 0 to 1000000");
     expect_error("new -R -1 1", "-R: -1: invalid number of seconds");
     expect_error("new -g a/b 1", "-g: a/b: not a group name");
