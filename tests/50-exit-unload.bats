@@ -36,6 +36,10 @@ gated_bgsh() {
   GATE=$BATS_TEST_TMPDIR/gate
   export GATE
   mkfifo "$GATE"
+  # the files exist before the shell starts: wait_stderr may read before the
+  # background shell has opened them
+  : > "$BATS_TEST_TMPDIR/out"
+  : > "$BATS_TEST_TMPDIR/err"
   bgsh "$1" > "$BATS_TEST_TMPDIR/out" 2> "$BATS_TEST_TMPDIR/err" &
   SH=$!
 }
